@@ -1,0 +1,145 @@
+// Package client is the Go client of the Doorstep server API. The desktop app
+// uses it for every call; tests use it against the real server.
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"doorstep/backend"
+)
+
+// maxResponseBytes bounds what the client reads of one JSON answer, so a
+// misbehaving server cannot exhaust the desktop's memory.
+const maxResponseBytes = 8 << 20
+
+// Client talks to one Doorstep server.
+type Client struct {
+	base      *url.URL
+	http      *http.Client
+	userAgent string
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithHTTPClient replaces the default HTTP client (10 s timeout).
+func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.http = hc } }
+
+// WithUserAgent names the program making the calls, for the server's log.
+func WithUserAgent(ua string) Option { return func(c *Client) { c.userAgent = ua } }
+
+// ParseServerURL checks a server address as a landlord may type it and
+// returns it in canonical form: http or https, a host, no query or fragment,
+// no trailing slash.
+func ParseServerURL(raw string) (*url.URL, error) {
+	raw = strings.TrimSpace(raw)
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil, backend.Errorf(backend.EINVALID,
+			"%q is not a server address; use the form http://host:port or https://host.", raw)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, backend.Errorf(backend.EINVALID,
+			"The server address %q must not contain a user name, a query or a fragment.", raw)
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	return u, nil
+}
+
+// New returns a client for the server at baseURL (see ParseServerURL).
+func New(baseURL string, opts ...Option) (*Client, error) {
+	u, err := ParseServerURL(baseURL)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{
+		base:      u,
+		http:      &http.Client{Timeout: 10 * time.Second},
+		userAgent: "doorstep-client/" + backend.Version,
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	return c, nil
+}
+
+// BaseURL is the server address in canonical form.
+func (c *Client) BaseURL() string { return c.base.String() }
+
+// Health asks the server whether it can serve. A server that answers but
+// is not healthy gives an EUNAVAILABLE error; one that cannot be reached gives
+// EUNREACHABLE; something that is not a Doorstep server gives EINVALID.
+func (c *Client) Health(ctx context.Context) (backend.Health, error) {
+	var h backend.Health
+	if err := c.do(ctx, http.MethodGet, "/healthz", &h); err != nil {
+		return backend.Health{}, err
+	}
+	if h.Service != backend.ServiceName {
+		return backend.Health{}, backend.Errorf(backend.EINVALID,
+			"%s answered, but it is not a Doorstep server.", c.BaseURL())
+	}
+	return h, nil
+}
+
+// do sends a request and decodes a JSON answer into out. Error answers
+// become *backend.Error with the server's code and message.
+func (c *Client) do(ctx context.Context, method, path string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, c.base.String()+path, nil)
+	if err != nil {
+		return fmt.Errorf("client: %s %s: %w", method, path, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return &unreachableError{server: c.BaseURL(), err: err}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	if err != nil {
+		return &unreachableError{server: c.BaseURL(), err: err}
+	}
+	if len(body) > maxResponseBytes {
+		return backend.Errorf(backend.ETOOLARGE, "The server's answer to %s is larger than %d bytes.", path, maxResponseBytes)
+	}
+	if resp.StatusCode >= 400 {
+		var e struct {
+			Error backend.Error `json:"error"`
+		}
+		if json.Unmarshal(body, &e) == nil && e.Error.Code != "" {
+			return &e.Error
+		}
+		if resp.StatusCode == http.StatusServiceUnavailable {
+			return backend.Errorf(backend.EUNAVAILABLE, "The server at %s is running but cannot serve right now.", c.BaseURL())
+		}
+		return backend.Errorf(backend.EINVALID, "%s answered HTTP %d to %s; it may not be a Doorstep server.",
+			c.BaseURL(), resp.StatusCode, path)
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return backend.Errorf(backend.EINVALID, "%s answered %s with something that is not Doorstep JSON.", c.BaseURL(), path)
+	}
+	return nil
+}
+
+// unreachableError is an EUNREACHABLE *backend.Error that keeps the network
+// error underneath for logs and errors.Is.
+type unreachableError struct {
+	server string
+	err    error
+}
+
+func (e *unreachableError) Error() string { return fmt.Sprintf("%s: %v", backend.EUNREACHABLE, e.err) }
+func (e *unreachableError) Unwrap() []error {
+	return []error{e.err, backend.Errorf(backend.EUNREACHABLE, "The server at %s cannot be reached.", e.server)}
+}

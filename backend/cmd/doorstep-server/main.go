@@ -1,0 +1,167 @@
+// Command doorstep-server runs the Doorstep chat server: the HTTP and
+// websocket API for the desktop app and the tenant portal, over an embedded
+// SQLite database kept in a data directory.
+//
+// Usage:
+//
+//	doorstep-server [serve] [-addr host:port] [-data dir] [-url-file file]
+//	doorstep-server version
+//
+// Every flag has an environment variable (see the README); a flag wins.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"doorstep/backend"
+	"doorstep/backend/datadir"
+	"doorstep/backend/httpapi"
+	"doorstep/backend/sqlite"
+)
+
+// Defaults. The server listens on loopback unless told otherwise: exposing it
+// is a decision its host makes, behind TLS.
+const (
+	defaultAddr     = "127.0.0.1:8765"
+	dataDirName     = "doorstep-server"
+	databaseFile    = "doorstep.db"
+	shutdownTimeout = 10 * time.Second
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "doorstep-server:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+// run is main without the process: tests call it with their own arguments,
+// environment and context.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !isFlag(args[0]) {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		cfg, err := parseServeConfig(args, getenv, stderr)
+		if err != nil {
+			return err
+		}
+		return serve(ctx, cfg, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "doorstep-server", backend.Version)
+		return nil
+	default:
+		return fmt.Errorf("unknown command %q (commands: serve, version)", cmd)
+	}
+}
+
+func isFlag(s string) bool { return len(s) > 0 && s[0] == '-' }
+
+// serveConfig is what `serve` needs, after flags and environment.
+type serveConfig struct {
+	Addr    string // host:port to listen on; port 0 picks a free one
+	DataDir string // holds the database (and, later, uploaded files)
+	URLFile string // if set, the server's base URL is written here once it listens
+}
+
+func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
+	envOr := func(key, def string) string {
+		if v := getenv(key); v != "" {
+			return v
+		}
+		return def
+	}
+	var cfg serveConfig
+	fs := flag.NewFlagSet("doorstep-server serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.Addr, "addr", envOr("DOORSTEP_ADDR", defaultAddr), "`host:port` to listen on (env DOORSTEP_ADDR)")
+	fs.StringVar(&cfg.DataDir, "data", getenv("DOORSTEP_DATA_DIR"), "data `directory` (env DOORSTEP_DATA_DIR; default: the user's data directory)")
+	fs.StringVar(&cfg.URLFile, "url-file", getenv("DOORSTEP_URL_FILE"), "write the server's URL to this `file` once it listens (env DOORSTEP_URL_FILE)")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
+		return cfg, fmt.Errorf("-addr %q: want host:port", cfg.Addr)
+	}
+	if cfg.DataDir == "" {
+		dir, err := datadir.Path(dataDirName)
+		if err != nil {
+			return cfg, fmt.Errorf("finding a data directory (set -data): %w", err)
+		}
+		cfg.DataDir = dir
+	}
+	return cfg, nil
+}
+
+func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error {
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, databaseFile))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w (is another doorstep-server running? choose another -addr)", err)
+	}
+	srv := httpapi.NewServer(db, logger)
+	url := "http://" + ln.Addr().String()
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+
+	if cfg.URLFile != "" {
+		if err := writeFileAtomic(cfg.URLFile, url+"\n"); err != nil {
+			srv.Shutdown(context.Background())
+			return fmt.Errorf("-url-file: %w", err)
+		}
+	}
+	fmt.Fprintf(stdout, "doorstep-server %s listening on %s (data in %s)\n", backend.Version, url, cfg.DataDir)
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return <-errc
+}
+
+// writeFileAtomic writes through a temporary file and a rename, so a reader
+// polling for the file never sees it half-written.
+func writeFileAtomic(path, content string) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

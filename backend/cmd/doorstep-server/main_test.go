@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"doorstep/backend"
+	"doorstep/backend/client"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func env(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
+
+// waitForFile polls until path exists and returns its content.
+func waitForFile(t *testing.T, path string, errc <-chan error) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(path); err == nil {
+			return strings.TrimSpace(string(b))
+		}
+		select {
+		case err := <-errc:
+			t.Fatalf("server stopped before it listened: %v", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatal("server never wrote its URL")
+	return ""
+}
+
+func TestServe(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data")
+	urlFile := filepath.Join(t.TempDir(), "url")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	var stdout, stderr syncBuffer
+	errc := make(chan error, 1)
+	go func() {
+		// Address from the flag, data dir from the environment: both paths are used.
+		errc <- run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-url-file", urlFile},
+			env(map[string]string{"DOORSTEP_DATA_DIR": dataDir}), &stdout, &stderr)
+	}()
+	url := waitForFile(t, urlFile, errc)
+
+	c, err := client.New(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := c.Health(ctx)
+	if err != nil || h.Status != "ok" {
+		t.Fatalf("health = %+v, %v", h, err)
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "doorstep.db")); err != nil {
+		t.Errorf("database not in the data dir: %v", err)
+	}
+	if !strings.Contains(stdout.String(), "listening on "+url) {
+		t.Errorf("stdout = %q, want the listening URL", stdout.String())
+	}
+
+	cancel()
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Fatalf("run returned %v after a clean shutdown", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("server did not stop")
+	}
+	if _, err := http.Get(url + "/healthz"); err == nil {
+		t.Error("server still answers after shutdown")
+	}
+	if !strings.Contains(stderr.String(), "path=/healthz") {
+		t.Errorf("request log missing: %q", stderr.String())
+	}
+}
+
+func TestParseServeConfig(t *testing.T) {
+	t.Run("FlagBeatsEnvironment", func(t *testing.T) {
+		cfg, err := parseServeConfig([]string{"-addr", "127.0.0.1:1"}, env(map[string]string{"DOORSTEP_ADDR": "127.0.0.1:2", "DOORSTEP_DATA_DIR": "/d"}), io.Discard)
+		if err != nil || cfg.Addr != "127.0.0.1:1" || cfg.DataDir != "/d" {
+			t.Errorf("cfg = %+v, %v", cfg, err)
+		}
+	})
+	t.Run("DefaultsToUserDataDir", func(t *testing.T) {
+		xdg := t.TempDir()
+		t.Setenv("XDG_DATA_HOME", xdg)
+		t.Setenv("HOME", xdg)
+		cfg, err := parseServeConfig(nil, env(nil), io.Discard)
+		if err != nil || cfg.Addr != defaultAddr || !strings.HasPrefix(cfg.DataDir, xdg) {
+			t.Errorf("cfg = %+v, %v", cfg, err)
+		}
+	})
+	for name, args := range map[string][]string{
+		"ErrBadAddr":       {"-addr", "8765"},
+		"ErrUnknownFlag":   {"-port", "1"},
+		"ErrStrayArgument": {"extra"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := parseServeConfig(args, env(nil), io.Discard); err == nil {
+				t.Errorf("parseServeConfig(%q) succeeded", args)
+			}
+		})
+	}
+}
+
+func TestRun(t *testing.T) {
+	t.Run("Version", func(t *testing.T) {
+		var out bytes.Buffer
+		if err := run(context.Background(), []string{"version"}, env(nil), &out, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		if got := out.String(); got != "doorstep-server "+backend.Version+"\n" {
+			t.Errorf("version printed %q", got)
+		}
+	})
+	t.Run("ErrUnknownCommand", func(t *testing.T) {
+		if err := run(context.Background(), []string{"frobnicate"}, env(nil), io.Discard, io.Discard); err == nil {
+			t.Error("unknown command accepted")
+		}
+	})
+	t.Run("Help", func(t *testing.T) {
+		var errOut bytes.Buffer
+		err := run(context.Background(), []string{"-h"}, env(nil), io.Discard, &errOut)
+		if err != flag.ErrHelp || !strings.Contains(errOut.String(), "DOORSTEP_DATA_DIR") {
+			t.Errorf("err = %v, help = %q", err, errOut.String())
+		}
+	})
+	t.Run("ErrAddressInUse", func(t *testing.T) {
+		dir := t.TempDir()
+		urlFile := filepath.Join(dir, "url")
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		errc := make(chan error, 1)
+		go func() {
+			errc <- run(ctx, []string{"-addr", "127.0.0.1:0", "-data", dir, "-url-file", urlFile}, env(nil), io.Discard, io.Discard)
+		}()
+		url := waitForFile(t, urlFile, errc)
+		err := run(ctx, []string{"-addr", strings.TrimPrefix(url, "http://"), "-data", t.TempDir()}, env(nil), io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "another doorstep-server") {
+			t.Errorf("second server on the same address: err = %v", err)
+		}
+	})
+}

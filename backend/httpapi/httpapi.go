@@ -1,0 +1,174 @@
+// Package httpapi is the chat server's HTTP adapter: routing, JSON encoding,
+// the mapping of error codes to HTTP statuses, and request logging.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"doorstep/backend"
+)
+
+// Limits of the HTTP server. They protect a small machine from slow or
+// oversized clients; websocket connections get their own deadlines.
+const (
+	readHeaderTimeout = 10 * time.Second
+	idleTimeout       = 120 * time.Second
+	maxHeaderBytes    = 64 << 10
+)
+
+// Store is what the HTTP layer needs from storage. The sqlite package
+// implements it; a PostgreSQL store would too.
+type Store interface {
+	Ping(ctx context.Context) error
+	ServerID(ctx context.Context) (string, error)
+}
+
+// Server serves the Doorstep HTTP API.
+type Server struct {
+	store  Store
+	logger *slog.Logger
+	http   *http.Server
+}
+
+// NewServer returns a server backed by store, logging to logger.
+func NewServer(store Store, logger *slog.Logger) *Server {
+	s := &Server{store: store, logger: logger}
+	s.http = &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	return s
+}
+
+// Handler returns the server's routes wrapped in its middleware.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", s.handleHealth)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, backend.Errorf(backend.ENOTFOUND, "There is nothing at %s.", r.URL.Path))
+	})
+	return s.logRequests(secureHeaders(mux))
+}
+
+// Serve accepts connections on ln until Shutdown is called.
+func (s *Server) Serve(ln net.Listener) error {
+	if err := s.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Shutdown stops accepting connections and waits for requests in flight to
+// finish, or for ctx to end.
+func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		s.writeError(w, r, backend.Errorf(backend.EMETHOD, "Use GET for %s.", r.URL.Path))
+		return
+	}
+	h := backend.Health{Status: "ok", Service: backend.ServiceName, Version: backend.Version, Database: "ok"}
+	status := http.StatusOK
+	id, err := s.store.ServerID(r.Context())
+	if err == nil {
+		err = s.store.Ping(r.Context())
+	}
+	if err != nil {
+		s.logger.Error("health check: database", "err", err)
+		h.Status, h.Database, status = "unavailable", "the database cannot be read", http.StatusServiceUnavailable
+	}
+	h.ServerID = id
+	s.writeJSON(w, r, status, h)
+}
+
+// statusByCode maps every error code to its HTTP status. A code missing here
+// is a bug and is answered as 500.
+var statusByCode = map[string]int{
+	backend.EINVALID:     http.StatusBadRequest,
+	backend.ENOTFOUND:    http.StatusNotFound,
+	backend.EMETHOD:      http.StatusMethodNotAllowed,
+	backend.ETOOLARGE:    http.StatusRequestEntityTooLarge,
+	backend.EUNAVAILABLE: http.StatusServiceUnavailable,
+	backend.EINTERNAL:    http.StatusInternalServerError,
+}
+
+// StatusFor returns the HTTP status for an error code.
+func StatusFor(code string) int {
+	if st, ok := statusByCode[code]; ok {
+		return st
+	}
+	return http.StatusInternalServerError
+}
+
+// errorBody is the JSON shape of every error answer.
+type errorBody struct {
+	Error backend.Error `json:"error"`
+}
+
+// writeError answers with err's code and message. Errors that are not an
+// *backend.Error are logged and answered with a generic sentence.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := backend.ErrorCode(err)
+	if code == backend.EINTERNAL {
+		s.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	s.writeJSON(w, r, StatusFor(code), errorBody{backend.Error{Code: code, Message: backend.ErrorMessage(err)}})
+}
+
+func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	if r.Method == http.MethodHead {
+		return
+	}
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		s.logger.Warn("write response", "path", r.URL.Path, "err", err)
+	}
+}
+
+// secureHeaders sets headers every answer carries: no MIME sniffing, no
+// caching of API answers, no framing.
+func secureHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Frame-Options", "DENY")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// statusRecorder remembers the status a handler wrote, for the request log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (rec *statusRecorder) WriteHeader(status int) {
+	rec.status = status
+	rec.ResponseWriter.WriteHeader(status)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer (websocket
+// hijacking, flushing).
+func (rec *statusRecorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
+
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		s.logger.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"duration", time.Since(start).Round(time.Microsecond), "client", r.UserAgent())
+	})
+}

@@ -1,0 +1,179 @@
+// Package sqlite is the server's store on SQLite (mattn/go-sqlite3). All of
+// the server's SQL lives in this package so another store (PostgreSQL) can be
+// added later without touching the HTTP handlers.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+
+	"doorstep/backend"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// DB is an open server database.
+type DB struct {
+	db   *sql.DB
+	path string
+
+	// now is the clock; tests may replace it.
+	now func() time.Time
+}
+
+// Open opens (creating if needed) the database at path and brings its schema
+// up to date. A database written by a newer server version is refused.
+//
+// Durability: the database runs in WAL mode with synchronous=FULL, so the WAL
+// is fsynced at every commit. A transaction that returned from Commit is on
+// disk and survives a crash or power loss; this is what lets the server
+// acknowledge a message only after it is stored. (synchronous=NORMAL would be
+// faster but may lose the last commits on power loss.)
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: empty database path")
+	}
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", "FULL")
+	q.Set("_foreign_keys", "on")
+	q.Set("_busy_timeout", "5000")
+	q.Set("_txlock", "immediate") // writers take the lock up front instead of failing on upgrade
+	dsn := "file:" + filepath.ToSlash(path) + "?" + q.Encode()
+
+	sqlDB, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	db := &DB{db: sqlDB, path: path, now: time.Now}
+	if err := db.migrate(ctx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error { return db.db.Close() }
+
+// Path is the database file's path.
+func (db *DB) Path() string { return db.path }
+
+// Ping checks that the database answers a query.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := db.db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	return nil
+}
+
+// ServerID returns the random identifier made when the database was created.
+func (db *DB) ServerID(ctx context.Context) (string, error) {
+	var id string
+	err := db.db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'server_id'").Scan(&id)
+	if err != nil {
+		return "", fmt.Errorf("sqlite: server id: %w", err)
+	}
+	return id, nil
+}
+
+// migration is one numbered SQL file from migrations/.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// ErrNewerSchema reports a database written by a newer server version.
+var ErrNewerSchema = errors.New("database schema is newer than this server")
+
+func loadMigrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, e := range entries {
+		name := e.Name()
+		num, _, ok := strings.Cut(name, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("migration %q: name must start with a positive number and '_'", name)
+		}
+		body, err := fs.ReadFile(migrationFS, "migrations/"+name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, migration{version: v, name: name, sql: string(body)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	for i, m := range out {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migration %q: expected number %d (no gaps or repeats)", m.name, i+1)
+		}
+	}
+	return out, nil
+}
+
+// migrate applies every migration not yet recorded, each in its own
+// transaction together with its record, so a crash never leaves one half-done.
+func (db *DB) migrate(ctx context.Context) error {
+	migrations, err := loadMigrations()
+	if err != nil {
+		return err
+	}
+	if _, err := db.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT NOT NULL,
+		applied_at TEXT NOT NULL
+	) STRICT`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	var current int
+	if err := db.db.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&current); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if current > len(migrations) {
+		return fmt.Errorf("%w: the database is at schema %d but this doorstep-server (%s) knows only up to %d; run a newer doorstep-server or restore a backup",
+			ErrNewerSchema, current, backend.Version, len(migrations))
+	}
+	for _, m := range migrations[current:] {
+		if err := db.apply(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (db *DB) apply(ctx context.Context, m migration) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		return fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+		m.version, m.name, db.now().UTC().Format(time.RFC3339Nano)); err != nil {
+		return fmt.Errorf("migration %s: record: %w", m.name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migration %s: commit: %w", m.name, err)
+	}
+	return nil
+}
