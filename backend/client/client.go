@@ -123,11 +123,11 @@ func (c *Client) do(ctx context.Context, method, path string, out any) error {
 		if resp.StatusCode == http.StatusServiceUnavailable {
 			return backend.Errorf(backend.EUNAVAILABLE, "The server at %s is running but cannot serve right now.", c.BaseURL())
 		}
-		return backend.Errorf(backend.EINVALID, "%s answered HTTP %d to %s; it may not be a Doorstep server.",
+		return backend.Errorf(backend.EINVALID, "%s answered HTTP %d to %s; it is not a Doorstep server, or not a compatible one.",
 			c.BaseURL(), resp.StatusCode, path)
 	}
 	if err := json.Unmarshal(body, out); err != nil {
-		return backend.Errorf(backend.EINVALID, "%s answered %s with something that is not Doorstep JSON.", c.BaseURL(), path)
+		return backend.Errorf(backend.EINVALID, "%s answered, but it is not a Doorstep server (its answer to %s is not Doorstep JSON).", c.BaseURL(), path)
 	}
 	return nil
 }

@@ -1,0 +1,37 @@
+package app
+
+import "strings"
+
+// DefaultServerURL is where `doorstep-server` listens by default.
+const DefaultServerURL = "http://127.0.0.1:8765"
+
+// Config is how the desktop process was started.
+type Config struct {
+	// ServerURL is the Doorstep server to talk to, as given; it is checked
+	// when used so that a bad value shows up in the UI, not as a crash.
+	ServerURL string
+}
+
+// LoadConfig reads the command line (-server URL or -server=URL) and the
+// environment (DOORSTEP_SERVER_URL); the command line wins. Other arguments
+// are ignored rather than refused: platforms and the Wails dev runner add
+// their own.
+func LoadConfig(args []string, getenv func(string) string) Config {
+	cfg := Config{ServerURL: DefaultServerURL}
+	if v := getenv("DOORSTEP_SERVER_URL"); v != "" {
+		cfg.ServerURL = v
+	}
+	for i, a := range args {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "server" {
+			continue
+		}
+		if !hasValue && i+1 < len(args) {
+			value = args[i+1]
+		}
+		if value != "" {
+			cfg.ServerURL = value
+		}
+	}
+	return cfg
+}

@@ -1,0 +1,73 @@
+// Shared set-up for the browser end-to-end scenarios.
+//
+// scripts/e2e.sh starts a real doorstep-server and `wails dev` (the real Go
+// bindings behind a browser-reachable UI) under Xvfb, then runs every
+// e2e/*.test.mjs with node's test runner. A scenario calls openApp(t) and
+// drives the page with Playwright; the browser is closed when the test ends.
+//
+// Environment (set by scripts/e2e.sh):
+//   DOORSTEP_E2E_APP_URL     the UI served by `wails dev`
+//   DOORSTEP_E2E_SERVER_URL  the doorstep-server the app talks to
+//   DOORSTEP_E2E_OUTPUT      where screenshots go (test-output/e2e)
+//   CHROMIUM                 the browser binary (default /usr/bin/chromium)
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+function required(name) {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run the scenarios through scripts/e2e.sh (make test-e2e)`);
+  return v;
+}
+
+export const appURL = required('DOORSTEP_E2E_APP_URL');
+export const serverURL = required('DOORSTEP_E2E_SERVER_URL');
+const outputDir = process.env.DOORSTEP_E2E_OUTPUT ?? 'test-output/e2e';
+
+// Chromium flags for a closed network: no background traffic, no downloads.
+const chromiumArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/**
+ * Opens the app in a fresh Chromium profile. Returns the page and a
+ * screenshot helper; everything is closed when test t ends.
+ * @param {import('node:test').TestContext} t
+ * @param {{ width?: number, height?: number }} [viewport]
+ */
+export async function openApp(t, viewport = { width: 1180, height: 780 }) {
+  const profile = await mkdtemp(path.join(tmpdir(), 'doorstep-e2e-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: chromiumArgs,
+    viewport,
+  });
+  t.after(async () => {
+    await context.close();
+    await rm(profile, { recursive: true, force: true });
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const pageErrors = [];
+  page.on('pageerror', (err) => pageErrors.push(err));
+  await page.goto(appURL);
+  return {
+    page,
+    /** Uncaught errors thrown in the page so far. */
+    pageErrors,
+    /** Saves a screenshot as <output>/<name>.png and returns its path. */
+    async screenshot(name) {
+      await mkdir(outputDir, { recursive: true });
+      const file = path.join(outputDir, `${name}.png`);
+      await page.screenshot({ path: file, fullPage: true });
+      return file;
+    },
+  };
+}

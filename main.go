@@ -1,0 +1,49 @@
+// Command doorstep is the Doorstep desktop app: the landlord's Chat tab, a
+// Wails v2 window whose web UI (frontend/) calls the Go services in app/.
+//
+// Usage: doorstep [-server URL]   (or DOORSTEP_SERVER_URL; default http://127.0.0.1:8765)
+package main
+
+import (
+	"embed"
+	"log/slog"
+	"os"
+
+	"github.com/wailsapp/wails/v2"
+	"github.com/wailsapp/wails/v2/pkg/options"
+	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
+	"github.com/wailsapp/wails/v2/pkg/options/linux"
+	"github.com/wailsapp/wails/v2/pkg/options/mac"
+
+	"doorstep/app"
+)
+
+// assets is the built UI (frontend/dist, made by `npm run build`).
+//
+//go:embed all:frontend/dist
+var assets embed.FS
+
+func main() {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	cfg := app.LoadConfig(os.Args[1:], os.Getenv)
+	life := &app.Lifecycle{}
+	connection := app.NewConnectionService(cfg, life, logger)
+
+	err := wails.Run(&options.App{
+		Title:            "Doorstep",
+		Width:            1180,
+		Height:           780,
+		MinWidth:         760,
+		MinHeight:        520,
+		BackgroundColour: &options.RGBA{R: 247, G: 248, B: 250, A: 255},
+		AssetServer:      &assetserver.Options{Assets: assets},
+		OnStartup:        life.Start,
+		Bind:             []any{connection},
+		Linux:            &linux.Options{ProgramName: "doorstep"},
+		Mac:              &mac.Options{About: &mac.AboutInfo{Title: "Doorstep", Message: "Chat with your tenants."}},
+	})
+	if err != nil {
+		logger.Error("doorstep stopped", "err", err)
+		os.Exit(1)
+	}
+}
