@@ -23,6 +23,11 @@ import (
 //go:embed all:frontend/dist
 var assets embed.FS
 
+// icon is the window icon on Linux (macOS and Windows take theirs from the bundle).
+//
+//go:embed build/appicon.png
+var icon []byte
+
 func main() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	cfg := app.LoadConfig(os.Args[1:], os.Getenv)

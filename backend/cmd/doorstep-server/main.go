@@ -5,6 +5,7 @@
 // Usage:
 //
 //	doorstep-server [serve] [-addr host:port] [-data dir] [-url-file file]
+//	doorstep-server health [-url URL] [-wait duration]
 //	doorstep-server version
 //
 // Every flag has an environment variable (see the README); a flag wins.
@@ -25,6 +26,7 @@ import (
 	"time"
 
 	"doorstep/backend"
+	"doorstep/backend/client"
 	"doorstep/backend/datadir"
 	"doorstep/backend/httpapi"
 	"doorstep/backend/sqlite"
@@ -64,11 +66,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		return serve(ctx, cfg, stdout, stderr)
+	case "health":
+		return health(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "doorstep-server", backend.Version)
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (commands: serve, version)", cmd)
+		return fmt.Errorf("unknown command %q (commands: serve, health, version)", cmd)
 	}
 }
 
@@ -154,6 +158,42 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return <-errc
+}
+
+// health checks a running server, waiting up to -wait for it to become
+// healthy: scripts use it to start the desktop app only once the server is up.
+func health(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("doorstep-server health", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	def := "http://" + defaultAddr
+	if a := getenv("DOORSTEP_ADDR"); a != "" {
+		def = "http://" + a
+	}
+	url := fs.String("url", def, "server `URL` to check")
+	wait := fs.Duration("wait", 0, "keep trying for this long before giving up")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	c, err := client.New(*url)
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(*wait)
+	for {
+		h, err := c.Health(ctx)
+		if err == nil {
+			fmt.Fprintf(stdout, "%s: ok (doorstep-server %s, server id %s)\n", c.BaseURL(), h.Version, h.ServerID)
+			return nil
+		}
+		if time.Now().After(deadline) || backend.ErrorCode(err) == backend.EINVALID {
+			return fmt.Errorf("%s: %s", c.BaseURL(), backend.ErrorMessage(err))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // writeFileAtomic writes through a temporary file and a rename, so a reader

@@ -5,7 +5,9 @@ import (
 	"context"
 	"flag"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,6 +97,60 @@ func TestServe(t *testing.T) {
 	if !strings.Contains(stderr.String(), "path=/healthz") {
 		t.Errorf("request log missing: %q", stderr.String())
 	}
+}
+
+func TestHealthCommand(t *testing.T) {
+	dir := t.TempDir()
+	urlFile := filepath.Join(dir, "url")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	// Start checking before the server exists: -wait covers the start-up.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	checked := make(chan error, 1)
+	var out syncBuffer
+	go func() {
+		checked <- run(ctx, []string{"health", "-url", "http://" + addr, "-wait", "20s"}, env(nil), &out, io.Discard)
+	}()
+	time.Sleep(300 * time.Millisecond)
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, []string{"-addr", addr, "-data", dir, "-url-file", urlFile}, env(nil), io.Discard, io.Discard)
+	}()
+	waitForFile(t, urlFile, errc)
+	if err := <-checked; err != nil {
+		t.Fatalf("health: %v", err)
+	}
+	if !strings.Contains(out.String(), ": ok (doorstep-server "+backend.Version) {
+		t.Errorf("health printed %q", out.String())
+	}
+
+	t.Run("ErrNothingListening", func(t *testing.T) {
+		ln, _ := net.Listen("tcp", "127.0.0.1:0")
+		url := "http://" + ln.Addr().String()
+		ln.Close()
+		err := run(ctx, []string{"health", "-url", url}, env(nil), io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "cannot be reached") {
+			t.Errorf("err = %v", err)
+		}
+	})
+	t.Run("ErrNotDoorstep", func(t *testing.T) {
+		other := httptest.NewServer(http.NotFoundHandler())
+		defer other.Close()
+		start := time.Now()
+		err := run(ctx, []string{"health", "-url", other.URL, "-wait", "20s"}, env(nil), io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "not a Doorstep server") {
+			t.Errorf("err = %v", err)
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Error("kept waiting on a server that is not Doorstep")
+		}
+	})
 }
 
 func TestParseServeConfig(t *testing.T) {

@@ -9,7 +9,7 @@ export type ConnectionView =
 
 /** How often to check again: soon while the server is missing, rarely once it answers. */
 export const RETRY_MS = 3_000;
-export const RECHECK_MS = 30_000;
+export const RECHECK_MS = 10_000;
 
 /**
  * Keeps the connection state and re-checks it on a timer. The check function

@@ -1,0 +1,101 @@
+# Doorstep — `make help` lists the targets. `make run` and `make test` install
+# what is missing first (see scripts/deps.sh).
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# The Wails CLI is pinned in tools/go.mod and run through `go tool`; nothing
+# is installed globally.
+WAILS := go tool -modfile=tools/go.mod wails
+
+# Build tags: FTS5 for SQLite everywhere; WebKitGTK 4.1 where 4.0 is absent.
+# Recursive (=) on purpose: evaluated when a recipe runs, after `deps` has
+# installed the WebKitGTK headers on a fresh machine.
+webkit_tag = $(shell [ "$$(uname -s)" = Linux ] && ! pkg-config --exists webkit2gtk-4.0 2>/dev/null && echo webkit2_41)
+TAGS = sqlite_fts5 $(webkit_tag)
+GOTAGS = -tags "$(strip $(TAGS))"
+WAILSTAGS = -tags "$(strip $(TAGS))"
+
+BIN := build/bin
+APP := $(BIN)/doorstep
+SERVER := $(BIN)/doorstep-server
+
+GO_SOURCES := $(shell find . -name '*.go' -not -path './frontend/*' -not -path './.cache/*') go.mod go.sum
+FRONTEND_SOURCES := $(shell find frontend/src -type f) frontend/index.html frontend/vite.config.ts \
+	frontend/svelte.config.js frontend/tsconfig.json
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+.PHONY: deps deps-build
+deps: ## Install what building and testing need (apt, npm), skipping what is there
+	scripts/deps.sh test
+	@$(MAKE) --no-print-directory frontend/node_modules/.package-lock.json
+deps-build:
+	scripts/deps.sh build
+	@$(MAKE) --no-print-directory frontend/node_modules/.package-lock.json
+
+frontend/node_modules/.package-lock.json: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+
+# Bindings generated from the Go services for the frontend (not committed).
+frontend/wailsjs/go/models.ts: $(GO_SOURCES)
+	$(WAILS) generate module $(WAILSTAGS) >/dev/null
+	@touch $@
+
+frontend/dist/index.html: $(FRONTEND_SOURCES) frontend/wailsjs/go/models.ts frontend/node_modules/.package-lock.json
+	cd frontend && npm run build --silent -- --logLevel warn
+
+.PHONY: build
+build: deps-build $(APP) $(SERVER) ## Build the desktop app and the server into build/bin
+
+$(APP): $(GO_SOURCES) frontend/dist/index.html wails.json
+	$(WAILS) build -s -m -nosyncgomod -skipbindings -nocolour $(WAILSTAGS) >/dev/null
+	@touch $@
+	@echo "built $@"
+
+$(SERVER): $(GO_SOURCES)
+	go build $(GOTAGS) -o $@ ./backend/cmd/doorstep-server
+	@echo "built $@"
+
+.PHONY: run
+run: build ## Start the server (data in the user's data dir) and open the desktop app
+	scripts/run.sh
+
+.PHONY: check
+check: frontend/wailsjs/go/models.ts frontend/node_modules/.package-lock.json ## Static checks: gofmt, go vet, svelte-check
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
+	go vet $(GOTAGS) ./...
+	cd frontend && npm run --silent check
+
+.PHONY: test
+test: deps check test-go test-frontend test-window test-e2e ## Install what is missing, then run every check and test
+	@echo "make test: all passed"
+
+.PHONY: test-go
+test-go: frontend/dist/index.html ## Go tests with the race detector
+	go test -race $(GOTAGS) ./...
+
+.PHONY: test-frontend
+test-frontend: frontend/wailsjs/go/models.ts frontend/node_modules/.package-lock.json ## Vitest unit and component tests
+	cd frontend && npx vitest run
+
+.PHONY: test-window
+test-window: $(APP) $(SERVER) ## The real app window under Xvfb, screenshot in test-output/
+	scripts/test-window.sh
+
+.PHONY: test-e2e
+test-e2e: $(SERVER) frontend/wailsjs/go/models.ts frontend/node_modules/.package-lock.json ## Browser scenarios: wails dev + Playwright/Chromium
+	scripts/test-e2e.sh
+
+.PHONY: bench
+bench: ## Benchmarks (figures, never pass/fail)
+	go test $(GOTAGS) -run '^$$' -bench . -benchmem -count 5 ./... | tee test-output/bench.txt
+
+.PHONY: clean
+clean: ## Remove what the build generated
+	rm -rf $(BIN) frontend/wailsjs test-output
+	find frontend/dist -mindepth 1 ! -name .gitkeep -delete

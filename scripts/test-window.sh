@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Window smoke test: the real desktop app in a real window (Xvfb, inside its
+# own D-Bus session) against a real doorstep-server.
+#
+# It passes only if, in screenshots of the X screen:
+#   1. the "Connected to <server>" banner is painted (a block of the --ok
+#      colour that the UI draws only after the Go ConnectionService answered
+#      "connected"), and the server logged the desktop app's /healthz call;
+#   2. after the server is stopped, the banner goes away and the app shows the
+#      "Server not reachable" state (the red status dot), still running.
+# A blank, crashed or frozen window fails both.
+# Screenshots: test-output/window-connected.png, test-output/window-unreachable.png.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+OK_COLOUR='#0b7a53'     # --ok in frontend/src/style.css
+DANGER_COLOUR='#b42318' # --danger
+OUT=test-output
+
+# pixels COLOUR FILE: how many pixels of FILE are exactly COLOUR.
+pixels() {
+	printf '%.0f' "$(convert "$2" -alpha off -fill black +opaque "$1" -fill white -opaque "$1" -format '%[fx:mean*w*h]' info:)"
+}
+
+# wait_for_screen TEST NAME: screenshots every 0.5 s for up to 60 s until
+# TEST (a shell condition on $ok and $danger) holds; keeps the last one as
+# $OUT/NAME.png. Fails if the app exits meanwhile.
+wait_for_screen() {
+	local cond=$1 name=$2 i
+	for i in $(seq 1 120); do
+		kill -0 "$APP_PID" 2>/dev/null || { echo "FAIL: the app exited; its log:" >&2; cat "$WORK/app.log" >&2; return 1; }
+		import -window root "$WORK/shot.png"
+		ok=$(pixels "$OK_COLOUR" "$WORK/shot.png")
+		danger=$(pixels "$DANGER_COLOUR" "$WORK/shot.png")
+		if eval "$cond"; then
+			cp "$WORK/shot.png" "$OUT/$name.png"
+			return 0
+		fi
+		sleep 0.5
+	done
+	cp "$WORK/shot.png" "$OUT/$name.png"
+	echo "FAIL: $name: the screen never showed it ($ok $OK_COLOUR px, $danger $DANGER_COLOUR px); see $OUT/$name.png" >&2
+	return 1
+}
+
+inner() {
+	export NO_AT_BRIDGE=1 # no accessibility bus daemons left behind
+	DOORSTEP_SERVER_URL=$SERVER_URL build/bin/doorstep >"$WORK/app.log" 2>&1 &
+	APP_PID=$!
+	trap 'stop_pid $APP_PID' EXIT
+
+	wait_for_screen '[ "$ok" -ge 20000 ]' window-connected
+	echo "window: connected banner painted ($ok px)"
+	if ! xdotool search --name '^Doorstep$' >/dev/null; then
+		echo "FAIL: no window titled Doorstep" >&2
+		return 1
+	fi
+	if ! grep -q 'path=/healthz status=200 .*client=doorstep-desktop/' "$WORK/server.log"; then
+		echo "FAIL: the server never saw the desktop app's health check" >&2
+		return 1
+	fi
+
+	stop_pid "$SERVER_PID"
+	wait_for_screen '[ "$ok" -lt 100 ] && [ "$danger" -ge 30 ]' window-unreachable
+	echo "window: server stopped, app shows it is not reachable"
+}
+
+if [ "${1:-}" = inner ]; then
+	inner
+	exit
+fi
+
+mkdir -p "$OUT"
+WORK=$(mktemp -d)
+SERVER_PID=
+trap '[ -n "$SERVER_PID" ] && stop_pid "$SERVER_PID"; rm -rf "$WORK"' EXIT
+start_server "$WORK/server.log" 127.0.0.1:0 -data "$WORK/data"
+export WORK SERVER_PID SERVER_URL
+xvfb-run -a -s "-screen 0 1280x900x24" dbus-run-session -- "$0" inner
+echo "window smoke test: passed (screenshots in $OUT/)"
