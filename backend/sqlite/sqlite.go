@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
@@ -25,10 +26,18 @@ import (
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-// DB is an open server database.
+// DB is an open server database. Reads use a pool of connections (WAL lets
+// them run beside the writer); every write goes through Update, on the one
+// writer connection (see writer.go).
 type DB struct {
-	db   *sql.DB
-	path string
+	db     *sql.DB // readers
+	writer *sql.DB // one connection, used only by the writer goroutine
+	path   string
+
+	writes     chan writeRequest
+	closing    chan struct{}
+	writerDone chan struct{}
+	closeOnce  sync.Once
 
 	// now is the clock; tests may replace it.
 	now func() time.Time
@@ -54,20 +63,39 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	q.Set("_txlock", "immediate") // writers take the lock up front instead of failing on upgrade
 	dsn := "file:" + filepath.ToSlash(path) + "?" + q.Encode()
 
-	sqlDB, err := sql.Open("sqlite3", dsn)
+	writer, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	db := &DB{db: sqlDB, path: path, now: time.Now}
+	writer.SetMaxOpenConns(1)
+	writer.SetConnMaxIdleTime(0)
+	db := &DB{writer: writer, path: path, now: time.Now,
+		writes: make(chan writeRequest), closing: make(chan struct{}), writerDone: make(chan struct{})}
 	if err := db.migrate(ctx); err != nil {
-		sqlDB.Close()
+		writer.Close()
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
 	}
+	q.Set("mode", "ro")
+	q.Del("_txlock")
+	if db.db, err = sql.Open("sqlite3", "file:"+filepath.ToSlash(path)+"?"+q.Encode()); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
+	}
+	go db.runWriter()
 	return db, nil
 }
 
-// Close closes the database.
-func (db *DB) Close() error { return db.db.Close() }
+// Close stops the writer (after the batch under way, if any) and closes the
+// database. Writes submitted afterwards fail.
+func (db *DB) Close() error {
+	var err error
+	db.closeOnce.Do(func() {
+		close(db.closing)
+		<-db.writerDone
+		err = errors.Join(db.db.Close(), db.writer.Close())
+	})
+	return err
+}
 
 // Path is the database file's path.
 func (db *DB) Path() string { return db.path }
@@ -136,7 +164,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := db.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	if _, err := db.writer.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		name       TEXT NOT NULL,
 		applied_at TEXT NOT NULL
@@ -144,7 +172,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	var current int
-	if err := db.db.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&current); err != nil {
+	if err := db.writer.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&current); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
 	if current > len(migrations) {
@@ -160,7 +188,7 @@ func (db *DB) migrate(ctx context.Context) error {
 }
 
 func (db *DB) apply(ctx context.Context, m migration) error {
-	tx, err := db.db.BeginTx(ctx, nil)
+	tx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("migration %s: %w", m.name, err)
 	}

@@ -1,0 +1,316 @@
+package backend
+
+import (
+	"time"
+	"unicode/utf8"
+)
+
+// Error codes of the chat rules.
+const (
+	EUNAUTHORIZED         = "unauthorized"           // no session, or an expired, revoked or forged one
+	EFORBIDDEN            = "forbidden"              // signed in, but this is not for you
+	EMAINUSERONLY         = "main_user_only"         // a landlord sub-user tried to chat
+	ETENANTCANNOTINITIATE = "tenant_cannot_initiate" // a tenant tried to start a chat
+	ETENANTNOTACTIVE      = "tenant_not_active"      // the tenant's lease is not Active
+	ENOTAMEMBER           = "not_a_member"           // not part of that conversation
+	ECONFLICT             = "conflict"               // the request clashes with what is stored
+)
+
+// MaxMessageRunes is the longest message text, in characters.
+const MaxMessageRunes = 10_000
+
+// MaxPageSize is the most messages one page returns.
+const MaxPageSize = 100
+
+// PrincipalKind tells landlord-side users from tenants.
+type PrincipalKind string
+
+// The two kinds of principal.
+const (
+	KindUser   PrincipalKind = "user"
+	KindTenant PrincipalKind = "tenant"
+)
+
+// Principal is who is making a request: a landlord-side user (main or
+// sub-user) or a tenant, always within one organisation.
+type Principal struct {
+	Kind   PrincipalKind `json:"kind"`
+	ID     int64         `json:"id"`
+	OrgID  int64         `json:"org_id"`
+	Name   string        `json:"name"`
+	Email  string        `json:"email"`
+	IsMain bool          `json:"is_main"` // users only: the organisation's main account
+}
+
+// CanChatAsLandlord reports whether p may use the landlord's chat endpoints.
+func (p Principal) CanChatAsLandlord() error {
+	if p.Kind != KindUser {
+		return Errorf(EFORBIDDEN, "This is for the landlord's account.")
+	}
+	if !p.IsMain {
+		return Errorf(EMAINUSERONLY, "Chat is available to the main account only.")
+	}
+	return nil
+}
+
+// Me is the answer of GET /api/v1/me.
+type Me struct {
+	Principal
+	OrgName  string `json:"org_name"`
+	TimeZone string `json:"time_zone"`
+}
+
+// Session is a signed-in session. The token is shown once, when created.
+type Session struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Me        Me        `json:"me"`
+}
+
+// LeaseStatus is computed from a lease's dates and today's date in the
+// landlord's time zone; it is never stored.
+type LeaseStatus string
+
+// Lease statuses, as the landlord sees them.
+const (
+	LeaseActive  LeaseStatus = "active"
+	LeaseExpired LeaseStatus = "expired"
+	LeaseFuture  LeaseStatus = "future"
+)
+
+// DateLayout is how lease dates are written: YYYY-MM-DD.
+const DateLayout = "2006-01-02"
+
+// StatusOn returns the status of a lease from start to end (end "" = open
+// ended) on the date today; all three are YYYY-MM-DD, which compare as text.
+func StatusOn(start, end, today string) LeaseStatus {
+	switch {
+	case today < start:
+		return LeaseFuture
+	case end != "" && today > end:
+		return LeaseExpired
+	default:
+		return LeaseActive
+	}
+}
+
+// Today is the date in loc at t, as YYYY-MM-DD.
+func Today(t time.Time, loc *time.Location) string { return t.In(loc).Format(DateLayout) }
+
+// Lease is one lease of a unit.
+type Lease struct {
+	ID           int64       `json:"id"`
+	UnitID       int64       `json:"unit_id"`
+	UnitName     string      `json:"unit_name"`
+	PropertyID   int64       `json:"property_id"`
+	PropertyName string      `json:"property_name"`
+	Address      string      `json:"address"`
+	Start        string      `json:"start"`
+	End          string      `json:"end,omitempty"`
+	Status       LeaseStatus `json:"status"`
+	RentCents    int64       `json:"rent_cents"`
+	DepositCents int64       `json:"deposit_cents"`
+	Tenants      []TenantRef `json:"tenants"` // everyone on the lease
+}
+
+// TenantRef names a tenant.
+type TenantRef struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+// DirectoryTenant is a tenant as the New Chat "To" field lists them.
+type DirectoryTenant struct {
+	ID      int64   `json:"id"`
+	Name    string  `json:"name"`
+	Email   string  `json:"email"`
+	Phone   string  `json:"phone"`
+	Leases  []Lease `json:"leases"`
+	CanChat bool    `json:"can_chat"`
+	Reason  string  `json:"reason,omitempty"` // why not, when CanChat is false
+}
+
+// DirectoryUnit is a unit as the "To" field lists them (a group chat).
+type DirectoryUnit struct {
+	ID            int64       `json:"id"`
+	Name          string      `json:"name"`
+	PropertyID    int64       `json:"property_id"`
+	PropertyName  string      `json:"property_name"`
+	Address       string      `json:"address"`
+	ActiveTenants []TenantRef `json:"active_tenants"`
+	CanChat       bool        `json:"can_chat"`
+	Reason        string      `json:"reason,omitempty"`
+}
+
+// Directory is the answer of GET /api/v1/directory.
+type Directory struct {
+	Tenants []DirectoryTenant `json:"tenants"`
+	Units   []DirectoryUnit   `json:"units"`
+}
+
+// TenantRecord is everything the landlord knows about a tenant.
+type TenantRecord struct {
+	ID     int64   `json:"id"`
+	Name   string  `json:"name"`
+	Email  string  `json:"email"`
+	Phone  string  `json:"phone"`
+	Leases []Lease `json:"leases"` // newest first
+	// MoveIn is the start of the tenant's earliest lease.
+	MoveIn string `json:"move_in,omitempty"`
+}
+
+// Conversation kinds.
+const (
+	ConversationDirect = "direct" // landlord and one tenant
+	ConversationGroup  = "group"  // landlord and the tenants of one unit
+)
+
+// Conversation is a chat thread.
+type Conversation struct {
+	ID          int64       `json:"id"`
+	Kind        string      `json:"kind"`
+	Title       string      `json:"title"`
+	TenantID    int64       `json:"tenant_id,omitempty"`
+	UnitID      int64       `json:"unit_id,omitempty"`
+	Members     []TenantRef `json:"members"`
+	CreatedAt   time.Time   `json:"created_at"`
+	LastSeq     int64       `json:"last_seq"`
+	ReadSeq     int64       `json:"read_seq"` // the caller's
+	Unread      int64       `json:"unread"`   // messages from others after ReadSeq
+	LastMessage *Message    `json:"last_message,omitempty"`
+}
+
+// StartConversation is the body of POST /api/v1/conversations: exactly one
+// of TenantID (a one-to-one chat) or UnitID (a unit group chat).
+type StartConversation struct {
+	TenantID int64 `json:"tenant_id,omitempty"`
+	UnitID   int64 `json:"unit_id,omitempty"`
+}
+
+// Validate checks the shape of the request.
+func (s StartConversation) Validate() error {
+	if (s.TenantID == 0) == (s.UnitID == 0) {
+		return Errorf(EINVALID, "Choose either a tenant or a unit to chat with.")
+	}
+	if s.TenantID < 0 || s.UnitID < 0 {
+		return Errorf(EINVALID, "That id is not valid.")
+	}
+	return nil
+}
+
+// Sender names who wrote a message.
+type Sender struct {
+	Kind PrincipalKind `json:"kind"`
+	ID   int64         `json:"id"`
+	Name string        `json:"name"`
+}
+
+// Message is one message of a conversation.
+type Message struct {
+	ID             int64     `json:"id"`
+	ConversationID int64     `json:"conversation_id"`
+	Seq            int64     `json:"seq"` // 1, 2, 3… within the conversation
+	Sender         Sender    `json:"sender"`
+	Text           string    `json:"text"`
+	Files          []File    `json:"files"`
+	Key            string    `json:"key"` // the sender's idempotency key
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+// SendMessage is the body of POST /api/v1/conversations/{id}/messages.
+type SendMessage struct {
+	Key     string  `json:"key"`
+	Text    string  `json:"text"`
+	FileIDs []int64 `json:"file_ids,omitempty"`
+}
+
+// MaxFilesPerMessage bounds attachments on one message.
+const MaxFilesPerMessage = 10
+
+// Validate checks a message before anything is stored.
+func (m SendMessage) Validate() error {
+	if n := len(m.Key); n < 8 || n > 128 {
+		return Errorf(EINVALID, "The message key must be 8 to 128 characters.")
+	}
+	for _, r := range m.Key {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return Errorf(EINVALID, "The message key may hold only letters, digits, '-' and '_'.")
+		}
+	}
+	if !utf8.ValidString(m.Text) {
+		return Errorf(EINVALID, "The message is not valid UTF-8 text.")
+	}
+	if utf8.RuneCountInString(m.Text) > MaxMessageRunes {
+		return Errorf(ETOOLARGE, "A message can be at most %d characters.", MaxMessageRunes)
+	}
+	if isBlank(m.Text) && len(m.FileIDs) == 0 {
+		return Errorf(EINVALID, "The message is empty.")
+	}
+	if len(m.FileIDs) > MaxFilesPerMessage {
+		return Errorf(ETOOLARGE, "A message can carry at most %d files.", MaxFilesPerMessage)
+	}
+	seen := map[int64]bool{}
+	for _, id := range m.FileIDs {
+		if id <= 0 || seen[id] {
+			return Errorf(EINVALID, "The list of files is not valid.")
+		}
+		seen[id] = true
+	}
+	return nil
+}
+
+func isBlank(s string) bool {
+	for _, r := range s {
+		switch r {
+		case ' ', '\t', '\n', '\r', '\u00a0', '\u200b', '\ufeff':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// File is an uploaded file's metadata.
+type File struct {
+	ID          int64     `json:"id"`
+	Name        string    `json:"name"`
+	Size        int64     `json:"size"`
+	SHA256      string    `json:"sha256"`
+	ContentType string    `json:"content_type"`
+	Uploader    Sender    `json:"uploader"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Event types sent over the events websocket.
+const (
+	EventConversation = "conversation" // a conversation was started, or its members changed
+	EventMessage      = "message"      // a new message
+	EventRead         = "read"         // a member's read position moved
+	EventResync       = "resync"       // the `since` asked for is older than the server keeps
+)
+
+// Event is one thing a user or tenant is told. ID increases for each
+// recipient; resume a stream with since=<last ID seen>.
+type Event struct {
+	ID           int64         `json:"id"`
+	Type         string        `json:"type"`
+	Conversation *Conversation `json:"conversation,omitempty"`
+	Message      *Message      `json:"message,omitempty"`
+	Read         *ReadPosition `json:"read,omitempty"`
+	CreatedAt    time.Time     `json:"created_at"`
+}
+
+// ReadPosition says how far a member has read a conversation.
+type ReadPosition struct {
+	ConversationID int64  `json:"conversation_id"`
+	Reader         Sender `json:"reader"`
+	Seq            int64  `json:"seq"`
+}
+
+// MessagePage asks for a page of messages: those before Before, or after
+// After (at most one of them), newest page when neither; Limit ≤ MaxPageSize.
+type MessagePage struct {
+	Before int64
+	After  int64
+	Limit  int
+}
