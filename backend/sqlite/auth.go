@@ -1,0 +1,245 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+	"golang.org/x/crypto/bcrypt"
+
+	"doorstep/backend"
+)
+
+// Session and invite lifetimes.
+const (
+	SessionTTL = 30 * 24 * time.Hour
+	InviteTTL  = 7 * 24 * time.Hour
+)
+
+// MinPasswordLength is the shortest password accepted for a landlord user.
+const MinPasswordLength = 10
+
+// bcryptCost is the work factor for password hashes (tests lower it).
+var bcryptCost = bcrypt.DefaultCost
+
+// dummyHash is compared against when an e-mail is unknown, so a sign-in for
+// a missing account takes as long as one with a wrong password.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("doorstep-no-such-user"), bcrypt.DefaultCost)
+
+// newToken returns a random 256-bit token and the hash stored for it.
+func newToken() (token string, hash []byte) {
+	b := make([]byte, 32)
+	rand.Read(b) // never fails (crypto/rand panics on an unusable source)
+	token = base64.RawURLEncoding.EncodeToString(b)
+	return token, hashToken(token)
+}
+
+func hashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}
+
+// CreateOrg creates a landlord organisation in the IANA time zone tz.
+func (db *DB) CreateOrg(ctx context.Context, name, tz string) (int64, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return 0, backend.Errorf(backend.EINVALID, "The organisation needs a name.")
+	}
+	if _, err := time.LoadLocation(tz); err != nil || tz == "" || tz == "Local" {
+		return 0, backend.Errorf(backend.EINVALID, "%q is not a time zone name such as America/Chicago.", tz)
+	}
+	var id int64
+	err := db.Update(ctx, func(tx *Tx) error {
+		return tx.QueryRowContext(ctx, "INSERT INTO orgs (name, time_zone, created_at) VALUES (?, ?, ?) RETURNING id",
+			name, tz, formatTime(tx.Now())).Scan(&id)
+	})
+	return id, err
+}
+
+// CreateUser adds a landlord-side user to an organisation: its main user
+// (one per organisation) or a sub-user.
+func (db *DB) CreateUser(ctx context.Context, orgID int64, email, name, password string, isMain bool) (int64, error) {
+	email, name = strings.TrimSpace(email), strings.TrimSpace(name)
+	if !strings.Contains(email, "@") || len(email) > 254 {
+		return 0, backend.Errorf(backend.EINVALID, "%q is not an e-mail address.", email)
+	}
+	if name == "" {
+		return 0, backend.Errorf(backend.EINVALID, "The user needs a name.")
+	}
+	if len(password) < MinPasswordLength || len(password) > 72 {
+		return 0, backend.Errorf(backend.EINVALID, "A password must be %d to 72 characters.", MinPasswordLength)
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+	if err != nil {
+		return 0, fmt.Errorf("hash password: %w", err)
+	}
+	var id int64
+	err = db.Update(ctx, func(tx *Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO users (org_id, email, name, password_hash, is_main, created_at)
+			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, orgID, email, name, string(hash), isMain, formatTime(tx.Now())).Scan(&id)
+		if isUniqueViolation(err) {
+			if isMain {
+				var n int
+				tx.QueryRowContext(ctx, "SELECT count(*) FROM users WHERE org_id = ? AND is_main = 1", orgID).Scan(&n)
+				if n > 0 {
+					return backend.Errorf(backend.ECONFLICT, "This organisation already has a main user.")
+				}
+			}
+			return backend.Errorf(backend.ECONFLICT, "There is already a user with the e-mail %s.", email)
+		}
+		if isForeignKeyViolation(err) {
+			return backend.Errorf(backend.ENOTFOUND, "There is no organisation %d.", orgID)
+		}
+		return err
+	})
+	return id, err
+}
+
+// SignIn checks a landlord user's e-mail and password and opens a session.
+func (db *DB) SignIn(ctx context.Context, email, password string) (backend.Session, error) {
+	var userID int64
+	var hash string
+	err := db.db.QueryRowContext(ctx, "SELECT id, password_hash FROM users WHERE email = ?", strings.TrimSpace(email)).Scan(&userID, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		return backend.Session{}, errBadCredentials
+	}
+	if err != nil {
+		return backend.Session{}, fmt.Errorf("sign in: %w", err)
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
+		return backend.Session{}, errBadCredentials
+	}
+	return db.openSession(ctx, "user_id", userID)
+}
+
+var errBadCredentials = backend.Errorf(backend.EUNAUTHORIZED, "The e-mail or password is not right.")
+
+func (db *DB) openSession(ctx context.Context, column string, id int64) (backend.Session, error) {
+	token, hash := newToken()
+	var expires time.Time
+	err := db.Update(ctx, func(tx *Tx) error {
+		expires = tx.Now().Add(SessionTTL)
+		_, err := tx.ExecContext(ctx, "INSERT INTO sessions (token_hash, "+column+", created_at, expires_at) VALUES (?, ?, ?, ?)",
+			hash, id, formatTime(tx.Now()), formatTime(expires))
+		return err
+	})
+	if err != nil {
+		return backend.Session{}, fmt.Errorf("open session: %w", err)
+	}
+	me, err := db.Me(ctx, token)
+	if err != nil {
+		return backend.Session{}, err
+	}
+	return backend.Session{Token: token, ExpiresAt: expires, Me: me}, nil
+}
+
+// Authenticate returns who holds a session token. Unknown, expired and
+// revoked tokens all give the same EUNAUTHORIZED answer.
+func (db *DB) Authenticate(ctx context.Context, token string) (backend.Principal, error) {
+	me, err := db.Me(ctx, token)
+	return me.Principal, err
+}
+
+var errNoSession = backend.Errorf(backend.EUNAUTHORIZED, "Please sign in again.")
+
+// Me describes the holder of a session token and their organisation.
+func (db *DB) Me(ctx context.Context, token string) (backend.Me, error) {
+	if token == "" || len(token) > 100 {
+		return backend.Me{}, errNoSession
+	}
+	var me backend.Me
+	var userID, tenantID sql.NullInt64
+	err := db.db.QueryRowContext(ctx, `
+		SELECT s.user_id, s.tenant_id, coalesce(u.org_id, t.org_id), coalesce(u.name, t.name), coalesce(u.email, t.email),
+		       coalesce(u.is_main, 0), o.name, o.time_zone
+		FROM sessions s
+		LEFT JOIN users u ON u.id = s.user_id
+		LEFT JOIN tenants t ON t.id = s.tenant_id
+		JOIN orgs o ON o.id = coalesce(u.org_id, t.org_id)
+		WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ?`,
+		hashToken(token), formatTime(db.now())).Scan(&userID, &tenantID, &me.OrgID, &me.Name, &me.Email, &me.IsMain, &me.OrgName, &me.TimeZone)
+	if errors.Is(err, sql.ErrNoRows) {
+		return backend.Me{}, errNoSession
+	}
+	if err != nil {
+		return backend.Me{}, fmt.Errorf("authenticate: %w", err)
+	}
+	if userID.Valid {
+		me.Kind, me.ID = backend.KindUser, userID.Int64
+	} else {
+		me.Kind, me.ID = backend.KindTenant, tenantID.Int64
+	}
+	return me, nil
+}
+
+// SignOut revokes a session. Revoking an unknown or revoked token is not an
+// error: the outcome the caller wants holds either way.
+func (db *DB) SignOut(ctx context.Context, token string) error {
+	return db.Update(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, "UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
+			formatTime(tx.Now()), hashToken(token))
+		return err
+	})
+}
+
+// CreateTenantInvite makes a single-use token with which a tenant of orgID
+// opens a session (the link sent by e-mail and SMS).
+func (db *DB) CreateTenantInvite(ctx context.Context, orgID, tenantID int64) (string, error) {
+	token, hash := newToken()
+	err := db.Update(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO tenant_invites (token_hash, tenant_id, created_at, expires_at)
+			SELECT ?, id, ?, ? FROM tenants WHERE id = ? AND org_id = ?`,
+			hash, formatTime(tx.Now()), formatTime(tx.Now().Add(InviteTTL)), tenantID, orgID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return backend.Errorf(backend.ENOTFOUND, "There is no such tenant.")
+		}
+		return nil
+	})
+	return token, err
+}
+
+// RedeemInvite turns an unused, unexpired invite token into a tenant session.
+func (db *DB) RedeemInvite(ctx context.Context, token string) (backend.Session, error) {
+	var tenantID int64
+	err := db.Update(ctx, func(tx *Tx) error {
+		err := tx.QueryRowContext(ctx, `UPDATE tenant_invites SET used_at = ?
+			WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING tenant_id`,
+			formatTime(tx.Now()), hashToken(token), formatTime(tx.Now())).Scan(&tenantID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return backend.Errorf(backend.EUNAUTHORIZED, "This link has expired or was already used. Ask your landlord for a new one.")
+		}
+		return err
+	})
+	if err != nil {
+		return backend.Session{}, err
+	}
+	return db.openSession(ctx, "tenant_id", tenantID)
+}
+
+func isUniqueViolation(err error) bool {
+	var e sqlite3.Error
+	return errors.As(err, &e) && (e.ExtendedCode == sqlite3.ErrConstraintUnique || e.ExtendedCode == sqlite3.ErrConstraintPrimaryKey)
+}
+
+func isForeignKeyViolation(err error) bool {
+	var e sqlite3.Error
+	return errors.As(err, &e) && e.ExtendedCode == sqlite3.ErrConstraintForeignKey
+}
