@@ -22,9 +22,18 @@ const (
 	maxHeaderBytes    = 64 << 10
 )
 
-// Store is what the HTTP layer needs from storage. The sqlite package
-// implements it; a PostgreSQL store would too.
+// Store is what the HTTP layer needs from storage, one interface per area.
+// The sqlite package implements it; a PostgreSQL store would too.
 type Store interface {
+	HealthStore
+	AuthStore
+	ChatStore
+	FileStore
+	EventStore
+}
+
+// HealthStore answers the health check.
+type HealthStore interface {
 	Ping(ctx context.Context) error
 	ServerID(ctx context.Context) (string, error)
 }
@@ -53,6 +62,10 @@ func NewServer(store Store, logger *slog.Logger) *Server {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", s.handleHealth)
+	s.authRoutes(mux)
+	s.chatRoutes(mux)
+	s.fileRoutes(mux)
+	s.eventRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, backend.Errorf(backend.ENOTFOUND, "There is nothing at %s.", r.URL.Path))
 	})
@@ -94,12 +107,19 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 // statusByCode maps every error code to its HTTP status. A code missing here
 // is a bug and is answered as 500.
 var statusByCode = map[string]int{
-	backend.EINVALID:     http.StatusBadRequest,
-	backend.ENOTFOUND:    http.StatusNotFound,
-	backend.EMETHOD:      http.StatusMethodNotAllowed,
-	backend.ETOOLARGE:    http.StatusRequestEntityTooLarge,
-	backend.EUNAVAILABLE: http.StatusServiceUnavailable,
-	backend.EINTERNAL:    http.StatusInternalServerError,
+	backend.EUNAUTHORIZED:         http.StatusUnauthorized,
+	backend.EFORBIDDEN:            http.StatusForbidden,
+	backend.EMAINUSERONLY:         http.StatusForbidden,
+	backend.ETENANTCANNOTINITIATE: http.StatusForbidden,
+	backend.ETENANTNOTACTIVE:      http.StatusForbidden,
+	backend.ENOTAMEMBER:           http.StatusForbidden,
+	backend.ECONFLICT:             http.StatusConflict,
+	backend.EINVALID:              http.StatusBadRequest,
+	backend.ENOTFOUND:             http.StatusNotFound,
+	backend.EMETHOD:               http.StatusMethodNotAllowed,
+	backend.ETOOLARGE:             http.StatusRequestEntityTooLarge,
+	backend.EUNAVAILABLE:          http.StatusServiceUnavailable,
+	backend.EINTERNAL:             http.StatusInternalServerError,
 }
 
 // StatusFor returns the HTTP status for an error code.

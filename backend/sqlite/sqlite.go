@@ -39,6 +39,9 @@ type DB struct {
 	writerDone chan struct{}
 	closeOnce  sync.Once
 
+	sinkMu sync.RWMutex
+	sink   func([]Published)
+
 	// now is the clock; tests may replace it.
 	now func() time.Time
 }

@@ -1,0 +1,108 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"doorstep/backend"
+)
+
+// AuthStore signs people in and out.
+type AuthStore interface {
+	SignIn(ctx context.Context, email, password string) (backend.Session, error)
+	SignOut(ctx context.Context, token string) error
+	Authenticate(ctx context.Context, token string) (backend.Principal, error)
+	Me(ctx context.Context, token string) (backend.Me, error)
+	CreateTenantInvite(ctx context.Context, orgID, tenantID int64) (string, error)
+	RedeemInvite(ctx context.Context, token string) (backend.Session, error)
+}
+
+// SignInRequest is the body of POST /api/v1/auth/signin.
+type SignInRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+// InviteRequest is the body of POST /api/v1/auth/invite.
+type InviteRequest struct {
+	Token string `json:"token"`
+}
+
+// Invite is the answer of POST /api/v1/tenants/{id}/invites.
+type Invite struct {
+	Token string `json:"token"`
+}
+
+func (s *Server) authRoutes(mux *http.ServeMux) {
+	s.route(mux, "/api/v1/auth/signin", map[string]http.HandlerFunc{"POST": s.handleSignIn})
+	s.route(mux, "/api/v1/auth/signout", map[string]http.HandlerFunc{"POST": s.authed(s.handleSignOut)})
+	s.route(mux, "/api/v1/auth/invite", map[string]http.HandlerFunc{"POST": s.handleRedeemInvite})
+	s.route(mux, "/api/v1/me", map[string]http.HandlerFunc{"GET": s.authed(s.handleMe)})
+	s.route(mux, "/api/v1/tenants/{id}/invites", map[string]http.HandlerFunc{"POST": s.authed(s.handleCreateInvite)})
+}
+
+func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
+	var req SignInRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	sess, err := s.store.SignIn(r.Context(), req.Email, req.Password)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, r, http.StatusOK, sess)
+}
+
+func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request) {
+	if err := s.store.SignOut(r.Context(), requestToken(r)); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) handleRedeemInvite(w http.ResponseWriter, r *http.Request) {
+	var req InviteRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	sess, err := s.store.RedeemInvite(r.Context(), req.Token)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, r, http.StatusOK, sess)
+}
+
+func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
+	me, err := s.store.Me(r.Context(), requestToken(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, r, http.StatusOK, me)
+}
+
+// handleCreateInvite makes a portal link token for a tenant; only the main
+// landlord user may.
+func (s *Server) handleCreateInvite(w http.ResponseWriter, r *http.Request) {
+	p := principal(r.Context())
+	if err := p.CanChatAsLandlord(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	token, err := s.store.CreateTenantInvite(r.Context(), p.OrgID, id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, r, http.StatusCreated, Invite{Token: token})
+}

@@ -1,0 +1,173 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"doorstep/backend"
+)
+
+// ChatStore holds the directory, conversations and messages. It enforces the
+// chat rules itself (who may start, read and send) so no handler can forget one.
+type ChatStore interface {
+	Directory(ctx context.Context, p backend.Principal, query string) (backend.Directory, error)
+	TenantRecord(ctx context.Context, p backend.Principal, tenantID int64) (backend.TenantRecord, error)
+	Conversations(ctx context.Context, p backend.Principal) ([]backend.Conversation, error)
+	Conversation(ctx context.Context, p backend.Principal, id int64) (backend.Conversation, error)
+	StartConversation(ctx context.Context, p backend.Principal, req backend.StartConversation) (backend.Conversation, bool, error)
+	Messages(ctx context.Context, p backend.Principal, convID int64, page backend.MessagePage) ([]backend.Message, error)
+	SendMessage(ctx context.Context, p backend.Principal, convID int64, req backend.SendMessage) (backend.Message, error)
+	MarkRead(ctx context.Context, p backend.Principal, convID, seq int64) error
+}
+
+// ReadRequest is the body of POST /api/v1/conversations/{id}/read.
+type ReadRequest struct {
+	Seq int64 `json:"seq"`
+}
+
+// maxQueryLength bounds a directory search.
+const maxQueryLength = 200
+
+func (s *Server) chatRoutes(mux *http.ServeMux) {
+	s.route(mux, "/api/v1/directory", map[string]http.HandlerFunc{"GET": s.authed(s.handleDirectory)})
+	s.route(mux, "/api/v1/tenants/{id}", map[string]http.HandlerFunc{"GET": s.authed(s.handleTenantRecord)})
+	s.route(mux, "/api/v1/conversations", map[string]http.HandlerFunc{
+		"GET":  s.authed(s.handleConversations),
+		"POST": s.authed(s.handleStartConversation),
+	})
+	s.route(mux, "/api/v1/conversations/{id}", map[string]http.HandlerFunc{"GET": s.authed(s.handleConversation)})
+	s.route(mux, "/api/v1/conversations/{id}/messages", map[string]http.HandlerFunc{
+		"GET":  s.authed(s.handleMessages),
+		"POST": s.authed(s.handleSend),
+	})
+	s.route(mux, "/api/v1/conversations/{id}/read", map[string]http.HandlerFunc{"POST": s.authed(s.handleRead)})
+}
+
+// answer writes v, or err when it is set.
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, r, status, v)
+}
+
+func (s *Server) handleDirectory(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query().Get("q")
+	if len(q) > maxQueryLength {
+		s.writeError(w, r, backend.Errorf(backend.ETOOLARGE, "Search for at most %d characters.", maxQueryLength))
+		return
+	}
+	dir, err := s.store.Directory(r.Context(), principal(r.Context()), q)
+	s.answer(w, r, http.StatusOK, dir, err)
+}
+
+func (s *Server) handleTenantRecord(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	rec, err := s.store.TenantRecord(r.Context(), principal(r.Context()), id)
+	s.answer(w, r, http.StatusOK, rec, err)
+}
+
+func (s *Server) handleConversations(w http.ResponseWriter, r *http.Request) {
+	list, err := s.store.Conversations(r.Context(), principal(r.Context()))
+	if list == nil {
+		list = []backend.Conversation{}
+	}
+	s.answer(w, r, http.StatusOK, list, err)
+}
+
+func (s *Server) handleStartConversation(w http.ResponseWriter, r *http.Request) {
+	p := principal(r.Context())
+	if p.Kind == backend.KindTenant {
+		// Refused before the body is even read: tenants never start chats.
+		_, _, err := s.store.StartConversation(r.Context(), p, backend.StartConversation{})
+		s.writeError(w, r, err)
+		return
+	}
+	var req backend.StartConversation
+	if err := decodeJSON(r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	conv, created, err := s.store.StartConversation(r.Context(), p, req)
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	s.answer(w, r, status, conv, err)
+}
+
+func (s *Server) handleConversation(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	conv, err := s.store.Conversation(r.Context(), principal(r.Context()), id)
+	s.answer(w, r, http.StatusOK, conv, err)
+}
+
+func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var page backend.MessagePage
+	var limit int64
+	if page.Before, err = queryInt(r, "before"); err == nil {
+		if page.After, err = queryInt(r, "after"); err == nil {
+			limit, err = queryInt(r, "limit")
+		}
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if limit > backend.MaxPageSize {
+		s.writeError(w, r, backend.Errorf(backend.EINVALID, "limit can be at most %d.", backend.MaxPageSize))
+		return
+	}
+	page.Limit = int(limit)
+	msgs, err := s.store.Messages(r.Context(), principal(r.Context()), id, page)
+	s.answer(w, r, http.StatusOK, msgs, err)
+}
+
+// handleSend answers only after the message is durably stored; a retry with
+// the same key answers with the stored message.
+func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req backend.SendMessage
+	if err := decodeJSON(r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	msg, err := s.store.SendMessage(r.Context(), principal(r.Context()), id, req)
+	s.answer(w, r, http.StatusCreated, msg, err)
+}
+
+func (s *Server) handleRead(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req ReadRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.store.MarkRead(r.Context(), principal(r.Context()), id, req.Seq); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

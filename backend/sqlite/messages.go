@@ -1,0 +1,389 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"doorstep/backend"
+)
+
+// SetClock replaces the clock used for lease status, timestamps and
+// expiries. For tests and demos; call it before any write.
+func (db *DB) SetClock(now func() time.Time) { db.now = now }
+
+// visibleUntil is the instant after which p may not see messages of c: zero
+// for no limit. A tenant whose lease is no longer Active keeps the history up
+// to the end of their last lease, and sees nothing newer.
+func (db *DB) visibleUntil(ctx context.Context, q queryer, p backend.Principal, c convRow) (time.Time, error) {
+	if p.Kind != backend.KindTenant {
+		return time.Time{}, nil
+	}
+	today, loc, err := orgToday(ctx, q, c.orgID, db.now())
+	if err != nil {
+		return time.Time{}, err
+	}
+	active, err := tenantActiveFor(ctx, q, c, p.ID, today)
+	if err != nil || active {
+		return time.Time{}, err
+	}
+	cond := "u.property_id IN (SELECT id FROM properties WHERE org_id = :org)"
+	if c.unitID != 0 {
+		cond = "l.unit_id = :unit"
+	}
+	var lastEnd sql.NullString
+	err = q.QueryRowContext(ctx, `SELECT max(l.end_date) FROM lease_tenants lt JOIN leases l ON l.id = lt.lease_id
+		JOIN units u ON u.id = l.unit_id WHERE lt.tenant_id = :tenant AND `+cond+` AND l.end_date < :today`,
+		sql.Named("tenant", p.ID), sql.Named("org", c.orgID), sql.Named("unit", c.unitID), sql.Named("today", today)).Scan(&lastEnd)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("lease end: %w", err)
+	}
+	if !lastEnd.Valid { // only future leases: nothing yet
+		return time.Unix(0, 0).UTC(), nil
+	}
+	end, err := time.ParseInLocation(backend.DateLayout, lastEnd.String, loc)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("lease end %q: %w", lastEnd.String, err)
+	}
+	return end.AddDate(0, 0, 1), nil
+}
+
+const messageSelect = `
+	SELECT m.id, m.conversation_id, m.seq, coalesce(m.sender_user_id, 0), coalesce(m.sender_tenant_id, 0),
+	       coalesce(u.name, t.name), m.text, m.idem_key, m.created_at,
+	       (SELECT json_group_array(json_object('id', f.id, 'name', f.name, 'size', f.size, 'sha256', f.sha256,
+	                 'content_type', f.content_type, 'created_at', f.created_at,
+	                 'uploader', json_object('kind', iif(f.uploader_user_id IS NULL, 'tenant', 'user'),
+	                                         'id', coalesce(f.uploader_user_id, f.uploader_tenant_id),
+	                                         'name', coalesce(fu.name, ft.name))))
+	          FROM message_files mf JOIN files f ON f.id = mf.file_id
+	          LEFT JOIN users fu ON fu.id = f.uploader_user_id LEFT JOIN tenants ft ON ft.id = f.uploader_tenant_id
+	          WHERE mf.message_id = m.id ORDER BY mf.position)
+	FROM messages m
+	LEFT JOIN users u ON u.id = m.sender_user_id
+	LEFT JOIN tenants t ON t.id = m.sender_tenant_id`
+
+// messagesWhere reads messages of a conversation created before cutoff (zero:
+// any), with extra SQL (conditions on m, then ORDER/LIMIT) appended.
+func (db *DB) messagesWhere(ctx context.Context, q queryer, convID int64, cutoff time.Time, tail string, args ...any) ([]backend.Message, error) {
+	cond := " WHERE m.conversation_id = ?"
+	all := []any{convID}
+	if !cutoff.IsZero() {
+		cond += " AND m.created_at < ?"
+		all = append(all, formatTime(cutoff))
+	}
+	rows, err := q.QueryContext(ctx, messageSelect+cond+" "+tail, append(all, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("messages: %w", err)
+	}
+	defer rows.Close()
+	out := []backend.Message{}
+	for rows.Next() {
+		var m backend.Message
+		var userID, tenantID int64
+		var created, files string
+		if err := rows.Scan(&m.ID, &m.ConversationID, &m.Seq, &userID, &tenantID, &m.Sender.Name, &m.Text, &m.Key, &created, &files); err != nil {
+			return nil, fmt.Errorf("messages: %w", err)
+		}
+		if userID != 0 {
+			m.Sender.Kind, m.Sender.ID = backend.KindUser, userID
+		} else {
+			m.Sender.Kind, m.Sender.ID = backend.KindTenant, tenantID
+		}
+		m.CreatedAt = parseTime(created)
+		if err := json.Unmarshal([]byte(files), &m.Files); err != nil {
+			return nil, fmt.Errorf("message files: %w", err)
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// Messages returns a page of a conversation's messages in sequence order.
+func (db *DB) Messages(ctx context.Context, p backend.Principal, convID int64, page backend.MessagePage) ([]backend.Message, error) {
+	if page.Before != 0 && page.After != 0 {
+		return nil, backend.Errorf(backend.EINVALID, "Ask for messages before or after a point, not both.")
+	}
+	if page.Before < 0 || page.After < 0 {
+		return nil, backend.Errorf(backend.EINVALID, "before and after must be positive sequence numbers.")
+	}
+	if page.Limit <= 0 || page.Limit > backend.MaxPageSize {
+		page.Limit = backend.MaxPageSize
+	}
+	c, err := db.checkAccess(ctx, db.db, p, convID)
+	if err != nil {
+		return nil, err
+	}
+	cutoff, err := db.visibleUntil(ctx, db.db, p, c)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case page.After != 0:
+		return db.messagesWhere(ctx, db.db, convID, cutoff, "AND m.seq > ? ORDER BY m.seq LIMIT ?", page.After, page.Limit)
+	case page.Before != 0:
+		msgs, err := db.messagesWhere(ctx, db.db, convID, cutoff, "AND m.seq < ? ORDER BY m.seq DESC LIMIT ?", page.Before, page.Limit)
+		reverse(msgs)
+		return msgs, err
+	default:
+		msgs, err := db.messagesWhere(ctx, db.db, convID, cutoff, "ORDER BY m.seq DESC LIMIT ?", page.Limit)
+		reverse(msgs)
+		return msgs, err
+	}
+}
+
+func reverse(m []backend.Message) {
+	for i, j := 0, len(m)-1; i < j; i, j = i+1, j-1 {
+		m[i], m[j] = m[j], m[i]
+	}
+}
+
+func senderColumn(p backend.Principal) string {
+	if p.Kind == backend.KindTenant {
+		return "sender_tenant_id"
+	}
+	return "sender_user_id"
+}
+
+func uploaderColumn(p backend.Principal) string {
+	if p.Kind == backend.KindTenant {
+		return "uploader_tenant_id"
+	}
+	return "uploader_user_id"
+}
+
+// SendMessage stores a message and returns it once it is durable. Sending
+// again with the same key returns the first message instead of a second one.
+func (db *DB) SendMessage(ctx context.Context, p backend.Principal, convID int64, req backend.SendMessage) (backend.Message, error) {
+	if err := req.Validate(); err != nil {
+		return backend.Message{}, err
+	}
+	var msgID int64
+	err := db.Update(ctx, func(tx *Tx) error {
+		c, err := db.checkAccess(ctx, tx, p, convID)
+		if err != nil {
+			return err
+		}
+		var existingConv int64
+		var existingText string
+		err = tx.QueryRowContext(ctx, "SELECT id, conversation_id, text FROM messages WHERE "+senderColumn(p)+" = ? AND idem_key = ?",
+			p.ID, req.Key).Scan(&msgID, &existingConv, &existingText)
+		if err == nil {
+			if existingConv != convID || existingText != req.Text {
+				return backend.Errorf(backend.ECONFLICT, "This message key was already used for a different message.")
+			}
+			return nil // a retry: the message is already stored
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("idempotency check: %w", err)
+		}
+		today, _, err := orgToday(ctx, tx, c.orgID, tx.Now())
+		if err != nil {
+			return err
+		}
+		if p.Kind == backend.KindTenant {
+			ok, err := tenantActiveFor(ctx, tx, c, p.ID, today)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return backend.Errorf(backend.ETENANTNOTACTIVE, "Your lease is no longer active, so this conversation is read-only.")
+			}
+		}
+		for _, fid := range req.FileIDs {
+			var ok bool
+			if err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM files WHERE id = ? AND org_id = ? AND "+uploaderColumn(p)+" = ?)",
+				fid, c.orgID, p.ID).Scan(&ok); err != nil {
+				return err
+			}
+			if !ok {
+				return backend.Errorf(backend.ENOTFOUND, "File %d is not one you uploaded.", fid)
+			}
+		}
+		seq := c.lastSeq + 1
+		var userID, tenantID any
+		if p.Kind == backend.KindTenant {
+			tenantID = p.ID
+		} else {
+			userID = p.ID
+		}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO messages (conversation_id, seq, sender_user_id, sender_tenant_id, text, idem_key, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, convID, seq, userID, tenantID, req.Text, req.Key, formatTime(tx.Now())).Scan(&msgID); err != nil {
+			return fmt.Errorf("insert message: %w", err)
+		}
+		for i, fid := range req.FileIDs {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO message_files (message_id, file_id, position) VALUES (?, ?, ?)", msgID, fid, i); err != nil {
+				return fmt.Errorf("attach file: %w", err)
+			}
+		}
+		// The sender has read their own message.
+		if p.Kind == backend.KindTenant {
+			_, err = tx.ExecContext(ctx, "UPDATE conversations SET last_seq = ? WHERE id = ?", seq, convID)
+			if err == nil {
+				_, err = tx.ExecContext(ctx, "UPDATE conversation_tenants SET read_seq = ? WHERE conversation_id = ? AND tenant_id = ?", seq, convID, p.ID)
+			}
+		} else {
+			_, err = tx.ExecContext(ctx, "UPDATE conversations SET last_seq = ?, landlord_read_seq = ? WHERE id = ?", seq, seq, convID)
+		}
+		if err != nil {
+			return fmt.Errorf("advance conversation: %w", err)
+		}
+		msgs, err := db.messagesWhere(ctx, tx, convID, time.Time{}, "AND m.id = ?", msgID)
+		if err != nil || len(msgs) != 1 {
+			return fmt.Errorf("read back message %d: %w", msgID, err)
+		}
+		return db.emitToParticipants(ctx, tx, c, today, backend.Event{Type: backend.EventMessage, Message: &msgs[0]})
+	})
+	if err != nil {
+		return backend.Message{}, err
+	}
+	msgs, err := db.messagesWhere(ctx, db.db, convID, time.Time{}, "AND m.id = ?", msgID)
+	if err != nil {
+		return backend.Message{}, err
+	}
+	if len(msgs) != 1 {
+		return backend.Message{}, fmt.Errorf("message %d vanished after commit", msgID)
+	}
+	return msgs[0], nil
+}
+
+// emitToParticipants writes ev for the landlord and every active member of c.
+func (db *DB) emitToParticipants(ctx context.Context, tx *Tx, c convRow, today string, ev backend.Event) error {
+	mainID, err := mainUserID(ctx, tx, c.orgID)
+	if err != nil {
+		return err
+	}
+	tenants, err := activeMembers(ctx, tx, c, today)
+	if err != nil {
+		return err
+	}
+	pubs := make([]Published, 0, 1+len(tenants))
+	pubs = append(pubs, Published{UserID: mainID, Event: ev})
+	for _, id := range tenants {
+		pubs = append(pubs, Published{TenantID: id, Event: ev})
+	}
+	return db.writeEvents(ctx, tx, pubs)
+}
+
+// MarkRead moves p's read position in a conversation forward to seq (never
+// back, never past the last message).
+func (db *DB) MarkRead(ctx context.Context, p backend.Principal, convID, seq int64) error {
+	if seq < 0 {
+		return backend.Errorf(backend.EINVALID, "seq must not be negative.")
+	}
+	return db.Update(ctx, func(tx *Tx) error {
+		c, err := db.checkAccess(ctx, tx, p, convID)
+		if err != nil {
+			return err
+		}
+		seq = min(seq, c.lastSeq)
+		var res sql.Result
+		if p.Kind == backend.KindTenant {
+			res, err = tx.ExecContext(ctx, "UPDATE conversation_tenants SET read_seq = ? WHERE conversation_id = ? AND tenant_id = ? AND read_seq < ?",
+				seq, convID, p.ID, seq)
+		} else {
+			res, err = tx.ExecContext(ctx, "UPDATE conversations SET landlord_read_seq = ? WHERE id = ? AND landlord_read_seq < ?", seq, convID, seq)
+		}
+		if err != nil {
+			return fmt.Errorf("mark read: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		today, _, err := orgToday(ctx, tx, c.orgID, tx.Now())
+		if err != nil {
+			return err
+		}
+		return db.emitToParticipants(ctx, tx, c, today, backend.Event{Type: backend.EventRead, Read: &backend.ReadPosition{
+			ConversationID: convID, Reader: backend.Sender{Kind: p.Kind, ID: p.ID, Name: p.Name}, Seq: seq}})
+	})
+}
+
+// ErrResync means the events asked for were pruned: the client must reload
+// its state and continue from LatestEventID.
+var ErrResync = errors.New("events since that id are no longer kept")
+
+// Events returns up to limit of p's events with ids above since, oldest
+// first, or ErrResync when some of them were pruned.
+func (db *DB) Events(ctx context.Context, p backend.Principal, since int64, limit int) ([]backend.Event, error) {
+	col, err := eventColumn(p)
+	if err != nil {
+		return nil, err
+	}
+	var floor string
+	if err := db.db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'events_floor'").Scan(&floor); err != nil {
+		return nil, fmt.Errorf("events floor: %w", err)
+	}
+	if f, _ := strconv.ParseInt(floor, 10, 64); since < f {
+		return nil, ErrResync
+	}
+	rows, err := db.db.QueryContext(ctx, "SELECT id, payload FROM events WHERE "+col+" = ? AND id > ? ORDER BY id LIMIT ?", p.ID, since, limit)
+	if err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	defer rows.Close()
+	var out []backend.Event
+	for rows.Next() {
+		var id int64
+		var payload []byte
+		if err := rows.Scan(&id, &payload); err != nil {
+			return nil, fmt.Errorf("events: %w", err)
+		}
+		var ev backend.Event
+		if err := json.Unmarshal(payload, &ev); err != nil {
+			return nil, fmt.Errorf("event %d: %w", id, err)
+		}
+		ev.ID = id
+		out = append(out, ev)
+	}
+	return out, rows.Err()
+}
+
+// LatestEventID is the id of p's newest event (0 if none): where a client
+// that just loaded its state starts listening.
+func (db *DB) LatestEventID(ctx context.Context, p backend.Principal) (int64, error) {
+	col, err := eventColumn(p)
+	if err != nil {
+		return 0, err
+	}
+	var id int64
+	err = db.db.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM events WHERE "+col+" = ?", p.ID).Scan(&id)
+	return id, err
+}
+
+func eventColumn(p backend.Principal) (string, error) {
+	if p.Kind == backend.KindTenant {
+		return "tenant_id", nil
+	}
+	if err := requireLandlord(p); err != nil {
+		return "", err
+	}
+	return "user_id", nil
+}
+
+// PruneEvents deletes events older than before; clients asking for them
+// afterwards are told to resync.
+func (db *DB) PruneEvents(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := db.Update(ctx, func(tx *Tx) error {
+		var maxID sql.NullInt64
+		if err := tx.QueryRowContext(ctx, "SELECT max(id) FROM events WHERE created_at < ?", formatTime(before)).Scan(&maxID); err != nil {
+			return err
+		}
+		if !maxID.Valid {
+			return nil
+		}
+		res, err := tx.ExecContext(ctx, "DELETE FROM events WHERE id <= ?", maxID.Int64)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		_, err = tx.ExecContext(ctx, "UPDATE meta SET value = ? WHERE key = 'events_floor'", strconv.FormatInt(maxID.Int64, 10))
+		return err
+	})
+	return n, err
+}
