@@ -3,6 +3,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -24,6 +25,7 @@ type Client struct {
 	base      *url.URL
 	http      *http.Client
 	userAgent string
+	token     string // session token, sent as "Authorization: Bearer"
 }
 
 // Option configures a Client.
@@ -31,6 +33,9 @@ type Option func(*Client)
 
 // WithHTTPClient replaces the default HTTP client (10 s timeout).
 func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.http = hc } }
+
+// WithToken makes the client act for the session with this token.
+func WithToken(token string) Option { return func(c *Client) { c.token = token } }
 
 // WithUserAgent names the program making the calls, for the server's log.
 func WithUserAgent(ua string) Option { return func(c *Client) { c.userAgent = ua } }
@@ -74,6 +79,25 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 // BaseURL is the server address in canonical form.
 func (c *Client) BaseURL() string { return c.base.String() }
 
+// Token is the session token the client sends (empty when signed out).
+func (c *Client) Token() string { return c.token }
+
+// WithSession returns a copy of the client acting for the session token.
+func (c *Client) WithSession(token string) *Client {
+	cp := *c
+	cp.token = token
+	return &cp
+}
+
+// setHeaders adds what every request carries: the client's name and the
+// session token.
+func (c *Client) setHeaders(req *http.Request) {
+	req.Header.Set("User-Agent", c.userAgent)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+}
+
 // Health asks the server whether it can serve. A server that answers but
 // is not healthy gives an EUNAVAILABLE error; one that cannot be reached gives
 // EUNREACHABLE; something that is not a Doorstep server gives EINVALID.
@@ -92,12 +116,29 @@ func (c *Client) Health(ctx context.Context) (backend.Health, error) {
 // do sends a request and decodes a JSON answer into out. Error answers
 // become *backend.Error with the server's code and message.
 func (c *Client) do(ctx context.Context, method, path string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, c.base.String()+path, nil)
+	return c.doJSON(ctx, method, path, nil, out)
+}
+
+// doJSON sends in (if not nil) as a JSON body and decodes the answer into
+// out (if not nil).
+func (c *Client) doJSON(ctx context.Context, method, path string, in, out any) error {
+	var reqBody io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("client: encode %s %s: %w", method, path, err)
+		}
+		reqBody = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base.String()+path, reqBody)
 	if err != nil {
 		return fmt.Errorf("client: %s %s: %w", method, path, err)
 	}
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.userAgent)
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	c.setHeaders(req)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -125,6 +166,9 @@ func (c *Client) do(ctx context.Context, method, path string, out any) error {
 		}
 		return backend.Errorf(backend.EINVALID, "%s answered HTTP %d to %s; it is not a Doorstep server, or not a compatible one.",
 			c.BaseURL(), resp.StatusCode, path)
+	}
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		return nil
 	}
 	if err := json.Unmarshal(body, out); err != nil {
 		return backend.Errorf(backend.EINVALID, "%s answered, but it is not a Doorstep server (its answer to %s is not Doorstep JSON).", c.BaseURL(), path)
