@@ -26,8 +26,9 @@ const (
 // MinPasswordLength is the shortest password accepted for a landlord user.
 const MinPasswordLength = 10
 
-// bcryptCost is the work factor for password hashes (tests lower it).
-var bcryptCost = bcrypt.DefaultCost
+// BcryptCost is the work factor for new password hashes. Only tests lower it
+// (to bcrypt.MinCost), to keep fixtures fast under the race detector.
+var BcryptCost = bcrypt.DefaultCost
 
 // dummyHash is compared against when an e-mail is unknown, so a sign-in for
 // a missing account takes as long as one with a wrong password.
@@ -86,7 +87,7 @@ func (db *DB) CreateUser(ctx context.Context, orgID int64, email, name, password
 	if len(password) < MinPasswordLength || len(password) > 72 {
 		return 0, backend.Errorf(backend.EINVALID, "A password must be %d to 72 characters.", MinPasswordLength)
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), BcryptCost)
 	if err != nil {
 		return 0, fmt.Errorf("hash password: %w", err)
 	}

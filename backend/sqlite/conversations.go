@@ -313,7 +313,7 @@ func (db *DB) writeEvents(ctx context.Context, tx *Tx, pubs []Published) error {
 			tenantID = pubs[i].TenantID
 		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO events (user_id, tenant_id, type, payload, created_at)
-			VALUES (?, ?, ?, ?, ?) RETURNING id`, userID, tenantID, pubs[i].Event.Type, payload, formatTime(tx.Now())).Scan(&pubs[i].Event.ID); err != nil {
+			VALUES (?, ?, ?, ?, ?) RETURNING id`, userID, tenantID, pubs[i].Event.Type, string(payload), formatTime(tx.Now())).Scan(&pubs[i].Event.ID); err != nil {
 			return fmt.Errorf("write event: %w", err)
 		}
 	}
