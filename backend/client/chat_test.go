@@ -33,7 +33,8 @@ import (
 //
 // The server's clock starts at 2026-06-15 noon UTC and can be moved.
 type world struct {
-	t        *testing.T
+	t        testing.TB
+	path     string
 	db       *sqlite.DB
 	url      string
 	mu       sync.Mutex
@@ -58,7 +59,7 @@ func (w *world) setDate(date string) {
 	w.mu.Unlock()
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	sqlite.BcryptCost = bcrypt.MinCost
 	ctx := context.Background()
@@ -68,7 +69,7 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	w := &world{t: t, db: db, tenant: map[string]int64{}, unit: map[string]int64{}}
+	w := &world{t: t, db: db, path: path, tenant: map[string]int64{}, unit: map[string]int64{}}
 	w.setDate("2026-06-15")
 	db.SetClock(w.clock)
 
@@ -187,7 +188,7 @@ func wantCode(t *testing.T, err error, code string) {
 	}
 }
 
-func must[T any](t *testing.T) func(T, error) T {
+func must[T any](t testing.TB) func(T, error) T {
 	return func(v T, err error) T {
 		t.Helper()
 		if err != nil {
@@ -658,9 +659,9 @@ func TestTenantRecord(t *testing.T) {
 }
 
 // testLogWriter sends the server's log to the test log (shown on failure).
-func testLogWriter(t *testing.T) io.Writer { return logWriter{t} }
+func testLogWriter(t testing.TB) io.Writer { return logWriter{t} }
 
-type logWriter struct{ t *testing.T }
+type logWriter struct{ t testing.TB }
 
 func (l logWriter) Write(p []byte) (int, error) {
 	if strings.Contains(string(p), "level=ERROR") {

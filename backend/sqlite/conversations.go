@@ -29,6 +29,12 @@ const convSelect = `
 	LEFT JOIN units u ON u.id = c.unit_id
 	LEFT JOIN properties p ON p.id = u.property_id`
 
+// convSelectBare reads the same columns without the joins for titles, for
+// the write paths that only need ids and positions.
+const convSelectBare = `
+	SELECT c.id, c.org_id, coalesce(c.tenant_id, 0), coalesce(c.unit_id, 0), c.created_at, c.last_seq, c.landlord_read_seq, '', ''
+	FROM conversations c`
+
 func scanConv(sc interface{ Scan(...any) error }) (convRow, error) {
 	var c convRow
 	var created string
@@ -37,9 +43,14 @@ func scanConv(sc interface{ Scan(...any) error }) (convRow, error) {
 	return c, err
 }
 
-// loadConv reads a conversation of orgID, or errNoConversation.
-func loadConv(ctx context.Context, q queryer, orgID, id int64) (convRow, error) {
-	c, err := scanConv(q.QueryRowContext(ctx, convSelect+" WHERE c.id = ? AND c.org_id = ?", id, orgID))
+// loadConv reads a conversation of orgID, or errNoConversation; bare skips
+// the titles.
+func loadConv(ctx context.Context, q queryer, orgID, id int64, bare bool) (convRow, error) {
+	sel := convSelect
+	if bare {
+		sel = convSelectBare
+	}
+	c, err := scanConv(q.QueryRowContext(ctx, sel+" WHERE c.id = ? AND c.org_id = ?", id, orgID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, errNoConversation
 	}
@@ -86,33 +97,30 @@ func tenantActiveFor(ctx context.Context, q queryer, c convRow, tenantID int64, 
 	return ok, nil
 }
 
-// activeMembers returns the ids of c's tenants who may receive new messages today.
+// activeMembers returns the ids of c's tenants who may receive new messages
+// today (see tenantActiveFor), in one query.
 func activeMembers(ctx context.Context, q queryer, c convRow, today string) ([]int64, error) {
-	rows, err := q.QueryContext(ctx, "SELECT tenant_id FROM conversation_tenants WHERE conversation_id = ?", c.id)
-	if err != nil {
-		return nil, fmt.Errorf("members: %w", err)
+	cond := "u.property_id IN (SELECT id FROM properties WHERE org_id = :org)"
+	if c.unitID != 0 {
+		cond = "l.unit_id = :unit"
 	}
-	var all []int64
+	rows, err := q.QueryContext(ctx, `SELECT ct.tenant_id FROM conversation_tenants ct WHERE ct.conversation_id = :conv
+		AND EXISTS (SELECT 1 FROM lease_tenants lt JOIN leases l ON l.id = lt.lease_id JOIN units u ON u.id = l.unit_id
+		            WHERE lt.tenant_id = ct.tenant_id AND `+cond+` AND `+activeLeaseSQL+`)`,
+		sql.Named("conv", c.id), sql.Named("org", c.orgID), sql.Named("unit", c.unitID), sql.Named("today", today))
+	if err != nil {
+		return nil, fmt.Errorf("active members: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
+			return nil, fmt.Errorf("active members: %w", err)
 		}
-		all = append(all, id)
+		out = append(out, id)
 	}
-	rows.Close()
-	var out []int64
-	for _, id := range all {
-		ok, err := tenantActiveFor(ctx, q, c, id, today)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out = append(out, id)
-		}
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 func mainUserID(ctx context.Context, q queryer, orgID int64) (int64, error) {
@@ -254,7 +262,7 @@ func (db *DB) StartConversation(ctx context.Context, p backend.Principal, req ba
 			return nil
 		}
 		// Tell the landlord and every active member (new ones learn of the chat).
-		c, err := loadConv(ctx, tx, p.OrgID, convID)
+		c, err := loadConv(ctx, tx, p.OrgID, convID, false)
 		if err != nil {
 			return err
 		}
@@ -322,14 +330,14 @@ func (db *DB) writeEvents(ctx context.Context, tx *Tx, pubs []Published) error {
 }
 
 // checkAccess loads conversation id for p: the main landlord user of its
-// organisation, or a tenant member.
-func (db *DB) checkAccess(ctx context.Context, q queryer, p backend.Principal, id int64) (convRow, error) {
+// organisation, or a tenant member. bare skips loading titles.
+func (db *DB) checkAccess(ctx context.Context, q queryer, p backend.Principal, id int64, bare bool) (convRow, error) {
 	if p.Kind == backend.KindUser {
 		if err := requireLandlord(p); err != nil {
 			return convRow{}, err
 		}
 	}
-	c, err := loadConv(ctx, q, p.OrgID, id)
+	c, err := loadConv(ctx, q, p.OrgID, id, bare)
 	if err != nil {
 		return c, err
 	}
@@ -348,7 +356,7 @@ func (db *DB) checkAccess(ctx context.Context, q queryer, p backend.Principal, i
 
 // Conversation returns one conversation as p sees it.
 func (db *DB) Conversation(ctx context.Context, p backend.Principal, id int64) (backend.Conversation, error) {
-	c, err := db.checkAccess(ctx, db.db, p, id)
+	c, err := db.checkAccess(ctx, db.db, p, id, false)
 	if err != nil {
 		return backend.Conversation{}, err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -114,7 +115,7 @@ func (db *DB) Messages(ctx context.Context, p backend.Principal, convID int64, p
 	if page.Limit <= 0 || page.Limit > backend.MaxPageSize {
 		page.Limit = backend.MaxPageSize
 	}
-	c, err := db.checkAccess(ctx, db.db, p, convID)
+	c, err := db.checkAccess(ctx, db.db, p, convID, true)
 	if err != nil {
 		return nil, err
 	}
@@ -162,21 +163,28 @@ func (db *DB) SendMessage(ctx context.Context, p backend.Principal, convID int64
 	if err := req.Validate(); err != nil {
 		return backend.Message{}, err
 	}
-	var msgID int64
+	var msg backend.Message
 	err := db.Update(ctx, func(tx *Tx) error {
-		c, err := db.checkAccess(ctx, tx, p, convID)
+		msg = backend.Message{}
+		c, err := db.checkAccess(ctx, tx, p, convID, true)
 		if err != nil {
 			return err
 		}
-		var existingConv int64
+		var existingID, existingConv int64
 		var existingText string
 		err = tx.QueryRowContext(ctx, "SELECT id, conversation_id, text FROM messages WHERE "+senderColumn(p)+" = ? AND idem_key = ?",
-			p.ID, req.Key).Scan(&msgID, &existingConv, &existingText)
+			p.ID, req.Key).Scan(&existingID, &existingConv, &existingText)
 		if err == nil {
 			if existingConv != convID || existingText != req.Text {
 				return backend.Errorf(backend.ECONFLICT, "This message key was already used for a different message.")
 			}
-			return nil // a retry: the message is already stored
+			// A retry: answer with the message already stored.
+			msgs, err := db.messagesWhere(ctx, tx, convID, time.Time{}, "AND m.id = ?", existingID)
+			if err != nil || len(msgs) != 1 {
+				return fmt.Errorf("read back message %d: %w", existingID, err)
+			}
+			msg = msgs[0]
+			return nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("idempotency check: %w", err)
@@ -185,24 +193,27 @@ func (db *DB) SendMessage(ctx context.Context, p backend.Principal, convID int64
 		if err != nil {
 			return err
 		}
-		if p.Kind == backend.KindTenant {
-			ok, err := tenantActiveFor(ctx, tx, c, p.ID, today)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return backend.Errorf(backend.ETENANTNOTACTIVE, "Your lease is no longer active, so this conversation is read-only.")
-			}
+		recipients, err := activeMembers(ctx, tx, c, today)
+		if err != nil {
+			return err
 		}
+		if p.Kind == backend.KindTenant && !slices.Contains(recipients, p.ID) {
+			return backend.Errorf(backend.ETENANTNOTACTIVE, "Your lease is no longer active, so this conversation is read-only.")
+		}
+		msg.Files = []backend.File{}
 		for _, fid := range req.FileIDs {
-			var ok bool
-			if err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM files WHERE id = ? AND org_id = ? AND "+uploaderColumn(p)+" = ?)",
-				fid, c.orgID, p.ID).Scan(&ok); err != nil {
-				return err
-			}
-			if !ok {
+			f := backend.File{ID: fid, Uploader: backend.Sender{Kind: p.Kind, ID: p.ID, Name: p.Name}}
+			var created string
+			err := tx.QueryRowContext(ctx, "SELECT name, size, sha256, content_type, created_at FROM files WHERE id = ? AND org_id = ? AND "+uploaderColumn(p)+" = ?",
+				fid, c.orgID, p.ID).Scan(&f.Name, &f.Size, &f.SHA256, &f.ContentType, &created)
+			if errors.Is(err, sql.ErrNoRows) {
 				return backend.Errorf(backend.ENOTFOUND, "File %d is not one you uploaded.", fid)
 			}
+			if err != nil {
+				return fmt.Errorf("attached file: %w", err)
+			}
+			f.CreatedAt = parseTime(created)
+			msg.Files = append(msg.Files, f)
 		}
 		seq := c.lastSeq + 1
 		var userID, tenantID any
@@ -212,11 +223,11 @@ func (db *DB) SendMessage(ctx context.Context, p backend.Principal, convID int64
 			userID = p.ID
 		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO messages (conversation_id, seq, sender_user_id, sender_tenant_id, text, idem_key, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, convID, seq, userID, tenantID, req.Text, req.Key, formatTime(tx.Now())).Scan(&msgID); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, convID, seq, userID, tenantID, req.Text, req.Key, formatTime(tx.Now())).Scan(&msg.ID); err != nil {
 			return fmt.Errorf("insert message: %w", err)
 		}
 		for i, fid := range req.FileIDs {
-			if _, err := tx.ExecContext(ctx, "INSERT INTO message_files (message_id, file_id, position) VALUES (?, ?, ?)", msgID, fid, i); err != nil {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO message_files (message_id, file_id, position) VALUES (?, ?, ?)", msg.ID, fid, i); err != nil {
 				return fmt.Errorf("attach file: %w", err)
 			}
 		}
@@ -232,32 +243,31 @@ func (db *DB) SendMessage(ctx context.Context, p backend.Principal, convID int64
 		if err != nil {
 			return fmt.Errorf("advance conversation: %w", err)
 		}
-		msgs, err := db.messagesWhere(ctx, tx, convID, time.Time{}, "AND m.id = ?", msgID)
-		if err != nil || len(msgs) != 1 {
-			return fmt.Errorf("read back message %d: %w", msgID, err)
-		}
-		return db.emitToParticipants(ctx, tx, c, today, backend.Event{Type: backend.EventMessage, Message: &msgs[0]})
+		msg.ConversationID, msg.Seq, msg.Text, msg.Key = convID, seq, req.Text, req.Key
+		msg.Sender = backend.Sender{Kind: p.Kind, ID: p.ID, Name: p.Name}
+		// The stored text form, so the answer equals what a later read returns.
+		msg.CreatedAt = parseTime(formatTime(tx.Now()))
+		ev := msg
+		return db.emitTo(ctx, tx, c.orgID, recipients, backend.Event{Type: backend.EventMessage, Message: &ev})
 	})
 	if err != nil {
 		return backend.Message{}, err
 	}
-	msgs, err := db.messagesWhere(ctx, db.db, convID, time.Time{}, "AND m.id = ?", msgID)
-	if err != nil {
-		return backend.Message{}, err
-	}
-	if len(msgs) != 1 {
-		return backend.Message{}, fmt.Errorf("message %d vanished after commit", msgID)
-	}
-	return msgs[0], nil
+	return msg, nil
 }
 
 // emitToParticipants writes ev for the landlord and every active member of c.
 func (db *DB) emitToParticipants(ctx context.Context, tx *Tx, c convRow, today string, ev backend.Event) error {
-	mainID, err := mainUserID(ctx, tx, c.orgID)
+	tenants, err := activeMembers(ctx, tx, c, today)
 	if err != nil {
 		return err
 	}
-	tenants, err := activeMembers(ctx, tx, c, today)
+	return db.emitTo(ctx, tx, c.orgID, tenants, ev)
+}
+
+// emitTo writes ev for the organisation's main user and the given tenants.
+func (db *DB) emitTo(ctx context.Context, tx *Tx, orgID int64, tenants []int64, ev backend.Event) error {
+	mainID, err := mainUserID(ctx, tx, orgID)
 	if err != nil {
 		return err
 	}
@@ -276,7 +286,7 @@ func (db *DB) MarkRead(ctx context.Context, p backend.Principal, convID, seq int
 		return backend.Errorf(backend.EINVALID, "seq must not be negative.")
 	}
 	return db.Update(ctx, func(tx *Tx) error {
-		c, err := db.checkAccess(ctx, tx, p, convID)
+		c, err := db.checkAccess(ctx, tx, p, convID, true)
 		if err != nil {
 			return err
 		}
