@@ -240,6 +240,11 @@ func (m SendMessage) Validate() error {
 	if !utf8.ValidString(m.Text) {
 		return Errorf(EINVALID, "The message is not valid UTF-8 text.")
 	}
+	for _, r := range m.Text {
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f {
+			return Errorf(EINVALID, "The message holds control characters.")
+		}
+	}
 	if utf8.RuneCountInString(m.Text) > MaxMessageRunes {
 		return Errorf(ETOOLARGE, "A message can be at most %d characters.", MaxMessageRunes)
 	}

@@ -432,6 +432,8 @@ func TestMessages(t *testing.T) {
 			"Empty":       {backend.SendMessage{Key: key(), Text: "  \n "}, backend.EINVALID},
 			"TooLong":     {backend.SendMessage{Key: key(), Text: strings.Repeat("é", backend.MaxMessageRunes+1)}, backend.ETOOLARGE},
 			"ShortKey":    {backend.SendMessage{Key: "k", Text: "hi"}, backend.EINVALID},
+			"NulByte":     {backend.SendMessage{Key: key(), Text: "a\x00b"}, backend.EINVALID},
+			"Escape":      {backend.SendMessage{Key: key(), Text: "\x1b[31mred"}, backend.EINVALID},
 			"KeyWithPath": {backend.SendMessage{Key: "../../etc/passwd", Text: "hi"}, backend.EINVALID},
 			"ForeignFile": {backend.SendMessage{Key: key(), Text: "hi", FileIDs: []int64{999}}, backend.ENOTFOUND},
 		} {
