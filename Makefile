@@ -92,8 +92,10 @@ test-e2e: $(SERVER) frontend/wailsjs/go/models.ts frontend/node_modules/.package
 	scripts/test-e2e.sh
 
 .PHONY: bench
-bench: ## Benchmarks (figures, never pass/fail)
-	go test $(GOTAGS) -run '^$$' -bench . -benchmem -count 5 ./... | tee test-output/bench.txt
+bench: ## Benchmarks: 6 runs each, medians by benchstat (figures, never pass/fail)
+	@mkdir -p test-output
+	go test $(GOTAGS) -run '^$$' -bench . -count 6 -timeout 30m ./backend/... | tee test-output/bench.txt
+	go tool -modfile=tools/go.mod benchstat test-output/bench.txt | tee test-output/bench-summary.txt
 
 .PHONY: clean
 clean: ## Remove what the build generated
