@@ -12,9 +12,6 @@ import (
 	"io/fs"
 	"net/url"
 	"path/filepath"
-	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -123,89 +120,11 @@ func (db *DB) ServerID(ctx context.Context) (string, error) {
 	return id, nil
 }
 
-// migration is one numbered SQL file from migrations/.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// ErrNewerSchema reports a database written by a newer server version.
-var ErrNewerSchema = errors.New("database schema is newer than this server")
-
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFS, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var out []migration
-	for _, e := range entries {
-		name := e.Name()
-		num, _, ok := strings.Cut(name, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %q: name must start with a positive number and '_'", name)
-		}
-		body, err := fs.ReadFile(migrationFS, "migrations/"+name)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: v, name: name, sql: string(body)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	for i, m := range out {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %q: expected number %d (no gaps or repeats)", m.name, i+1)
-		}
-	}
-	return out, nil
-}
-
-// migrate applies every migration not yet recorded, each in its own
-// transaction together with its record, so a crash never leaves one half-done.
+// migrate brings the server database's schema up to date.
 func (db *DB) migrate(ctx context.Context) error {
-	migrations, err := loadMigrations()
+	sub, err := fs.Sub(migrationFS, "migrations")
 	if err != nil {
 		return err
 	}
-	if _, err := db.writer.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    INTEGER PRIMARY KEY,
-		name       TEXT NOT NULL,
-		applied_at TEXT NOT NULL
-	) STRICT`); err != nil {
-		return fmt.Errorf("create schema_migrations: %w", err)
-	}
-	var current int
-	if err := db.writer.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&current); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
-	}
-	if current > len(migrations) {
-		return fmt.Errorf("%w: the database is at schema %d but this doorstep-server (%s) knows only up to %d; run a newer doorstep-server or restore a backup",
-			ErrNewerSchema, current, backend.Version, len(migrations))
-	}
-	for _, m := range migrations[current:] {
-		if err := db.apply(ctx, m); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (db *DB) apply(ctx context.Context, m migration) error {
-	tx, err := db.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("migration %s: %w", m.name, err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-		return fmt.Errorf("migration %s: %w", m.name, err)
-	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-		m.version, m.name, db.now().UTC().Format(time.RFC3339Nano)); err != nil {
-		return fmt.Errorf("migration %s: record: %w", m.name, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("migration %s: commit: %w", m.name, err)
-	}
-	return nil
+	return Migrate(ctx, db.writer, sub, "doorstep-server "+backend.Version, db.now)
 }
