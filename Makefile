@@ -76,8 +76,8 @@ test: deps check test-go test-frontend test-window test-e2e ## Install what is m
 	@echo "make test: all passed"
 
 .PHONY: test-go
-test-go: frontend/dist/index.html ## Go tests with the race detector
-	go test -race $(GOTAGS) ./...
+test-go: frontend/dist/index.html ## Go tests with the race detector (real keyring in a private D-Bus session)
+	scripts/test-go.sh "$(strip $(TAGS))"
 
 .PHONY: test-frontend
 test-frontend: frontend/wailsjs/go/models.ts frontend/node_modules/.package-lock.json ## Vitest unit and component tests
