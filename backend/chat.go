@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"errors"
 	"time"
 	"unicode/utf8"
 )
@@ -51,6 +52,22 @@ func (p Principal) CanChatAsLandlord() error {
 		return Errorf(EMAINUSERONLY, "Chat is available to the main account only.")
 	}
 	return nil
+}
+
+// Recipient is who an event is for: a landlord-side user or a tenant.
+type Recipient struct {
+	Kind PrincipalKind
+	ID   int64
+}
+
+// Recipient is p as the receiver of events.
+func (p Principal) Recipient() Recipient { return Recipient{Kind: p.Kind, ID: p.ID} }
+
+// Delivery is one stored event for one recipient, handed to the live
+// fan-out once it is durable.
+type Delivery struct {
+	To    Recipient
+	Event Event
 }
 
 // Me is the answer of GET /api/v1/me.
@@ -293,6 +310,10 @@ const (
 	EventRead         = "read"         // a member's read position moved
 	EventResync       = "resync"       // the `since` asked for is older than the server keeps
 )
+
+// ErrResync means the events asked for are no longer kept: the client must
+// reload its state and continue from the newest event id.
+var ErrResync = errors.New("events since that id are no longer kept")
 
 // Event is one thing a user or tenant is told. ID increases for each
 // recipient; resume a stream with since=<last ID seen>.

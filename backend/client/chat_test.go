@@ -36,6 +36,7 @@ type world struct {
 	t        testing.TB
 	path     string
 	db       *sqlite.DB
+	srv      *httpapi.Server
 	url      string
 	mu       sync.Mutex
 	now      time.Time
@@ -136,7 +137,9 @@ func newWorld(t testing.TB) *world {
 	lease(propA, "2B", "2024-05-01", "", "Erin")
 	lease(propB, "L1", "2025-01-01", "", "Zed")
 
-	ts := httptest.NewServer(httpapi.NewServer(db, slog.New(slog.NewTextHandler(testLogWriter(t), nil))).Handler())
+	w.srv = httpapi.NewServer(db, slog.New(slog.NewTextHandler(testLogWriter(t), nil)))
+	db.SetEventSink(w.srv.Hub().Publish)
+	ts := httptest.NewServer(w.srv.Handler())
 	t.Cleanup(ts.Close)
 	w.url = ts.URL
 	w.landlord = w.signIn("landlord@a.test")

@@ -3,15 +3,18 @@
 package httpapi
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"doorstep/backend"
+	"doorstep/backend/hub"
 )
 
 // Limits of the HTTP server. They protect a small machine from slow or
@@ -40,14 +43,40 @@ type HealthStore interface {
 
 // Server serves the Doorstep HTTP API.
 type Server struct {
-	store  Store
-	logger *slog.Logger
-	http   *http.Server
+	store          Store
+	logger         *slog.Logger
+	http           *http.Server
+	hub            *hub.Hub
+	allowedOrigins map[string]bool // extra websocket origins, besides the server's own
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithHub sets the hub live events come from (wire the store's event sink
+// to hub.Publish). Without it the server makes its own, which then receives
+// only what is published to Hub() directly.
+func WithHub(h *hub.Hub) Option { return func(s *Server) { s.hub = h } }
+
+// WithAllowedOrigins lets browser pages from these origins (scheme://host[:port])
+// open the events websocket, besides pages served by this server.
+func WithAllowedOrigins(origins ...string) Option {
+	return func(s *Server) {
+		for _, o := range origins {
+			s.allowedOrigins[strings.ToLower(strings.TrimRight(o, "/"))] = true
+		}
+	}
 }
 
 // NewServer returns a server backed by store, logging to logger.
-func NewServer(store Store, logger *slog.Logger) *Server {
-	s := &Server{store: store, logger: logger}
+func NewServer(store Store, logger *slog.Logger, opts ...Option) *Server {
+	s := &Server{store: store, logger: logger, allowedOrigins: map[string]bool{}}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.hub == nil {
+		s.hub = hub.New()
+	}
 	s.http = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -71,6 +100,9 @@ func (s *Server) Handler() http.Handler {
 	})
 	return s.logRequests(secureHeaders(mux))
 }
+
+// Hub is where the server's websocket connections get their live events.
+func (s *Server) Hub() *hub.Hub { return s.hub }
 
 // Serve accepts connections on ln until Shutdown is called.
 func (s *Server) Serve(ln net.Listener) error {
@@ -179,9 +211,15 @@ func (rec *statusRecorder) WriteHeader(status int) {
 	rec.ResponseWriter.WriteHeader(status)
 }
 
-// Unwrap lets http.ResponseController reach the underlying writer (websocket
-// hijacking, flushing).
+// Unwrap lets http.ResponseController reach the underlying writer.
 func (rec *statusRecorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
+
+// Hijack hands the connection to the websocket upgrader, which asks for an
+// http.Hijacker directly.
+func (rec *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	rec.status = http.StatusSwitchingProtocols
+	return http.NewResponseController(rec.ResponseWriter).Hijack()
+}
 
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

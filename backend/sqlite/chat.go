@@ -13,23 +13,15 @@ import (
 	"doorstep/backend"
 )
 
-// Published is an event written for one recipient, handed to the event sink
-// after its transaction committed.
-type Published struct {
-	UserID   int64 // set for a landlord-side user
-	TenantID int64 // set for a tenant
-	Event    backend.Event
-}
-
 // SetEventSink registers f to receive every event once it is durable (the
 // websocket hub). f runs on the writer goroutine: it must not block.
-func (db *DB) SetEventSink(f func([]Published)) {
+func (db *DB) SetEventSink(f func([]backend.Delivery)) {
 	db.sinkMu.Lock()
 	defer db.sinkMu.Unlock()
 	db.sink = f
 }
 
-func (db *DB) publish(p []Published) {
+func (db *DB) publish(p []backend.Delivery) {
 	db.sinkMu.RLock()
 	f := db.sink
 	db.sinkMu.RUnlock()

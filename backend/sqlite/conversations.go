@@ -294,20 +294,20 @@ func (db *DB) emitConversation(ctx context.Context, tx *Tx, c convRow, tenants [
 	if err != nil {
 		return err
 	}
-	pubs := []Published{{UserID: mainID, Event: backend.Event{Type: backend.EventConversation, Conversation: &v}}}
+	pubs := []backend.Delivery{{To: backend.Recipient{Kind: backend.KindUser, ID: mainID}, Event: backend.Event{Type: backend.EventConversation, Conversation: &v}}}
 	for _, id := range tenants {
 		tv, err := db.view(ctx, tx, c, backend.Principal{Kind: backend.KindTenant, ID: id, OrgID: c.orgID}, orgName)
 		if err != nil {
 			return err
 		}
-		pubs = append(pubs, Published{TenantID: id, Event: backend.Event{Type: backend.EventConversation, Conversation: &tv}})
+		pubs = append(pubs, backend.Delivery{To: backend.Recipient{Kind: backend.KindTenant, ID: id}, Event: backend.Event{Type: backend.EventConversation, Conversation: &tv}})
 	}
 	return db.writeEvents(ctx, tx, pubs)
 }
 
 // writeEvents stores events for their recipients and publishes them once the
 // transaction is durable.
-func (db *DB) writeEvents(ctx context.Context, tx *Tx, pubs []Published) error {
+func (db *DB) writeEvents(ctx context.Context, tx *Tx, pubs []backend.Delivery) error {
 	for i := range pubs {
 		pubs[i].Event.CreatedAt = tx.Now()
 		payload, err := json.Marshal(pubs[i].Event)
@@ -315,10 +315,10 @@ func (db *DB) writeEvents(ctx context.Context, tx *Tx, pubs []Published) error {
 			return fmt.Errorf("event payload: %w", err)
 		}
 		var userID, tenantID any
-		if pubs[i].UserID != 0 {
-			userID = pubs[i].UserID
+		if pubs[i].To.Kind == backend.KindUser {
+			userID = pubs[i].To.ID
 		} else {
-			tenantID = pubs[i].TenantID
+			tenantID = pubs[i].To.ID
 		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO events (user_id, tenant_id, type, payload, created_at)
 			VALUES (?, ?, ?, ?, ?) RETURNING id`, userID, tenantID, pubs[i].Event.Type, string(payload), formatTime(tx.Now())).Scan(&pubs[i].Event.ID); err != nil {

@@ -271,10 +271,10 @@ func (db *DB) emitTo(ctx context.Context, tx *Tx, orgID int64, tenants []int64, 
 	if err != nil {
 		return err
 	}
-	pubs := make([]Published, 0, 1+len(tenants))
-	pubs = append(pubs, Published{UserID: mainID, Event: ev})
+	pubs := make([]backend.Delivery, 0, 1+len(tenants))
+	pubs = append(pubs, backend.Delivery{To: backend.Recipient{Kind: backend.KindUser, ID: mainID}, Event: ev})
 	for _, id := range tenants {
-		pubs = append(pubs, Published{TenantID: id, Event: ev})
+		pubs = append(pubs, backend.Delivery{To: backend.Recipient{Kind: backend.KindTenant, ID: id}, Event: ev})
 	}
 	return db.writeEvents(ctx, tx, pubs)
 }
@@ -315,7 +315,7 @@ func (db *DB) MarkRead(ctx context.Context, p backend.Principal, convID, seq int
 
 // ErrResync means the events asked for were pruned: the client must reload
 // its state and continue from LatestEventID.
-var ErrResync = errors.New("events since that id are no longer kept")
+var ErrResync = backend.ErrResync
 
 // Events returns up to limit of p's events with ids above since, oldest
 // first, or ErrResync when some of them were pruned.

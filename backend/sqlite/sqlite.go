@@ -37,7 +37,7 @@ type DB struct {
 	closeOnce  sync.Once
 
 	sinkMu sync.RWMutex
-	sink   func([]Published)
+	sink   func([]backend.Delivery)
 
 	// now is the clock; tests may replace it.
 	now func() time.Time

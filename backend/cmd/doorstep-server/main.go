@@ -29,6 +29,7 @@ import (
 	"doorstep/backend/client"
 	"doorstep/backend/datadir"
 	"doorstep/backend/httpapi"
+	"doorstep/backend/hub"
 	"doorstep/backend/sqlite"
 )
 
@@ -83,6 +84,9 @@ type serveConfig struct {
 	Addr    string // host:port to listen on; port 0 picks a free one
 	DataDir string // holds the database (and, later, uploaded files)
 	URLFile string // if set, the server's base URL is written here once it listens
+	// EventRetention is how long the event log keeps events for clients to
+	// catch up with; one offline longer is told to resync.
+	EventRetention time.Duration
 }
 
 func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -98,9 +102,19 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.StringVar(&cfg.Addr, "addr", envOr("DOORSTEP_ADDR", defaultAddr), "`host:port` to listen on (env DOORSTEP_ADDR)")
 	fs.StringVar(&cfg.DataDir, "data", getenv("DOORSTEP_DATA_DIR"), "data `directory` (env DOORSTEP_DATA_DIR; default: the user's data directory)")
 	fs.StringVar(&cfg.URLFile, "url-file", getenv("DOORSTEP_URL_FILE"), "write the server's URL to this `file` once it listens (env DOORSTEP_URL_FILE)")
+	retention := envOr("DOORSTEP_EVENT_RETENTION", "720h")
+	fs.Func("event-retention", "how long to keep events for reconnecting clients, e.g. 720h (env DOORSTEP_EVENT_RETENTION; default 720h = 30 days)", func(v string) error {
+		retention = v
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
+	d, err := time.ParseDuration(retention)
+	if err != nil || d < time.Hour {
+		return cfg, fmt.Errorf("-event-retention %q: want a duration of at least 1h, such as 720h", retention)
+	}
+	cfg.EventRetention = d
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
@@ -132,8 +146,11 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	if err != nil {
 		return fmt.Errorf("listen: %w (is another doorstep-server running? choose another -addr)", err)
 	}
-	srv := httpapi.NewServer(db, logger)
+	events := hub.New()
+	db.SetEventSink(events.Publish)
+	srv := httpapi.NewServer(db, logger, httpapi.WithHub(events))
 	url := "http://" + ln.Addr().String()
+	go pruneEvents(ctx, db, cfg.EventRetention, logger)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -158,6 +175,22 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return <-errc
+}
+
+// pruneEvents deletes events older than retention once an hour, until ctx ends.
+func pruneEvents(ctx context.Context, db *sqlite.DB, retention time.Duration, logger *slog.Logger) {
+	for {
+		if n, err := db.PruneEvents(ctx, time.Now().Add(-retention)); err != nil {
+			logger.Error("pruning events", "err", err)
+		} else if n > 0 {
+			logger.Info("pruned events", "count", n, "older_than", retention)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Hour):
+		}
+	}
 }
 
 // health checks a running server, waiting up to -wait for it to become

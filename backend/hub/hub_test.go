@@ -1,0 +1,113 @@
+package hub_test
+
+import (
+	"sync"
+	"testing"
+
+	"doorstep/backend"
+	"doorstep/backend/hub"
+)
+
+var (
+	landlord = backend.Recipient{Kind: backend.KindUser, ID: 1}
+	tenant   = backend.Recipient{Kind: backend.KindTenant, ID: 1} // same id, other kind
+)
+
+func deliver(to backend.Recipient, id int64) []backend.Delivery {
+	return []backend.Delivery{{To: to, Event: backend.Event{ID: id, Type: backend.EventMessage}}}
+}
+
+func TestHub(t *testing.T) {
+	t.Run("RoutesByRecipient", func(t *testing.T) {
+		h := hub.New()
+		a := h.Subscribe(landlord, 10)
+		b := h.Subscribe(tenant, 10)
+		h.Publish(deliver(landlord, 1))
+		h.Publish(deliver(tenant, 2))
+		if ev := <-a.C; ev.ID != 1 {
+			t.Errorf("landlord got %d", ev.ID)
+		}
+		if ev := <-b.C; ev.ID != 2 {
+			t.Errorf("tenant got %d", ev.ID)
+		}
+		if len(a.C) != 0 || len(b.C) != 0 {
+			t.Error("an event reached the wrong recipient")
+		}
+	})
+
+	t.Run("EverySubscriptionOfARecipientGetsIt", func(t *testing.T) {
+		h := hub.New()
+		a, b := h.Subscribe(landlord, 10), h.Subscribe(landlord, 10)
+		h.Publish(deliver(landlord, 7))
+		if (<-a.C).ID != 7 || (<-b.C).ID != 7 {
+			t.Error("both of the landlord's connections should get the event")
+		}
+	})
+
+	t.Run("SlowSubscriberIsDroppedOthersKeepReceiving", func(t *testing.T) {
+		h := hub.New()
+		slow := h.Subscribe(landlord, 2)
+		fast := h.Subscribe(landlord, 100)
+		for i := int64(1); i <= 50; i++ {
+			h.Publish(deliver(landlord, i)) // never blocks
+		}
+		if !slow.Slow() {
+			t.Fatal("the full subscription was not marked slow")
+		}
+		n := 0
+		for range slow.C { // closed after what it had buffered
+			n++
+		}
+		if n != 2 {
+			t.Errorf("slow subscription drained %d events, want its 2 buffered", n)
+		}
+		for i := int64(1); i <= 50; i++ {
+			if ev := <-fast.C; ev.ID != i {
+				t.Fatalf("fast subscription got %d, want %d", ev.ID, i)
+			}
+		}
+		if h.Subscribers() != 1 {
+			t.Errorf("%d subscribers left, want 1", h.Subscribers())
+		}
+	})
+
+	t.Run("CloseIsIdempotentAndStopsDelivery", func(t *testing.T) {
+		h := hub.New()
+		s := h.Subscribe(tenant, 10)
+		s.Close()
+		s.Close()
+		h.Publish(deliver(tenant, 1))
+		if _, open := <-s.C; open {
+			t.Error("a closed subscription received an event")
+		}
+		if h.Subscribers() != 0 {
+			t.Error("closed subscription still counted")
+		}
+	})
+
+	t.Run("ConcurrentUse", func(t *testing.T) {
+		h := hub.New()
+		var wg sync.WaitGroup
+		for i := range 20 {
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				s := h.Subscribe(backend.Recipient{Kind: backend.KindTenant, ID: int64(i % 3)}, 4)
+				for range 10 {
+					select {
+					case <-s.C:
+					default:
+					}
+				}
+				s.Close()
+			}()
+			go func() {
+				defer wg.Done()
+				for j := range 100 {
+					h.Publish(deliver(backend.Recipient{Kind: backend.KindTenant, ID: int64(j % 3)}, int64(j)))
+				}
+			}()
+		}
+		wg.Wait()
+	})
+}
