@@ -27,8 +27,9 @@ else
 	log_dir=$(mktemp -d "${TMPDIR:-/tmp}/doorstep-run.XXXXXX")
 	log="$log_dir/server.log"
 	echo "starting doorstep-server at $url (log: $log)"
-	start_server "$log" "$addr"
-	head -n 1 "$log"
+	# -demo seeds a demo landlord the first time (an empty database only).
+	start_server "$log" "$addr" -demo
+	grep -E '^(demo:|doorstep-server .* listening)' "$log" || true
 	url=$SERVER_URL
 fi
 

@@ -59,6 +59,32 @@ func parseTime(s string) time.Time {
 
 // CreateOrg creates a landlord organisation in the IANA time zone tz.
 func (db *DB) CreateOrg(ctx context.Context, name, tz string) (int64, error) {
+	var id int64
+	err := db.Update(ctx, func(tx *Tx) (err error) {
+		id, err = createOrg(ctx, tx, name, tz)
+		return err
+	})
+	return id, err
+}
+
+// CreateLandlord creates an organisation and its main user together: either
+// both exist afterwards or neither.
+func (db *DB) CreateLandlord(ctx context.Context, orgName, tz, email, name, password string) (orgID int64, err error) {
+	hash, err := hashPassword(email, name, password)
+	if err != nil {
+		return 0, err
+	}
+	err = db.Update(ctx, func(tx *Tx) error {
+		if orgID, err = createOrg(ctx, tx, orgName, tz); err != nil {
+			return err
+		}
+		_, err = createUser(ctx, tx, orgID, email, name, hash, true)
+		return err
+	})
+	return orgID, err
+}
+
+func createOrg(ctx context.Context, tx *Tx, name, tz string) (int64, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
 		return 0, backend.Errorf(backend.EINVALID, "The organisation needs a name.")
@@ -67,49 +93,63 @@ func (db *DB) CreateOrg(ctx context.Context, name, tz string) (int64, error) {
 		return 0, backend.Errorf(backend.EINVALID, "%q is not a time zone name such as America/Chicago.", tz)
 	}
 	var id int64
-	err := db.Update(ctx, func(tx *Tx) error {
-		return tx.QueryRowContext(ctx, "INSERT INTO orgs (name, time_zone, created_at) VALUES (?, ?, ?) RETURNING id",
-			name, tz, formatTime(tx.Now())).Scan(&id)
-	})
+	err := tx.QueryRowContext(ctx, "INSERT INTO orgs (name, time_zone, created_at) VALUES (?, ?, ?) RETURNING id",
+		name, tz, formatTime(tx.Now())).Scan(&id)
 	return id, err
+}
+
+// hashPassword checks a new user's fields and hashes the password.
+func hashPassword(email, name, password string) (string, error) {
+	email, name = strings.TrimSpace(email), strings.TrimSpace(name)
+	if !strings.Contains(email, "@") || len(email) > 254 {
+		return "", backend.Errorf(backend.EINVALID, "%q is not an e-mail address.", email)
+	}
+	if name == "" {
+		return "", backend.Errorf(backend.EINVALID, "The user needs a name.")
+	}
+	if len(password) < MinPasswordLength || len(password) > 72 {
+		return "", backend.Errorf(backend.EINVALID, "A password must be %d to 72 characters.", MinPasswordLength)
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), BcryptCost)
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	return string(hash), nil
 }
 
 // CreateUser adds a landlord-side user to an organisation: its main user
 // (one per organisation) or a sub-user.
 func (db *DB) CreateUser(ctx context.Context, orgID int64, email, name, password string, isMain bool) (int64, error) {
-	email, name = strings.TrimSpace(email), strings.TrimSpace(name)
-	if !strings.Contains(email, "@") || len(email) > 254 {
-		return 0, backend.Errorf(backend.EINVALID, "%q is not an e-mail address.", email)
-	}
-	if name == "" {
-		return 0, backend.Errorf(backend.EINVALID, "The user needs a name.")
-	}
-	if len(password) < MinPasswordLength || len(password) > 72 {
-		return 0, backend.Errorf(backend.EINVALID, "A password must be %d to 72 characters.", MinPasswordLength)
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), BcryptCost)
+	hash, err := hashPassword(email, name, password)
 	if err != nil {
-		return 0, fmt.Errorf("hash password: %w", err)
+		return 0, err
 	}
 	var id int64
-	err = db.Update(ctx, func(tx *Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO users (org_id, email, name, password_hash, is_main, created_at)
-			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, orgID, email, name, string(hash), isMain, formatTime(tx.Now())).Scan(&id)
-		if isUniqueViolation(err) {
-			if isMain {
-				var n int
-				tx.QueryRowContext(ctx, "SELECT count(*) FROM users WHERE org_id = ? AND is_main = 1", orgID).Scan(&n)
-				if n > 0 {
-					return backend.Errorf(backend.ECONFLICT, "This organisation already has a main user.")
-				}
-			}
-			return backend.Errorf(backend.ECONFLICT, "There is already a user with the e-mail %s.", email)
-		}
-		if isForeignKeyViolation(err) {
-			return backend.Errorf(backend.ENOTFOUND, "There is no organisation %d.", orgID)
-		}
+	err = db.Update(ctx, func(tx *Tx) (err error) {
+		id, err = createUser(ctx, tx, orgID, email, name, hash, isMain)
 		return err
 	})
+	return id, err
+}
+
+func createUser(ctx context.Context, tx *Tx, orgID int64, email, name, hash string, isMain bool) (int64, error) {
+	email, name = strings.TrimSpace(email), strings.TrimSpace(name)
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO users (org_id, email, name, password_hash, is_main, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, orgID, email, name, hash, isMain, formatTime(tx.Now())).Scan(&id)
+	if isUniqueViolation(err) {
+		if isMain {
+			var n int
+			tx.QueryRowContext(ctx, "SELECT count(*) FROM users WHERE org_id = ? AND is_main = 1", orgID).Scan(&n)
+			if n > 0 {
+				return 0, backend.Errorf(backend.ECONFLICT, "This organisation already has a main user.")
+			}
+		}
+		return 0, backend.Errorf(backend.ECONFLICT, "There is already a user with the e-mail %s.", email)
+	}
+	if isForeignKeyViolation(err) {
+		return 0, backend.Errorf(backend.ENOTFOUND, "There is no organisation %d.", orgID)
+	}
 	return id, err
 }
 

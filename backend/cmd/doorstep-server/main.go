@@ -4,7 +4,10 @@
 //
 // Usage:
 //
-//	doorstep-server [serve] [-addr host:port] [-data dir] [-url-file file]
+//	doorstep-server [serve] [-addr host:port] [-data dir] [-url-file file] [-demo] [-event-retention 720h]
+//	doorstep-server add-landlord -org NAME -tz ZONE -email EMAIL -name NAME [-sub-user] [-data dir]
+//	doorstep-server import -landlord EMAIL [-data dir] FILE.csv
+//	doorstep-server demo [-data dir]
 //	doorstep-server health [-url URL] [-wait duration]
 //	doorstep-server version
 //
@@ -21,13 +24,11 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
 	"doorstep/backend"
 	"doorstep/backend/client"
-	"doorstep/backend/datadir"
 	"doorstep/backend/httpapi"
 	"doorstep/backend/hub"
 	"doorstep/backend/sqlite"
@@ -69,11 +70,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, cfg, stdout, stderr)
 	case "health":
 		return health(ctx, args, getenv, stdout, stderr)
+	case "import":
+		return importCmd(ctx, args, getenv, stdout, stderr)
+	case "demo":
+		return demoCmd(ctx, args, getenv, stdout, stderr)
+	case "add-landlord":
+		return addLandlordCmd(ctx, args, getenv, os.Stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "doorstep-server", backend.Version)
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (commands: serve, health, version)", cmd)
+		return fmt.Errorf("unknown command %q (commands: serve, add-landlord, import, demo, health, version)", cmd)
 	}
 }
 
@@ -87,6 +94,7 @@ type serveConfig struct {
 	// EventRetention is how long the event log keeps events for clients to
 	// catch up with; one offline longer is told to resync.
 	EventRetention time.Duration
+	Demo           bool // seed the demo landlord into an empty database
 }
 
 func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -100,7 +108,8 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs := flag.NewFlagSet("doorstep-server serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Addr, "addr", envOr("DOORSTEP_ADDR", defaultAddr), "`host:port` to listen on (env DOORSTEP_ADDR)")
-	fs.StringVar(&cfg.DataDir, "data", getenv("DOORSTEP_DATA_DIR"), "data `directory` (env DOORSTEP_DATA_DIR; default: the user's data directory)")
+	dataFlag(fs, &cfg.DataDir, getenv)
+	fs.BoolVar(&cfg.Demo, "demo", getenv("DOORSTEP_DEMO") == "1", "seed a demo landlord when the database is empty (env DOORSTEP_DEMO=1)")
 	fs.StringVar(&cfg.URLFile, "url-file", getenv("DOORSTEP_URL_FILE"), "write the server's URL to this `file` once it listens (env DOORSTEP_URL_FILE)")
 	retention := envOr("DOORSTEP_EVENT_RETENTION", "720h")
 	fs.Func("event-retention", "how long to keep events for reconnecting clients, e.g. 720h (env DOORSTEP_EVENT_RETENTION; default 720h = 30 days)", func(v string) error {
@@ -121,26 +130,22 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
 		return cfg, fmt.Errorf("-addr %q: want host:port", cfg.Addr)
 	}
-	if cfg.DataDir == "" {
-		dir, err := datadir.Path(dataDirName)
-		if err != nil {
-			return cfg, fmt.Errorf("finding a data directory (set -data): %w", err)
-		}
-		cfg.DataDir = dir
-	}
-	return cfg, nil
+	cfg.DataDir, err = resolveDataDir(cfg.DataDir)
+	return cfg, err
 }
 
 func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("data directory: %w", err)
-	}
-	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, databaseFile))
+	db, err := openData(ctx, cfg.DataDir)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if cfg.Demo {
+		if err := seedDemo(ctx, db, stdout); err != nil {
+			return err
+		}
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"doorstep/backend/datadir"
+	"doorstep/backend/demo"
+	"doorstep/backend/importcsv"
+	"doorstep/backend/sqlite"
+)
+
+// dataFlag adds the -data flag every command that opens the database has.
+func dataFlag(fs *flag.FlagSet, dir *string, getenv func(string) string) {
+	fs.StringVar(dir, "data", getenv("DOORSTEP_DATA_DIR"), "data `directory` (env DOORSTEP_DATA_DIR; default: the user's data directory)")
+}
+
+// resolveDataDir returns dir, or the user's data directory when dir is empty.
+func resolveDataDir(dir string) (string, error) {
+	if dir != "" {
+		return dir, nil
+	}
+	dir, err := datadir.Path(dataDirName)
+	if err != nil {
+		return "", fmt.Errorf("finding a data directory (set -data): %w", err)
+	}
+	return dir, nil
+}
+
+// openData opens (creating if needed) the database in the data directory.
+func openData(ctx context.Context, dir string) (*sqlite.DB, error) {
+	dir, err := resolveDataDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	return sqlite.Open(ctx, filepath.Join(dir, databaseFile))
+}
+
+// parseDataCommand parses the flags of a command that works on the database.
+func parseDataCommand(name string, args []string, getenv func(string) string, stderr io.Writer, define func(*flag.FlagSet)) (*flag.FlagSet, string, error) {
+	var dir string
+	fs := flag.NewFlagSet("doorstep-server "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataFlag(fs, &dir, getenv)
+	if define != nil {
+		define(fs)
+	}
+	return fs, dir, fs.Parse(args)
+}
+
+// importCmd imports a CSV of properties, units, tenants and leases into the
+// organisation of a landlord's main account.
+func importCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var landlord string
+	fs, dir, err := parseDataCommand("import", args, getenv, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&landlord, "landlord", "", "e-mail of the landlord's main account to import into (required)")
+	})
+	if err != nil {
+		return err
+	}
+	if landlord == "" || fs.NArg() != 1 {
+		return errors.New("usage: doorstep-server import -landlord EMAIL [-data dir] FILE.csv")
+	}
+	f, err := os.Open(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rows, err := importcsv.Parse(f)
+	if err != nil {
+		return fmt.Errorf("%s: nothing imported: %w", fs.Arg(0), err)
+	}
+	db, err := openData(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	org, err := db.OrgOfMainUser(ctx, landlord)
+	if err != nil {
+		return err
+	}
+	res, err := db.ImportDirectory(ctx, org, rows)
+	if err != nil {
+		return fmt.Errorf("%s: nothing imported: %w", fs.Arg(0), err)
+	}
+	fmt.Fprintf(stdout, "imported %d rows: %d new properties, %d new units, %d new tenants, %d new leases\n",
+		len(rows), res.Properties, res.Units, res.Tenants, res.Leases)
+	return nil
+}
+
+// demoCmd seeds the demo landlord into an empty database.
+func demoCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	_, dir, err := parseDataCommand("demo", args, getenv, stderr, nil)
+	if err != nil {
+		return err
+	}
+	db, err := openData(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return seedDemo(ctx, db, stdout)
+}
+
+func seedDemo(ctx context.Context, db *sqlite.DB, stdout io.Writer) error {
+	creds, err := demo.Seed(ctx, db, time.Now())
+	if err != nil {
+		return err
+	}
+	if !creds.Seeded {
+		fmt.Fprintln(stdout, "demo: the database already has data; nothing added")
+		return nil
+	}
+	fmt.Fprintf(stdout, "demo: sign in as %s (main account) or %s (sub-user), password %q\n", creds.Email, creds.SubUserEmail, creds.Password)
+	return nil
+}
+
+// addLandlordCmd creates an organisation with its main user, or adds a
+// sub-user to an existing organisation. The password comes from
+// DOORSTEP_PASSWORD or the first line of standard input, never a flag (flags
+// show up in process lists).
+func addLandlordCmd(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	var org, tz, email, name, mainEmail string
+	var sub bool
+	_, dir, err := parseDataCommand("add-landlord", args, getenv, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&org, "org", "", "organisation name (new main account)")
+		fs.StringVar(&tz, "tz", "", "IANA time zone of the organisation, e.g. America/Chicago (new main account)")
+		fs.StringVar(&email, "email", "", "the user's e-mail (required)")
+		fs.StringVar(&name, "name", "", "the user's name (required)")
+		fs.BoolVar(&sub, "sub-user", false, "add a sub-user to the organisation of -main")
+		fs.StringVar(&mainEmail, "main", "", "with -sub-user: e-mail of the organisation's main account")
+	})
+	if err != nil {
+		return err
+	}
+	password := getenv("DOORSTEP_PASSWORD")
+	if password == "" {
+		fmt.Fprint(stderr, "password: ")
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return errors.New("no password: set DOORSTEP_PASSWORD or type it on standard input")
+		}
+		password = strings.TrimRight(line, "\r\n")
+	}
+	db, err := openData(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if sub {
+		orgID, err := db.OrgOfMainUser(ctx, mainEmail)
+		if err != nil {
+			return err
+		}
+		if _, err := db.CreateUser(ctx, orgID, email, name, password, false); err != nil {
+			return err
+		}
+	} else if _, err := db.CreateLandlord(ctx, org, tz, email, name, password); err != nil {
+		return err
+	}
+	kind := "main account"
+	if sub {
+		kind = "sub-user"
+	}
+	fmt.Fprintf(stdout, "added %s %s\n", kind, email)
+	return nil
+}
