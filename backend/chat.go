@@ -303,6 +303,24 @@ type File struct {
 	CreatedAt   time.Time `json:"created_at"`
 }
 
+// NewFile is an uploaded file's metadata, as the file store wrote it.
+type NewFile struct {
+	Name        string // already sanitised
+	Size        int64
+	SHA256      string
+	ContentType string // sniffed
+	StorageName string // made by the server
+}
+
+// SharedFile is a file as listed by View Files: where and when it was shared.
+type SharedFile struct {
+	File
+	MessageID int64     `json:"message_id"`
+	Seq       int64     `json:"seq"`
+	SharedBy  Sender    `json:"shared_by"`
+	SharedAt  time.Time `json:"shared_at"`
+}
+
 // Event types sent over the events websocket.
 const (
 	EventConversation = "conversation" // a conversation was started, or its members changed

@@ -18,6 +18,7 @@ import (
 
 	"doorstep/backend"
 	"doorstep/backend/client"
+	"doorstep/backend/filestore"
 	"doorstep/backend/httpapi"
 	"doorstep/backend/sqlite"
 )
@@ -37,6 +38,7 @@ type world struct {
 	path     string
 	db       *sqlite.DB
 	srv      *httpapi.Server
+	filesDir string
 	url      string
 	mu       sync.Mutex
 	now      time.Time
@@ -137,7 +139,12 @@ func newWorld(t testing.TB) *world {
 	lease(propA, "2B", "2024-05-01", "", "Erin")
 	lease(propB, "L1", "2025-01-01", "", "Zed")
 
-	w.srv = httpapi.NewServer(db, slog.New(slog.NewTextHandler(testLogWriter(t), nil)))
+	files, err := filestore.Open(filepath.Join(filepath.Dir(path), "files"), 1<<20) // 1 MB limit in tests
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.filesDir = filepath.Join(filepath.Dir(path), "files")
+	w.srv = httpapi.NewServer(db, slog.New(slog.NewTextHandler(testLogWriter(t), nil)), httpapi.WithFiles(files))
 	db.SetEventSink(w.srv.Hub().Publish)
 	ts := httptest.NewServer(w.srv.Handler())
 	t.Cleanup(ts.Close)

@@ -139,41 +139,53 @@ func (c *Client) doJSON(ctx context.Context, method, path string, in, out any) e
 		req.Header.Set("Content-Type", "application/json")
 	}
 	c.setHeaders(req)
+	return c.send(req, out)
+}
+
+// send performs req and decodes a JSON answer into out (if not nil).
+func (c *Client) send(req *http.Request, out any) error {
 	resp, err := c.http.Do(req)
 	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
+		if req.Context().Err() != nil {
+			return req.Context().Err()
 		}
 		return &unreachableError{server: c.BaseURL(), err: err}
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		return c.errorFrom(resp)
+	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
 		return &unreachableError{server: c.BaseURL(), err: err}
 	}
 	if len(body) > maxResponseBytes {
-		return backend.Errorf(backend.ETOOLARGE, "The server's answer to %s is larger than %d bytes.", path, maxResponseBytes)
-	}
-	if resp.StatusCode >= 400 {
-		var e struct {
-			Error backend.Error `json:"error"`
-		}
-		if json.Unmarshal(body, &e) == nil && e.Error.Code != "" {
-			return &e.Error
-		}
-		if resp.StatusCode == http.StatusServiceUnavailable {
-			return backend.Errorf(backend.EUNAVAILABLE, "The server at %s is running but cannot serve right now.", c.BaseURL())
-		}
-		return backend.Errorf(backend.EINVALID, "%s answered HTTP %d to %s; it is not a Doorstep server, or not a compatible one.",
-			c.BaseURL(), resp.StatusCode, path)
+		return backend.Errorf(backend.ETOOLARGE, "The server's answer to %s is larger than %d bytes.", req.URL.Path, maxResponseBytes)
 	}
 	if out == nil || resp.StatusCode == http.StatusNoContent {
 		return nil
 	}
 	if err := json.Unmarshal(body, out); err != nil {
-		return backend.Errorf(backend.EINVALID, "%s answered, but it is not a Doorstep server (its answer to %s is not Doorstep JSON).", c.BaseURL(), path)
+		return backend.Errorf(backend.EINVALID, "%s answered, but it is not a Doorstep server (its answer to %s is not Doorstep JSON).", c.BaseURL(), req.URL.Path)
 	}
 	return nil
+}
+
+// errorFrom turns an error answer into the server's *backend.Error, or a
+// coded error saying what came back instead.
+func (c *Client) errorFrom(resp *http.Response) error {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	var e struct {
+		Error backend.Error `json:"error"`
+	}
+	if json.Unmarshal(body, &e) == nil && e.Error.Code != "" {
+		return &e.Error
+	}
+	if resp.StatusCode == http.StatusServiceUnavailable {
+		return backend.Errorf(backend.EUNAVAILABLE, "The server at %s is running but cannot serve right now.", c.BaseURL())
+	}
+	return backend.Errorf(backend.EINVALID, "%s answered HTTP %d to %s; it is not a Doorstep server, or not a compatible one.",
+		c.BaseURL(), resp.StatusCode, resp.Request.URL.Path)
 }
 
 // unreachableError is an EUNREACHABLE *backend.Error that keeps the network

@@ -1,8 +1,164 @@
 package httpapi
 
-import "net/http"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
 
-// FileStore keeps uploaded files. (Upload and download come with the file API.)
-type FileStore interface{}
+	"doorstep/backend"
+	"doorstep/backend/filestore"
+)
 
-func (s *Server) fileRoutes(mux *http.ServeMux) {}
+// FileStore keeps uploaded files' metadata and who may fetch them.
+type FileStore interface {
+	CanUpload(ctx context.Context, p backend.Principal) error
+	CreateFile(ctx context.Context, p backend.Principal, f backend.NewFile) (backend.File, error)
+	FileForDownload(ctx context.Context, p backend.Principal, fileID int64) (backend.File, string, error)
+	ConversationFiles(ctx context.Context, p backend.Principal, convID int64) ([]backend.SharedFile, error)
+}
+
+// WithFiles sets where uploaded files are kept; without it uploads are refused.
+func WithFiles(fs *filestore.Store) Option { return func(s *Server) { s.files = fs } }
+
+// inlineTypes may be shown in place (image previews); everything else is
+// served as a download.
+var inlineTypes = map[string]bool{"image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true}
+
+// multipartSlack is what a multipart envelope may add to a file's bytes.
+const multipartSlack = 64 << 10
+
+func (s *Server) fileRoutes(mux *http.ServeMux) {
+	s.route(mux, "/api/v1/files", map[string]http.HandlerFunc{"POST": s.authed(s.handleUpload)})
+	s.route(mux, "/api/v1/files/{id}", map[string]http.HandlerFunc{"GET": s.authed(s.handleDownload)})
+	s.route(mux, "/api/v1/conversations/{id}/files", map[string]http.HandlerFunc{"GET": s.authed(s.handleConversationFiles)})
+}
+
+// handleUpload streams one multipart part named "file" to disk; the name is
+// sanitised and the type sniffed from the content.
+func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
+	p := principal(r.Context())
+	if s.files == nil {
+		s.writeError(w, r, backend.Errorf(backend.EUNAVAILABLE, "This server does not accept files."))
+		return
+	}
+	if err := s.store.CanUpload(r.Context(), p); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "multipart/form-data" {
+		s.writeError(w, r, backend.Errorf(backend.EINVALID, "Send the file as multipart/form-data with a part named \"file\"."))
+		return
+	}
+	if r.ContentLength > s.files.MaxSize()+multipartSlack {
+		s.writeError(w, r, backend.Errorf(backend.ETOOLARGE, "Files can be at most %d MB.", s.files.MaxSize()>>20))
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.files.MaxSize()+multipartSlack)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		s.writeError(w, r, backend.Errorf(backend.EINVALID, "Send the file as multipart/form-data with a part named \"file\"."))
+		return
+	}
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			s.writeError(w, r, backend.Errorf(backend.EINVALID, "The upload has no part named \"file\"."))
+			return
+		}
+		if err != nil {
+			s.writeError(w, r, uploadError(err, s.files.MaxSize()))
+			return
+		}
+		if part.FormName() != "file" {
+			part.Close()
+			continue
+		}
+		saved, err := s.files.Save(part)
+		if err != nil {
+			s.writeError(w, r, uploadError(err, s.files.MaxSize()))
+			return
+		}
+		f, err := s.store.CreateFile(r.Context(), p, backend.NewFile{Name: filestore.SafeName(part.FileName()), Size: saved.Size,
+			SHA256: saved.SHA256, ContentType: saved.ContentType, StorageName: saved.StorageName})
+		if err != nil {
+			s.files.Remove(saved.StorageName)
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeJSON(w, r, http.StatusCreated, f)
+		return
+	}
+}
+
+func uploadError(err error, max int64) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return backend.Errorf(backend.ETOOLARGE, "Files can be at most %d MB.", max>>20)
+	}
+	var coded *backend.Error
+	if errors.As(err, &coded) {
+		return err
+	}
+	return backend.Errorf(backend.EINVALID, "The upload was cut off or malformed.")
+}
+
+// handleDownload serves a file as an attachment (inline only for image
+// types a browser shows safely), never sniffed, with its hash as the ETag.
+func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	f, storage, err := s.store.FileForDownload(r.Context(), principal(r.Context()), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if s.files == nil {
+		s.writeError(w, r, backend.Errorf(backend.EUNAVAILABLE, "This server does not keep files."))
+		return
+	}
+	file, err := s.files.Open(storage)
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("open stored file %d: %w", f.ID, err))
+		return
+	}
+	defer file.Close()
+	disposition, ctype := "attachment", "application/octet-stream"
+	if base, _, _ := strings.Cut(f.ContentType, ";"); inlineTypes[base] {
+		disposition, ctype = "inline", base
+	}
+	h := w.Header()
+	h.Set("Content-Type", ctype)
+	h.Set("Content-Disposition", fmt.Sprintf(`%s; filename="%s"; filename*=UTF-8''%s`, disposition, asciiName(f.Name), url.PathEscape(f.Name)))
+	h.Set("ETag", `"`+f.SHA256+`"`)
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Cache-Control", "private, max-age=31536000, immutable")
+	http.ServeContent(w, r, "", f.CreatedAt, file)
+}
+
+// asciiName is the fallback filename for old clients: ASCII, no quotes.
+func asciiName(name string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
+			return '_'
+		}
+		return r
+	}, name)
+}
+
+func (s *Server) handleConversationFiles(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	list, err := s.store.ConversationFiles(r.Context(), principal(r.Context()), id)
+	s.answer(w, r, http.StatusOK, list, err)
+}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"doorstep/backend"
+	"doorstep/backend/filestore"
 	"doorstep/backend/hub"
 )
 
@@ -47,7 +48,8 @@ type Server struct {
 	logger         *slog.Logger
 	http           *http.Server
 	hub            *hub.Hub
-	allowedOrigins map[string]bool // extra websocket origins, besides the server's own
+	files          *filestore.Store // nil: uploads refused
+	allowedOrigins map[string]bool  // extra websocket origins, besides the server's own
 }
 
 // Option configures a Server.

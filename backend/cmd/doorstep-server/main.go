@@ -24,11 +24,14 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
 	"doorstep/backend"
 	"doorstep/backend/client"
+	"doorstep/backend/filestore"
 	"doorstep/backend/httpapi"
 	"doorstep/backend/hub"
 	"doorstep/backend/sqlite"
@@ -94,7 +97,8 @@ type serveConfig struct {
 	// EventRetention is how long the event log keeps events for clients to
 	// catch up with; one offline longer is told to resync.
 	EventRetention time.Duration
-	Demo           bool // seed the demo landlord into an empty database
+	Demo           bool  // seed the demo landlord into an empty database
+	MaxUploadMB    int64 // largest accepted file
 }
 
 func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -111,6 +115,11 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	dataFlag(fs, &cfg.DataDir, getenv)
 	fs.BoolVar(&cfg.Demo, "demo", getenv("DOORSTEP_DEMO") == "1", "seed a demo landlord when the database is empty (env DOORSTEP_DEMO=1)")
 	fs.StringVar(&cfg.URLFile, "url-file", getenv("DOORSTEP_URL_FILE"), "write the server's URL to this `file` once it listens (env DOORSTEP_URL_FILE)")
+	maxUpload, err := strconv.ParseInt(envOr("DOORSTEP_MAX_UPLOAD_MB", "25"), 10, 64)
+	if err != nil {
+		return cfg, fmt.Errorf("DOORSTEP_MAX_UPLOAD_MB: want a whole number of megabytes")
+	}
+	fs.Int64Var(&cfg.MaxUploadMB, "max-upload", maxUpload, "largest accepted file in `MB` (env DOORSTEP_MAX_UPLOAD_MB)")
 	retention := envOr("DOORSTEP_EVENT_RETENTION", "720h")
 	fs.Func("event-retention", "how long to keep events for reconnecting clients, e.g. 720h (env DOORSTEP_EVENT_RETENTION; default 720h = 30 days)", func(v string) error {
 		retention = v
@@ -124,6 +133,9 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		return cfg, fmt.Errorf("-event-retention %q: want a duration of at least 1h, such as 720h", retention)
 	}
 	cfg.EventRetention = d
+	if cfg.MaxUploadMB < 1 || cfg.MaxUploadMB > 4096 {
+		return cfg, fmt.Errorf("-max-upload %d: want 1 to 4096 MB", cfg.MaxUploadMB)
+	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
@@ -153,7 +165,11 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	}
 	events := hub.New()
 	db.SetEventSink(events.Publish)
-	srv := httpapi.NewServer(db, logger, httpapi.WithHub(events))
+	files, err := filestore.Open(filepath.Join(cfg.DataDir, "files"), cfg.MaxUploadMB<<20)
+	if err != nil {
+		return err
+	}
+	srv := httpapi.NewServer(db, logger, httpapi.WithHub(events), httpapi.WithFiles(files))
 	url := "http://" + ln.Addr().String()
 	go pruneEvents(ctx, db, cfg.EventRetention, logger)
 

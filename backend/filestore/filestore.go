@@ -1,0 +1,175 @@
+// Package filestore keeps uploaded files on disk under server-made names.
+// Nothing a client sends ever becomes part of a path.
+package filestore
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"doorstep/backend"
+)
+
+// DefaultMaxSize is the default upload limit.
+const DefaultMaxSize = 25 << 20
+
+// Store is a directory of uploaded files.
+type Store struct {
+	dir     string
+	maxSize int64
+}
+
+// Open returns the store in dir (created if needed) with an upload limit.
+func Open(dir string, maxSize int64) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("filestore: %w", err)
+	}
+	if maxSize <= 0 {
+		maxSize = DefaultMaxSize
+	}
+	return &Store{dir: dir, maxSize: maxSize}, nil
+}
+
+// MaxSize is the upload limit in bytes.
+func (s *Store) MaxSize() int64 { return s.maxSize }
+
+// Saved describes a file written by Save.
+type Saved struct {
+	StorageName string // the server-made name on disk
+	Size        int64
+	SHA256      string // hex
+	ContentType string // sniffed from the content, never taken from the client
+}
+
+// Save streams r to disk, hashing and sniffing on the way, and makes the
+// file durable (fsync, rename, fsync of the directory) before returning. More
+// than MaxSize bytes gives ETOOLARGE and leaves nothing behind.
+func (s *Store) Save(r io.Reader) (Saved, error) {
+	var rnd [16]byte
+	rand.Read(rnd[:])
+	name := hex.EncodeToString(rnd[:])
+	tmp, err := os.CreateTemp(s.dir, ".upload-*")
+	if err != nil {
+		return Saved{}, fmt.Errorf("filestore: %w", err)
+	}
+	defer func() {
+		if tmp != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	h := sha256.New()
+	sniff := &headBuffer{max: 512}
+	n, err := io.Copy(io.MultiWriter(tmp, h, sniff), io.LimitReader(r, s.maxSize+1))
+	if err != nil {
+		return Saved{}, fmt.Errorf("filestore: receive: %w", err)
+	}
+	if n > s.maxSize {
+		return Saved{}, backend.Errorf(backend.ETOOLARGE, "Files can be at most %d MB.", s.maxSize>>20)
+	}
+	if err := tmp.Sync(); err != nil {
+		return Saved{}, fmt.Errorf("filestore: sync: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return Saved{}, fmt.Errorf("filestore: close: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(s.dir, name)); err != nil {
+		return Saved{}, fmt.Errorf("filestore: %w", err)
+	}
+	tmp = nil
+	if d, err := os.Open(s.dir); err == nil {
+		d.Sync() // make the rename itself durable
+		d.Close()
+	}
+	return Saved{StorageName: name, Size: n, SHA256: hex.EncodeToString(h.Sum(nil)), ContentType: http.DetectContentType(sniff.b)}, nil
+}
+
+// Open opens a stored file by its storage name.
+func (s *Store) Open(storageName string) (*os.File, error) {
+	if len(storageName) != 32 || strings.Trim(storageName, "0123456789abcdef") != "" {
+		return nil, errors.New("filestore: not a storage name")
+	}
+	return os.Open(filepath.Join(s.dir, storageName))
+}
+
+// Remove deletes a stored file (when its metadata could not be recorded).
+func (s *Store) Remove(storageName string) error {
+	f, err := s.Open(storageName)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Remove(filepath.Join(s.dir, storageName))
+}
+
+// headBuffer keeps the first max bytes written to it.
+type headBuffer struct {
+	b   []byte
+	max int
+}
+
+func (h *headBuffer) Write(p []byte) (int, error) {
+	if room := h.max - len(h.b); room > 0 {
+		h.b = append(h.b, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
+}
+
+// MaxNameBytes bounds a sanitised file name.
+const MaxNameBytes = 200
+
+var reserved = map[string]bool{"CON": true, "PRN": true, "AUX": true, "NUL": true,
+	"COM1": true, "COM2": true, "COM3": true, "COM4": true, "COM5": true, "COM6": true, "COM7": true, "COM8": true, "COM9": true,
+	"LPT1": true, "LPT2": true, "LPT3": true, "LPT4": true, "LPT5": true, "LPT6": true, "LPT7": true, "LPT8": true, "LPT9": true}
+
+// SafeName turns a name from a client into one that is safe to show and to
+// save on any system: no directories or separators, no "..", no control,
+// format or bidirectional-override characters (which can disguise
+// "evil‮txt.exe" as "evilexe.txt"), no reserved Windows device names, no
+// trailing dots or spaces, at most MaxNameBytes bytes of valid UTF-8 keeping
+// the extension. An empty result becomes "file".
+func SafeName(name string) string {
+	name = strings.ToValidUTF8(name, "")
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.Map(func(r rune) rune {
+		switch {
+		case unicode.IsControl(r), unicode.Is(unicode.Cf, r), r == utf8.RuneError:
+			return -1 // includes bidi overrides and isolates (Cf)
+		case strings.ContainsRune(`<>:"|?*`, r):
+			return '_'
+		}
+		return r
+	}, name)
+	name = strings.TrimSpace(name)
+	name = strings.TrimRight(name, ". ")
+	name = strings.TrimLeft(name, ".")
+	if base, _, _ := strings.Cut(name, "."); reserved[strings.ToUpper(strings.TrimSpace(base))] {
+		name = "_" + name
+	}
+	if len(name) > MaxNameBytes {
+		ext := filepath.Ext(name)
+		if len(ext) > 20 {
+			ext = ""
+		}
+		stem := name[:MaxNameBytes-len(ext)]
+		for !utf8.ValidString(stem) {
+			stem = stem[:len(stem)-1]
+		}
+		name = strings.TrimRight(stem, ". ") + ext
+	}
+	if name == "" {
+		return "file"
+	}
+	return name
+}
