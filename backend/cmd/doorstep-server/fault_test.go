@@ -150,6 +150,51 @@ func TestKillMidStream(t *testing.T) {
 		senders = append(senders, sender{landlord, conv, fmt.Sprint("landlord", i)}, sender{anon.WithSession(ts.Token), conv, fmt.Sprint("tenant", i)})
 	}
 
+	// A websocket listener (the landlord) that resumes with since after the
+	// kill must see every message event exactly once.
+	events := map[int64]int{} // message id → times seen
+	var evMu sync.Mutex
+	listenerDone := make(chan struct{})
+	stopListening := make(chan struct{})
+	go func() {
+		defer close(listenerDone)
+		last := int64(client.Live)
+		for {
+			select {
+			case <-stopListening:
+				return
+			default:
+			}
+			s, err := landlord.Events(ctx, last)
+			if err != nil {
+				time.Sleep(25 * time.Millisecond)
+				continue
+			}
+			if last == client.Live {
+				last = 0 // from here on, resume from what was seen
+			}
+			for {
+				rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+				ev, err := s.Next(rctx)
+				cancel()
+				if err != nil {
+					break
+				}
+				if ev.ID <= last {
+					t.Errorf("event %d after %d: repeated or out of order", ev.ID, last)
+				}
+				last = ev.ID
+				if ev.Message != nil {
+					evMu.Lock()
+					events[ev.Message.ID]++
+					evMu.Unlock()
+				}
+			}
+			s.Close()
+		}
+	}()
+	time.Sleep(100 * time.Millisecond) // let the listener connect before the first send
+
 	var acked atomic.Int64
 	var mu sync.Mutex
 	ackedBeforeKill := map[string]int64{} // key → message id, acknowledged before the kill
@@ -201,8 +246,23 @@ func TestKillMidStream(t *testing.T) {
 	startProcess(t, bin, addr, dataDir)
 	wg.Wait()
 
+	// Let the listener catch up, then stop it.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		evMu.Lock()
+		n := len(events)
+		evMu.Unlock()
+		if n >= len(senders)*perSender || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	close(stopListening)
+	<-listenerDone
+
 	// Check from the landlord's side, after the restart.
 	total := 0
+	stored := map[int64]bool{}
 	for _, conv := range convIDs {
 		var all []backend.Message
 		for after := int64(0); ; {
@@ -219,6 +279,7 @@ func TestKillMidStream(t *testing.T) {
 		seen := map[string]bool{}
 		last := map[string]int{} // sender → last n
 		for i, m := range all {
+			stored[m.ID] = true
 			if m.Seq != int64(i+1) {
 				t.Errorf("conversation %d: message %d has seq %d (gap or repeat)", conv, i+1, m.Seq)
 			}
@@ -249,6 +310,13 @@ func TestKillMidStream(t *testing.T) {
 	}
 	if want := len(senders) * perSender; total != want {
 		t.Errorf("%d messages stored, want exactly %d", total, want)
+	}
+	evMu.Lock()
+	defer evMu.Unlock()
+	for id := range stored {
+		if events[id] != 1 {
+			t.Errorf("message %d reached the websocket listener %d times, want exactly once", id, events[id])
+		}
 	}
 }
 
