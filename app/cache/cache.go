@@ -1,0 +1,543 @@
+// Package cache is the desktop app's local SQLite database for one account
+// on one server: conversations, messages (with full-text search), the
+// directory and tenant records, drafts, the outbox of unconfirmed messages,
+// and the position in the server's event stream. The UI paints from it
+// before any network call, and it is what makes the app work offline.
+package cache
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // the "sqlite3" driver
+
+	"doorstep/backend"
+	"doorstep/backend/sqlite"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// ErrNewerSchema: the cache was written by a newer Doorstep.
+var ErrNewerSchema = sqlite.ErrNewerSchema
+
+// Cache is an open cache database.
+type Cache struct {
+	db   *sql.DB
+	path string
+	now  func() time.Time
+}
+
+// PathFor is where the cache of an account on a server lives: one file per
+// server id and e-mail, so accounts and servers never mix.
+func PathFor(dataDir, serverID, email string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(email))))
+	return filepath.Join(dataDir, "cache", serverID+"-"+hex.EncodeToString(sum[:8])+".db")
+}
+
+// Open opens (creating if needed) the cache at path. A cache from a newer
+// version of Doorstep is refused with ErrNewerSchema rather than guessed at.
+func Open(ctx context.Context, path string, version string) (*Cache, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", "FULL") // the outbox must survive a power cut
+	q.Set("_foreign_keys", "on")
+	q.Set("_busy_timeout", "5000")
+	q.Set("_txlock", "immediate")
+	q.Set("_stmt_cache_size", "64")
+	db, err := sql.Open("sqlite3", "file:"+filepath.ToSlash(path)+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	sub, _ := fs.Sub(migrations, "migrations")
+	if err := sqlite.Migrate(ctx, db, sub, "Doorstep "+version, time.Now); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("cache %s: %w", path, err)
+	}
+	return &Cache{db: db, path: path, now: time.Now}, nil
+}
+
+// Close closes the cache.
+func (c *Cache) Close() error { return c.db.Close() }
+
+// Path is the cache file.
+func (c *Cache) Path() string { return c.path }
+
+func (c *Cache) state(ctx context.Context, key string) (string, error) {
+	var v string
+	err := c.db.QueryRowContext(ctx, "SELECT value FROM state WHERE key = ?", key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return v, err
+}
+
+func setState(ctx context.Context, q execer, key, value string) error {
+	_, err := q.ExecContext(ctx, "INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value)
+	return err
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// Me is the signed-in account as last seen (empty before the first sign-in).
+func (c *Cache) Me(ctx context.Context) (backend.Me, error) {
+	var me backend.Me
+	v, err := c.state(ctx, "me")
+	if err != nil || v == "" {
+		return me, err
+	}
+	return me, json.Unmarshal([]byte(v), &me)
+}
+
+// SetMe records the signed-in account.
+func (c *Cache) SetMe(ctx context.Context, me backend.Me) error {
+	b, _ := json.Marshal(me)
+	return setState(ctx, c.db, "me", string(b))
+}
+
+// LastEventID is where the event stream left off (0: never synced).
+func (c *Cache) LastEventID(ctx context.Context) (int64, error) {
+	v, err := c.state(ctx, "last_event_id")
+	if err != nil || v == "" {
+		return 0, err
+	}
+	return strconv.ParseInt(v, 10, 64)
+}
+
+func (c *Cache) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := c.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// ---------------------------------------------------------------- conversations
+
+func putConversation(ctx context.Context, q execer, conv backend.Conversation) error {
+	last := conv.LastMessage
+	conv.LastMessage = nil
+	data, _ := json.Marshal(conv)
+	activity := conv.CreatedAt
+	if last != nil {
+		activity = last.CreatedAt
+		if err := putMessage(ctx, q, *last); err != nil {
+			return err
+		}
+	}
+	var stored string
+	err := q.QueryRowContext(ctx, "SELECT activity FROM conversations WHERE id = ?", conv.ID).Scan(&stored)
+	if err == nil && stored > formatTime(activity) {
+		activity, _ = time.Parse(timeLayout, stored)
+	}
+	_, err = q.ExecContext(ctx, `INSERT INTO conversations (id, data, activity, last_seq, read_seq, unread) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET data = excluded.data, activity = excluded.activity, last_seq = max(last_seq, excluded.last_seq),
+		read_seq = max(read_seq, excluded.read_seq), unread = excluded.unread`,
+		conv.ID, string(data), formatTime(activity), conv.LastSeq, conv.ReadSeq, conv.Unread)
+	return err
+}
+
+// PutConversations stores conversations as the server listed them.
+func (c *Cache) PutConversations(ctx context.Context, list []backend.Conversation) error {
+	return c.tx(ctx, func(tx *sql.Tx) error {
+		for _, conv := range list {
+			if err := putConversation(ctx, tx, conv); err != nil {
+				return fmt.Errorf("cache conversation %d: %w", conv.ID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Conversations lists the cached conversations, most recent activity first,
+// each with its newest cached message.
+func (c *Cache) Conversations(ctx context.Context) ([]backend.Conversation, error) {
+	rows, err := c.db.QueryContext(ctx, `SELECT c.data, c.last_seq, c.read_seq, c.unread, m.id FROM conversations c
+		LEFT JOIN messages m ON m.id = (SELECT id FROM messages WHERE conversation_id = c.id ORDER BY seq DESC LIMIT 1)
+		ORDER BY c.activity DESC, c.id DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("cache conversations: %w", err)
+	}
+	out := []backend.Conversation{}
+	var lastIDs []sql.NullInt64
+	for rows.Next() {
+		var data string
+		var conv backend.Conversation
+		var last sql.NullInt64
+		var lastSeq, readSeq, unread int64
+		if err := rows.Scan(&data, &lastSeq, &readSeq, &unread, &last); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(data), &conv); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		conv.LastSeq, conv.ReadSeq, conv.Unread = lastSeq, readSeq, unread
+		out = append(out, conv)
+		lastIDs = append(lastIDs, last)
+	}
+	rows.Close()
+	for i, id := range lastIDs {
+		if !id.Valid {
+			continue
+		}
+		msgs, err := c.messagesWhere(ctx, "WHERE id = ?", id.Int64)
+		if err != nil {
+			return nil, err
+		}
+		if len(msgs) == 1 {
+			out[i].LastMessage = &msgs[0]
+		}
+	}
+	return out, rows.Err()
+}
+
+// Conversation returns one cached conversation (ok false if unknown).
+func (c *Cache) Conversation(ctx context.Context, id int64) (backend.Conversation, bool, error) {
+	list, err := c.Conversations(ctx)
+	for _, conv := range list {
+		if conv.ID == id {
+			return conv, true, err
+		}
+	}
+	return backend.Conversation{}, false, err
+}
+
+// ---------------------------------------------------------------- messages
+
+const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+func putMessage(ctx context.Context, q execer, m backend.Message) error {
+	files, _ := json.Marshal(m.Files)
+	if m.Files == nil {
+		files = []byte("[]")
+	}
+	_, err := q.ExecContext(ctx, `INSERT INTO messages (id, conversation_id, seq, sender_kind, sender_id, sender_name, text, files, key, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		m.ID, m.ConversationID, m.Seq, string(m.Sender.Kind), m.Sender.ID, m.Sender.Name, m.Text, string(files), m.Key, formatTime(m.CreatedAt))
+	return err
+}
+
+// PutMessages stores messages (a page from the server); known ones are kept.
+func (c *Cache) PutMessages(ctx context.Context, msgs []backend.Message) error {
+	return c.tx(ctx, func(tx *sql.Tx) error {
+		for _, m := range msgs {
+			if err := putMessage(ctx, tx, m); err != nil {
+				return fmt.Errorf("cache message %d: %w", m.ID, err)
+			}
+		}
+		return nil
+	})
+}
+
+func (c *Cache) messagesWhere(ctx context.Context, where string, args ...any) ([]backend.Message, error) {
+	rows, err := c.db.QueryContext(ctx, `SELECT id, conversation_id, seq, sender_kind, sender_id, sender_name, text, files, key, created_at
+		FROM messages `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("cache messages: %w", err)
+	}
+	defer rows.Close()
+	out := []backend.Message{}
+	for rows.Next() {
+		var m backend.Message
+		var kind, files, created string
+		if err := rows.Scan(&m.ID, &m.ConversationID, &m.Seq, &kind, &m.Sender.ID, &m.Sender.Name, &m.Text, &files, &m.Key, &created); err != nil {
+			return nil, err
+		}
+		m.Sender.Kind = backend.PrincipalKind(kind)
+		m.CreatedAt, _ = time.Parse(timeLayout, created)
+		json.Unmarshal([]byte(files), &m.Files)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// Messages returns up to limit cached messages of a conversation before seq
+// (0: the newest), in sequence order.
+func (c *Cache) Messages(ctx context.Context, convID, before int64, limit int) ([]backend.Message, error) {
+	if before <= 0 {
+		before = 1 << 62
+	}
+	msgs, err := c.messagesWhere(ctx, "WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?", convID, before, limit)
+	for i, j := 0, len(msgs)-1; i < j; i, j = i+1, j-1 {
+		msgs[i], msgs[j] = msgs[j], msgs[i]
+	}
+	return msgs, err
+}
+
+// Search finds cached messages matching words, newest first.
+func (c *Cache) Search(ctx context.Context, words string, limit int) ([]backend.Message, error) {
+	var terms []string
+	for _, w := range strings.Fields(words) {
+		terms = append(terms, `"`+strings.ReplaceAll(w, `"`, `""`)+`"*`)
+	}
+	if len(terms) == 0 {
+		return []backend.Message{}, nil
+	}
+	return c.messagesWhere(ctx, "WHERE id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?) ORDER BY created_at DESC LIMIT ?",
+		strings.Join(terms, " "), limit)
+}
+
+// ---------------------------------------------------------------- events
+
+// ApplyEvents stores a batch of events from the stream and the new stream
+// position in one transaction: after a crash the cache is either before or
+// after the whole batch. Events at or below the stored position are skipped,
+// so applying twice changes nothing. me says whose unread counts these are.
+func (c *Cache) ApplyEvents(ctx context.Context, me backend.Principal, events []backend.Event) error {
+	return c.tx(ctx, func(tx *sql.Tx) error {
+		var last int64
+		var v string
+		if err := tx.QueryRowContext(ctx, "SELECT value FROM state WHERE key = 'last_event_id'").Scan(&v); err == nil {
+			last, _ = strconv.ParseInt(v, 10, 64)
+		}
+		for _, ev := range events {
+			if ev.ID <= last {
+				continue
+			}
+			if err := applyEvent(ctx, tx, me, ev); err != nil {
+				return fmt.Errorf("apply event %d: %w", ev.ID, err)
+			}
+			last = ev.ID
+		}
+		return setState(ctx, tx, "last_event_id", strconv.FormatInt(last, 10))
+	})
+}
+
+// SetLastEventID moves the stream position (after a resync reload).
+func (c *Cache) SetLastEventID(ctx context.Context, id int64) error {
+	return setState(ctx, c.db, "last_event_id", strconv.FormatInt(id, 10))
+}
+
+func applyEvent(ctx context.Context, tx *sql.Tx, me backend.Principal, ev backend.Event) error {
+	switch ev.Type {
+	case backend.EventConversation:
+		if ev.Conversation != nil {
+			return putConversation(ctx, tx, *ev.Conversation)
+		}
+	case backend.EventMessage:
+		m := ev.Message
+		if m == nil {
+			return nil
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO messages (id, conversation_id, seq, sender_kind, sender_id, sender_name, text, files, key, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			m.ID, m.ConversationID, m.Seq, string(m.Sender.Kind), m.Sender.ID, m.Sender.Name, m.Text, jsonFiles(m.Files), m.Key, formatTime(m.CreatedAt))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		mine := m.Sender.Kind == me.Kind && m.Sender.ID == me.ID
+		unread := 1
+		if mine {
+			unread = 0
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE conversations SET last_seq = max(last_seq, ?), activity = max(activity, ?),
+			unread = CASE WHEN ? THEN 0 ELSE unread + ? END, read_seq = CASE WHEN ? THEN max(read_seq, ?) ELSE read_seq END WHERE id = ?`,
+			m.Seq, formatTime(m.CreatedAt), mine, unread, mine, m.Seq, m.ConversationID)
+		return err
+	case backend.EventRead:
+		r := ev.Read
+		if r == nil || r.Reader.Kind != me.Kind || r.Reader.ID != me.ID {
+			return nil // another member's read position: kept by the server for receipts
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE conversations SET read_seq = max(read_seq, ?),
+			unread = (SELECT count(*) FROM messages m WHERE m.conversation_id = conversations.id AND m.seq > max(conversations.read_seq, ?)
+			          AND NOT (m.sender_kind = ? AND m.sender_id = ?)) WHERE id = ?`,
+			r.Seq, r.Seq, string(me.Kind), me.ID, r.ConversationID)
+		return err
+	}
+	return nil
+}
+
+func jsonFiles(f []backend.File) string {
+	if f == nil {
+		return "[]"
+	}
+	b, _ := json.Marshal(f)
+	return string(b)
+}
+
+// MarkReadLocally clears a conversation's unread count at once (the server
+// is told separately).
+func (c *Cache) MarkReadLocally(ctx context.Context, convID, seq int64) error {
+	_, err := c.db.ExecContext(ctx, "UPDATE conversations SET read_seq = max(read_seq, ?), unread = 0 WHERE id = ?", seq, convID)
+	return err
+}
+
+// ---------------------------------------------------------------- outbox
+
+// Outgoing is a message in the outbox.
+type Outgoing struct {
+	LocalID        int64     `json:"localId"`
+	ConversationID int64     `json:"conversationId"`
+	Key            string    `json:"key"`
+	Text           string    `json:"text"`
+	FileIDs        []int64   `json:"fileIds"`
+	CreatedAt      time.Time `json:"createdAt"`
+	State          string    `json:"state"` // "pending" (sending) or "failed"
+	ErrorCode      string    `json:"errorCode,omitempty"`
+	ErrorMessage   string    `json:"errorMessage,omitempty"`
+	Attempts       int       `json:"attempts"`
+}
+
+// NewKey makes an idempotency key for a message.
+func NewKey() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return "d-" + hex.EncodeToString(b)
+}
+
+// Enqueue puts a message in the outbox, durably, before any network call.
+func (c *Cache) Enqueue(ctx context.Context, convID int64, text string, fileIDs []int64) (Outgoing, error) {
+	if fileIDs == nil {
+		fileIDs = []int64{}
+	}
+	o := Outgoing{ConversationID: convID, Key: NewKey(), Text: text, FileIDs: fileIDs, CreatedAt: c.now().UTC(), State: "pending"}
+	ids, _ := json.Marshal(fileIDs)
+	err := c.db.QueryRowContext(ctx, `INSERT INTO outbox (conversation_id, key, text, file_ids, created_at) VALUES (?, ?, ?, ?, ?) RETURNING local_id`,
+		convID, o.Key, text, string(ids), formatTime(o.CreatedAt)).Scan(&o.LocalID)
+	if err != nil {
+		return o, fmt.Errorf("outbox: %w", err)
+	}
+	return o, nil
+}
+
+// Outbox lists the outbox in the order messages were written; convID 0 means all.
+func (c *Cache) Outbox(ctx context.Context, convID int64) ([]Outgoing, error) {
+	rows, err := c.db.QueryContext(ctx, `SELECT local_id, conversation_id, key, text, file_ids, created_at, state, error_code, error_message, attempts
+		FROM outbox WHERE ? = 0 OR conversation_id = ? ORDER BY local_id`, convID, convID)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	defer rows.Close()
+	out := []Outgoing{}
+	for rows.Next() {
+		var o Outgoing
+		var ids, created string
+		if err := rows.Scan(&o.LocalID, &o.ConversationID, &o.Key, &o.Text, &ids, &created, &o.State, &o.ErrorCode, &o.ErrorMessage, &o.Attempts); err != nil {
+			return nil, err
+		}
+		json.Unmarshal([]byte(ids), &o.FileIDs)
+		o.CreatedAt, _ = time.Parse(timeLayout, created)
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// Sent replaces an outbox entry by the message the server stored, in one
+// transaction.
+func (c *Cache) Sent(ctx context.Context, localID int64, m backend.Message) error {
+	return c.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM outbox WHERE local_id = ?", localID); err != nil {
+			return err
+		}
+		if err := putMessage(ctx, tx, m); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE conversations SET last_seq = max(last_seq, ?), read_seq = max(read_seq, ?),
+			activity = max(activity, ?) WHERE id = ?`, m.Seq, m.Seq, formatTime(m.CreatedAt), m.ConversationID)
+		return err
+	})
+}
+
+// Attempted counts a try that failed for a passing reason (offline).
+func (c *Cache) Attempted(ctx context.Context, localID int64) error {
+	_, err := c.db.ExecContext(ctx, "UPDATE outbox SET attempts = attempts + 1 WHERE local_id = ?", localID)
+	return err
+}
+
+// Failed marks an outbox entry as refused for good, with the server's reason.
+func (c *Cache) Failed(ctx context.Context, localID int64, code, message string) error {
+	_, err := c.db.ExecContext(ctx, "UPDATE outbox SET state = 'failed', error_code = ?, error_message = ?, attempts = attempts + 1 WHERE local_id = ?",
+		code, message, localID)
+	return err
+}
+
+// Retry puts a failed entry back in line (same key: it still cannot double).
+func (c *Cache) Retry(ctx context.Context, localID int64) error {
+	_, err := c.db.ExecContext(ctx, "UPDATE outbox SET state = 'pending', error_code = '', error_message = '' WHERE local_id = ?", localID)
+	return err
+}
+
+// Discard removes an outbox entry the landlord gave up on.
+func (c *Cache) Discard(ctx context.Context, localID int64) error {
+	_, err := c.db.ExecContext(ctx, "DELETE FROM outbox WHERE local_id = ? AND state = 'failed'", localID)
+	return err
+}
+
+// ---------------------------------------------------------------- drafts
+
+// Draft returns the unsent text of a conversation's compose box.
+func (c *Cache) Draft(ctx context.Context, convID int64) (string, error) {
+	var t string
+	err := c.db.QueryRowContext(ctx, "SELECT text FROM drafts WHERE conversation_id = ?", convID).Scan(&t)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return t, err
+}
+
+// SetDraft keeps the compose box's text (empty removes it).
+func (c *Cache) SetDraft(ctx context.Context, convID int64, text string) error {
+	if text == "" {
+		_, err := c.db.ExecContext(ctx, "DELETE FROM drafts WHERE conversation_id = ?", convID)
+		return err
+	}
+	_, err := c.db.ExecContext(ctx, "INSERT INTO drafts (conversation_id, text) VALUES (?, ?) ON CONFLICT (conversation_id) DO UPDATE SET text = excluded.text", convID, text)
+	return err
+}
+
+// ---------------------------------------------------------------- directory
+
+// PutDirectory keeps the latest directory for offline type-ahead.
+func (c *Cache) PutDirectory(ctx context.Context, d backend.Directory) error {
+	b, _ := json.Marshal(d)
+	_, err := c.db.ExecContext(ctx, `INSERT INTO directory (id, data, fetched_at) VALUES (1, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET data = excluded.data, fetched_at = excluded.fetched_at`, string(b), formatTime(c.now()))
+	return err
+}
+
+// Directory returns the cached directory (ok false if never fetched).
+func (c *Cache) Directory(ctx context.Context) (backend.Directory, bool, error) {
+	var d backend.Directory
+	var data string
+	err := c.db.QueryRowContext(ctx, "SELECT data FROM directory WHERE id = 1").Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, false, nil
+	}
+	if err != nil {
+		return d, false, err
+	}
+	return d, true, json.Unmarshal([]byte(data), &d)
+}

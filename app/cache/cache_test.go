@@ -1,0 +1,181 @@
+package cache_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"doorstep/app/cache"
+	"doorstep/backend"
+)
+
+func openCache(t testing.TB) *cache.Cache {
+	t.Helper()
+	c, err := cache.Open(context.Background(), filepath.Join(t.TempDir(), "cache.db"), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+var (
+	me     = backend.Principal{Kind: backend.KindUser, ID: 1, OrgID: 1, IsMain: true}
+	tenant = backend.Sender{Kind: backend.KindTenant, ID: 7, Name: "Alice"}
+	t0     = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+)
+
+func msg(id, conv, seq int64, from backend.Sender, text string) backend.Message {
+	return backend.Message{ID: id, ConversationID: conv, Seq: seq, Sender: from, Text: text, Key: "k" + text,
+		CreatedAt: t0.Add(time.Duration(id) * time.Minute)}
+}
+
+func msgEvent(id int64, m backend.Message) backend.Event {
+	return backend.Event{ID: id, Type: backend.EventMessage, Message: &m}
+}
+
+func TestOpen(t *testing.T) {
+	ctx := context.Background()
+	t.Run("ErrNewerSchema", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "cache.db")
+		c, err := cache.Open(ctx, path, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+		raw, _ := sql.Open("sqlite3", "file:"+path)
+		raw.Exec("INSERT INTO schema_migrations VALUES (99, '0099_future.sql', 'x')")
+		raw.Close()
+		if _, err := cache.Open(ctx, path, "test"); !errors.Is(err, cache.ErrNewerSchema) {
+			t.Fatalf("a newer cache opened: %v", err)
+		}
+	})
+	t.Run("PathPerAccountAndServer", func(t *testing.T) {
+		a := cache.PathFor("/d", "server1", "Pat@Example.com")
+		if a != cache.PathFor("/d", "server1", "pat@example.com ") || a == cache.PathFor("/d", "server2", "pat@example.com") ||
+			a == cache.PathFor("/d", "server1", "sam@example.com") {
+			t.Errorf("cache paths do not separate accounts and servers: %s", a)
+		}
+	})
+}
+
+func TestApplyEvents(t *testing.T) {
+	ctx := context.Background()
+	c := openCache(t)
+	conv := backend.Conversation{ID: 5, Kind: backend.ConversationDirect, Title: "Alice", CreatedAt: t0}
+	if err := c.ApplyEvents(ctx, me, []backend.Event{{ID: 1, Type: backend.EventConversation, Conversation: &conv}}); err != nil {
+		t.Fatal(err)
+	}
+	batch := []backend.Event{
+		msgEvent(2, msg(100, 5, 1, tenant, "Is the plumber coming?")),
+		msgEvent(3, msg(101, 5, 2, tenant, "The sink leaks")),
+		msgEvent(4, msg(102, 5, 3, backend.Sender{Kind: backend.KindUser, ID: 1, Name: "Pat"}, "Thursday 9am")),
+	}
+	if err := c.ApplyEvents(ctx, me, batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ApplyEvents(ctx, me, batch); err != nil { // a replay after a reconnect
+		t.Fatal(err)
+	}
+	list, err := c.Conversations(ctx)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("conversations = %+v, %v", list, err)
+	}
+	got := list[0]
+	// Own messages mark what came before as read: nothing is left unread.
+	if got.LastSeq != 3 || got.Unread != 0 || got.ReadSeq != 3 || got.LastMessage == nil || got.LastMessage.Text != "Thursday 9am" {
+		t.Errorf("conversation = %+v", got)
+	}
+	if last, _ := c.LastEventID(ctx); last != 4 {
+		t.Errorf("last event id = %d", last)
+	}
+	c.ApplyEvents(ctx, me, []backend.Event{msgEvent(5, msg(103, 5, 4, tenant, "Thanks!"))})
+	list, _ = c.Conversations(ctx)
+	if list[0].Unread != 1 {
+		t.Errorf("unread after a tenant's message = %d", list[0].Unread)
+	}
+	read := backend.Event{ID: 6, Type: backend.EventRead, Read: &backend.ReadPosition{ConversationID: 5, Seq: 4, Reader: backend.Sender{Kind: me.Kind, ID: me.ID}}}
+	c.ApplyEvents(ctx, me, []backend.Event{read})
+	list, _ = c.Conversations(ctx)
+	if list[0].Unread != 0 || list[0].ReadSeq != 4 {
+		t.Errorf("after my read event: %+v", list[0])
+	}
+	msgs, err := c.Messages(ctx, 5, 0, 100)
+	if err != nil || len(msgs) != 4 || msgs[0].Seq != 1 || msgs[3].Seq != 4 {
+		t.Errorf("messages = %+v, %v", msgs, err)
+	}
+	older, _ := c.Messages(ctx, 5, 3, 1)
+	if len(older) != 1 || older[0].Seq != 2 {
+		t.Errorf("page before 3 = %+v", older)
+	}
+	found, err := c.Search(ctx, "plumb", 10)
+	if err != nil || len(found) != 1 || found[0].ID != 100 {
+		t.Errorf("search = %+v, %v", found, err)
+	}
+	if found, _ := c.Search(ctx, `" OR 1=1 --`, 10); len(found) != 0 {
+		t.Errorf("search with query syntax matched %d", len(found))
+	}
+}
+
+func TestOutbox(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "cache.db")
+	c, err := cache.Open(ctx, path, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := c.Enqueue(ctx, 5, "first", nil)
+	b, _ := c.Enqueue(ctx, 5, "second", []int64{9})
+	c.Enqueue(ctx, 6, "elsewhere", nil)
+	c.Close() // as if the app were killed here
+
+	c, err = cache.Open(ctx, path, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	out, err := c.Outbox(ctx, 0)
+	if err != nil || len(out) != 3 || out[0].Text != "first" || out[1].FileIDs[0] != 9 || out[0].Key == out[1].Key {
+		t.Fatalf("outbox after reopening = %+v, %v", out, err)
+	}
+	if err := c.Sent(ctx, a.LocalID, msg(200, 5, 1, backend.Sender{Kind: backend.KindUser, ID: 1}, "first")); err != nil {
+		t.Fatal(err)
+	}
+	c.Failed(ctx, b.LocalID, backend.ETENANTNOTACTIVE, "Alice's lease ended.")
+	out, _ = c.Outbox(ctx, 5)
+	if len(out) != 1 || out[0].State != "failed" || out[0].ErrorCode != backend.ETENANTNOTACTIVE {
+		t.Fatalf("outbox = %+v", out)
+	}
+	c.Retry(ctx, b.LocalID)
+	out, _ = c.Outbox(ctx, 5)
+	if out[0].State != "pending" || out[0].Key != b.Key {
+		t.Errorf("after retry: %+v (the key must stay the same)", out[0])
+	}
+	if msgs, _ := c.Messages(ctx, 5, 0, 10); len(msgs) != 1 || msgs[0].ID != 200 {
+		t.Errorf("sent message not cached: %+v", msgs)
+	}
+}
+
+func TestDraftsAndDirectory(t *testing.T) {
+	ctx := context.Background()
+	c := openCache(t)
+	c.SetDraft(ctx, 5, "half a thought")
+	if d, _ := c.Draft(ctx, 5); d != "half a thought" {
+		t.Errorf("draft = %q", d)
+	}
+	c.SetDraft(ctx, 5, "")
+	if d, _ := c.Draft(ctx, 5); d != "" {
+		t.Errorf("cleared draft = %q", d)
+	}
+	if _, ok, _ := c.Directory(ctx); ok {
+		t.Error("a directory before any was stored")
+	}
+	c.PutDirectory(ctx, backend.Directory{Tenants: []backend.DirectoryTenant{{ID: 1, Name: "Alice", CanChat: true}}})
+	d, ok, err := c.Directory(ctx)
+	if !ok || err != nil || len(d.Tenants) != 1 {
+		t.Errorf("directory = %+v, %v, %v", d, ok, err)
+	}
+}
