@@ -327,6 +327,7 @@ const (
 	EventMessage      = "message"      // a new message
 	EventRead         = "read"         // a member's read position moved
 	EventResync       = "resync"       // the `since` asked for is older than the server keeps
+	EventReady        = "ready"        // the replay is over: what follows is live (its id is the last replayed)
 )
 
 // ErrResync means the events asked for are no longer kept: the client must

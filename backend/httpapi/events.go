@@ -173,6 +173,10 @@ func (s *Server) writePump(ctx context.Context, conn *websocket.Conn, p backend.
 			}
 		}
 	}
+	// Tell the client it has caught up: what follows is live.
+	if !write(backend.Event{ID: last, Type: backend.EventReady, CreatedAt: time.Now().UTC()}) {
+		return
+	}
 	for {
 		select {
 		case <-ctx.Done():

@@ -1,0 +1,340 @@
+// Package engine keeps the desktop cache in step with the server: it follows
+// the event stream (catching up from where it left off, reloading on
+// "resync"), sends the outbox in order, and tells the UI what changed. It is
+// plain Go, driven by the bound services and tested against a real server.
+package engine
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"doorstep/app/cache"
+	"doorstep/backend"
+	"doorstep/backend/client"
+)
+
+// UI event names (Wails events), prefixed by area.
+const (
+	EventConversations = "chat:conversations" // the conversation list changed; payload none
+	EventMessage       = "chat:message"       // a message arrived or was confirmed; payload backend.Message
+	EventOutbox        = "chat:outbox"        // a conversation's outbox changed; payload conversation id
+	EventSyncState     = "sync:state"         // payload SyncState
+)
+
+// Sync states.
+const (
+	StateConnecting = "connecting"
+	StateOnline     = "online"
+	StateOffline    = "offline"
+	StateSignedOut  = "signed_out" // the server no longer accepts the session
+)
+
+// SyncState is what the online/offline indicator shows.
+type SyncState struct {
+	State   string `json:"state"`
+	Message string `json:"message,omitempty"`
+}
+
+// Emitter sends an event to the UI (runtime.EventsEmit in the app).
+type Emitter func(name string, data any)
+
+// Notifier shows a native notification for a tenant's message.
+type Notifier func(conv backend.Conversation, m backend.Message)
+
+// backoff is how long to wait before reconnecting, by attempt; capped.
+var backoff = []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second}
+
+// maxBatch bounds the events applied in one cache transaction.
+const maxBatch = 500
+
+// Engine syncs one account.
+type Engine struct {
+	cache  *cache.Cache
+	client *client.Client
+	me     backend.Principal
+	emit   Emitter
+	notify Notifier
+	logger *slog.Logger
+
+	wake chan struct{}
+
+	mu      sync.Mutex
+	state   SyncState
+	viewing int64 // conversation open in the window
+	focused bool  // whether the window has focus
+}
+
+// New returns an engine for the signed-in principal me.
+func New(c *cache.Cache, cl *client.Client, me backend.Principal, emit Emitter, notify Notifier, logger *slog.Logger) *Engine {
+	if emit == nil {
+		emit = func(string, any) {}
+	}
+	return &Engine{cache: c, client: cl, me: me, emit: emit, notify: notify, logger: logger,
+		wake: make(chan struct{}, 1), state: SyncState{State: StateConnecting}}
+}
+
+// State is the current sync state.
+func (e *Engine) State() SyncState {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.state
+}
+
+func (e *Engine) setState(s SyncState) {
+	e.mu.Lock()
+	changed := e.state != s
+	e.state = s
+	e.mu.Unlock()
+	if changed {
+		e.emit(EventSyncState, s)
+	}
+}
+
+// SetViewing tells the engine which conversation the landlord is looking
+// at, and whether the window has focus: no notification for that one.
+func (e *Engine) SetViewing(convID int64, focused bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.viewing, e.focused = convID, focused
+}
+
+// Kick makes the outbox sender look at the outbox now.
+func (e *Engine) Kick() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run syncs until ctx ends or the server refuses the session.
+func (e *Engine) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); e.sendLoop(ctx) }()
+	e.streamLoop(ctx)
+	wg.Wait()
+}
+
+func (e *Engine) streamLoop(ctx context.Context) {
+	for attempt := 0; ctx.Err() == nil; attempt++ {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff[min(attempt-1, len(backoff)-1)]):
+			}
+		}
+		if e.State().State != StateOffline {
+			e.setState(SyncState{State: StateConnecting})
+		}
+		since, err := e.cache.LastEventID(ctx)
+		if err != nil {
+			e.logger.Error("cache position", "err", err)
+			continue
+		}
+		stream, err := e.client.Events(ctx, since)
+		if err != nil {
+			if backend.ErrorCode(err) == backend.EUNAUTHORIZED {
+				e.setState(SyncState{State: StateSignedOut, Message: "Your session has ended. Please sign in again."})
+				return
+			}
+			e.setState(SyncState{State: StateOffline, Message: backend.ErrorMessage(err)})
+			continue
+		}
+		attempt = 0
+		e.Kick()
+		err = e.follow(ctx, stream)
+		stream.Close()
+		if ctx.Err() != nil {
+			return
+		}
+		e.logger.Info("event stream ended", "err", err)
+		e.setState(SyncState{State: StateOffline, Message: "Reconnecting…"})
+	}
+}
+
+// follow applies a stream's events in batches until it ends.
+func (e *Engine) follow(ctx context.Context, stream *client.EventStream) error {
+	events := make(chan backend.Event, 2*maxBatch)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(events)
+		for {
+			ev, err := stream.Next(ctx)
+			if err != nil {
+				errc <- err
+				return
+			}
+			events <- ev
+		}
+	}()
+	live := false // until the server says the replay is over
+	for ev := range events {
+		batch := []backend.Event{ev}
+	drain:
+		for len(batch) < maxBatch && batch[len(batch)-1].Type != backend.EventReady {
+			select {
+			case more, ok := <-events:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, more)
+			default:
+				break drain
+			}
+		}
+		if last := batch[len(batch)-1]; last.Type == backend.EventReady {
+			if err := e.apply(ctx, batch[:len(batch)-1], live); err != nil {
+				return err
+			}
+			live = true
+			e.setState(SyncState{State: StateOnline})
+			continue
+		}
+		if err := e.apply(ctx, batch, live); err != nil {
+			return err
+		}
+	}
+	return <-errc
+}
+
+// apply stores a batch and tells the UI; a resync event reloads first. Live
+// batches (after the replay) emit each message and may notify.
+func (e *Engine) apply(ctx context.Context, batch []backend.Event, live bool) error {
+	for i, ev := range batch {
+		if ev.Type != backend.EventResync {
+			continue
+		}
+		if err := e.apply(ctx, batch[:i], live); err != nil {
+			return err
+		}
+		if err := e.Reload(ctx); err != nil {
+			return err
+		}
+		if err := e.cache.SetLastEventID(ctx, ev.ID); err != nil {
+			return err
+		}
+		return e.apply(ctx, batch[i+1:], live)
+	}
+	if len(batch) == 0 {
+		return nil
+	}
+	if err := e.cache.ApplyEvents(ctx, e.me, batch); err != nil {
+		return err
+	}
+	e.emit(EventConversations, nil)
+	for _, ev := range batch {
+		if ev.Type != backend.EventMessage || ev.Message == nil {
+			continue
+		}
+		if live {
+			e.emit(EventMessage, *ev.Message)
+		}
+		e.maybeNotify(ctx, *ev.Message, live)
+	}
+	return nil
+}
+
+// maybeNotify shows a notification for a tenant's live message unless the
+// landlord is looking at that conversation.
+func (e *Engine) maybeNotify(ctx context.Context, m backend.Message, live bool) {
+	if e.notify == nil || !live || m.Sender.Kind == e.me.Kind && m.Sender.ID == e.me.ID {
+		return
+	}
+	e.mu.Lock()
+	looking := e.focused && e.viewing == m.ConversationID
+	e.mu.Unlock()
+	if looking {
+		return
+	}
+	conv, ok, err := e.cache.Conversation(ctx, m.ConversationID)
+	if err != nil || !ok {
+		conv = backend.Conversation{ID: m.ConversationID}
+	}
+	e.notify(conv, m)
+}
+
+// Reload replaces the cached conversation list and newest pages with the
+// server's (first sync, and after a resync).
+func (e *Engine) Reload(ctx context.Context) error {
+	list, err := e.client.Conversations(ctx)
+	if err != nil {
+		return err
+	}
+	if err := e.cache.PutConversations(ctx, list); err != nil {
+		return err
+	}
+	for _, c := range list {
+		msgs, err := e.client.Messages(ctx, c.ID, backend.MessagePage{})
+		if err != nil {
+			return err
+		}
+		if err := e.cache.PutMessages(ctx, msgs); err != nil {
+			return err
+		}
+	}
+	e.emit(EventConversations, nil)
+	return nil
+}
+
+// transient errors leave a message queued; any other refusal is final.
+func transient(err error) bool {
+	switch backend.ErrorCode(err) {
+	case backend.EUNREACHABLE, backend.EUNAVAILABLE, backend.EINTERNAL, backend.EUNAUTHORIZED:
+		return true
+	}
+	return errors.Is(err, context.DeadlineExceeded)
+}
+
+// sendLoop sends the outbox, oldest first, whenever kicked and every few
+// seconds; it stops at the first transient failure so order is kept.
+func (e *Engine) sendLoop(ctx context.Context) {
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-e.wake:
+		case <-tick.C:
+		}
+		e.SendPending(ctx)
+	}
+}
+
+// SendPending sends what is pending in the outbox now; it returns how many
+// were confirmed.
+func (e *Engine) SendPending(ctx context.Context) int {
+	out, err := e.cache.Outbox(ctx, 0)
+	if err != nil {
+		e.logger.Error("outbox", "err", err)
+		return 0
+	}
+	sent := 0
+	for _, o := range out {
+		if o.State != "pending" {
+			continue
+		}
+		m, err := e.client.SendMessage(ctx, o.ConversationID, backend.SendMessage{Key: o.Key, Text: o.Text, FileIDs: o.FileIDs})
+		switch {
+		case err == nil:
+			if err := e.cache.Sent(ctx, o.LocalID, m); err != nil {
+				e.logger.Error("outbox confirm", "err", err)
+				return sent
+			}
+			sent++
+			e.emit(EventMessage, m)
+		case transient(err):
+			e.cache.Attempted(ctx, o.LocalID)
+			return sent // keep the order: try again from here later
+		default:
+			e.cache.Failed(ctx, o.LocalID, backend.ErrorCode(err), backend.ErrorMessage(err))
+		}
+		e.emit(EventOutbox, o.ConversationID)
+		e.emit(EventConversations, nil)
+	}
+	return sent
+}
