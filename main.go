@@ -5,6 +5,7 @@
 package main
 
 import (
+	"context"
 	"embed"
 	"log/slog"
 	"os"
@@ -14,8 +15,10 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
 	"github.com/wailsapp/wails/v2/pkg/options/linux"
 	"github.com/wailsapp/wails/v2/pkg/options/mac"
+	"github.com/wailsapp/wails/v2/pkg/runtime"
 
 	"doorstep/app"
+	"doorstep/app/keychain"
 )
 
 // assets is the built UI (frontend/dist, made by `npm run build`).
@@ -33,8 +36,20 @@ func main() {
 	cfg := app.LoadConfig(os.Args[1:], os.Getenv)
 	life := &app.Lifecycle{}
 	connection := app.NewConnectionService(cfg, life, logger)
+	dataDir, err := app.DataDir(os.Getenv)
+	if err != nil {
+		logger.Error("no data directory", "err", err)
+		os.Exit(1)
+	}
+	emit := func(name string, data any) {
+		if life.Started() { // the Wails runtime exists only after start-up
+			runtime.EventsEmit(life.Context(), name, data)
+		}
+	}
+	accounts := app.NewAccountService(cfg, life, keychain.New(), dataDir, emit, logger)
+	chat := app.NewChatService(accounts)
 
-	err := wails.Run(&options.App{
+	err = wails.Run(&options.App{
 		Title:            "Doorstep",
 		Width:            1180,
 		Height:           780,
@@ -43,7 +58,8 @@ func main() {
 		BackgroundColour: &options.RGBA{R: 247, G: 248, B: 250, A: 255},
 		AssetServer:      &assetserver.Options{Assets: assets},
 		OnStartup:        life.Start,
-		Bind:             []any{connection},
+		OnShutdown:       func(context.Context) { accounts.Shutdown() },
+		Bind:             []any{connection, accounts, chat},
 		Linux:            &linux.Options{ProgramName: "doorstep"},
 		Mac:              &mac.Options{About: &mac.AboutInfo{Title: "Doorstep", Message: "Chat with your tenants."}},
 	})

@@ -1,6 +1,11 @@
 package app
 
-import "strings"
+import (
+	"os"
+	"strings"
+
+	"doorstep/backend/datadir"
+)
 
 // DefaultServerURL is where `doorstep-server` listens by default.
 const DefaultServerURL = "http://127.0.0.1:8765"
@@ -34,4 +39,13 @@ func LoadConfig(args []string, getenv func(string) string) Config {
 		}
 	}
 	return cfg
+}
+
+// DataDir is where the app keeps its caches and the remembered account:
+// DOORSTEP_APP_DATA_DIR, or the user's data directory ("Doorstep").
+func DataDir(getenv func(string) string) (string, error) {
+	if d := getenv("DOORSTEP_APP_DATA_DIR"); d != "" {
+		return d, os.MkdirAll(d, 0o700)
+	}
+	return datadir.Ensure("Doorstep")
 }

@@ -19,6 +19,13 @@ func (l *Lifecycle) Start(ctx context.Context) {
 	l.ctx = ctx
 }
 
+// Started reports whether Start was called (Wails runtime calls need it).
+func (l *Lifecycle) Started() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.ctx != nil
+}
+
 // Context is the application context: it ends when the app shuts down.
 // Before Start it is context.Background, so services work in tests too.
 func (l *Lifecycle) Context() context.Context {

@@ -1,0 +1,261 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"doorstep/app/keychain"
+	"doorstep/backend"
+	"doorstep/backend/demo"
+	"doorstep/backend/httpapi"
+	"doorstep/backend/sqlite"
+)
+
+// memKeys stands in for the OS keychain (tested for real in app/keychain);
+// broken makes every call fail as a locked keyring does.
+type memKeys struct {
+	mu     sync.Mutex
+	m      map[string]string
+	broken bool
+}
+
+func (k *memKeys) Save(server, email, token string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.broken {
+		return &keychain.UnavailableError{Reason: "The system keyring is locked."}
+	}
+	k.m[server+" "+email] = token
+	return nil
+}
+
+func (k *memKeys) Load(server, email string) (string, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.broken {
+		return "", &keychain.UnavailableError{Reason: "The system keyring is locked."}
+	}
+	t, ok := k.m[server+" "+email]
+	if !ok {
+		return "", keychain.ErrNotFound
+	}
+	return t, nil
+}
+
+func (k *memKeys) Delete(server, email string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	delete(k.m, server+" "+email)
+	return nil
+}
+
+// demoServer runs the real server with the demo landlord on a loopback
+// address; stop takes it down (every connection cut).
+func demoServer(t *testing.T) (url string, stop func()) {
+	t.Helper()
+	sqlite.BcryptCost = bcrypt.MinCost
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "server.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := demo.Seed(ctx, db, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	srv := httpapi.NewServer(db, quiet)
+	db.SetEventSink(srv.Hub().Publish)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	hs := &http.Server{Handler: srv.Handler(), ConnState: func(c net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}}
+	go hs.Serve(ln)
+	stop = func() {
+		hs.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	}
+	t.Cleanup(stop)
+	return "http://" + ln.Addr().String(), stop
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func newAccounts(t *testing.T, server, dataDir string, keys KeyStore) *AccountService {
+	a := NewAccountService(Config{ServerURL: server}, &Lifecycle{}, keys, dataDir, nil, quiet)
+	t.Cleanup(a.Shutdown)
+	return a
+}
+
+func TestAccount(t *testing.T) {
+	server, stop := demoServer(t)
+	dataDir := t.TempDir()
+	keys := &memKeys{m: map[string]string{}}
+
+	t.Run("ErrMainUserOnly", func(t *testing.T) {
+		a := newAccounts(t, server, dataDir, keys)
+		st, err := a.SignIn(server, demo.SubUserEmail, demo.Password)
+		if backend.ErrorCode(err) != backend.EMAINUSERONLY || backend.ErrorMessage(err) != "Chat is available to the main account only." || st.SignedIn {
+			t.Fatalf("sub-user sign-in: %+v, %v", st, err)
+		}
+		if len(keys.m) != 0 {
+			t.Error("a sub-user's token was kept")
+		}
+	})
+	t.Run("ErrWrongPassword", func(t *testing.T) {
+		a := newAccounts(t, server, dataDir, keys)
+		if _, err := a.SignIn(server, demo.LandlordEmail, "not the password"); backend.ErrorCode(err) != backend.EUNAUTHORIZED {
+			t.Fatalf("err = %v", err)
+		}
+	})
+
+	var convs int
+	t.Run("SignInSyncsAndKeepsTheTokenInTheKeychain", func(t *testing.T) {
+		a := newAccounts(t, server, dataDir, keys)
+		st, err := a.SignIn(server, demo.LandlordEmail, demo.Password)
+		if err != nil || !st.SignedIn || st.OrgName != demo.OrgName || st.Notice != "" {
+			t.Fatalf("sign-in: %+v, %v", st, err)
+		}
+		if tok, _ := keys.Load(server, demo.LandlordEmail); tok == "" {
+			t.Fatal("no token in the keychain")
+		}
+		chat := NewChatService(a)
+		if _, err := chat.Directory(""); err != nil { // fetched once, kept for offline
+			t.Fatal(err)
+		}
+		waitFor(t, "conversations cached", func() bool {
+			list, _ := chat.Conversations()
+			convs = len(list)
+			return convs >= 3 && list[0].LastMessage != nil
+		})
+	})
+
+	t.Run("OfflineStartShowsCachedThreadsAndQueues", func(t *testing.T) {
+		stop()
+		a := newAccounts(t, server, dataDir, keys)
+		st, err := a.Restore()
+		if err != nil || !st.SignedIn {
+			t.Fatalf("restore while the server is down: %+v, %v", st, err)
+		}
+		chat := NewChatService(a)
+		list, err := chat.Conversations()
+		if err != nil || len(list) != convs {
+			t.Fatalf("offline list: %d conversations, %v", len(list), err)
+		}
+		th, err := chat.Thread(list[0].ID, 0)
+		if err != nil || len(th.Messages) == 0 {
+			t.Fatalf("offline thread: %+v, %v", th, err)
+		}
+		o, err := chat.Send(list[0].ID, "Sent from the train")
+		if err != nil || o.State != "pending" {
+			t.Fatalf("queued: %+v, %v", o, err)
+		}
+		th, _ = chat.Thread(list[0].ID, 0)
+		if len(th.Outbox) != 1 || th.Outbox[0].Text != "Sent from the train" {
+			t.Errorf("the queued message is not shown: %+v", th.Outbox)
+		}
+		waitFor(t, "offline state", func() bool { s, _ := a.State(); return s.Sync.State == "offline" })
+		d, err := chat.Directory("maria")
+		if err != nil || len(d.Tenants) != 1 || d.Tenants[0].Name != "Maria Garcia" {
+			t.Errorf("New Chat search offline: %+v, %v", d.Tenants, err)
+		}
+	})
+
+	t.Run("ErrKeychainUnavailableGivesSessionOnly", func(t *testing.T) {
+		server2, _ := demoServer(t)
+		broken := &memKeys{m: map[string]string{}, broken: true}
+		a := newAccounts(t, server2, t.TempDir(), broken)
+		st, err := a.SignIn(server2, demo.LandlordEmail, demo.Password)
+		if err != nil || !st.SignedIn || st.Notice == "" {
+			t.Fatalf("sign-in with a locked keyring: %+v, %v", st, err)
+		}
+		a.Shutdown()
+		if st, _ := a.Restore(); st.SignedIn {
+			t.Error("a session-only sign-in survived a restart without the keychain")
+		}
+	})
+
+	t.Run("SignOutForgetsTheToken", func(t *testing.T) {
+		server3, _ := demoServer(t)
+		a := newAccounts(t, server3, t.TempDir(), keys)
+		if _, err := a.SignIn(server3, demo.LandlordEmail, demo.Password); err != nil {
+			t.Fatal(err)
+		}
+		st, err := a.SignOut()
+		if err != nil || st.SignedIn {
+			t.Fatalf("sign out: %+v, %v", st, err)
+		}
+		if _, err := keys.Load(server3, demo.LandlordEmail); !errors.Is(err, keychain.ErrNotFound) {
+			t.Errorf("token still in the keychain: %v", err)
+		}
+		if _, err := NewChatService(a).Conversations(); backend.ErrorCode(err) != backend.EUNAUTHORIZED {
+			t.Errorf("chat after sign-out: %v", err)
+		}
+	})
+}
+
+func TestChatServiceOnline(t *testing.T) {
+	server, _ := demoServer(t)
+	a := newAccounts(t, server, t.TempDir(), &memKeys{m: map[string]string{}})
+	if _, err := a.SignIn(server, demo.LandlordEmail, demo.Password); err != nil {
+		t.Fatal(err)
+	}
+	chat := NewChatService(a)
+	waitFor(t, "online", func() bool { s, _ := a.State(); return s.Sync.State == "online" })
+
+	dir, err := chat.Directory("riverside 201")
+	if err != nil || len(dir.Units) != 1 {
+		t.Fatalf("directory: %+v, %v", dir.Units, err)
+	}
+	conv, err := chat.Start(0, dir.Units[0].ID)
+	if err != nil || conv.Kind != backend.ConversationGroup {
+		t.Fatalf("start group: %+v, %v", conv, err)
+	}
+	if _, err := chat.Send(conv.ID, "   "); backend.ErrorCode(err) != backend.EINVALID {
+		t.Errorf("blank message: %v", err)
+	}
+	if _, err := chat.Send(conv.ID, "Welcome to Riverside 201!"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "delivered", func() bool {
+		th, _ := chat.Thread(conv.ID, 0)
+		return len(th.Outbox) == 0 && len(th.Messages) == 1 && th.Messages[0].Text == "Welcome to Riverside 201!"
+	})
+	chat.SetDraft(conv.ID, "see you")
+	if th, _ := chat.Thread(conv.ID, 0); th.Draft != "see you" {
+		t.Errorf("draft = %q", th.Draft)
+	}
+	list, _ := chat.Conversations()
+	if list[0].ID != conv.ID {
+		t.Errorf("the newest conversation is not first: %+v", list[0])
+	}
+}

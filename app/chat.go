@@ -1,0 +1,252 @@
+package app
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"doorstep/app/cache"
+	"doorstep/app/engine"
+	"doorstep/backend"
+)
+
+// pageSize is how many messages a thread shows at a time.
+const pageSize = 50
+
+// Thread is a page of a conversation as the UI shows it: confirmed messages
+// and, after them, the outbox (sending or failed).
+type Thread struct {
+	Messages []backend.Message `json:"messages"`
+	Outbox   []cache.Outgoing  `json:"outbox"`
+	// HasMore says whether older messages exist (cached or on the server).
+	HasMore bool   `json:"hasMore"`
+	Draft   string `json:"draft"`
+}
+
+// ChatService is the Chat tab: conversations, threads, sending, New Chat.
+// It reads the cache first, so everything already seen works offline.
+// Bound to the UI as window.go.app.ChatService.
+type ChatService struct {
+	accounts *AccountService
+	emit     engine.Emitter
+}
+
+// NewChatService returns the chat service of the signed-in account.
+func NewChatService(accounts *AccountService) *ChatService {
+	return &ChatService{accounts: accounts, emit: accounts.emit}
+}
+
+func (c *ChatService) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(c.accounts.life.Context(), 15*time.Second)
+}
+
+// Conversations lists the cached conversations, most recent first.
+func (c *ChatService) Conversations() ([]backend.Conversation, error) {
+	s, err := c.accounts.active()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := c.ctx()
+	defer cancel()
+	return s.cache.Conversations(ctx)
+}
+
+// Thread returns the messages before seq (0: the newest page). When the
+// cache runs out it asks the server for older ones and keeps them.
+func (c *ChatService) Thread(convID, before int64) (Thread, error) {
+	s, err := c.accounts.active()
+	if err != nil {
+		return Thread{}, err
+	}
+	ctx, cancel := c.ctx()
+	defer cancel()
+	msgs, err := s.cache.Messages(ctx, convID, before, pageSize)
+	if err != nil {
+		return Thread{}, err
+	}
+	first := before
+	if len(msgs) > 0 {
+		first = msgs[0].Seq
+	}
+	if len(msgs) < pageSize && first != 1 {
+		page := backend.MessagePage{Limit: pageSize - len(msgs), Before: first}
+		if older, err := s.client.Messages(ctx, convID, page); err == nil && len(older) > 0 {
+			s.cache.PutMessages(ctx, older)
+			msgs = append(older, msgs...)
+		}
+	}
+	t := Thread{Messages: msgs, Outbox: []cache.Outgoing{}}
+	t.HasMore = len(msgs) > 0 && msgs[0].Seq > 1
+	if before == 0 {
+		if t.Outbox, err = s.cache.Outbox(ctx, convID); err != nil {
+			return t, err
+		}
+		t.Draft, _ = s.cache.Draft(ctx, convID)
+	}
+	return t, nil
+}
+
+// Send puts a message in the outbox (durably, before any network call) and
+// wakes the sender. The message shows as sending until the server confirms.
+func (c *ChatService) Send(convID int64, text string) (cache.Outgoing, error) {
+	s, err := c.accounts.active()
+	if err != nil {
+		return cache.Outgoing{}, err
+	}
+	text = strings.TrimRight(text, " \t\r\n")
+	if err := (backend.SendMessage{Key: cache.NewKey(), Text: text}).Validate(); err != nil {
+		return cache.Outgoing{}, err
+	}
+	ctx, cancel := c.ctx()
+	defer cancel()
+	o, err := s.cache.Enqueue(ctx, convID, text, nil)
+	if err != nil {
+		return o, err
+	}
+	s.cache.SetDraft(ctx, convID, "")
+	c.emit(engine.EventOutbox, convID)
+	s.engine.Kick()
+	return o, nil
+}
+
+// Retry puts a refused message back in line, with its original key.
+func (c *ChatService) Retry(localID int64) error {
+	s, err := c.accounts.active()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := c.ctx()
+	defer cancel()
+	if err := s.cache.Retry(ctx, localID); err != nil {
+		return err
+	}
+	s.engine.Kick()
+	return nil
+}
+
+// Discard drops a refused message from the outbox.
+func (c *ChatService) Discard(localID int64) error {
+	s, err := c.accounts.active()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := c.ctx()
+	defer cancel()
+	return s.cache.Discard(ctx, localID)
+}
+
+// MarkRead clears a conversation's unread count here and on the server.
+func (c *ChatService) MarkRead(convID, seq int64) error {
+	s, err := c.accounts.active()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := c.ctx()
+	defer cancel()
+	if err := s.cache.MarkReadLocally(ctx, convID, seq); err != nil {
+		return err
+	}
+	go func() {
+		ctx, cancel := c.ctx()
+		defer cancel()
+		s.client.MarkRead(ctx, convID, seq) // offline: the count is cleared here; the server catches up on the next read
+	}()
+	c.emit(engine.EventConversations, nil)
+	return nil
+}
+
+// Directory searches tenants and units for the New Chat "To" field: on the
+// server when it can be reached, else in the cached copy.
+func (c *ChatService) Directory(query string) (backend.Directory, error) {
+	s, err := c.accounts.active()
+	if err != nil {
+		return backend.Directory{}, err
+	}
+	ctx, cancel := c.ctx()
+	defer cancel()
+	full, err := s.client.Directory(ctx, "")
+	if err == nil {
+		s.cache.PutDirectory(ctx, full)
+	} else {
+		var ok bool
+		if full, ok, _ = s.cache.Directory(ctx); !ok {
+			return backend.Directory{}, err
+		}
+	}
+	return filterDirectory(full, query), nil
+}
+
+// filterDirectory keeps the tenants and units matching every word of query
+// (any case) in names, unit, property, address, e-mail or phone.
+func filterDirectory(d backend.Directory, query string) backend.Directory {
+	words := strings.Fields(strings.ToLower(query))
+	if len(words) == 0 {
+		return d
+	}
+	matches := func(hay string) bool {
+		for _, w := range words {
+			if !strings.Contains(hay, w) {
+				return false
+			}
+		}
+		return true
+	}
+	out := backend.Directory{Tenants: []backend.DirectoryTenant{}, Units: []backend.DirectoryUnit{}}
+	for _, t := range d.Tenants {
+		hay := strings.ToLower(t.Name + " " + t.Email + " " + t.Phone)
+		for _, l := range t.Leases {
+			hay += strings.ToLower(" " + l.PropertyName + " " + l.UnitName)
+		}
+		if matches(hay) {
+			out.Tenants = append(out.Tenants, t)
+		}
+	}
+	for _, u := range d.Units {
+		if matches(strings.ToLower(u.PropertyName + " " + u.Name + " " + u.Address)) {
+			out.Units = append(out.Units, u)
+		}
+	}
+	return out
+}
+
+// Start opens a chat with a tenant or a unit (the existing one if there is
+// one). It needs the server.
+func (c *ChatService) Start(tenantID, unitID int64) (backend.Conversation, error) {
+	s, err := c.accounts.active()
+	if err != nil {
+		return backend.Conversation{}, err
+	}
+	ctx, cancel := c.ctx()
+	defer cancel()
+	conv, err := s.client.StartConversation(ctx, backend.StartConversation{TenantID: tenantID, UnitID: unitID})
+	if err != nil {
+		return conv, err
+	}
+	if err := s.cache.PutConversations(ctx, []backend.Conversation{conv}); err != nil {
+		return conv, err
+	}
+	c.emit(engine.EventConversations, nil)
+	return conv, nil
+}
+
+// SetDraft keeps the compose box of a conversation across switches and restarts.
+func (c *ChatService) SetDraft(convID int64, text string) error {
+	s, err := c.accounts.active()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := c.ctx()
+	defer cancel()
+	return s.cache.SetDraft(ctx, convID, text)
+}
+
+// SetViewing tells which conversation is open and whether the window has
+// focus, so its messages do not notify.
+func (c *ChatService) SetViewing(convID int64, focused bool) error {
+	s, err := c.accounts.active()
+	if err != nil {
+		return err
+	}
+	s.engine.SetViewing(convID, focused)
+	return nil
+}
