@@ -58,7 +58,7 @@ func main() {
 		BackgroundColour: &options.RGBA{R: 247, G: 248, B: 250, A: 255},
 		AssetServer:      &assetserver.Options{Assets: assets},
 		OnStartup:        life.Start,
-		OnShutdown:       func(context.Context) { accounts.Shutdown() },
+		OnShutdown:       func(context.Context) { life.Stop() },
 		Bind:             []any{connection, accounts, chat},
 		Linux:            &linux.Options{ProgramName: "doorstep"},
 		Mac:              &mac.Options{About: &mac.AboutInfo{Title: "Doorstep", Message: "Chat with your tenants."}},

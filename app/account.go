@@ -86,7 +86,9 @@ func NewAccountService(cfg Config, life *Lifecycle, keys KeyStore, dataDir strin
 	if emit == nil {
 		emit = func(string, any) {}
 	}
-	return &AccountService{cfg: cfg, life: life, keys: keys, dataDir: dataDir, emit: emit, logger: logger, notifications: true}
+	a := &AccountService{cfg: cfg, life: life, keys: keys, dataDir: dataDir, emit: emit, logger: logger, notifications: true}
+	life.OnStop(a.shutdown)
+	return a
 }
 
 func (a *AccountService) accountPath() string { return filepath.Join(a.dataDir, "account.json") }
@@ -275,8 +277,8 @@ func (a *AccountService) SetNotifications(on bool) (AccountState, error) {
 	return a.stateLocked(), nil
 }
 
-// Shutdown stops syncing when the app quits.
-func (a *AccountService) Shutdown() {
+// shutdown stops syncing when the app quits (not bound: the UI cannot call it).
+func (a *AccountService) shutdown() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.sess != nil {

@@ -112,7 +112,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 func newAccounts(t *testing.T, server, dataDir string, keys KeyStore) *AccountService {
 	a := NewAccountService(Config{ServerURL: server}, &Lifecycle{}, keys, dataDir, nil, quiet)
-	t.Cleanup(a.Shutdown)
+	t.Cleanup(a.shutdown)
 	return a
 }
 
@@ -198,7 +198,7 @@ func TestAccount(t *testing.T) {
 		if err != nil || !st.SignedIn || st.Notice == "" {
 			t.Fatalf("sign-in with a locked keyring: %+v, %v", st, err)
 		}
-		a.Shutdown()
+		a.shutdown()
 		if st, _ := a.Restore(); st.SignedIn {
 			t.Error("a session-only sign-in survived a restart without the keychain")
 		}

@@ -8,8 +8,27 @@ import (
 // Lifecycle carries the Wails application context to the services. It is not
 // bound to the UI, so the frontend cannot call its methods.
 type Lifecycle struct {
-	mu  sync.Mutex
-	ctx context.Context
+	mu     sync.Mutex
+	ctx    context.Context
+	onStop []func()
+}
+
+// OnStop registers f to run when the app shuts down (Stop).
+func (l *Lifecycle) OnStop(f func()) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.onStop = append(l.onStop, f)
+}
+
+// Stop runs the OnStop functions, newest first (from Wails OnShutdown).
+func (l *Lifecycle) Stop() {
+	l.mu.Lock()
+	fs := l.onStop
+	l.onStop = nil
+	l.mu.Unlock()
+	for i := len(fs) - 1; i >= 0; i-- {
+		fs[i]()
+	}
 }
 
 // Start records the application context (from Wails OnStartup).

@@ -46,7 +46,7 @@ wait_for_screen() {
 
 inner() {
 	export NO_AT_BRIDGE=1 # no accessibility bus daemons left behind
-	DOORSTEP_SERVER_URL=$SERVER_URL build/bin/doorstep >"$WORK/app.log" 2>&1 &
+	DOORSTEP_SERVER_URL=$SERVER_URL DOORSTEP_APP_DATA_DIR=$WORK/app build/bin/doorstep >"$WORK/app.log" 2>&1 &
 	APP_PID=$!
 	trap 'stop_pid $APP_PID' EXIT
 

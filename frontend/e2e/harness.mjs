@@ -38,8 +38,8 @@ const chromiumArgs = [
 ];
 
 /**
- * Opens the app in a fresh Chromium profile. Returns the page and a
- * screenshot helper; everything is closed when test t ends.
+ * Opens the app, signed out, in a fresh Chromium profile. Returns the page
+ * and a screenshot helper; everything is closed when test t ends.
  * @param {import('node:test').TestContext} t
  * @param {{ width?: number, height?: number }} [viewport]
  */
@@ -58,6 +58,13 @@ export async function openApp(t, viewport = { width: 1180, height: 780 }) {
   const pageErrors = [];
   page.on('pageerror', (err) => pageErrors.push(err));
   await page.goto(appURL);
+  // Every scenario starts signed out: the app process outlives scenarios.
+  await page.waitForFunction(() => window.go?.app?.AccountService);
+  const signedIn = await page.evaluate(async () => (await window.go.app.AccountService.State()).signedIn);
+  if (signedIn) {
+    await page.evaluate(() => window.go.app.AccountService.SignOut());
+    await page.reload();
+  }
   return {
     page,
     /** Uncaught errors thrown in the page so far. */

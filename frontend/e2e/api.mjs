@@ -1,0 +1,35 @@
+// Talks to the test server's REST API directly, as a landlord or a tenant
+// would from elsewhere, so scenarios can make things happen on the other side.
+import { serverURL } from './harness.mjs';
+
+async function call(method, path, { token, body } = {}) {
+  const res = await fetch(serverURL + path, {
+    method,
+    headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return data;
+}
+
+export const demo = { email: 'landlord@demo.doorstep', subUser: 'assistant@demo.doorstep', password: 'doorstep-demo' };
+
+/** Signs in over the API and returns the session token. */
+export async function signIn(email, password) {
+  return (await call('POST', '/api/v1/auth/signin', { body: { email, password } })).token;
+}
+
+/** Opens a session for a demo tenant (by name) through a landlord-made invite. */
+export async function tenantSession(name) {
+  const landlord = await signIn(demo.email, demo.password);
+  const dir = await call('GET', `/api/v1/directory?q=${encodeURIComponent(name)}`, { token: landlord });
+  const invite = await call('POST', `/api/v1/tenants/${dir.tenants[0].id}/invites`, { token: landlord });
+  return (await call('POST', '/api/v1/auth/invite', { body: { token: invite.token } })).token;
+}
+
+export const conversations = (token) => call('GET', '/api/v1/conversations', { token });
+export const messages = (token, id) => call('GET', `/api/v1/conversations/${id}/messages`, { token });
+export const sendAs = (token, id, text) =>
+  call('POST', `/api/v1/conversations/${id}/messages`, { token, body: { key: `e2e-${Date.now()}-${Math.random().toString(36).slice(2)}`, text } });

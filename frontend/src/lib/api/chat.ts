@@ -1,0 +1,33 @@
+// The only module that calls the Go ChatService binding and listens to the
+// events the sync engine sends (names as in app/engine/engine.go).
+import * as Chat from '../../../wailsjs/go/app/ChatService';
+import { EventsOn } from '../../../wailsjs/runtime/runtime';
+import type { Conversation, Directory, Message, Outgoing, SyncState, Thread } from './types';
+
+export const conversations = async (): Promise<Conversation[]> => (await Chat.Conversations()) as Conversation[];
+export const thread = async (id: number, before = 0): Promise<Thread> => (await Chat.Thread(id, before)) as Thread;
+export const send = async (id: number, text: string): Promise<Outgoing> => (await Chat.Send(id, text)) as Outgoing;
+export const retry = (localId: number): Promise<void> => Chat.Retry(localId);
+export const discard = (localId: number): Promise<void> => Chat.Discard(localId);
+export const markRead = (id: number, seq: number): Promise<void> => Chat.MarkRead(id, seq);
+export const directory = async (q: string): Promise<Directory> => (await Chat.Directory(q)) as Directory;
+export const start = async (tenantId: number, unitId: number): Promise<Conversation> =>
+  (await Chat.Start(tenantId, unitId)) as Conversation;
+export const setDraft = (id: number, text: string): Promise<void> => Chat.SetDraft(id, text);
+export const setViewing = (id: number, focused: boolean): Promise<void> => Chat.SetViewing(id, focused);
+
+/** Subscribes to the sync engine's events; returns the unsubscribe function. */
+export function onChatEvents(handlers: {
+  conversations?: () => void;
+  message?: (m: Message) => void;
+  outbox?: (conversationId: number) => void;
+  sync?: (s: SyncState) => void;
+}): () => void {
+  const offs = [
+    EventsOn('chat:conversations', () => handlers.conversations?.()),
+    EventsOn('chat:message', (m: Message) => handlers.message?.(m)),
+    EventsOn('chat:outbox', (id: number) => handlers.outbox?.(id)),
+    EventsOn('sync:state', (s: SyncState) => handlers.sync?.(s)),
+  ];
+  return () => offs.forEach((off) => off());
+}

@@ -1,0 +1,111 @@
+// Shapes of what the Go services return (see backend/chat.go, app/*.go).
+
+export interface Sender {
+  kind: 'user' | 'tenant';
+  id: number;
+  name: string;
+}
+
+export interface FileInfo {
+  id: number;
+  name: string;
+  size: number;
+  sha256: string;
+  content_type: string;
+}
+
+export interface Message {
+  id: number;
+  conversation_id: number;
+  seq: number;
+  sender: Sender;
+  text: string;
+  files: FileInfo[] | null;
+  key: string;
+  created_at: string;
+}
+
+export interface TenantRef {
+  id: number;
+  name: string;
+}
+
+export interface Conversation {
+  id: number;
+  kind: 'direct' | 'group';
+  title: string;
+  tenant_id?: number;
+  unit_id?: number;
+  members: TenantRef[];
+  created_at: string;
+  last_seq: number;
+  read_seq: number;
+  unread: number;
+  last_message?: Message;
+}
+
+export interface Outgoing {
+  localId: number;
+  conversationId: number;
+  key: string;
+  text: string;
+  createdAt: string;
+  state: 'pending' | 'failed';
+  errorCode?: string;
+  errorMessage?: string;
+}
+
+export interface Thread {
+  messages: Message[];
+  outbox: Outgoing[];
+  hasMore: boolean;
+  draft: string;
+}
+
+export interface Lease {
+  id: number;
+  unit_name: string;
+  property_name: string;
+  start: string;
+  end?: string;
+  status: 'active' | 'expired' | 'future';
+}
+
+export interface DirectoryTenant {
+  id: number;
+  name: string;
+  email: string;
+  leases: Lease[] | null;
+  can_chat: boolean;
+  reason?: string;
+}
+
+export interface DirectoryUnit {
+  id: number;
+  name: string;
+  property_name: string;
+  active_tenants: TenantRef[] | null;
+  can_chat: boolean;
+  reason?: string;
+}
+
+export interface Directory {
+  tenants: DirectoryTenant[];
+  units: DirectoryUnit[];
+}
+
+export interface SyncState {
+  state: 'connecting' | 'online' | 'offline' | 'signed_out';
+  message?: string;
+}
+
+export interface AccountState {
+  signedIn: boolean;
+  server: string;
+  email: string;
+  name: string;
+  orgName: string;
+  notice?: string;
+  sync: SyncState;
+  notifications: boolean;
+}

@@ -1,0 +1,124 @@
+import * as chat from '../api/chat';
+import type { Conversation, Message, SyncState, Thread } from '../api/types';
+import { errorSentence } from './session.svelte';
+
+/** The Chat tab's state: the list, the open thread, the sync indicator. */
+export class ChatStore {
+  conversations = $state<Conversation[]>([]);
+  selectedId = $state<number | null>(null);
+  thread = $state<Thread | null>(null);
+  sync = $state<SyncState>({ state: 'connecting' });
+  error = $state('');
+  focused = true;
+
+  selected = $derived(this.conversations.find((c) => c.id === this.selectedId) ?? null);
+
+  /** Paints the list from the cache, then follows the sync engine's events. */
+  start(): () => void {
+    void this.loadConversations();
+    return chat.onChatEvents({
+      conversations: () => void this.loadConversations(),
+      message: (m: Message) => {
+        if (m.conversation_id === this.selectedId) void this.refreshThread();
+      },
+      outbox: (id: number) => {
+        if (id === this.selectedId) void this.refreshThread();
+      },
+      sync: (s: SyncState) => (this.sync = s),
+    });
+  }
+
+  async loadConversations(): Promise<void> {
+    try {
+      this.conversations = await chat.conversations();
+    } catch (err) {
+      this.error = errorSentence(err);
+    }
+  }
+
+  async select(id: number): Promise<void> {
+    this.selectedId = id;
+    this.thread = null;
+    await this.refreshThread();
+    void chat.setViewing(id, this.focused);
+  }
+
+  setFocused(focused: boolean): void {
+    this.focused = focused;
+    if (this.selectedId !== null) void chat.setViewing(this.selectedId, focused);
+  }
+
+  async refreshThread(): Promise<void> {
+    const id = this.selectedId;
+    if (id === null) return;
+    try {
+      const t = await chat.thread(id);
+      if (id !== this.selectedId) return;
+      this.thread = t;
+      const last = t.messages.at(-1);
+      const conv = this.conversations.find((c) => c.id === id);
+      if (last && conv && (conv.unread > 0 || conv.read_seq < last.seq) && this.focused) {
+        await chat.markRead(id, last.seq);
+      }
+    } catch (err) {
+      this.error = errorSentence(err);
+    }
+  }
+
+  async loadOlder(): Promise<void> {
+    const id = this.selectedId;
+    const first = this.thread?.messages[0];
+    if (id === null || !first || !this.thread?.hasMore) return;
+    const older = await chat.thread(id, first.seq);
+    if (id !== this.selectedId || !this.thread) return;
+    this.thread = { ...this.thread, messages: [...older.messages, ...this.thread.messages], hasMore: older.hasMore };
+  }
+
+  async send(text: string): Promise<boolean> {
+    const id = this.selectedId;
+    if (id === null || text.trim() === '') return false;
+    try {
+      await chat.send(id, text);
+      await this.refreshThread();
+      return true;
+    } catch (err) {
+      this.error = errorSentence(err);
+      return false;
+    }
+  }
+
+  async retry(localId: number): Promise<void> {
+    await chat.retry(localId);
+    await this.refreshThread();
+  }
+
+  async discard(localId: number): Promise<void> {
+    await chat.discard(localId);
+    await this.refreshThread();
+  }
+
+  saveDraft(text: string): void {
+    if (this.selectedId !== null) void chat.setDraft(this.selectedId, text);
+  }
+
+  async startChat(tenantId: number, unitId: number): Promise<void> {
+    const conv = await chat.start(tenantId, unitId);
+    await this.loadConversations();
+    await this.select(conv.id);
+  }
+}
+
+/** Formats a day for separators: Today, Yesterday, or the date. */
+export function dayLabel(iso: string, now = new Date()): string {
+  const d = new Date(iso);
+  const day = (x: Date) => new Date(x.getFullYear(), x.getMonth(), x.getDate()).getTime();
+  const diff = Math.round((day(now) - day(d)) / 86_400_000);
+  if (diff === 0) return 'Today';
+  if (diff === 1) return 'Yesterday';
+  return d.toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' });
+}
+
+/** Short time of a message. */
+export function timeLabel(iso: string): string {
+  return new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+}
