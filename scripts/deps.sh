@@ -54,7 +54,7 @@ fi
 # Linux packages. WebKitGTK 4.0 where the distribution still has it, else 4.1
 # (the Makefile then builds with the webkit2_41 tag).
 packages=(gcc pkg-config libgtk-3-dev)
-test_packages=(curl xvfb xauth xdotool imagemagick dbus dbus-x11 gnome-keyring chromium fonts-dejavu-core)
+test_packages=(curl xvfb xauth xdotool imagemagick tesseract-ocr tesseract-ocr-eng dbus dbus-x11 gnome-keyring chromium fonts-dejavu-core)
 
 if ! command -v dpkg >/dev/null || ! command -v apt-get >/dev/null; then
 	webkit=webkit2gtk-4.0-or-4.1-dev
