@@ -20,12 +20,15 @@ cleanup() {
 		for _ in $(seq 1 50); do kill -0 -- "-$DEV_PID" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL -- "-$DEV_PID" 2>/dev/null || true
 	fi
+	# Scenarios may have restarted the server: the pid file names the live one.
+	[ -s "$WORK/server.pid" ] && stop_pid "$(cat "$WORK/server.pid")" 2>/dev/null
 	[ -n "$SERVER_PID" ] && stop_pid "$SERVER_PID"
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
 
 start_server "$WORK/server.log" 127.0.0.1:0 -data "$WORK/data" -demo
+echo "$SERVER_PID" >"$WORK/server.pid"
 
 port=$(free_port)
 DOORSTEP_SERVER_URL=$SERVER_URL DOORSTEP_APP_DATA_DIR=$WORK/app NO_AT_BRIDGE=1 setsid \
@@ -55,6 +58,8 @@ done
 cd frontend
 status=0
 DOORSTEP_E2E_APP_URL=$app_url DOORSTEP_E2E_SERVER_URL=$SERVER_URL DOORSTEP_E2E_OUTPUT=$OUT \
+	DOORSTEP_E2E_SERVER_BIN=$PWD/../build/bin/doorstep-server DOORSTEP_E2E_SERVER_DATA=$WORK/data \
+	DOORSTEP_E2E_SERVER_PIDFILE=$WORK/server.pid \
 	node --test --test-concurrency=1 --test-reporter=spec e2e/*.test.mjs || status=$?
 if [ "$status" -ne 0 ]; then
 	echo "--- wails dev log (last 40 lines) ---" >&2

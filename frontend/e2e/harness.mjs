@@ -10,6 +10,8 @@
 //   DOORSTEP_E2E_SERVER_URL  the doorstep-server the app talks to
 //   DOORSTEP_E2E_OUTPUT      where screenshots go (test-output/e2e)
 //   CHROMIUM                 the browser binary (default /usr/bin/chromium)
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -77,4 +79,44 @@ export async function openApp(t, viewport = { width: 1180, height: 780 }) {
       return file;
     },
   };
+}
+
+// The server can be stopped and started again (same address, same data), to
+// see what the app does in an outage. The pid file always names the live one.
+const serverPidFile = process.env.DOORSTEP_E2E_SERVER_PIDFILE;
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Stops the test server (SIGTERM) and waits until it is gone. */
+export async function stopServer() {
+  const pid = Number(readFileSync(serverPidFile, 'utf8'));
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 200 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+}
+
+/** Starts the test server again on its address and data; waits until healthy. */
+export async function startServer() {
+  const addr = new URL(serverURL).host;
+  const child = spawn(required('DOORSTEP_E2E_SERVER_BIN'), ['serve', '-addr', addr, '-data', required('DOORSTEP_E2E_SERVER_DATA')], {
+    stdio: 'ignore',
+    detached: true,
+  });
+  child.unref();
+  writeFileSync(serverPidFile, String(child.pid));
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`${serverURL}/healthz`)).ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the test server did not come back');
 }
