@@ -165,7 +165,7 @@ func (a *AccountService) Restore() (AccountState, error) {
 	ctx := a.life.Context()
 	cc, err := cache.Open(ctx, cache.PathFor(a.dataDir, f.ServerID, f.Email), backend.Version)
 	if err != nil {
-		return a.stateLocked(), fmt.Errorf("open the local cache: %w", err)
+		return a.stateLocked(), cacheError(err)
 	}
 	me, err := cc.Me(ctx)
 	if err != nil || me.ID == 0 {
@@ -222,7 +222,8 @@ func (a *AccountService) SignIn(server, email, password string) (AccountState, e
 	}
 	cc, err := cache.Open(a.life.Context(), cache.PathFor(a.dataDir, h.ServerID, sess.Me.Email), backend.Version)
 	if err != nil {
-		return a.stateLocked(), fmt.Errorf("open the local cache: %w", err)
+		c.SignOut(ctx)
+		return a.stateLocked(), cacheError(err)
 	}
 	if err := cc.SetMe(ctx, sess.Me); err != nil {
 		cc.Close()
@@ -285,6 +286,15 @@ func (a *AccountService) shutdown() {
 		a.sess.stop()
 		a.sess = nil
 	}
+}
+
+// cacheError explains a cache that cannot be opened; a cache written by a
+// newer Doorstep is kept as it is, never downgraded.
+func cacheError(err error) error {
+	if errors.Is(err, cache.ErrNewerSchema) {
+		return backend.Errorf(backend.ECONFLICT, "Your saved conversations were written by a newer version of Doorstep. Install the newer version to open them.")
+	}
+	return fmt.Errorf("open the local cache: %w", err)
 }
 
 // active returns the signed-in session, or an unauthorized error.

@@ -2,10 +2,12 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -221,6 +223,33 @@ func TestAccount(t *testing.T) {
 			t.Errorf("chat after sign-out: %v", err)
 		}
 	})
+}
+
+func TestNewerCacheIsRefusedWithAClearMessage(t *testing.T) {
+	server, _ := demoServer(t)
+	dataDir := t.TempDir()
+	keys := &memKeys{m: map[string]string{}}
+	a := newAccounts(t, server, dataDir, keys)
+	if _, err := a.SignIn(server, demo.LandlordEmail, demo.Password); err != nil {
+		t.Fatal(err)
+	}
+	a.shutdown()
+	paths, _ := filepath.Glob(filepath.Join(dataDir, "cache", "*.db"))
+	if len(paths) != 1 {
+		t.Fatalf("caches: %v", paths)
+	}
+	raw, err := sql.Open("sqlite3", "file:"+paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.Exec("INSERT INTO schema_migrations VALUES (99, '0099_future.sql', 'x')")
+	raw.Close()
+
+	b := newAccounts(t, server, dataDir, keys)
+	st, err := b.Restore()
+	if st.SignedIn || backend.ErrorCode(err) != backend.ECONFLICT || !strings.Contains(backend.ErrorMessage(err), "newer version of Doorstep") {
+		t.Fatalf("restore with a newer cache: %+v, %v", st, err)
+	}
 }
 
 func TestChatServiceOnline(t *testing.T) {

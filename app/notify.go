@@ -20,8 +20,11 @@ const notifyTimeout = 3 * time.Second
 // the message.
 func NotificationText(conv backend.Conversation, m backend.Message) (title, body string) {
 	title = m.Sender.Name
-	if conv.Kind == backend.ConversationGroup && conv.Title != "" {
+	switch {
+	case conv.Kind == backend.ConversationGroup && conv.Title != "":
 		title += " · " + conv.Title
+	case conv.Place != "":
+		title += " · " + conv.Place
 	}
 	body, _, _ = strings.Cut(strings.TrimSpace(m.Text), "\n")
 	if utf8.RuneCountInString(body) > 140 {

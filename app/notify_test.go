@@ -17,9 +17,9 @@ func TestNotificationText(t *testing.T) {
 	if title != "Emily Chen · Maple Court · 2B" || body != "The heating is off" {
 		t.Errorf("group: %q / %q", title, body)
 	}
-	direct := backend.Conversation{Kind: backend.ConversationDirect, Title: "James Okafor"}
+	direct := backend.Conversation{Kind: backend.ConversationDirect, Title: "James Okafor", Place: "Maple Court · 1B"}
 	long := backend.Message{Sender: backend.Sender{Name: "James Okafor"}, Text: string(make([]rune, 300))}
-	if title, body := NotificationText(direct, long); title != "James Okafor" || len([]rune(body)) != 140 {
+	if title, body := NotificationText(direct, long); title != "James Okafor · Maple Court · 1B" || len([]rune(body)) != 140 {
 		t.Errorf("direct: %q / %d runes", title, len([]rune(body)))
 	}
 }
@@ -61,11 +61,11 @@ func TestDesktopNotificationOverDBus(t *testing.T) {
 	}
 
 	n := DesktopNotifier{Logger: quiet}
-	n.Notify(backend.Conversation{Kind: backend.ConversationDirect, Title: "Olivia Brown"},
+	n.Notify(backend.Conversation{Kind: backend.ConversationDirect, Title: "Olivia Brown", Place: "Riverside Lofts · 101"},
 		backend.Message{Sender: backend.Sender{Kind: backend.KindTenant, Name: "Olivia Brown"}, Text: "Can I paint the bedroom?\nBlue."})
 	select {
 	case got := <-srv.got:
-		if got != [2]string{"Olivia Brown", "Can I paint the bedroom?"} {
+		if got != [2]string{"Olivia Brown · Riverside Lofts · 101", "Can I paint the bedroom?"} {
 			t.Errorf("notification = %q", got)
 		}
 	case <-time.After(10 * time.Second):

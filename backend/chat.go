@@ -184,17 +184,20 @@ const (
 
 // Conversation is a chat thread.
 type Conversation struct {
-	ID          int64       `json:"id"`
-	Kind        string      `json:"kind"`
-	Title       string      `json:"title"`
-	TenantID    int64       `json:"tenant_id,omitempty"`
-	UnitID      int64       `json:"unit_id,omitempty"`
-	Members     []TenantRef `json:"members"`
-	CreatedAt   time.Time   `json:"created_at"`
-	LastSeq     int64       `json:"last_seq"`
-	ReadSeq     int64       `json:"read_seq"` // the caller's
-	Unread      int64       `json:"unread"`   // messages from others after ReadSeq
-	LastMessage *Message    `json:"last_message,omitempty"`
+	ID       int64       `json:"id"`
+	Kind     string      `json:"kind"`
+	Title    string      `json:"title"`
+	TenantID int64       `json:"tenant_id,omitempty"`
+	UnitID   int64       `json:"unit_id,omitempty"`
+	Members  []TenantRef `json:"members"`
+	// Place is the tenant's unit ("Property · Unit") in a one-to-one chat,
+	// from their newest Active lease; empty when none is Active.
+	Place       string    `json:"place,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	LastSeq     int64     `json:"last_seq"`
+	ReadSeq     int64     `json:"read_seq"` // the caller's
+	Unread      int64     `json:"unread"`   // messages from others after ReadSeq
+	LastMessage *Message  `json:"last_message,omitempty"`
 }
 
 // StartConversation is the body of POST /api/v1/conversations: exactly one

@@ -275,7 +275,7 @@ func TestStartConversationRules(t *testing.T) {
 	t.Run("OneToOneIsReopenedNotDoubled", func(t *testing.T) {
 		first := must[backend.Conversation](t)(w.landlord.StartConversation(ctx, backend.StartConversation{TenantID: w.tenant["Erin"]}))
 		again := must[backend.Conversation](t)(w.landlord.StartConversation(ctx, backend.StartConversation{TenantID: w.tenant["Erin"]}))
-		if first.ID != again.ID || first.Kind != backend.ConversationDirect || first.Title != "Erin" {
+		if first.ID != again.ID || first.Kind != backend.ConversationDirect || first.Title != "Erin" || first.Place != "Elm Court · 2B" {
 			t.Errorf("first %+v, again %+v", first, again)
 		}
 	})

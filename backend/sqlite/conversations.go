@@ -143,6 +143,19 @@ func (db *DB) view(ctx context.Context, q queryer, c convRow, viewer backend.Pri
 	if conv.Members, err = members(ctx, q, c.id); err != nil {
 		return conv, err
 	}
+	if c.tenantID != 0 {
+		today, _, err := orgToday(ctx, q, c.orgID, db.now())
+		if err != nil {
+			return conv, err
+		}
+		err = q.QueryRowContext(ctx, `SELECT p.name || ' · ' || u.name FROM lease_tenants lt JOIN leases l ON l.id = lt.lease_id
+			JOIN units u ON u.id = l.unit_id JOIN properties p ON p.id = u.property_id
+			WHERE lt.tenant_id = :tenant AND `+activeLeaseSQL+` ORDER BY l.start_date DESC LIMIT 1`,
+			sql.Named("tenant", c.tenantID), sql.Named("today", today)).Scan(&conv.Place)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return conv, fmt.Errorf("tenant's unit: %w", err)
+		}
+	}
 	if viewer.Kind == backend.KindTenant {
 		if c.unitID == 0 {
 			conv.Title = orgName

@@ -29,6 +29,19 @@ test('the demo landlord signs in, chats, and sees a tenant reply live', async (t
   await page.getByTestId('pick-unit').first().click();
   await page.getByTestId('thread-title').getByText('Riverside Lofts · 102').waitFor();
 
+  // Tenants whose lease is not Active cannot be picked, and the reason shows.
+  await page.getByTestId('new-chat').click();
+  await page.getByTestId('to-field').fill('liam');
+  const liam = page.getByTestId('pick-tenant').filter({ hasText: 'Liam Murphy' });
+  await liam.getByText(/lease ended on/).waitFor();
+  assert.equal(await liam.isDisabled(), true);
+  // A tenant gives a one-to-one chat.
+  await page.getByTestId('to-field').fill('chloe');
+  await page.getByTestId('pick-tenant').filter({ hasText: 'Chloe Martin' }).click();
+  await page.getByTestId('thread-title').getByText('Chloe Martin').waitFor();
+  await page.getByTestId('conversation').filter({ hasText: 'Riverside Lofts · 102' }).click();
+  await page.getByTestId('thread-title').getByText('Riverside Lofts · 102').waitFor();
+
   // Send: it shows at once, then is confirmed exactly once.
   const textbox = page.getByLabel('Message');
   await textbox.fill('Hello Noah and Ava — the window fitter comes Monday at 10.');

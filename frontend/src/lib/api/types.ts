@@ -37,6 +37,7 @@ export interface Conversation {
   tenant_id?: number;
   unit_id?: number;
   members: TenantRef[];
+  place?: string;
   created_at: string;
   last_seq: number;
   read_seq: number;
