@@ -61,7 +61,10 @@ func (k *memKeys) Delete(server, email string) error {
 
 // demoServer runs the real server with the demo landlord on a loopback
 // address; stop takes it down (every connection cut).
-func demoServer(t *testing.T) (url string, stop func()) {
+func demoServer(t *testing.T) (url string, stop func()) { return demoServerB(t) }
+
+// demoServerB is demoServer for tests and benchmarks alike.
+func demoServerB(t testing.TB) (url string, stop func()) {
 	t.Helper()
 	sqlite.BcryptCost = bcrypt.MinCost
 	ctx := context.Background()
