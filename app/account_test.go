@@ -1,24 +1,18 @@
 package app
 
 import (
-	"context"
 	"database/sql"
+	"doorstep/backend/servertest"
 	"errors"
-	"net"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"doorstep/app/keychain"
 	"doorstep/backend"
 	"doorstep/backend/demo"
-	"doorstep/backend/httpapi"
-	"doorstep/backend/sqlite"
 )
 
 // memKeys stands in for the OS keychain (tested for real in app/keychain);
@@ -59,49 +53,11 @@ func (k *memKeys) Delete(server, email string) error {
 	return nil
 }
 
-// demoServer runs the real server with the demo landlord on a loopback
-// address; stop takes it down (every connection cut).
-func demoServer(t *testing.T) (url string, stop func()) { return demoServerB(t) }
-
-// demoServerB is demoServer for tests and benchmarks alike.
-func demoServerB(t testing.TB) (url string, stop func()) {
-	t.Helper()
-	sqlite.BcryptCost = bcrypt.MinCost
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "server.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := demo.Seed(ctx, db, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	srv := httpapi.NewServer(db, quiet)
-	db.SetEventSink(srv.Hub().Publish)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	hs := &http.Server{Handler: srv.Handler(), ConnState: func(c net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}}
-	go hs.Serve(ln)
-	stop = func() {
-		hs.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	}
-	t.Cleanup(stop)
-	return "http://" + ln.Addr().String(), stop
+// demoServer runs the real server with the demo landlord on loopback; stop
+// takes it down (every connection cut).
+func demoServer(t testing.TB) (url string, stop func()) {
+	s := servertest.StartDemo(t)
+	return s.URL, s.Stop
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {

@@ -14,7 +14,7 @@ import (
 // n messages to the cache, stops the server and returns the data directory,
 // keys and the big conversation's id.
 func signedInWithBigThread(b *testing.B, n int) (dataDir string, keys *memKeys, conv int64) {
-	server, stop := demoServerB(b)
+	server, stop := demoServer(b)
 	dataDir = b.TempDir()
 	keys = &memKeys{m: map[string]string{}}
 	a := NewAccountService(Config{ServerURL: server}, &Lifecycle{}, keys, dataDir, nil, quiet)

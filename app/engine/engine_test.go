@@ -2,147 +2,22 @@ package engine_test
 
 import (
 	"context"
+	"doorstep/backend/servertest"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"doorstep/app/cache"
 	"doorstep/app/engine"
 	"doorstep/backend"
 	"doorstep/backend/client"
-	"doorstep/backend/demo"
-	"doorstep/backend/httpapi"
-	"doorstep/backend/sqlite"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
-
-// server is the real server on a fixed loopback address that can be stopped
-// and started again, over one database seeded with the demo landlord.
-type server struct {
-	t     *testing.T
-	db    *sqlite.DB
-	addr  string
-	srv   *httpapi.Server
-	http  *http.Server
-	conns *connSet
-}
-
-func newServer(t *testing.T) *server {
-	t.Helper()
-	sqlite.BcryptCost = bcrypt.MinCost
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "server.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := demo.Seed(ctx, db, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	s := &server{t: t, db: db}
-	s.srv = httpapi.NewServer(db, quiet)
-	db.SetEventSink(s.srv.Hub().Publish)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.addr = ln.Addr().String()
-	s.serve(ln)
-	t.Cleanup(s.stop)
-	return s
-}
-
-func (s *server) url() string { return "http://" + s.addr }
-
-func (s *server) serve(ln net.Listener) {
-	s.conns = &connSet{Listener: ln, open: map[net.Conn]bool{}}
-	s.http = &http.Server{Handler: s.srv.Handler()}
-	go s.http.Serve(s.conns)
-}
-
-// stop takes the server off the network: every connection is cut,
-// websockets included, as in an outage.
-func (s *server) stop() {
-	if s.http != nil {
-		s.http.Close()
-		s.conns.closeAll()
-		s.http = nil
-	}
-}
-
-// connSet is a listener that remembers its connections, because
-// http.Server.Close leaves hijacked (websocket) ones open.
-type connSet struct {
-	net.Listener
-	mu   sync.Mutex
-	open map[net.Conn]bool
-}
-
-func (l *connSet) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err == nil {
-		l.mu.Lock()
-		l.open[c] = true
-		l.mu.Unlock()
-	}
-	return c, err
-}
-
-func (l *connSet) closeAll() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for c := range l.open {
-		c.Close()
-	}
-}
-
-func (s *server) start() {
-	ln, err := net.Listen("tcp", s.addr)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	s.serve(ln)
-}
-
-// landlord signs in the demo landlord.
-func (s *server) landlord() (*client.Client, backend.Me) {
-	s.t.Helper()
-	c, _ := client.New(s.url())
-	sess, err := c.SignIn(context.Background(), demo.LandlordEmail, demo.Password)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return c.WithSession(sess.Token), sess.Me
-}
-
-// tenant opens a session for a demo tenant by name.
-func (s *server) tenant(landlord *client.Client, name string) *client.Client {
-	s.t.Helper()
-	ctx := context.Background()
-	dir, err := landlord.Directory(ctx, name)
-	if err != nil || len(dir.Tenants) == 0 {
-		s.t.Fatalf("tenant %s: %v", name, err)
-	}
-	tok, err := landlord.CreateTenantInvite(ctx, dir.Tenants[0].ID)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	anon, _ := client.New(s.url())
-	sess, err := anon.RedeemInvite(ctx, tok)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return anon.WithSession(sess.Token)
-}
 
 // recorder keeps what the engine told the UI and notified.
 type recorder struct {
@@ -186,7 +61,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 type harness struct {
-	srv      *server
+	srv      *servertest.Server
 	landlord *client.Client
 	me       backend.Me
 	cache    *cache.Cache
@@ -196,14 +71,14 @@ type harness struct {
 	done     chan struct{}
 }
 
-func start(t *testing.T, s *server, cachePath string) *harness {
+func start(t *testing.T, s *servertest.Server, cachePath string) *harness {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	c, err := cache.Open(ctx, cachePath, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	landlord, me := s.landlord()
+	landlord, me := s.Landlord(t)
 	h := &harness{srv: s, landlord: landlord, me: me, cache: c, rec: &recorder{}, cancel: cancel, done: make(chan struct{})}
 	h.eng = engine.New(c, landlord, me.Principal, h.rec.emit, h.rec.notify, quiet)
 	go func() { defer close(h.done); h.eng.Run(ctx) }()
@@ -231,7 +106,7 @@ func (h *harness) cachedMessages(t *testing.T) int {
 }
 
 func TestCatchUpAndLive(t *testing.T) {
-	s := newServer(t)
+	s := servertest.StartDemo(t)
 	h := start(t, s, filepath.Join(t.TempDir(), "cache.db"))
 	ctx := context.Background()
 	serverConvs, _ := h.landlord.Conversations(ctx)
@@ -241,7 +116,7 @@ func TestCatchUpAndLive(t *testing.T) {
 		t.Fatalf("cached %d conversations (first %d), server has %d (first %d)", len(cached), cached[0].ID, len(serverConvs), serverConvs[0].ID)
 	}
 
-	olivia := s.tenant(h.landlord, "Olivia Brown")
+	olivia := s.Tenant(t, "Olivia Brown")
 	list, _ := olivia.Conversations(ctx)
 	conv := list[0].ID
 	was, _, _ := h.cache.Conversation(ctx, conv)
@@ -273,7 +148,7 @@ func TestCatchUpAndLive(t *testing.T) {
 }
 
 func TestOutboxOfflineThenDeliveredOnceInOrder(t *testing.T) {
-	s := newServer(t)
+	s := servertest.StartDemo(t)
 	cachePath := filepath.Join(t.TempDir(), "cache.db")
 	h := start(t, s, cachePath)
 	ctx := context.Background()
@@ -282,7 +157,7 @@ func TestOutboxOfflineThenDeliveredOnceInOrder(t *testing.T) {
 	conv := list[0].ID
 	before, _ := h.landlord.Messages(ctx, conv, backend.MessagePage{})
 
-	s.stop()
+	s.Stop()
 	eventually(t, "offline", func() bool { return h.eng.State().State == engine.StateOffline })
 	for _, text := range []string{"one", "two", "three"} {
 		if _, err := h.cache.Enqueue(ctx, conv, text, nil); err != nil {
@@ -297,7 +172,7 @@ func TestOutboxOfflineThenDeliveredOnceInOrder(t *testing.T) {
 
 	// The app is killed while offline and started again.
 	h.stop()
-	s.start()
+	s.Start()
 	h = start(t, s, cachePath)
 	eventually(t, "the outbox is delivered", func() bool {
 		out, _ := h.cache.Outbox(ctx, conv)
@@ -323,7 +198,7 @@ func TestOutboxOfflineThenDeliveredOnceInOrder(t *testing.T) {
 }
 
 func TestPermanentRefusalIsMarkedFailed(t *testing.T) {
-	s := newServer(t)
+	s := servertest.StartDemo(t)
 	h := start(t, s, filepath.Join(t.TempDir(), "cache.db"))
 	ctx := context.Background()
 	eventually(t, "online", func() bool { return h.eng.State().State == engine.StateOnline })
@@ -343,7 +218,7 @@ func TestPermanentRefusalIsMarkedFailed(t *testing.T) {
 }
 
 func TestResync(t *testing.T) {
-	s := newServer(t)
+	s := servertest.StartDemo(t)
 	cachePath := filepath.Join(t.TempDir(), "cache.db")
 	h := start(t, s, cachePath)
 	ctx := context.Background()
@@ -352,12 +227,12 @@ func TestResync(t *testing.T) {
 
 	// While the app is closed, messages arrive and the server prunes them
 	// from its event log.
-	olivia := s.tenant(h.landlord, "Olivia Brown")
+	olivia := s.Tenant(t, "Olivia Brown")
 	list, _ := olivia.Conversations(ctx)
 	for i := range 3 {
 		olivia.SendMessage(ctx, list[0].ID, backend.SendMessage{Key: "while-away-" + string(rune('a'+i)), Text: "while you were away"})
 	}
-	if _, err := s.db.PruneEvents(ctx, time.Now().Add(time.Hour)); err != nil {
+	if _, err := s.DB.PruneEvents(ctx, time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	h = start(t, s, cachePath)

@@ -15,6 +15,7 @@ import (
 	"doorstep/app/engine"
 	"doorstep/backend"
 	"doorstep/backend/client"
+	"doorstep/backend/servertest"
 )
 
 // TestKilledMidSend is the desktop's "nothing lost, nothing doubled" proof:
@@ -30,8 +31,8 @@ func TestKilledMidSend(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills a child process")
 	}
-	s := newServer(t)
-	landlord, _ := s.landlord()
+	s := servertest.StartDemo(t)
+	landlord, _ := s.Landlord(t)
 	ctx := context.Background()
 	list, err := landlord.Conversations(ctx)
 	if err != nil {
@@ -42,7 +43,7 @@ func TestKilledMidSend(t *testing.T) {
 	cachePath := filepath.Join(t.TempDir(), "cache.db")
 
 	child := exec.Command(os.Args[0], "-test.run=^TestKilledMidSend$", "-test.v")
-	child.Env = append(os.Environ(), "DOORSTEP_CHILD_CACHE="+cachePath, "DOORSTEP_CHILD_SERVER="+s.url(),
+	child.Env = append(os.Environ(), "DOORSTEP_CHILD_CACHE="+cachePath, "DOORSTEP_CHILD_SERVER="+s.URL,
 		"DOORSTEP_CHILD_TOKEN="+landlord.Token(), fmt.Sprint("DOORSTEP_CHILD_CONV=", conv))
 	out, _ := os.Create(filepath.Join(t.TempDir(), "child.log"))
 	child.Stdout, child.Stderr = out, out
