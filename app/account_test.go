@@ -2,7 +2,6 @@ package app
 
 import (
 	"database/sql"
-	"doorstep/backend/servertest"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"doorstep/app/keychain"
 	"doorstep/backend"
 	"doorstep/backend/demo"
+	"doorstep/backend/servertest"
 )
 
 // memKeys stands in for the OS keychain (tested for real in app/keychain);

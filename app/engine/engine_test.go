@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"doorstep/backend/servertest"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"doorstep/app/engine"
 	"doorstep/backend"
 	"doorstep/backend/client"
+	"doorstep/backend/servertest"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
