@@ -31,7 +31,7 @@ start_server "$WORK/server.log" 127.0.0.1:0 -data "$WORK/data" -demo
 echo "$SERVER_PID" >"$WORK/server.pid"
 
 port=$(free_port)
-DOORSTEP_SERVER_URL=$SERVER_URL DOORSTEP_APP_DATA_DIR=$WORK/app NO_AT_BRIDGE=1 setsid \
+DOORSTEP_SERVER_URL=$SERVER_URL DOORSTEP_APP_DATA_DIR=$WORK/app XDG_DATA_HOME=$WORK/xdg NO_AT_BRIDGE=1 setsid \
 	xvfb-run -a -s "-screen 0 1280x900x24" dbus-run-session -- \
 	go tool -modfile=tools/go.mod wails dev -tags "sqlite_fts5 $(pkg-config --exists webkit2gtk-4.0 || echo webkit2_41)" \
 	-m -nosyncgomod -skipbindings -noreload -nogorebuild -nocolour -devserver "127.0.0.1:$port" \

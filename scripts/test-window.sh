@@ -71,6 +71,8 @@ wait_for_screen() {
 
 inner() {
 	export NO_AT_BRIDGE=1 # no accessibility bus daemons left behind
+	# A keyring the app may start lives in the test's directory, not the user's.
+	export XDG_DATA_HOME=$WORK/xdg
 	DOORSTEP_SERVER_URL=$SERVER_URL DOORSTEP_APP_DATA_DIR=$WORK/app build/bin/doorstep >"$WORK/app.log" 2>&1 &
 	APP_PID=$!
 	trap 'stop_pid $APP_PID' EXIT
