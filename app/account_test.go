@@ -118,6 +118,19 @@ func TestAccount(t *testing.T) {
 			convs = len(list)
 			return convs >= 3 && list[0].LastMessage != nil
 		})
+		// Tenant Info of every one-to-one chat and Group Details of every group,
+		// seen once online, keep working offline.
+		list, _ := chat.Conversations()
+		for _, c := range list {
+			if c.Kind == backend.ConversationGroup {
+				recs, err := chat.GroupDetails(c.ID)
+				if err != nil || len(recs) != len(c.Members) || len(recs[0].Leases) == 0 {
+					t.Errorf("Group Details of %q: %+v, %v", c.Title, recs, err)
+				}
+			} else if rec, err := chat.TenantRecord(c.TenantID); err != nil || rec.Leases[0].Status != backend.LeaseActive || rec.Leases[0].RentCents == 0 {
+				t.Errorf("Tenant Info of %q: %+v, %v", c.Title, rec, err)
+			}
+		}
 	})
 
 	t.Run("OfflineStartShowsCachedThreadsAndQueues", func(t *testing.T) {
@@ -145,6 +158,19 @@ func TestAccount(t *testing.T) {
 			t.Errorf("the queued message is not shown: %+v", th.Outbox)
 		}
 		waitFor(t, "offline state", func() bool { s, _ := a.State(); return s.Sync.State == "offline" })
+		checked := 0
+		for _, c := range list {
+			if c.Kind == backend.ConversationDirect {
+				rec, err := chat.TenantRecord(c.TenantID)
+				if err != nil || rec.Name != c.Title || len(rec.Leases) == 0 {
+					t.Errorf("Tenant Info offline: %+v, %v", rec, err)
+				}
+				checked++
+			}
+		}
+		if checked == 0 {
+			t.Error("no one-to-one chat to check Tenant Info on")
+		}
 		d, err := chat.Directory("maria")
 		if err != nil || len(d.Tenants) != 1 || d.Tenants[0].Name != "Maria Garcia" {
 			t.Errorf("New Chat search offline: %+v, %v", d.Tenants, err)

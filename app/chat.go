@@ -250,3 +250,51 @@ func (c *ChatService) SetViewing(convID int64, focused bool) error {
 	s.engine.SetViewing(convID, focused)
 	return nil
 }
+
+// TenantRecord returns everything known about a tenant (Tenant Info and the
+// Tenant Record): from the server when it can be reached, else the copy kept
+// from the last time.
+func (c *ChatService) TenantRecord(tenantID int64) (backend.TenantRecord, error) {
+	s, err := c.accounts.active()
+	if err != nil {
+		return backend.TenantRecord{}, err
+	}
+	ctx, cancel := c.ctx()
+	defer cancel()
+	r, err := s.client.TenantRecord(ctx, tenantID)
+	if err == nil {
+		s.cache.PutTenantRecord(ctx, r)
+		return r, nil
+	}
+	if code := backend.ErrorCode(err); code != backend.EUNREACHABLE && code != backend.EUNAVAILABLE {
+		return r, err
+	}
+	cached, ok, cerr := s.cache.TenantRecord(ctx, tenantID)
+	if cerr != nil || !ok {
+		return backend.TenantRecord{}, err
+	}
+	return cached, nil
+}
+
+// GroupDetails returns the Tenant Record of every member of a conversation.
+func (c *ChatService) GroupDetails(convID int64) ([]backend.TenantRecord, error) {
+	s, err := c.accounts.active()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := c.ctx()
+	defer cancel()
+	conv, ok, err := s.cache.Conversation(ctx, convID)
+	if err != nil || !ok {
+		return nil, backend.Errorf(backend.ENOTFOUND, "There is no such conversation.")
+	}
+	out := []backend.TenantRecord{}
+	for _, m := range conv.Members {
+		r, err := c.TenantRecord(m.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}

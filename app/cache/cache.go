@@ -541,3 +541,27 @@ func (c *Cache) Directory(ctx context.Context) (backend.Directory, bool, error) 
 	}
 	return d, true, json.Unmarshal([]byte(data), &d)
 }
+
+// ---------------------------------------------------------------- tenant records
+
+// PutTenantRecord keeps a tenant's record for offline Tenant Info.
+func (c *Cache) PutTenantRecord(ctx context.Context, r backend.TenantRecord) error {
+	b, _ := json.Marshal(r)
+	_, err := c.db.ExecContext(ctx, `INSERT INTO tenant_records (id, data, fetched_at) VALUES (?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET data = excluded.data, fetched_at = excluded.fetched_at`, r.ID, string(b), formatTime(c.now()))
+	return err
+}
+
+// TenantRecord returns a cached tenant record (ok false if never fetched).
+func (c *Cache) TenantRecord(ctx context.Context, id int64) (backend.TenantRecord, bool, error) {
+	var r backend.TenantRecord
+	var data string
+	err := c.db.QueryRowContext(ctx, "SELECT data FROM tenant_records WHERE id = ?", id).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, false, nil
+	}
+	if err != nil {
+		return r, false, err
+	}
+	return r, true, json.Unmarshal([]byte(data), &r)
+}

@@ -2,7 +2,7 @@
 // events the sync engine sends (names as in app/engine/engine.go).
 import * as Chat from '../../../wailsjs/go/app/ChatService';
 import { EventsOn } from '../../../wailsjs/runtime/runtime';
-import type { Conversation, Directory, Message, Outgoing, SyncState, Thread } from './types';
+import type { Conversation, Directory, Message, Outgoing, SyncState, TenantRecord, Thread } from './types';
 
 export const conversations = async (): Promise<Conversation[]> => (await Chat.Conversations()) as Conversation[];
 export const thread = async (id: number, before = 0): Promise<Thread> => (await Chat.Thread(id, before)) as Thread;
@@ -13,6 +13,10 @@ export const markRead = (id: number, seq: number): Promise<void> => Chat.MarkRea
 export const directory = async (q: string): Promise<Directory> => (await Chat.Directory(q)) as Directory;
 export const start = async (tenantId: number, unitId: number): Promise<Conversation> =>
   (await Chat.Start(tenantId, unitId)) as Conversation;
+export const tenantRecord = async (tenantId: number): Promise<TenantRecord> =>
+  (await Chat.TenantRecord(tenantId)) as TenantRecord;
+export const groupDetails = async (conversationId: number): Promise<TenantRecord[]> =>
+  (await Chat.GroupDetails(conversationId)) as TenantRecord[];
 export const setDraft = (id: number, text: string): Promise<void> => Chat.SetDraft(id, text);
 export const setViewing = (id: number, focused: boolean): Promise<void> => Chat.SetViewing(id, focused);
 

@@ -67,9 +67,22 @@ export interface Lease {
   id: number;
   unit_name: string;
   property_name: string;
+  address?: string;
   start: string;
   end?: string;
   status: 'active' | 'expired' | 'future';
+  rent_cents?: number;
+  deposit_cents?: number;
+  tenants?: TenantRef[] | null;
+}
+
+export interface TenantRecord {
+  id: number;
+  name: string;
+  email: string;
+  phone: string;
+  leases: Lease[] | null;
+  move_in?: string;
 }
 
 export interface DirectoryTenant {
