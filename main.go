@@ -48,6 +48,10 @@ func main() {
 	}
 	accounts := app.NewAccountService(cfg, life, keychain.New(), dataDir, emit, logger)
 	chat := app.NewChatService(accounts)
+	files := app.NewFileService(accounts)
+	files.SaveDialog = func(name string) (string, error) {
+		return runtime.SaveFileDialog(life.Context(), runtime.SaveDialogOptions{Title: "Save file", DefaultFilename: name})
+	}
 
 	err = wails.Run(&options.App{
 		Title:            "Doorstep",
@@ -59,7 +63,7 @@ func main() {
 		AssetServer:      &assetserver.Options{Assets: assets},
 		OnStartup:        life.Start,
 		OnShutdown:       func(context.Context) { life.Stop() },
-		Bind:             []any{connection, accounts, chat},
+		Bind:             []any{connection, accounts, chat, files},
 		Linux:            &linux.Options{ProgramName: "doorstep"},
 		Mac:              &mac.Options{About: &mac.AboutInfo{Title: "Doorstep", Message: "Chat with your tenants."}},
 	})

@@ -19,6 +19,7 @@ import (
 	"doorstep/backend"
 	"doorstep/backend/client"
 	"doorstep/backend/demo"
+	"doorstep/backend/filestore"
 	"doorstep/backend/httpapi"
 	"doorstep/backend/sqlite"
 )
@@ -48,7 +49,11 @@ func StartDemo(tb testing.TB) *Server {
 	if _, err := demo.Seed(ctx, db, time.Now()); err != nil {
 		tb.Fatal(err)
 	}
-	s := &Server{DB: db, tb: tb, srv: httpapi.NewServer(db, slog.New(slog.NewTextHandler(io.Discard, nil)))}
+	files, err := filestore.Open(filepath.Join(tb.TempDir(), "files"), 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s := &Server{DB: db, tb: tb, srv: httpapi.NewServer(db, slog.New(slog.NewTextHandler(io.Discard, nil)), httpapi.WithFiles(files))}
 	db.SetEventSink(s.srv.Hub().Publish)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

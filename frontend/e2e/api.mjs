@@ -33,3 +33,16 @@ export const conversations = (token) => call('GET', '/api/v1/conversations', { t
 export const messages = (token, id) => call('GET', `/api/v1/conversations/${id}/messages`, { token });
 export const sendAs = (token, id, text) =>
   call('POST', `/api/v1/conversations/${id}/messages`, { token, body: { key: `e2e-${Date.now()}-${Math.random().toString(36).slice(2)}`, text } });
+
+/** Uploads a file over the API and returns its record. */
+export async function upload(token, name, bytes) {
+  const form = new FormData();
+  form.append('file', new Blob([bytes]), name);
+  const res = await fetch(serverURL + '/api/v1/files', { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: form });
+  if (!res.ok) throw new Error(`upload: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+/** Sends a message carrying files. */
+export const shareFiles = (token, id, text, fileIds) =>
+  call('POST', `/api/v1/conversations/${id}/messages`, { token, body: { key: `e2e-files-${Date.now()}`, text, file_ids: fileIds } });

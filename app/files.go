@@ -1,0 +1,203 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"doorstep/backend"
+	"doorstep/backend/filestore"
+)
+
+// FileService is View Files: the files shared in a conversation, opened or
+// saved again. Downloads are kept in the app's data directory under their
+// SHA-256, checked on the way in and on every use, so files already seen open
+// offline. Nothing is opened or run unless the landlord asks. Bound to the UI
+// as window.go.app.FileService.
+type FileService struct {
+	accounts *AccountService
+	// SaveDialog asks where to save a file (the native dialog in the app);
+	// it returns "" when the landlord cancels.
+	SaveDialog func(defaultName string) (string, error)
+	// OpenWith hands a file to the system's default application.
+	OpenWith func(path string) error
+}
+
+// NewFileService returns the file service of the signed-in account.
+func NewFileService(accounts *AccountService) *FileService {
+	return &FileService{accounts: accounts, OpenWith: openWithSystem}
+}
+
+// Files lists the files shared in a conversation, newest first: from the
+// server when it can be reached, else from the cached messages.
+func (f *FileService) Files(convID int64) ([]backend.SharedFile, error) {
+	s, err := f.accounts.active()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(f.accounts.life.Context(), 15*time.Second)
+	defer cancel()
+	list, err := s.client.ConversationFiles(ctx, convID)
+	if err == nil {
+		return list, nil
+	}
+	if code := backend.ErrorCode(err); code != backend.EUNREACHABLE && code != backend.EUNAVAILABLE {
+		return nil, err
+	}
+	msgs, cerr := s.cache.Messages(ctx, convID, 0, 1<<30)
+	if cerr != nil {
+		return nil, cerr
+	}
+	out := []backend.SharedFile{}
+	for i := len(msgs) - 1; i >= 0; i-- {
+		for _, file := range msgs[i].Files {
+			out = append(out, backend.SharedFile{File: file, MessageID: msgs[i].ID, Seq: msgs[i].Seq, SharedBy: msgs[i].Sender, SharedAt: msgs[i].CreatedAt})
+		}
+	}
+	return out, nil
+}
+
+// downloadsDir is where downloaded files are kept, named by their hash.
+func (f *FileService) downloadsDir() string { return filepath.Join(f.accounts.dataDir, "downloads") }
+
+// local returns the checked local copy of a file, downloading it if needed.
+func (f *FileService) local(file backend.File) (string, error) {
+	if len(file.SHA256) != 64 || strings.Trim(file.SHA256, "0123456789abcdef") != "" {
+		return "", backend.Errorf(backend.EINVALID, "This file has no valid checksum.")
+	}
+	path := filepath.Join(f.downloadsDir(), file.SHA256)
+	if sum, err := fileSHA256(path); err == nil && sum == file.SHA256 {
+		return path, nil
+	}
+	s, err := f.accounts.active()
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(f.downloadsDir(), 0o700); err != nil {
+		return "", err
+	}
+	tmp, err := os.CreateTemp(f.downloadsDir(), ".download-*")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(tmp.Name())
+	ctx, cancel := context.WithTimeout(f.accounts.life.Context(), 30*time.Minute)
+	defer cancel()
+	if _, _, err := s.client.DownloadFile(ctx, file.ID, tmp); err != nil { // checks the SHA-256
+		tmp.Close()
+		return "", err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return "", err
+	}
+	tmp.Close()
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+func fileSHA256(path string) (string, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer fh.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, fh); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Open downloads a file (or uses the kept copy) and opens it with the
+// system's default application, under its own, sanitised name.
+func (f *FileService) Open(file backend.File) error {
+	path, err := f.local(file)
+	if err != nil {
+		return err
+	}
+	named := filepath.Join(f.downloadsDir(), "open", file.SHA256[:16], filestore.SafeName(file.Name))
+	if err := os.MkdirAll(filepath.Dir(named), 0o700); err != nil {
+		return err
+	}
+	if err := copyFile(path, named); err != nil {
+		return err
+	}
+	if f.OpenWith == nil || f.OpenWith(named) != nil {
+		return backend.Errorf(backend.EUNAVAILABLE, "No application on this computer opens this file; use Save as… instead.")
+	}
+	return nil
+}
+
+// SaveAs asks where to save a file and writes it there. The name offered is
+// sanitised, and the file lands exactly where the landlord chose.
+func (f *FileService) SaveAs(file backend.File) (string, error) {
+	if f.SaveDialog == nil {
+		return "", errors.New("no save dialog")
+	}
+	dest, err := f.SaveDialog(filestore.SafeName(file.Name))
+	if err != nil || dest == "" {
+		return "", err
+	}
+	return dest, f.saveTo(file, dest)
+}
+
+// saveTo writes a file to dest, a path the landlord chose in the dialog
+// (not bound: the UI cannot name a path itself).
+func (f *FileService) saveTo(file backend.File, dest string) error {
+	path, err := f.local(file)
+	if err != nil {
+		return err
+	}
+	return copyFile(path, filepath.Clean(dest))
+}
+
+func copyFile(from, to string) error {
+	src, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	tmp := to + ".part"
+	dst, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("save: %w", err)
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("save: %w", err)
+	}
+	if err := dst.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, to)
+}
+
+// openWithSystem opens a file with the default application: xdg-open on
+// Linux, open on macOS, the shell's "start" on Windows. The path is passed
+// as an argument, never through a shell.
+func openWithSystem(path string) error {
+	var cmd *exec.Cmd
+	switch runtime.GOOS {
+	case "darwin":
+		cmd = exec.Command("open", path)
+	case "windows":
+		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", path)
+	default:
+		cmd = exec.Command("xdg-open", path)
+	}
+	return cmd.Start()
+}

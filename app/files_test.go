@@ -1,0 +1,108 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"doorstep/backend"
+	"doorstep/backend/demo"
+	"doorstep/backend/servertest"
+)
+
+func TestViewFiles(t *testing.T) {
+	s := servertest.StartDemo(t)
+	ctx := context.Background()
+	landlord, _ := s.Landlord(t)
+	list, _ := landlord.Conversations(ctx)
+	conv := list[0].ID
+	lease := append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte("lease terms\n"), 500)...)
+	f, err := landlord.UploadFile(ctx, "../../Lease\u202Efdp.exe", bytes.NewReader(lease))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := landlord.SendMessage(ctx, conv, backend.SendMessage{Key: "file-share-1", Text: "Your lease", FileIDs: []int64{f.ID}}); err != nil {
+		t.Fatal(err)
+	}
+
+	dataDir := t.TempDir()
+	a := newAccounts(t, s.URL, dataDir, &memKeys{m: map[string]string{}})
+	if _, err := a.SignIn(s.URL, demo.LandlordEmail, demo.Password); err != nil {
+		t.Fatal(err)
+	}
+	var opened []string
+	files := NewFileService(a)
+	files.OpenWith = func(path string) error { opened = append(opened, path); return nil }
+	waitFor(t, "the shared file is cached", func() bool {
+		th, _ := NewChatService(a).Thread(conv, 0)
+		return len(th.Messages) > 0 && len(th.Messages[len(th.Messages)-1].Files) == 1
+	})
+
+	shared, err := files.Files(conv)
+	if err != nil || len(shared) != 1 || shared[0].Name != "Leasefdp.exe" || shared[0].SharedBy.Kind != backend.KindUser {
+		t.Fatalf("View Files = %+v, %v", shared, err)
+	}
+	if err := files.Open(shared[0].File); err != nil {
+		t.Fatal(err)
+	}
+	if len(opened) != 1 || filepath.Base(opened[0]) != "Leasefdp.exe" || !strings.HasPrefix(opened[0], filepath.Join(dataDir, "downloads")) {
+		t.Fatalf("opened %q", opened)
+	}
+	if b, _ := os.ReadFile(opened[0]); !bytes.Equal(b, lease) {
+		t.Fatal("the opened file differs from the one shared")
+	}
+
+	t.Run("OfflineFromTheKeptCopy", func(t *testing.T) {
+		s.Stop()
+		defer s.Start()
+		offline, err := files.Files(conv)
+		if err != nil || len(offline) != 1 || offline[0].ID != f.ID {
+			t.Fatalf("View Files offline = %+v, %v", offline, err)
+		}
+		dest := filepath.Join(t.TempDir(), "saved.pdf")
+		if err := files.saveTo(offline[0].File, dest); err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := os.ReadFile(dest); !bytes.Equal(b, lease) {
+			t.Error("the saved file differs")
+		}
+	})
+
+	t.Run("ATamperedCopyIsFetchedAgain", func(t *testing.T) {
+		kept := filepath.Join(dataDir, "downloads", f.SHA256)
+		os.WriteFile(kept, []byte("tampered"), 0o600)
+		if err := files.Open(shared[0].File); err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := os.ReadFile(kept); !bytes.Equal(b, lease) {
+			t.Error("a copy that fails its checksum was used")
+		}
+	})
+
+	t.Run("SaveAsOffersASafeName", func(t *testing.T) {
+		var offered string
+		dest := filepath.Join(t.TempDir(), "chosen.pdf")
+		files.SaveDialog = func(name string) (string, error) { offered = name; return dest, nil }
+		if got, err := files.SaveAs(shared[0].File); err != nil || got != dest {
+			t.Fatalf("SaveAs = %q, %v", got, err)
+		}
+		if offered != "Leasefdp.exe" {
+			t.Errorf("offered name %q", offered)
+		}
+		files.SaveDialog = func(string) (string, error) { return "", nil } // cancelled
+		if got, err := files.SaveAs(shared[0].File); err != nil || got != "" {
+			t.Errorf("cancelled SaveAs = %q, %v", got, err)
+		}
+	})
+
+	t.Run("ErrBadChecksum", func(t *testing.T) {
+		bad := shared[0].File
+		bad.SHA256 = "../../etc/passwd"
+		if err := files.Open(bad); backend.ErrorCode(err) != backend.EINVALID {
+			t.Errorf("a file without a valid checksum: %v", err)
+		}
+	})
+}

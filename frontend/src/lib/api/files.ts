@@ -1,0 +1,18 @@
+// The only module that calls the Go FileService binding.
+import * as Files from '../../../wailsjs/go/app/FileService';
+import type { FileInfo, Sender } from './types';
+
+/** A file as View Files lists it. */
+export interface SharedFile extends FileInfo {
+  created_at: string;
+  message_id: number;
+  seq: number;
+  shared_by: Sender;
+  shared_at: string;
+}
+
+export const list = async (conversationId: number): Promise<SharedFile[]> =>
+  (await Files.Files(conversationId)) as unknown as SharedFile[];
+// The Go side takes a backend.File; the fields it needs are the ones we hold.
+export const open = (f: FileInfo): Promise<void> => Files.Open(f as never);
+export const saveAs = (f: FileInfo): Promise<string> => Files.SaveAs(f as never);
