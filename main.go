@@ -48,6 +48,9 @@ func main() {
 	}
 	accounts := app.NewAccountService(cfg, life, keychain.New(), dataDir, emit, logger)
 	chat := app.NewChatService(accounts)
+	chat.OpenDialog = func() ([]string, error) {
+		return runtime.OpenMultipleFilesDialog(life.Context(), runtime.OpenDialogOptions{Title: "Attach files"})
+	}
 	files := app.NewFileService(accounts)
 	files.SaveDialog = func(name string) (string, error) {
 		return runtime.SaveFileDialog(life.Context(), runtime.SaveDialogOptions{Title: "Save file", DefaultFilename: name})
@@ -61,11 +64,15 @@ func main() {
 		MinHeight:        520,
 		BackgroundColour: &options.RGBA{R: 247, G: 248, B: 250, A: 255},
 		AssetServer:      &assetserver.Options{Assets: assets},
-		OnStartup:        life.Start,
-		OnShutdown:       func(context.Context) { life.Stop() },
-		Bind:             []any{connection, accounts, chat, files},
-		Linux:            &linux.Options{ProgramName: "doorstep"},
-		Mac:              &mac.Options{About: &mac.AboutInfo{Title: "Doorstep", Message: "Chat with your tenants."}},
+		OnStartup: func(ctx context.Context) {
+			life.Start(ctx)
+			runtime.OnFileDrop(ctx, app.FileDropHandler(chat))
+		},
+		DragAndDrop: &options.DragAndDrop{EnableFileDrop: true, DisableWebViewDrop: true},
+		OnShutdown:  func(context.Context) { life.Stop() },
+		Bind:        []any{connection, accounts, chat, files},
+		Linux:       &linux.Options{ProgramName: "doorstep"},
+		Mac:         &mac.Options{About: &mac.AboutInfo{Title: "Doorstep", Message: "Chat with your tenants."}},
 	})
 	if err != nil {
 		logger.Error("doorstep stopped", "err", err)

@@ -2,12 +2,15 @@ package app
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"doorstep/app/cache"
 	"doorstep/app/engine"
 	"doorstep/backend"
+	"doorstep/backend/filestore"
 )
 
 // pageSize is how many messages a thread shows at a time.
@@ -29,6 +32,8 @@ type Thread struct {
 type ChatService struct {
 	accounts *AccountService
 	emit     engine.Emitter
+	// OpenDialog asks for files to attach (the native dialog in the app).
+	OpenDialog func() ([]string, error)
 }
 
 // NewChatService returns the chat service of the signed-in account.
@@ -297,4 +302,94 @@ func (c *ChatService) GroupDetails(convID int64) ([]backend.TenantRecord, error)
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// maxAttachmentBytes is checked when a file is attached, for a clear early
+// answer; the server enforces its own limit too.
+const maxAttachmentBytes = 25 << 20
+
+// AttachFiles asks for files with the native dialog (the paper-clip) and
+// queues them, with caption, as one message. The paths come only from the
+// dialog or a drop on the window, never from the page.
+func (c *ChatService) AttachFiles(convID int64, caption string) (cache.Outgoing, error) {
+	if c.OpenDialog == nil {
+		return cache.Outgoing{}, backend.Errorf(backend.EUNAVAILABLE, "Attaching files is not available here.")
+	}
+	paths, err := c.OpenDialog()
+	if err != nil || len(paths) == 0 {
+		return cache.Outgoing{}, err
+	}
+	return c.attach(convID, caption, paths)
+}
+
+// attachDropped queues files dropped on the window for the conversation
+// the landlord is looking at.
+func (c *ChatService) attachDropped(paths []string) (cache.Outgoing, error) {
+	s, err := c.accounts.active()
+	if err != nil {
+		return cache.Outgoing{}, err
+	}
+	conv := s.engine.Viewing()
+	if conv == 0 {
+		return cache.Outgoing{}, backend.Errorf(backend.EINVALID, "Open a conversation, then drop the files on it.")
+	}
+	return c.attach(conv, "", paths)
+}
+
+// FileDropHandler is the window's file-drop handler (for Wails
+// runtime.OnFileDrop): it attaches the dropped files to the open
+// conversation and tells the UI what happened. It is a function, not a
+// method, so the page cannot call it with paths of its choosing.
+func FileDropHandler(c *ChatService) func(x, y int, paths []string) {
+	return func(_, _ int, paths []string) {
+		o, err := c.attachDropped(paths)
+		if err != nil {
+			c.emit(EventAttachError, backend.ErrorMessage(err))
+			return
+		}
+		c.emit(engine.EventOutbox, o.ConversationID)
+	}
+}
+
+// EventAttachError carries a sentence about files that could not be attached.
+const EventAttachError = "chat:attach-error"
+
+func (c *ChatService) attach(convID int64, caption string, paths []string) (cache.Outgoing, error) {
+	s, err := c.accounts.active()
+	if err != nil {
+		return cache.Outgoing{}, err
+	}
+	if len(paths) > backend.MaxFilesPerMessage {
+		return cache.Outgoing{}, backend.Errorf(backend.ETOOLARGE, "Attach at most %d files at a time.", backend.MaxFilesPerMessage)
+	}
+	var atts []cache.Attachment
+	for _, p := range paths {
+		name := filestore.SafeName(filepath.Base(p))
+		fi, err := os.Stat(p)
+		switch {
+		case err != nil || !fi.Mode().IsRegular():
+			return cache.Outgoing{}, backend.Errorf(backend.EINVALID, "%s is not a file Doorstep can read.", name)
+		case fi.Size() > maxAttachmentBytes:
+			return cache.Outgoing{}, backend.Errorf(backend.ETOOLARGE, "%s is %d MB; files can be at most %d MB.", name, fi.Size()>>20, maxAttachmentBytes>>20)
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return cache.Outgoing{}, backend.Errorf(backend.EINVALID, "%s cannot be read.", name)
+		}
+		f.Close()
+		atts = append(atts, cache.Attachment{Path: p, Name: name})
+	}
+	caption = strings.TrimSpace(caption)
+	if err := (backend.SendMessage{Key: cache.NewKey(), Text: caption, FileIDs: []int64{1}}).Validate(); err != nil {
+		return cache.Outgoing{}, err
+	}
+	ctx, cancel := c.ctx()
+	defer cancel()
+	o, err := s.cache.EnqueueWithFiles(ctx, convID, caption, nil, atts)
+	if err != nil {
+		return o, err
+	}
+	c.emit(engine.EventOutbox, convID)
+	s.engine.Kick()
+	return o, nil
 }

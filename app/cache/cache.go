@@ -397,18 +397,26 @@ func (c *Cache) MarkReadLocally(ctx context.Context, convID, seq int64) error {
 
 // ---------------------------------------------------------------- outbox
 
+// Attachment is a local file waiting to be uploaded with an outbox message.
+type Attachment struct {
+	Path   string `json:"path"`
+	Name   string `json:"name"`
+	FileID int64  `json:"file_id"` // set once uploaded
+}
+
 // Outgoing is a message in the outbox.
 type Outgoing struct {
-	LocalID        int64     `json:"localId"`
-	ConversationID int64     `json:"conversationId"`
-	Key            string    `json:"key"`
-	Text           string    `json:"text"`
-	FileIDs        []int64   `json:"fileIds"`
-	CreatedAt      time.Time `json:"createdAt"`
-	State          string    `json:"state"` // "pending" (sending) or "failed"
-	ErrorCode      string    `json:"errorCode,omitempty"`
-	ErrorMessage   string    `json:"errorMessage,omitempty"`
-	Attempts       int       `json:"attempts"`
+	LocalID        int64        `json:"localId"`
+	ConversationID int64        `json:"conversationId"`
+	Key            string       `json:"key"`
+	Text           string       `json:"text"`
+	FileIDs        []int64      `json:"fileIds"`
+	CreatedAt      time.Time    `json:"createdAt"`
+	State          string       `json:"state"` // "pending" (sending) or "failed"
+	ErrorCode      string       `json:"errorCode,omitempty"`
+	ErrorMessage   string       `json:"errorMessage,omitempty"`
+	Attempts       int          `json:"attempts"`
+	Attachments    []Attachment `json:"attachments"`
 }
 
 // NewKey makes an idempotency key for a message.
@@ -420,13 +428,22 @@ func NewKey() string {
 
 // Enqueue puts a message in the outbox, durably, before any network call.
 func (c *Cache) Enqueue(ctx context.Context, convID int64, text string, fileIDs []int64) (Outgoing, error) {
+	return c.EnqueueWithFiles(ctx, convID, text, fileIDs, nil)
+}
+
+// EnqueueWithFiles is Enqueue with local files to upload first.
+func (c *Cache) EnqueueWithFiles(ctx context.Context, convID int64, text string, fileIDs []int64, files []Attachment) (Outgoing, error) {
 	if fileIDs == nil {
 		fileIDs = []int64{}
 	}
-	o := Outgoing{ConversationID: convID, Key: NewKey(), Text: text, FileIDs: fileIDs, CreatedAt: c.now().UTC(), State: "pending"}
+	if files == nil {
+		files = []Attachment{}
+	}
+	o := Outgoing{ConversationID: convID, Key: NewKey(), Text: text, FileIDs: fileIDs, CreatedAt: c.now().UTC(), State: "pending", Attachments: files}
 	ids, _ := json.Marshal(fileIDs)
-	err := c.db.QueryRowContext(ctx, `INSERT INTO outbox (conversation_id, key, text, file_ids, created_at) VALUES (?, ?, ?, ?, ?) RETURNING local_id`,
-		convID, o.Key, text, string(ids), formatTime(o.CreatedAt)).Scan(&o.LocalID)
+	atts, _ := json.Marshal(files)
+	err := c.db.QueryRowContext(ctx, `INSERT INTO outbox (conversation_id, key, text, file_ids, created_at, attachments) VALUES (?, ?, ?, ?, ?, ?) RETURNING local_id`,
+		convID, o.Key, text, string(ids), formatTime(o.CreatedAt), string(atts)).Scan(&o.LocalID)
 	if err != nil {
 		return o, fmt.Errorf("outbox: %w", err)
 	}
@@ -435,7 +452,7 @@ func (c *Cache) Enqueue(ctx context.Context, convID int64, text string, fileIDs 
 
 // Outbox lists the outbox in the order messages were written; convID 0 means all.
 func (c *Cache) Outbox(ctx context.Context, convID int64) ([]Outgoing, error) {
-	rows, err := c.db.QueryContext(ctx, `SELECT local_id, conversation_id, key, text, file_ids, created_at, state, error_code, error_message, attempts
+	rows, err := c.db.QueryContext(ctx, `SELECT local_id, conversation_id, key, text, file_ids, created_at, state, error_code, error_message, attempts, attachments
 		FROM outbox WHERE ? = 0 OR conversation_id = ? ORDER BY local_id`, convID, convID)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
@@ -444,15 +461,40 @@ func (c *Cache) Outbox(ctx context.Context, convID int64) ([]Outgoing, error) {
 	out := []Outgoing{}
 	for rows.Next() {
 		var o Outgoing
-		var ids, created string
-		if err := rows.Scan(&o.LocalID, &o.ConversationID, &o.Key, &o.Text, &ids, &created, &o.State, &o.ErrorCode, &o.ErrorMessage, &o.Attempts); err != nil {
+		var ids, created, atts string
+		if err := rows.Scan(&o.LocalID, &o.ConversationID, &o.Key, &o.Text, &ids, &created, &o.State, &o.ErrorCode, &o.ErrorMessage, &o.Attempts, &atts); err != nil {
 			return nil, err
 		}
 		json.Unmarshal([]byte(ids), &o.FileIDs)
+		json.Unmarshal([]byte(atts), &o.Attachments)
 		o.CreatedAt, _ = time.Parse(timeLayout, created)
 		out = append(out, o)
 	}
 	return out, rows.Err()
+}
+
+// Uploaded records that attachment i of an outbox entry is on the server as
+// fileID (and adds it to the message's files), so it is never uploaded twice.
+func (c *Cache) Uploaded(ctx context.Context, localID int64, i int, fileID int64) error {
+	return c.tx(ctx, func(tx *sql.Tx) error {
+		var atts, ids string
+		if err := tx.QueryRowContext(ctx, "SELECT attachments, file_ids FROM outbox WHERE local_id = ?", localID).Scan(&atts, &ids); err != nil {
+			return err
+		}
+		var list []Attachment
+		var fileIDs []int64
+		json.Unmarshal([]byte(atts), &list)
+		json.Unmarshal([]byte(ids), &fileIDs)
+		if i < 0 || i >= len(list) || list[i].FileID != 0 {
+			return nil
+		}
+		list[i].FileID = fileID
+		fileIDs = append(fileIDs, fileID)
+		a, _ := json.Marshal(list)
+		f, _ := json.Marshal(fileIDs)
+		_, err := tx.ExecContext(ctx, "UPDATE outbox SET attachments = ?, file_ids = ? WHERE local_id = ?", string(a), string(f), localID)
+		return err
+	})
 }
 
 // Sent replaces an outbox entry by the message the server stored, in one

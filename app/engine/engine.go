@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -99,6 +100,13 @@ func (e *Engine) SetViewing(convID int64, focused bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.viewing, e.focused = convID, focused
+}
+
+// Viewing is the conversation open in the window (0: none).
+func (e *Engine) Viewing() int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.viewing
 }
 
 // Kick makes the outbox sender look at the outbox now.
@@ -289,6 +297,35 @@ func transient(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded)
 }
 
+// upload sends an outbox entry's files that are not on the server yet, one
+// by one, recording each as it lands; it returns all the message's file ids.
+func (e *Engine) upload(ctx context.Context, o cache.Outgoing) ([]int64, error) {
+	ids := append([]int64(nil), o.FileIDs...)
+	for i, a := range o.Attachments {
+		if a.FileID != 0 {
+			continue
+		}
+		f, err := os.Open(a.Path)
+		if err != nil {
+			return nil, backend.Errorf(backend.EINVALID, "%s cannot be read any more; attach it again.", a.Name)
+		}
+		uploaded, err := e.client.UploadFile(ctx, a.Name, f)
+		f.Close()
+		if err != nil {
+			if !transient(err) {
+				return nil, backend.Errorf(backend.ErrorCode(err), "%s: %s", a.Name, backend.ErrorMessage(err))
+			}
+			return nil, err
+		}
+		if err := e.cache.Uploaded(ctx, o.LocalID, i, uploaded.ID); err != nil {
+			return nil, err
+		}
+		ids = append(ids, uploaded.ID)
+		e.emit(EventOutbox, o.ConversationID)
+	}
+	return ids, nil
+}
+
 // sendLoop sends the outbox, oldest first, whenever kicked and every few
 // seconds; it stops at the first transient failure so order is kept.
 func (e *Engine) sendLoop(ctx context.Context) {
@@ -318,7 +355,17 @@ func (e *Engine) SendPending(ctx context.Context) int {
 		if o.State != "pending" {
 			continue
 		}
-		m, err := e.client.SendMessage(ctx, o.ConversationID, backend.SendMessage{Key: o.Key, Text: o.Text, FileIDs: o.FileIDs})
+		fileIDs, err := e.upload(ctx, o)
+		if err != nil {
+			if transient(err) {
+				e.cache.Attempted(ctx, o.LocalID)
+				return sent
+			}
+			e.cache.Failed(ctx, o.LocalID, backend.ErrorCode(err), backend.ErrorMessage(err))
+			e.emit(EventOutbox, o.ConversationID)
+			continue
+		}
+		m, err := e.client.SendMessage(ctx, o.ConversationID, backend.SendMessage{Key: o.Key, Text: o.Text, FileIDs: fileIDs})
 		switch {
 		case err == nil:
 			if err := e.cache.Sent(ctx, o.LocalID, m); err != nil {

@@ -17,6 +17,8 @@ export const tenantRecord = async (tenantId: number): Promise<TenantRecord> =>
   (await Chat.TenantRecord(tenantId)) as TenantRecord;
 export const groupDetails = async (conversationId: number): Promise<TenantRecord[]> =>
   (await Chat.GroupDetails(conversationId)) as TenantRecord[];
+export const attach = async (id: number, caption: string): Promise<Outgoing> =>
+  (await Chat.AttachFiles(id, caption)) as unknown as Outgoing;
 export const setDraft = (id: number, text: string): Promise<void> => Chat.SetDraft(id, text);
 export const setViewing = (id: number, focused: boolean): Promise<void> => Chat.SetViewing(id, focused);
 
@@ -26,8 +28,10 @@ export function onChatEvents(handlers: {
   message?: (m: Message) => void;
   outbox?: (conversationId: number) => void;
   sync?: (s: SyncState) => void;
+  attachError?: (sentence: string) => void;
 }): () => void {
   const offs = [
+    EventsOn('chat:attach-error', (s: string) => handlers.attachError?.(s)),
     EventsOn('chat:conversations', () => handlers.conversations?.()),
     EventsOn('chat:message', (m: Message) => handlers.message?.(m)),
     EventsOn('chat:outbox', (id: number) => handlers.outbox?.(id)),

@@ -54,6 +54,7 @@ export interface Outgoing {
   state: 'pending' | 'failed';
   errorCode?: string;
   errorMessage?: string;
+  attachments: { name: string; file_id: number }[] | null;
 }
 
 export interface Thread {

@@ -25,6 +25,7 @@ export class ChatStore {
         if (id === this.selectedId) void this.refreshThread();
       },
       sync: (s: SyncState) => (this.sync = s),
+      attachError: (sentence: string) => (this.error = sentence),
     });
   }
 
@@ -81,6 +82,21 @@ export class ChatStore {
       await chat.send(id, text);
       await this.refreshThread();
       return true;
+    } catch (err) {
+      this.error = errorSentence(err);
+      return false;
+    }
+  }
+
+  /** Opens the native file dialog and sends the chosen files with caption. */
+  async attach(caption: string): Promise<boolean> {
+    const id = this.selectedId;
+    if (id === null) return false;
+    this.error = '';
+    try {
+      const o = await chat.attach(id, caption);
+      await this.refreshThread();
+      return o.localId > 0;
     } catch (err) {
       this.error = errorSentence(err);
       return false;
