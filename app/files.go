@@ -3,10 +3,12 @@ package app
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -200,4 +202,34 @@ func openWithSystem(path string) error {
 		cmd = exec.Command("xdg-open", path)
 	}
 	return cmd.Start()
+}
+
+// maxThumbnailBytes bounds the images shown inline in a thread.
+const maxThumbnailBytes = 10 << 20
+
+// thumbnailTypes are the image types the webview shows; anything else (a
+// phone's HEIC photo, say) is shown as a file card instead of a broken image.
+var thumbnailTypes = map[string]bool{"image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true}
+
+// Thumbnail returns an image file as a data: URL for the thread and View
+// Files (downloaded and checked like any file, so it works offline once
+// seen), or "" when the file is not an image the webview can show.
+func (f *FileService) Thumbnail(file backend.File) (string, error) {
+	ct, _, _ := strings.Cut(file.ContentType, ";")
+	if !thumbnailTypes[ct] || file.Size > maxThumbnailBytes {
+		return "", nil
+	}
+	path, err := f.local(file)
+	if err != nil {
+		return "", err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	// The type is sniffed again here: the bytes decide, not a label.
+	if sniffed := http.DetectContentType(data); sniffed != ct {
+		return "", nil
+	}
+	return "data:" + ct + ";base64," + base64.StdEncoding.EncodeToString(data), nil
 }

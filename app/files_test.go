@@ -98,6 +98,29 @@ func TestViewFiles(t *testing.T) {
 		}
 	})
 
+	t.Run("Thumbnails", func(t *testing.T) {
+		png := append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), bytes.Repeat([]byte{3}, 100)...)
+		img, err := landlord.UploadFile(ctx, "photo.png", bytes.NewReader(png))
+		if err != nil {
+			t.Fatal(err)
+		}
+		url, err := files.Thumbnail(img)
+		if err != nil || !strings.HasPrefix(url, "data:image/png;base64,") {
+			t.Errorf("PNG thumbnail: %.40q, %v", url, err)
+		}
+		heic := append([]byte("\x00\x00\x00\x18ftypheic"), bytes.Repeat([]byte{1}, 100)...)
+		phone, err := landlord.UploadFile(ctx, "IMG_0001.HEIC", bytes.NewReader(heic))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if url, err := files.Thumbnail(phone); err != nil || url != "" {
+			t.Errorf("a phone photo the webview cannot show: %.40q, %v (want a file card)", url, err)
+		}
+		if url, _ := files.Thumbnail(shared[0].File); url != "" {
+			t.Errorf("a PDF got a thumbnail")
+		}
+	})
+
 	t.Run("ErrBadChecksum", func(t *testing.T) {
 		bad := shared[0].File
 		bad.SHA256 = "../../etc/passwd"

@@ -8,6 +8,13 @@ test('View Files lists what was shared, with a safe name', async (t) => {
   const james = (await conversations(landlord)).find((c) => c.title === 'James Okafor');
   const file = await upload(landlord, '../../Lease\u202Efdp.exe', new TextEncoder().encode('%PDF-1.4 the lease'));
   await shareFiles(landlord, james.id, 'Your lease, signed.', [file.id]);
+  const png = Buffer.from(
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+    'base64',
+  );
+  const photo = await upload(landlord, 'kitchen.png', png);
+  const heic = await upload(landlord, 'IMG_0001.HEIC', Buffer.concat([Buffer.from('\0\0\0\x18ftypheic'), Buffer.alloc(64)]));
+  await shareFiles(landlord, james.id, 'Photos of the leak', [photo.id, heic.id]);
 
   const { page, pageErrors, screenshot } = await openApp(t);
   await page.getByLabel('E-mail').fill(demo.email);
@@ -15,10 +22,19 @@ test('View Files lists what was shared, with a safe name', async (t) => {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByTestId('conversation').filter({ hasText: 'James Okafor' }).click();
   await page.getByTestId('message').filter({ hasText: 'Leasefdp.exe' }).waitFor();
+  // An image the webview can show is a thumbnail; a phone photo it cannot is a card.
+  await page.getByTestId('file-card').filter({ hasText: 'kitchen.png' }).locator('img').waitFor();
+  const phone = page.getByTestId('file-card').filter({ hasText: 'IMG_0001.HEIC' });
+  await phone.waitFor();
+  assert.equal(await phone.locator('img').count(), 0);
 
   await page.getByRole('button', { name: 'Actions' }).click();
   await page.getByRole('menuitem', { name: 'View Files' }).click();
-  const row = page.getByTestId('shared-file').first();
+  // Newest first: the two photos, then the lease.
+  await page.getByTestId('shared-file').nth(2).waitFor();
+  assert.equal(await page.getByTestId('shared-file').count(), 3);
+  assert.match(await page.getByTestId('shared-file').first().textContent(), /kitchen\.png|IMG_0001\.HEIC/);
+  const row = page.getByTestId('shared-file').last();
   await row.getByText('Leasefdp.exe').waitFor();
   assert.match(await row.textContent(), /application\/pdf · Pat Morgan/);
   await screenshot('view-files');

@@ -16,3 +16,5 @@ export const list = async (conversationId: number): Promise<SharedFile[]> =>
 // The Go side takes a backend.File; the fields it needs are the ones we hold.
 export const open = (f: FileInfo): Promise<void> => Files.Open(f as never);
 export const saveAs = (f: FileInfo): Promise<string> => Files.SaveAs(f as never);
+/** A data: URL of an image the webview can show, or "" (then: a file card). */
+export const thumbnail = (f: FileInfo): Promise<string> => Files.Thumbnail(f as never);
