@@ -101,6 +101,22 @@ func TestAttach(t *testing.T) {
 		}
 	})
 
+	t.Run("PastedImage", func(t *testing.T) {
+		before := serverFiles()
+		png := "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+		o, err := chat.AttachPasted(conv, "", png)
+		if err != nil || len(o.Attachments) != 1 || o.Attachments[0].Name != "Pasted image.png" {
+			t.Fatalf("paste: %+v, %v", o, err)
+		}
+		waitFor(t, "the pasted image is shared", func() bool { return serverFiles() == before+1 })
+		if _, err := chat.AttachPasted(conv, "x.png", "PGh0bWw+PHNjcmlwdD4="); backend.ErrorCode(err) != backend.EINVALID { // <html><script>
+			t.Errorf("pasted HTML: %v", err)
+		}
+		if _, err := chat.AttachPasted(conv, "x.png", "%%%not base64"); backend.ErrorCode(err) != backend.EINVALID {
+			t.Errorf("garbage: %v", err)
+		}
+	})
+
 	t.Run("AnUploadedFileIsNeverUploadedAgain", func(t *testing.T) {
 		before := serverFiles()
 		first := write("a.txt", "first")

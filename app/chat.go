@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"encoding/base64"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -355,16 +357,25 @@ func FileDropHandler(c *ChatService) func(x, y int, paths []string) {
 const EventAttachError = "chat:attach-error"
 
 func (c *ChatService) attach(convID int64, caption string, paths []string) (cache.Outgoing, error) {
+	files := make([]cache.Attachment, len(paths))
+	for i, p := range paths {
+		files[i] = cache.Attachment{Path: p, Name: filepath.Base(p)}
+	}
+	return c.attachFiles(convID, caption, files)
+}
+
+// attachFiles checks local files and queues them as one message.
+func (c *ChatService) attachFiles(convID int64, caption string, files []cache.Attachment) (cache.Outgoing, error) {
 	s, err := c.accounts.active()
 	if err != nil {
 		return cache.Outgoing{}, err
 	}
-	if len(paths) > backend.MaxFilesPerMessage {
+	if len(files) > backend.MaxFilesPerMessage {
 		return cache.Outgoing{}, backend.Errorf(backend.ETOOLARGE, "Attach at most %d files at a time.", backend.MaxFilesPerMessage)
 	}
 	var atts []cache.Attachment
-	for _, p := range paths {
-		name := filestore.SafeName(filepath.Base(p))
+	for _, file := range files {
+		p, name := file.Path, filestore.SafeName(file.Name)
 		fi, err := os.Stat(p)
 		switch {
 		case err != nil || !fi.Mode().IsRegular():
@@ -392,4 +403,36 @@ func (c *ChatService) attach(convID int64, caption string, paths []string) (cach
 	c.emit(engine.EventOutbox, convID)
 	s.engine.Kick()
 	return o, nil
+}
+
+// pastedTypes are the images that may be pasted into the compose box.
+var pastedTypes = map[string]string{"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp"}
+
+// AttachPasted queues an image pasted into the compose box. The page hands
+// over the image's bytes (base64), never a path; they are kept in the app's
+// data directory until sent.
+func (c *ChatService) AttachPasted(convID int64, name, data string) (cache.Outgoing, error) {
+	if len(data) > maxAttachmentBytes/3*4+4 {
+		return cache.Outgoing{}, backend.Errorf(backend.ETOOLARGE, "Pasted images can be at most %d MB.", maxAttachmentBytes>>20)
+	}
+	img, err := base64.StdEncoding.DecodeString(data)
+	if err != nil || len(img) == 0 {
+		return cache.Outgoing{}, backend.Errorf(backend.EINVALID, "The pasted image could not be read.")
+	}
+	ext, ok := pastedTypes[http.DetectContentType(img)]
+	if !ok {
+		return cache.Outgoing{}, backend.Errorf(backend.EINVALID, "Only images can be pasted; attach other files with the paper-clip.")
+	}
+	if strings.TrimSpace(name) == "" {
+		name = "Pasted image" + ext
+	}
+	dir := filepath.Join(c.accounts.dataDir, "pasted")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return cache.Outgoing{}, err
+	}
+	path := filepath.Join(dir, cache.NewKey()+ext)
+	if err := os.WriteFile(path, img, 0o600); err != nil {
+		return cache.Outgoing{}, err
+	}
+	return c.attachFiles(convID, "", []cache.Attachment{{Path: path, Name: name}})
 }

@@ -39,6 +39,20 @@ test('View Files lists what was shared, with a safe name', async (t) => {
   assert.match(await row.textContent(), /application\/pdf · Pat Morgan/);
   await screenshot('view-files');
 
+  await page.getByRole('button', { name: 'Close' }).click();
+
+  // An image pasted into the compose box is sent as a file.
+  const pngB64 = png.toString('base64');
+  await page.getByLabel('Message').evaluate((el, b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], 'screenshot.png', { type: 'image/png' }));
+    el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+  }, pngB64);
+  await page.getByTestId('file-card').filter({ hasText: 'screenshot.png' }).locator('img').waitFor();
+  await page.getByTestId('outgoing').waitFor({ state: 'detached' });
+  await screenshot('pasted-image');
+
   await page.getByRole('button', { name: 'Sign out' }).click();
   assert.deepEqual(pageErrors, []);
 });

@@ -103,6 +103,24 @@ export class ChatStore {
     }
   }
 
+  /** Sends images pasted into the compose box (their bytes, never a path). */
+  async paste(files: File[]): Promise<void> {
+    const id = this.selectedId;
+    if (id === null) return;
+    this.error = '';
+    for (const f of files) {
+      try {
+        const bytes = new Uint8Array(await f.arrayBuffer());
+        let binary = '';
+        for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+        await chat.pasteImage(id, f.name, btoa(binary));
+      } catch (err) {
+        this.error = errorSentence(err);
+      }
+    }
+    await this.refreshThread();
+  }
+
   async retry(localId: number): Promise<void> {
     await chat.retry(localId);
     await this.refreshThread();
