@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"doorstep/app/cache"
+	"doorstep/app/engine"
 	"doorstep/backend"
 	"doorstep/backend/demo"
 	"doorstep/backend/servertest"
@@ -19,12 +20,21 @@ func TestAttach(t *testing.T) {
 	landlord, _ := s.Landlord(t)
 	var mu sync.Mutex
 	var events []string
+	var progress []engine.UploadProgress
+	var onProgress func(engine.UploadProgress)
 	a := NewAccountService(Config{ServerURL: s.URL}, &Lifecycle{}, &memKeys{m: map[string]string{}}, t.TempDir(),
 		func(name string, data any) {
 			mu.Lock()
 			defer mu.Unlock()
-			if name == EventAttachError {
+			switch name {
+			case EventAttachError:
 				events = append(events, data.(string))
+			case engine.EventUpload:
+				p := data.(engine.UploadProgress)
+				progress = append(progress, p)
+				if onProgress != nil {
+					go onProgress(p)
+				}
 			}
 		}, quiet)
 	t.Cleanup(a.shutdown)
@@ -114,6 +124,42 @@ func TestAttach(t *testing.T) {
 		}
 		if _, err := chat.AttachPasted(conv, "x.png", "%%%not base64"); backend.ErrorCode(err) != backend.EINVALID {
 			t.Errorf("garbage: %v", err)
+		}
+	})
+
+	t.Run("ProgressThenCancel", func(t *testing.T) {
+		big := filepath.Join(dir, "scan.pdf")
+		os.WriteFile(big, append([]byte("%PDF-1.4\n"), make([]byte, 8<<20)...), 0o600)
+		cancelled := make(chan struct{})
+		var once sync.Once
+		mu.Lock()
+		progress = nil
+		onProgress = func(p engine.UploadProgress) {
+			once.Do(func() {
+				if err := chat.Cancel(p.LocalID); err != nil {
+					t.Error(err)
+				}
+				close(cancelled)
+			})
+		}
+		mu.Unlock()
+		before := serverFiles()
+		chat.OpenDialog = func() ([]string, error) { return []string{big}, nil }
+		if _, err := chat.AttachFiles(conv, "a big scan"); err != nil {
+			t.Fatal(err)
+		}
+		<-cancelled
+		waitFor(t, "the outbox is empty", func() bool { out, _ := a.sess.cache.Outbox(ctx, conv); return len(out) == 0 })
+		mu.Lock()
+		onProgress = nil
+		got := append([]engine.UploadProgress(nil), progress...)
+		mu.Unlock()
+		if len(got) == 0 || got[0].Name != "scan.pdf" || got[0].Total != 8<<20+9 || got[0].Sent <= 0 {
+			t.Errorf("progress = %+v", got)
+		}
+		msgs, _ := landlord.Messages(ctx, conv, backend.MessagePage{})
+		if msgs[len(msgs)-1].Text == "a big scan" || serverFiles() != before {
+			t.Error("a cancelled message was sent")
 		}
 	})
 

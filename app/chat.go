@@ -131,6 +131,18 @@ func (c *ChatService) Retry(localID int64) error {
 	return nil
 }
 
+// Cancel stops sending a message (and uploading its files) and removes it
+// from the outbox. A message the server already stored cannot be cancelled.
+func (c *ChatService) Cancel(localID int64) error {
+	s, err := c.accounts.active()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := c.ctx()
+	defer cancel()
+	return s.engine.Cancel(ctx, localID)
+}
+
 // Discard drops a refused message from the outbox.
 func (c *ChatService) Discard(localID int64) error {
 	s, err := c.accounts.active()

@@ -532,6 +532,19 @@ func (c *Cache) Retry(ctx context.Context, localID int64) error {
 	return err
 }
 
+// Remove takes an entry out of the outbox, sent or not (a cancel).
+func (c *Cache) Remove(ctx context.Context, localID int64) error {
+	_, err := c.db.ExecContext(ctx, "DELETE FROM outbox WHERE local_id = ?", localID)
+	return err
+}
+
+// InOutbox reports whether an entry is still in the outbox.
+func (c *Cache) InOutbox(ctx context.Context, localID int64) (bool, error) {
+	var ok bool
+	err := c.db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM outbox WHERE local_id = ?)", localID).Scan(&ok)
+	return ok, err
+}
+
 // Discard removes an outbox entry the landlord gave up on.
 func (c *Cache) Discard(ctx context.Context, localID int64) error {
 	_, err := c.db.ExecContext(ctx, "DELETE FROM outbox WHERE local_id = ? AND state = 'failed'", localID)

@@ -7,6 +7,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"os"
 	"sync"
@@ -23,7 +24,16 @@ const (
 	EventMessage       = "chat:message"       // a message arrived or was confirmed; payload backend.Message
 	EventOutbox        = "chat:outbox"        // a conversation's outbox changed; payload conversation id
 	EventSyncState     = "sync:state"         // payload SyncState
+	EventUpload        = "chat:upload"        // payload UploadProgress
 )
+
+// UploadProgress tells the UI how far a file of an outbox message is.
+type UploadProgress struct {
+	LocalID int64  `json:"localId"`
+	Name    string `json:"name"`
+	Sent    int64  `json:"sent"`
+	Total   int64  `json:"total"`
+}
 
 // Sync states.
 const (
@@ -62,10 +72,11 @@ type Engine struct {
 
 	wake chan struct{}
 
-	mu      sync.Mutex
-	state   SyncState
-	viewing int64 // conversation open in the window
-	focused bool  // whether the window has focus
+	mu        sync.Mutex
+	state     SyncState
+	viewing   int64 // conversation open in the window
+	focused   bool  // whether the window has focus
+	uploading map[int64]context.CancelFunc
 }
 
 // New returns an engine for the signed-in principal me.
@@ -74,7 +85,7 @@ func New(c *cache.Cache, cl *client.Client, me backend.Principal, emit Emitter, 
 		emit = func(string, any) {}
 	}
 	return &Engine{cache: c, client: cl, me: me, emit: emit, notify: notify, logger: logger,
-		wake: make(chan struct{}, 1), state: SyncState{State: StateConnecting}}
+		wake: make(chan struct{}, 1), state: SyncState{State: StateConnecting}, uploading: map[int64]context.CancelFunc{}}
 }
 
 // State is the current sync state.
@@ -309,8 +320,27 @@ func (e *Engine) upload(ctx context.Context, o cache.Outgoing) ([]int64, error) 
 		if err != nil {
 			return nil, backend.Errorf(backend.EINVALID, "%s cannot be read any more; attach it again.", a.Name)
 		}
-		uploaded, err := e.client.UploadFile(ctx, a.Name, f)
+		var total int64
+		if fi, err := f.Stat(); err == nil {
+			total = fi.Size()
+		}
+		uctx, cancel := context.WithCancel(ctx)
+		e.mu.Lock()
+		e.uploading[o.LocalID] = cancel
+		e.mu.Unlock()
+		progress := &progressReader{r: f, report: func(sent int64) {
+			e.emit(EventUpload, UploadProgress{LocalID: o.LocalID, Name: a.Name, Sent: sent, Total: total})
+		}}
+		uploaded, err := e.client.UploadFile(uctx, a.Name, progress)
+		e.mu.Lock()
+		delete(e.uploading, o.LocalID)
+		e.mu.Unlock()
+		cancelled := uctx.Err() != nil && ctx.Err() == nil
+		cancel()
 		f.Close()
+		if cancelled {
+			return nil, errCancelled
+		}
 		if err != nil {
 			if !transient(err) {
 				return nil, backend.Errorf(backend.ErrorCode(err), "%s: %s", a.Name, backend.ErrorMessage(err))
@@ -324,6 +354,42 @@ func (e *Engine) upload(ctx context.Context, o cache.Outgoing) ([]int64, error) 
 		e.emit(EventOutbox, o.ConversationID)
 	}
 	return ids, nil
+}
+
+// errCancelled: the landlord cancelled the message while its files uploaded.
+var errCancelled = backend.Errorf(backend.EINVALID, "Cancelled.")
+
+// Cancel stops a message's upload (if one is under way) and removes it from
+// the outbox, whether it is pending or failed.
+func (e *Engine) Cancel(ctx context.Context, localID int64) error {
+	if err := e.cache.Remove(ctx, localID); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	cancel := e.uploading[localID]
+	e.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	return nil
+}
+
+// progressReader reports how many bytes went through, at most every 256 KB.
+type progressReader struct {
+	r      io.Reader
+	n      int64
+	last   int64
+	report func(sent int64)
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.n += int64(n)
+	if p.n-p.last >= 256<<10 || err == io.EOF {
+		p.last = p.n
+		p.report(p.n)
+	}
+	return n, err
 }
 
 // sendLoop sends the outbox, oldest first, whenever kicked and every few
@@ -356,6 +422,10 @@ func (e *Engine) SendPending(ctx context.Context) int {
 			continue
 		}
 		fileIDs, err := e.upload(ctx, o)
+		if errors.Is(err, errCancelled) {
+			e.emit(EventOutbox, o.ConversationID)
+			continue
+		}
 		if err != nil {
 			if transient(err) {
 				e.cache.Attempted(ctx, o.LocalID)
@@ -363,6 +433,9 @@ func (e *Engine) SendPending(ctx context.Context) int {
 			}
 			e.cache.Failed(ctx, o.LocalID, backend.ErrorCode(err), backend.ErrorMessage(err))
 			e.emit(EventOutbox, o.ConversationID)
+			continue
+		}
+		if still, _ := e.cache.InOutbox(ctx, o.LocalID); !still { // cancelled meanwhile
 			continue
 		}
 		m, err := e.client.SendMessage(ctx, o.ConversationID, backend.SendMessage{Key: o.Key, Text: o.Text, FileIDs: fileIDs})

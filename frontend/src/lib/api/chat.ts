@@ -2,13 +2,14 @@
 // events the sync engine sends (names as in app/engine/engine.go).
 import * as Chat from '../../../wailsjs/go/app/ChatService';
 import { EventsOn } from '../../../wailsjs/runtime/runtime';
-import type { Conversation, Directory, Message, Outgoing, SyncState, TenantRecord, Thread } from './types';
+import type { Conversation, Directory, Message, Outgoing, SyncState, TenantRecord, Thread, UploadProgress } from './types';
 
 export const conversations = async (): Promise<Conversation[]> => (await Chat.Conversations()) as Conversation[];
 export const thread = async (id: number, before = 0): Promise<Thread> => (await Chat.Thread(id, before)) as Thread;
 export const send = async (id: number, text: string): Promise<Outgoing> => (await Chat.Send(id, text)) as Outgoing;
 export const retry = (localId: number): Promise<void> => Chat.Retry(localId);
 export const discard = (localId: number): Promise<void> => Chat.Discard(localId);
+export const cancel = (localId: number): Promise<void> => Chat.Cancel(localId);
 export const markRead = (id: number, seq: number): Promise<void> => Chat.MarkRead(id, seq);
 export const directory = async (q: string): Promise<Directory> => (await Chat.Directory(q)) as Directory;
 export const start = async (tenantId: number, unitId: number): Promise<Conversation> =>
@@ -31,8 +32,10 @@ export function onChatEvents(handlers: {
   outbox?: (conversationId: number) => void;
   sync?: (s: SyncState) => void;
   attachError?: (sentence: string) => void;
+  upload?: (p: UploadProgress) => void;
 }): () => void {
   const offs = [
+    EventsOn('chat:upload', (p: UploadProgress) => handlers.upload?.(p)),
     EventsOn('chat:attach-error', (s: string) => handlers.attachError?.(s)),
     EventsOn('chat:conversations', () => handlers.conversations?.()),
     EventsOn('chat:message', (m: Message) => handlers.message?.(m)),

@@ -124,3 +124,10 @@ export interface AccountState {
   sync: SyncState;
   notifications: boolean;
 }
+
+export interface UploadProgress {
+  localId: number;
+  name: string;
+  sent: number;
+  total: number;
+}

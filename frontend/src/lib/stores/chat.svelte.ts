@@ -1,5 +1,5 @@
 import * as chat from '../api/chat';
-import type { Conversation, Message, SyncState, Thread } from '../api/types';
+import type { Conversation, Message, SyncState, Thread, UploadProgress } from '../api/types';
 import { errorSentence } from './session.svelte';
 
 /** The Chat tab's state: the list, the open thread, the sync indicator. */
@@ -9,6 +9,8 @@ export class ChatStore {
   thread = $state<Thread | null>(null);
   sync = $state<SyncState>({ state: 'connecting' });
   error = $state('');
+  /** Upload progress of outbox messages, by local id. */
+  uploads = $state<Record<number, UploadProgress>>({});
   focused = true;
 
   selected = $derived(this.conversations.find((c) => c.id === this.selectedId) ?? null);
@@ -26,6 +28,7 @@ export class ChatStore {
       },
       sync: (s: SyncState) => (this.sync = s),
       attachError: (sentence: string) => (this.error = sentence),
+      upload: (p: UploadProgress) => (this.uploads[p.localId] = p),
     });
   }
 
@@ -123,6 +126,12 @@ export class ChatStore {
 
   async retry(localId: number): Promise<void> {
     await chat.retry(localId);
+    await this.refreshThread();
+  }
+
+  async cancel(localId: number): Promise<void> {
+    await chat.cancel(localId);
+    delete this.uploads[localId];
     await this.refreshThread();
   }
 
