@@ -125,6 +125,11 @@ func TestAttach(t *testing.T) {
 		if _, err := chat.AttachPasted(conv, "x.png", "%%%not base64"); backend.ErrorCode(err) != backend.EINVALID {
 			t.Errorf("garbage: %v", err)
 		}
+		// A file dropped where the page receives it (not its path) may be any type.
+		if o, err := chat.AttachDropped(conv, "../../notes.txt", "bWVldGluZyBhdCAxMA=="); err != nil || o.Attachments[0].Name != "notes.txt" {
+			t.Errorf("dropped bytes: %+v, %v", o, err)
+		}
+		waitFor(t, "the dropped file is shared", func() bool { return serverFiles() == before+2 })
 	})
 
 	t.Run("ProgressThenCancel", func(t *testing.T) {

@@ -421,29 +421,41 @@ func (c *ChatService) attachFiles(convID int64, caption string, files []cache.At
 var pastedTypes = map[string]string{"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp"}
 
 // AttachPasted queues an image pasted into the compose box. The page hands
-// over the image's bytes (base64), never a path; they are kept in the app's
-// data directory until sent.
+// over the image's bytes (base64), never a path.
 func (c *ChatService) AttachPasted(convID int64, name, data string) (cache.Outgoing, error) {
+	return c.attachBytes(convID, name, data, true)
+}
+
+// AttachDropped queues a file dropped on the thread where the page receives
+// the file itself (the browser, and webviews without native file drop): its
+// bytes, never a path.
+func (c *ChatService) AttachDropped(convID int64, name, data string) (cache.Outgoing, error) {
+	return c.attachBytes(convID, name, data, false)
+}
+
+// attachBytes keeps bytes from the page in the app's data directory until
+// they are sent, and queues them.
+func (c *ChatService) attachBytes(convID int64, name, data string, imagesOnly bool) (cache.Outgoing, error) {
 	if len(data) > maxAttachmentBytes/3*4+4 {
-		return cache.Outgoing{}, backend.Errorf(backend.ETOOLARGE, "Pasted images can be at most %d MB.", maxAttachmentBytes>>20)
+		return cache.Outgoing{}, backend.Errorf(backend.ETOOLARGE, "Files can be at most %d MB.", maxAttachmentBytes>>20)
 	}
-	img, err := base64.StdEncoding.DecodeString(data)
-	if err != nil || len(img) == 0 {
-		return cache.Outgoing{}, backend.Errorf(backend.EINVALID, "The pasted image could not be read.")
+	body, err := base64.StdEncoding.DecodeString(data)
+	if err != nil || len(body) == 0 {
+		return cache.Outgoing{}, backend.Errorf(backend.EINVALID, "The file could not be read.")
 	}
-	ext, ok := pastedTypes[http.DetectContentType(img)]
-	if !ok {
+	ext, isImage := pastedTypes[http.DetectContentType(body)]
+	if imagesOnly && !isImage {
 		return cache.Outgoing{}, backend.Errorf(backend.EINVALID, "Only images can be pasted; attach other files with the paper-clip.")
 	}
 	if strings.TrimSpace(name) == "" {
 		name = "Pasted image" + ext
 	}
-	dir := filepath.Join(c.accounts.dataDir, "pasted")
+	dir := filepath.Join(c.accounts.dataDir, "incoming")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return cache.Outgoing{}, err
 	}
-	path := filepath.Join(dir, cache.NewKey()+ext)
-	if err := os.WriteFile(path, img, 0o600); err != nil {
+	path := filepath.Join(dir, cache.NewKey())
+	if err := os.WriteFile(path, body, 0o600); err != nil {
 		return cache.Outgoing{}, err
 	}
 	return c.attachFiles(convID, "", []cache.Attachment{{Path: path, Name: name}})

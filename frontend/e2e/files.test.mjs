@@ -53,6 +53,19 @@ test('View Files lists what was shared, with a safe name', async (t) => {
   await page.getByTestId('outgoing').waitFor({ state: 'detached' });
   await screenshot('pasted-image');
 
+  // A real drop event on the thread: the drop zone shows, the file is sent.
+  const dt = await page.evaluateHandle(() => {
+    const d = new DataTransfer();
+    d.items.add(new File(['Meter reading: 04512'], 'meter.txt', { type: 'text/plain' }));
+    return d;
+  });
+  await page.dispatchEvent('[data-testid="drop-zone"]', 'dragover', { dataTransfer: dt });
+  await page.getByText('Drop files to send them to James Okafor').waitFor();
+  await screenshot('drop-zone');
+  await page.dispatchEvent('[data-testid="drop-zone"]', 'drop', { dataTransfer: dt });
+  await page.getByTestId('file-card').filter({ hasText: 'meter.txt' }).waitFor();
+  await page.getByTestId('outgoing').waitFor({ state: 'detached' });
+
   await page.getByRole('button', { name: 'Sign out' }).click();
   assert.deepEqual(pageErrors, []);
 });

@@ -22,6 +22,8 @@ export const attach = async (id: number, caption: string): Promise<Outgoing> =>
   (await Chat.AttachFiles(id, caption)) as unknown as Outgoing;
 export const pasteImage = async (id: number, name: string, base64: string): Promise<Outgoing> =>
   (await Chat.AttachPasted(id, name, base64)) as unknown as Outgoing;
+export const dropFile = async (id: number, name: string, base64: string): Promise<Outgoing> =>
+  (await Chat.AttachDropped(id, name, base64)) as unknown as Outgoing;
 export const setDraft = (id: number, text: string): Promise<void> => Chat.SetDraft(id, text);
 export const setViewing = (id: number, focused: boolean): Promise<void> => Chat.SetViewing(id, focused);
 

@@ -106,8 +106,9 @@ export class ChatStore {
     }
   }
 
-  /** Sends images pasted into the compose box (their bytes, never a path). */
-  async paste(files: File[]): Promise<void> {
+  /** Sends images pasted into the compose box, or files dropped where the
+   * page receives them: their bytes, never a path. */
+  async sendFiles(files: File[], how: 'pasted' | 'dropped'): Promise<void> {
     const id = this.selectedId;
     if (id === null) return;
     this.error = '';
@@ -116,7 +117,7 @@ export class ChatStore {
         const bytes = new Uint8Array(await f.arrayBuffer());
         let binary = '';
         for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-        await chat.pasteImage(id, f.name, btoa(binary));
+        await (how === 'pasted' ? chat.pasteImage : chat.dropFile)(id, f.name, btoa(binary));
       } catch (err) {
         this.error = errorSentence(err);
       }
