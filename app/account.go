@@ -237,6 +237,7 @@ func (a *AccountService) startLocked(server string, me backend.Me, c *client.Cli
 	ctx, cancel := context.WithCancel(a.life.Context())
 	notifier := DesktopNotifier{Logger: a.logger, Enabled: func() bool { a.mu.Lock(); defer a.mu.Unlock(); return a.notifications }}
 	eng := engine.New(cc, c, me.Principal, a.emit, notifier.Notify, a.logger)
+	eng.OwnedDir = filepath.Join(a.dataDir, "incoming") // see ChatService.attachBytes
 	s := &session{me: me, server: server, client: c, cache: cc, engine: eng, cancel: cancel, done: make(chan struct{}), notice: notice}
 	go func() { defer close(s.done); eng.Run(ctx) }()
 	a.sess = s

@@ -130,6 +130,10 @@ func TestAttach(t *testing.T) {
 			t.Errorf("dropped bytes: %+v, %v", o, err)
 		}
 		waitFor(t, "the dropped file is shared", func() bool { return serverFiles() == before+2 })
+		waitFor(t, "the app's copies are deleted once sent", func() bool {
+			left, _ := os.ReadDir(filepath.Join(a.dataDir, "incoming"))
+			return len(left) == 0
+		})
 	})
 
 	t.Run("ProgressThenCancel", func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -77,6 +78,10 @@ type Engine struct {
 	viewing   int64 // conversation open in the window
 	focused   bool  // whether the window has focus
 	uploading map[int64]context.CancelFunc
+
+	// OwnedDir holds copies the app made of pasted or dropped files; they
+	// are deleted once their message is sent or cancelled.
+	OwnedDir string
 }
 
 // New returns an engine for the signed-in principal me.
@@ -362,8 +367,17 @@ var errCancelled = backend.Errorf(backend.EINVALID, "Cancelled.")
 // Cancel stops a message's upload (if one is under way) and removes it from
 // the outbox, whether it is pending or failed.
 func (e *Engine) Cancel(ctx context.Context, localID int64) error {
+	out, err := e.cache.Outbox(ctx, 0)
+	if err != nil {
+		return err
+	}
 	if err := e.cache.Remove(ctx, localID); err != nil {
 		return err
+	}
+	for _, o := range out {
+		if o.LocalID == localID {
+			defer e.removeOwned(o)
+		}
 	}
 	e.mu.Lock()
 	cancel := e.uploading[localID]
@@ -372,6 +386,18 @@ func (e *Engine) Cancel(ctx context.Context, localID int64) error {
 		cancel()
 	}
 	return nil
+}
+
+// removeOwned deletes the app's own copies of a message's files.
+func (e *Engine) removeOwned(o cache.Outgoing) {
+	if e.OwnedDir == "" {
+		return
+	}
+	for _, a := range o.Attachments {
+		if filepath.Dir(a.Path) == filepath.Clean(e.OwnedDir) {
+			os.Remove(a.Path)
+		}
+	}
 }
 
 // progressReader reports how many bytes went through, at most every 256 KB.
@@ -445,6 +471,7 @@ func (e *Engine) SendPending(ctx context.Context) int {
 				e.logger.Error("outbox confirm", "err", err)
 				return sent
 			}
+			e.removeOwned(o)
 			sent++
 			e.emit(EventMessage, m)
 		case transient(err):
