@@ -2,8 +2,10 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -44,6 +46,7 @@ func TestAttach(t *testing.T) {
 	chat := NewChatService(a)
 	list, _ := landlord.Conversations(ctx)
 	conv := list[0].ID
+	waitFor(t, "the conversations are cached", func() bool { l, _ := chat.Conversations(); return len(l) == len(list) })
 	dir := t.TempDir()
 	write := func(name, body string) string {
 		p := filepath.Join(dir, name)
@@ -58,29 +61,97 @@ func TestAttach(t *testing.T) {
 		return len(f)
 	}
 
-	t.Run("PaperClipDialog", func(t *testing.T) {
+	draft := func() []cache.DraftFile {
+		th, err := chat.Thread(conv, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return th.DraftFiles
+	}
+	delivered := func() backend.Message {
+		t.Helper()
+		waitFor(t, "delivered", func() bool { out, _ := a.sess.cache.Outbox(ctx, conv); return len(out) == 0 })
+		msgs, _ := landlord.Messages(ctx, conv, backend.MessagePage{})
+		return msgs[len(msgs)-1]
+	}
+
+	t.Run("PaperClipFilesWaitForSendWithACaption", func(t *testing.T) {
+		before := serverFiles()
 		chat.OpenDialog = func() ([]string, error) {
 			return []string{write("lease.pdf", "%PDF-1.4 lease"), write("photo.png", "\x89PNG\r\n\x1a\nxxxx")}, nil
 		}
-		o, err := chat.AttachFiles(conv, "  The signed lease and a photo ")
-		if err != nil || len(o.Attachments) != 2 || o.Text != "The signed lease and a photo" {
-			t.Fatalf("attach: %+v, %v", o, err)
+		files, err := chat.AttachFiles(conv)
+		if err != nil || len(files) != 2 || files[0].Name != "lease.pdf" || files[0].ContentType != "application/pdf" ||
+			files[0].Size != 14 || files[1].ContentType != "image/png" {
+			t.Fatalf("attach: %+v, %v", files, err)
 		}
-		waitFor(t, "delivered", func() bool { out, _ := a.sess.cache.Outbox(ctx, conv); return len(out) == 0 })
-		msgs, _ := landlord.Messages(ctx, conv, backend.MessagePage{})
-		last := msgs[len(msgs)-1]
+		if got := draft(); len(got) != 2 || got[1].Name != "photo.png" {
+			t.Fatalf("the thread's draft files = %+v", got)
+		}
+		if out, _ := a.sess.cache.Outbox(ctx, conv); len(out) != 0 || serverFiles() != before {
+			t.Fatal("attached files were sent before Send")
+		}
+		chat.OpenDialog = func() ([]string, error) { return nil, nil } // cancelled
+		if files, err := chat.AttachFiles(conv); err != nil || len(files) != 2 {
+			t.Errorf("a cancelled dialog changed the draft: %+v, %v", files, err)
+		}
+		chat.SetDraft(conv, "The signed lease")
+		o, err := chat.Send(conv, "  The signed lease and a photo \n")
+		if err != nil || len(o.Attachments) != 2 || o.Text != "The signed lease and a photo" {
+			t.Fatalf("send: %+v, %v", o, err)
+		}
+		if th, _ := chat.Thread(conv, 0); len(th.DraftFiles) != 0 || th.Draft != "" {
+			t.Errorf("the draft was kept after Send: %+v %q", th.DraftFiles, th.Draft)
+		}
+		last := delivered()
 		if last.Text != "The signed lease and a photo" || len(last.Files) != 2 || last.Files[0].Name != "lease.pdf" || last.Files[1].ContentType != "image/png" {
 			t.Errorf("message = %+v", last)
 		}
-		chat.OpenDialog = func() ([]string, error) { return nil, nil } // cancelled
-		if o, err := chat.AttachFiles(conv, ""); err != nil || o.LocalID != 0 {
-			t.Errorf("a cancelled dialog queued %+v, %v", o, err)
+	})
+
+	t.Run("FilesWithoutACaption", func(t *testing.T) {
+		chat.OpenDialog = func() ([]string, error) { return []string{write("receipt.txt", "paid")}, nil }
+		if _, err := chat.AttachFiles(conv); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := chat.Send(conv, " \n "); err != nil {
+			t.Fatal(err)
+		}
+		if last := delivered(); last.Text != "" || len(last.Files) != 1 || last.Files[0].Name != "receipt.txt" {
+			t.Errorf("message = %+v", last)
+		}
+		if _, err := chat.Send(conv, " "); backend.ErrorCode(err) != backend.EINVALID {
+			t.Errorf("an empty message with no files: %v", err)
+		}
+	})
+
+	t.Run("RemovedFilesAreNotSent", func(t *testing.T) {
+		chat.OpenDialog = func() ([]string, error) {
+			return []string{write("wrong.pdf", "%PDF-1.4 wrong"), write("right.pdf", "%PDF-1.4 right")}, nil
+		}
+		files, err := chat.AttachFiles(conv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if files, err = chat.RemoveAttachment(conv, files[0].ID); err != nil || len(files) != 1 || files[0].Name != "right.pdf" {
+			t.Fatalf("remove: %+v, %v", files, err)
+		}
+		if files, err := chat.RemoveAttachment(conv, 999999); err != nil || len(files) != 1 {
+			t.Errorf("removing a file that is not there: %+v, %v", files, err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "wrong.pdf")); err != nil {
+			t.Error("removing an attachment touched the landlord's own file")
+		}
+		chat.Send(conv, "")
+		if last := delivered(); len(last.Files) != 1 || last.Files[0].Name != "right.pdf" {
+			t.Errorf("message = %+v", last)
 		}
 	})
 
 	t.Run("DropOnTheOpenConversation", func(t *testing.T) {
 		before := serverFiles()
 		drop := FileDropHandler(chat)
+		a.sess.engine.SetViewing(0, false)
 		drop(10, 10, []string{write("notice.txt", "water off")})
 		mu.Lock()
 		refused := len(events)
@@ -89,36 +160,82 @@ func TestAttach(t *testing.T) {
 			t.Fatalf("a drop with no conversation open: %d error events, want 1", refused)
 		}
 		chat.SetViewing(conv, true)
-		drop(10, 10, []string{write("notice.txt", "water off")})
-		waitFor(t, "the dropped file is shared", func() bool { return serverFiles() == before+1 })
+		drop(10, 10, []string{write("notice.txt", "water off"), write("meter.jpg", "\xff\xd8\xff\xe0 jpeg")})
+		if got := draft(); len(got) != 2 || got[0].Name != "notice.txt" || got[1].ContentType != "image/jpeg" {
+			t.Fatalf("dropped files in the draft: %+v", got)
+		}
+		chat.Send(conv, "Water is off on Tuesday")
+		waitFor(t, "the dropped files are shared", func() bool { return serverFiles() == before+2 })
 	})
 
-	t.Run("ErrTooLargeOrUnreadable", func(t *testing.T) {
+	t.Run("ErrTooLargeUnreadableOrTooMany", func(t *testing.T) {
 		big := filepath.Join(dir, "video.mov")
 		f, _ := os.Create(big)
 		f.Truncate(maxAttachmentBytes + 1)
 		f.Close()
-		chat.OpenDialog = func() ([]string, error) { return []string{big}, nil }
-		if _, err := chat.AttachFiles(conv, ""); backend.ErrorCode(err) != backend.ETOOLARGE {
-			t.Errorf("a 25 MB + 1 file: %v", err)
+		refused := map[string]struct {
+			paths []string
+			code  string
+		}{
+			"ErrTooLarge":  {[]string{write("ok.txt", "fine"), big}, backend.ETOOLARGE},
+			"ErrDirectory": {[]string{dir}, backend.EINVALID},
+			"ErrEmpty":     {[]string{write("empty.txt", "")}, backend.EINVALID},
+			"ErrMissing":   {[]string{filepath.Join(dir, "gone.txt")}, backend.EINVALID},
 		}
-		chat.OpenDialog = func() ([]string, error) { return []string{dir}, nil }
-		if _, err := chat.AttachFiles(conv, ""); backend.ErrorCode(err) != backend.EINVALID {
-			t.Errorf("a directory: %v", err)
+		for name, c := range refused {
+			chat.OpenDialog = func() ([]string, error) { return c.paths, nil }
+			if _, err := chat.AttachFiles(conv); backend.ErrorCode(err) != c.code {
+				t.Errorf("%s: %v, want %s", name, err, c.code)
+			}
+		}
+		var eleven []string
+		for i := range backend.MaxFilesPerMessage + 1 {
+			eleven = append(eleven, write(fmt.Sprintf("page%d.txt", i), "page"))
+		}
+		chat.OpenDialog = func() ([]string, error) { return eleven, nil }
+		if _, err := chat.AttachFiles(conv); backend.ErrorCode(err) != backend.ETOOLARGE {
+			t.Errorf("%d files: %v", len(eleven), err)
+		}
+		chat.OpenDialog = func() ([]string, error) { return eleven[:1], nil }
+		if _, err := chat.AttachFiles(404404); backend.ErrorCode(err) != backend.ENOTFOUND {
+			t.Errorf("a conversation that is not there: %v", err)
+		}
+		if got := draft(); len(got) != 0 {
+			t.Errorf("refused attachments were kept: %+v", got)
 		}
 		if out, _ := a.sess.cache.Outbox(ctx, conv); len(out) != 0 {
 			t.Errorf("refused attachments were queued: %+v", out)
 		}
 	})
 
+	t.Run("ErrFileGoneBeforeSend", func(t *testing.T) {
+		p := write("moved.pdf", "%PDF-1.4 moved")
+		chat.OpenDialog = func() ([]string, error) { return []string{p}, nil }
+		files, err := chat.AttachFiles(conv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.Remove(p)
+		if _, err := chat.Send(conv, "here it is"); backend.ErrorCode(err) != backend.EINVALID ||
+			!strings.Contains(backend.ErrorMessage(err), "moved.pdf") {
+			t.Errorf("send with a vanished file: %v", err)
+		}
+		if out, _ := a.sess.cache.Outbox(ctx, conv); len(out) != 0 || len(draft()) != 1 {
+			t.Errorf("a refused send changed the outbox or the draft: %+v", out)
+		}
+		chat.RemoveAttachment(conv, files[0].ID)
+	})
+
 	t.Run("PastedImage", func(t *testing.T) {
 		before := serverFiles()
 		png := "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
-		o, err := chat.AttachPasted(conv, "", png)
-		if err != nil || len(o.Attachments) != 1 || o.Attachments[0].Name != "Pasted image.png" {
-			t.Fatalf("paste: %+v, %v", o, err)
+		files, err := chat.AttachPasted(conv, "", png)
+		if err != nil || len(files) != 1 || files[0].Name != "Pasted image.png" || files[0].ContentType != "image/png" {
+			t.Fatalf("paste: %+v, %v", files, err)
 		}
-		waitFor(t, "the pasted image is shared", func() bool { return serverFiles() == before+1 })
+		if thumb, err := chat.DraftThumbnail(conv, files[0].ID); err != nil || thumb != "data:image/png;base64,"+png {
+			t.Errorf("the tray's thumbnail = %.40q, %v", thumb, err)
+		}
 		if _, err := chat.AttachPasted(conv, "x.png", "PGh0bWw+PHNjcmlwdD4="); backend.ErrorCode(err) != backend.EINVALID { // <html><script>
 			t.Errorf("pasted HTML: %v", err)
 		}
@@ -126,10 +243,21 @@ func TestAttach(t *testing.T) {
 			t.Errorf("garbage: %v", err)
 		}
 		// A file dropped where the page receives it (not its path) may be any type.
-		if o, err := chat.AttachDropped(conv, "../../notes.txt", "bWVldGluZyBhdCAxMA=="); err != nil || o.Attachments[0].Name != "notes.txt" {
-			t.Errorf("dropped bytes: %+v, %v", o, err)
+		files, err = chat.AttachDropped(conv, "../../notes.txt", "bWVldGluZyBhdCAxMA==")
+		if err != nil || len(files) != 2 || files[1].Name != "notes.txt" {
+			t.Fatalf("dropped bytes: %+v, %v", files, err)
 		}
-		waitFor(t, "the dropped file is shared", func() bool { return serverFiles() == before+2 })
+		if thumb, _ := chat.DraftThumbnail(conv, files[1].ID); thumb != "" {
+			t.Errorf("a text file got a thumbnail: %.40q", thumb)
+		}
+		// A removed paste leaves nothing behind; the rest is sent, then deleted.
+		chat.AttachPasted(conv, "", png)
+		files, _ = chat.RemoveAttachment(conv, draft()[2].ID)
+		if left, _ := os.ReadDir(filepath.Join(a.dataDir, "incoming")); len(left) != 2 || len(files) != 2 {
+			t.Errorf("after a removal: %d copies kept, %d draft files", len(left), len(files))
+		}
+		chat.Send(conv, "")
+		waitFor(t, "the pasted and dropped files are shared", func() bool { return serverFiles() == before+2 })
 		waitFor(t, "the app's copies are deleted once sent", func() bool {
 			left, _ := os.ReadDir(filepath.Join(a.dataDir, "incoming"))
 			return len(left) == 0
@@ -154,7 +282,10 @@ func TestAttach(t *testing.T) {
 		mu.Unlock()
 		before := serverFiles()
 		chat.OpenDialog = func() ([]string, error) { return []string{big}, nil }
-		if _, err := chat.AttachFiles(conv, "a big scan"); err != nil {
+		if _, err := chat.AttachFiles(conv); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := chat.Send(conv, "a big scan"); err != nil {
 			t.Fatal(err)
 		}
 		<-cancelled

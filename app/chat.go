@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"encoding/base64"
+	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -26,6 +28,8 @@ type Thread struct {
 	// HasMore says whether older messages exist (cached or on the server).
 	HasMore bool   `json:"hasMore"`
 	Draft   string `json:"draft"`
+	// DraftFiles are the files attached and not sent yet.
+	DraftFiles []cache.DraftFile `json:"draftFiles"`
 }
 
 // ChatService is the Chat tab: conversations, threads, sending, New Chat.
@@ -82,35 +86,53 @@ func (c *ChatService) Thread(convID, before int64) (Thread, error) {
 			msgs = append(older, msgs...)
 		}
 	}
-	t := Thread{Messages: msgs, Outbox: []cache.Outgoing{}}
+	t := Thread{Messages: msgs, Outbox: []cache.Outgoing{}, DraftFiles: []cache.DraftFile{}}
 	t.HasMore = len(msgs) > 0 && msgs[0].Seq > 1
 	if before == 0 {
 		if t.Outbox, err = s.cache.Outbox(ctx, convID); err != nil {
 			return t, err
 		}
 		t.Draft, _ = s.cache.Draft(ctx, convID)
+		if t.DraftFiles, err = s.cache.DraftFiles(ctx, convID); err != nil {
+			return t, err
+		}
 	}
 	return t, nil
 }
 
-// Send puts a message in the outbox (durably, before any network call) and
-// wakes the sender. The message shows as sending until the server confirms.
+// Send puts the compose box's message in the outbox (durably, before any
+// network call) and wakes the sender: the text, with the draft's files if
+// any (the text is then an optional caption). The message shows as sending
+// until the server confirms.
 func (c *ChatService) Send(convID int64, text string) (cache.Outgoing, error) {
 	s, err := c.accounts.active()
 	if err != nil {
 		return cache.Outgoing{}, err
 	}
-	text = strings.TrimRight(text, " \t\r\n")
-	if err := (backend.SendMessage{Key: cache.NewKey(), Text: text}).Validate(); err != nil {
-		return cache.Outgoing{}, err
-	}
 	ctx, cancel := c.ctx()
 	defer cancel()
-	o, err := s.cache.Enqueue(ctx, convID, text, nil)
+	files, err := s.cache.DraftFiles(ctx, convID)
+	if err != nil {
+		return cache.Outgoing{}, err
+	}
+	msg := backend.SendMessage{Key: cache.NewKey(), Text: strings.TrimRight(text, " \t\r\n")}
+	for _, f := range files {
+		// The file may have changed or gone since it was attached.
+		if err := checkLocalFile(&f); err != nil {
+			return cache.Outgoing{}, backend.Errorf(backend.ErrorCode(err), "%s Remove it and attach it again.", backend.ErrorMessage(err))
+		}
+		msg.FileIDs = append(msg.FileIDs, f.ID) // stands in for the ids the upload will give
+	}
+	if len(files) > 0 {
+		msg.Text = strings.TrimSpace(msg.Text)
+	}
+	if err := msg.Validate(); err != nil {
+		return cache.Outgoing{}, err
+	}
+	o, err := s.cache.SendDraft(ctx, convID, msg.Text)
 	if err != nil {
 		return o, err
 	}
-	s.cache.SetDraft(ctx, convID, "")
 	c.emit(engine.EventOutbox, convID)
 	s.engine.Kick()
 	return o, nil
@@ -322,141 +344,210 @@ func (c *ChatService) GroupDetails(convID int64) ([]backend.TenantRecord, error)
 // answer; the server enforces its own limit too.
 const maxAttachmentBytes = 25 << 20
 
-// AttachFiles asks for files with the native dialog (the paper-clip) and
-// queues them, with caption, as one message. The paths come only from the
-// dialog or a drop on the window, never from the page.
-func (c *ChatService) AttachFiles(convID int64, caption string) (cache.Outgoing, error) {
-	if c.OpenDialog == nil {
-		return cache.Outgoing{}, backend.Errorf(backend.EUNAVAILABLE, "Attaching files is not available here.")
-	}
-	paths, err := c.OpenDialog()
-	if err != nil || len(paths) == 0 {
-		return cache.Outgoing{}, err
-	}
-	return c.attach(convID, caption, paths)
-}
-
-// attachDropped queues files dropped on the window for the conversation
-// the landlord is looking at.
-func (c *ChatService) attachDropped(paths []string) (cache.Outgoing, error) {
-	s, err := c.accounts.active()
-	if err != nil {
-		return cache.Outgoing{}, err
-	}
-	conv := s.engine.Viewing()
-	if conv == 0 {
-		return cache.Outgoing{}, backend.Errorf(backend.EINVALID, "Open a conversation, then drop the files on it.")
-	}
-	return c.attach(conv, "", paths)
-}
-
-// FileDropHandler is the window's file-drop handler (for Wails
-// runtime.OnFileDrop): it attaches the dropped files to the open
-// conversation and tells the UI what happened. It is a function, not a
-// method, so the page cannot call it with paths of its choosing.
-func FileDropHandler(c *ChatService) func(x, y int, paths []string) {
-	return func(_, _ int, paths []string) {
-		o, err := c.attachDropped(paths)
-		if err != nil {
-			c.emit(EventAttachError, backend.ErrorMessage(err))
-			return
-		}
-		c.emit(engine.EventOutbox, o.ConversationID)
-	}
-}
+// EventDraftFiles tells the UI that a conversation's draft files changed
+// outside a call of its own (files dropped on the window); the data is the
+// conversation's id.
+const EventDraftFiles = "chat:draft-files"
 
 // EventAttachError carries a sentence about files that could not be attached.
 const EventAttachError = "chat:attach-error"
 
-func (c *ChatService) attach(convID int64, caption string, paths []string) (cache.Outgoing, error) {
-	files := make([]cache.Attachment, len(paths))
-	for i, p := range paths {
-		files[i] = cache.Attachment{Path: p, Name: filepath.Base(p)}
+// AttachFiles asks for files with the native dialog (the paper-clip) and
+// adds them to the conversation's draft, where they wait, beside the text
+// that becomes their caption, until the landlord presses Send. The paths
+// come only from the dialog or a drop on the window, never from the page.
+// It returns the draft's files; a cancelled dialog changes nothing.
+func (c *ChatService) AttachFiles(convID int64) ([]cache.DraftFile, error) {
+	if c.OpenDialog == nil {
+		return nil, backend.Errorf(backend.EUNAVAILABLE, "Attaching files is not available here.")
 	}
-	return c.attachFiles(convID, caption, files)
+	paths, err := c.OpenDialog()
+	if err != nil {
+		return nil, err
+	}
+	return c.attach(convID, paths)
 }
 
-// attachFiles checks local files and queues them as one message.
-func (c *ChatService) attachFiles(convID int64, caption string, files []cache.Attachment) (cache.Outgoing, error) {
+// attachDropped adds files dropped on the window to the draft of the
+// conversation the landlord is looking at.
+func (c *ChatService) attachDropped(paths []string) (int64, error) {
 	s, err := c.accounts.active()
 	if err != nil {
-		return cache.Outgoing{}, err
+		return 0, err
 	}
-	if len(files) > backend.MaxFilesPerMessage {
-		return cache.Outgoing{}, backend.Errorf(backend.ETOOLARGE, "Attach at most %d files at a time.", backend.MaxFilesPerMessage)
+	conv := s.engine.Viewing()
+	if conv == 0 {
+		return 0, backend.Errorf(backend.EINVALID, "Open a conversation, then drop the files on it.")
 	}
-	var atts []cache.Attachment
-	for _, file := range files {
-		p, name := file.Path, filestore.SafeName(file.Name)
-		fi, err := os.Stat(p)
-		switch {
-		case err != nil || !fi.Mode().IsRegular():
-			return cache.Outgoing{}, backend.Errorf(backend.EINVALID, "%s is not a file Doorstep can read.", name)
-		case fi.Size() > maxAttachmentBytes:
-			return cache.Outgoing{}, backend.Errorf(backend.ETOOLARGE, "%s is %d MB; files can be at most %d MB.", name, fi.Size()>>20, maxAttachmentBytes>>20)
-		}
-		f, err := os.Open(p)
+	_, err = c.attach(conv, paths)
+	return conv, err
+}
+
+// FileDropHandler is the window's file-drop handler (for Wails
+// runtime.OnFileDrop): it adds the dropped files to the open conversation's
+// draft and tells the UI what happened. It is a function, not a method, so
+// the page cannot call it with paths of its choosing.
+func FileDropHandler(c *ChatService) func(x, y int, paths []string) {
+	return func(_, _ int, paths []string) {
+		conv, err := c.attachDropped(paths)
 		if err != nil {
-			return cache.Outgoing{}, backend.Errorf(backend.EINVALID, "%s cannot be read.", name)
+			c.emit(EventAttachError, backend.ErrorMessage(err))
+			return
 		}
-		f.Close()
-		atts = append(atts, cache.Attachment{Path: p, Name: name})
+		c.emit(EventDraftFiles, conv)
 	}
-	caption = strings.TrimSpace(caption)
-	if err := (backend.SendMessage{Key: cache.NewKey(), Text: caption, FileIDs: []int64{1}}).Validate(); err != nil {
-		return cache.Outgoing{}, err
+}
+
+func (c *ChatService) attach(convID int64, paths []string) ([]cache.DraftFile, error) {
+	files := make([]cache.DraftFile, len(paths))
+	for i, p := range paths {
+		files[i] = cache.DraftFile{Path: p, Name: filepath.Base(p)}
+	}
+	return c.addDraftFiles(convID, files)
+}
+
+// checkLocalFile makes sure a file can be sent: a regular, readable file
+// within the size limit. It fills in the size and the sniffed type.
+func checkLocalFile(f *cache.DraftFile) error {
+	fi, err := os.Stat(f.Path)
+	switch {
+	case err != nil || !fi.Mode().IsRegular():
+		return backend.Errorf(backend.EINVALID, "%s is not a file Doorstep can read.", f.Name)
+	case fi.Size() == 0:
+		return backend.Errorf(backend.EINVALID, "%s is empty.", f.Name)
+	case fi.Size() > maxAttachmentBytes:
+		return backend.Errorf(backend.ETOOLARGE, "%s is %d MB; files can be at most %d MB.", f.Name, fi.Size()>>20, maxAttachmentBytes>>20)
+	}
+	fh, err := os.Open(f.Path)
+	if err != nil {
+		return backend.Errorf(backend.EINVALID, "%s cannot be read.", f.Name)
+	}
+	defer fh.Close()
+	head := make([]byte, 512)
+	n, err := io.ReadFull(fh, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return backend.Errorf(backend.EINVALID, "%s cannot be read.", f.Name)
+	}
+	f.Size = fi.Size()
+	f.ContentType = http.DetectContentType(head[:n])
+	return nil
+}
+
+// addDraftFiles checks local files and adds them to a conversation's
+// draft, all or none. It returns the draft's files.
+func (c *ChatService) addDraftFiles(convID int64, files []cache.DraftFile) ([]cache.DraftFile, error) {
+	s, err := c.accounts.active()
+	if err != nil {
+		return nil, err
 	}
 	ctx, cancel := c.ctx()
 	defer cancel()
-	o, err := s.cache.EnqueueWithFiles(ctx, convID, caption, nil, atts)
-	if err != nil {
-		return o, err
+	if len(files) == 0 {
+		return s.cache.DraftFiles(ctx, convID)
 	}
-	c.emit(engine.EventOutbox, convID)
-	s.engine.Kick()
-	return o, nil
+	if _, ok, err := s.cache.Conversation(ctx, convID); err != nil || !ok {
+		return nil, backend.Errorf(backend.ENOTFOUND, "This conversation is not here.")
+	}
+	for i := range files {
+		files[i].Name = filestore.SafeName(files[i].Name)
+		if err := checkLocalFile(&files[i]); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.cache.AddDraftFiles(ctx, convID, files); err != nil {
+		return nil, err
+	}
+	return s.cache.DraftFiles(ctx, convID)
 }
+
+// RemoveAttachment takes a file out of a conversation's draft (the app's
+// own copy of a pasted or dropped file is deleted) and returns the draft's
+// files.
+func (c *ChatService) RemoveAttachment(convID, id int64) ([]cache.DraftFile, error) {
+	s, err := c.accounts.active()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := c.ctx()
+	defer cancel()
+	f, ok, err := s.cache.RemoveDraftFile(ctx, convID, id)
+	if err != nil {
+		return nil, err
+	}
+	if ok && filepath.Dir(f.Path) == c.incomingDir() {
+		os.Remove(f.Path)
+	}
+	return s.cache.DraftFiles(ctx, convID)
+}
+
+// incomingDir keeps the app's copies of pasted files and of files dropped
+// where the page receives them, until they are sent or removed.
+func (c *ChatService) incomingDir() string { return filepath.Join(c.accounts.dataDir, "incoming") }
 
 // pastedTypes are the images that may be pasted into the compose box.
 var pastedTypes = map[string]string{"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp"}
 
-// AttachPasted queues an image pasted into the compose box. The page hands
-// over the image's bytes (base64), never a path.
-func (c *ChatService) AttachPasted(convID int64, name, data string) (cache.Outgoing, error) {
+// AttachPasted adds an image pasted into the compose box to the draft. The
+// page hands over the image's bytes (base64), never a path.
+func (c *ChatService) AttachPasted(convID int64, name, data string) ([]cache.DraftFile, error) {
 	return c.attachBytes(convID, name, data, true)
 }
 
-// AttachDropped queues a file dropped on the thread where the page receives
-// the file itself (the browser, and webviews without native file drop): its
-// bytes, never a path.
-func (c *ChatService) AttachDropped(convID int64, name, data string) (cache.Outgoing, error) {
+// AttachDropped adds a file dropped on the thread to the draft where the
+// page receives the file itself (the browser, and webviews without native
+// file drop): its bytes, never a path.
+func (c *ChatService) AttachDropped(convID int64, name, data string) ([]cache.DraftFile, error) {
 	return c.attachBytes(convID, name, data, false)
 }
 
 // attachBytes keeps bytes from the page in the app's data directory until
-// they are sent, and queues them.
-func (c *ChatService) attachBytes(convID int64, name, data string, imagesOnly bool) (cache.Outgoing, error) {
+// they are sent or removed, and adds them to the draft.
+func (c *ChatService) attachBytes(convID int64, name, data string, imagesOnly bool) ([]cache.DraftFile, error) {
 	if len(data) > maxAttachmentBytes/3*4+4 {
-		return cache.Outgoing{}, backend.Errorf(backend.ETOOLARGE, "Files can be at most %d MB.", maxAttachmentBytes>>20)
+		return nil, backend.Errorf(backend.ETOOLARGE, "Files can be at most %d MB.", maxAttachmentBytes>>20)
 	}
 	body, err := base64.StdEncoding.DecodeString(data)
 	if err != nil || len(body) == 0 {
-		return cache.Outgoing{}, backend.Errorf(backend.EINVALID, "The file could not be read.")
+		return nil, backend.Errorf(backend.EINVALID, "The file could not be read.")
 	}
 	ext, isImage := pastedTypes[http.DetectContentType(body)]
 	if imagesOnly && !isImage {
-		return cache.Outgoing{}, backend.Errorf(backend.EINVALID, "Only images can be pasted; attach other files with the paper-clip.")
+		return nil, backend.Errorf(backend.EINVALID, "Only images can be pasted; attach other files with the paper-clip.")
 	}
 	if strings.TrimSpace(name) == "" {
 		name = "Pasted image" + ext
 	}
-	dir := filepath.Join(c.accounts.dataDir, "incoming")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return cache.Outgoing{}, err
+	if err := os.MkdirAll(c.incomingDir(), 0o700); err != nil {
+		return nil, err
 	}
-	path := filepath.Join(dir, cache.NewKey())
+	path := filepath.Join(c.incomingDir(), cache.NewKey())
 	if err := os.WriteFile(path, body, 0o600); err != nil {
-		return cache.Outgoing{}, err
+		return nil, err
 	}
-	return c.attachFiles(convID, "", []cache.Attachment{{Path: path, Name: name}})
+	files, err := c.addDraftFiles(convID, []cache.DraftFile{{Path: path, Name: name}})
+	if err != nil {
+		os.Remove(path)
+	}
+	return files, err
+}
+
+// DraftThumbnail returns an image in a conversation's draft as a data: URL
+// for the attachment tray, or "" when it is not an image the webview shows.
+func (c *ChatService) DraftThumbnail(convID, id int64) (string, error) {
+	s, err := c.accounts.active()
+	if err != nil {
+		return "", err
+	}
+	ctx, cancel := c.ctx()
+	defer cancel()
+	files, err := s.cache.DraftFiles(ctx, convID)
+	if err != nil {
+		return "", err
+	}
+	for _, f := range files {
+		if f.ID == id {
+			return imageDataURL(f.Path, f.ContentType, f.Size)
+		}
+	}
+	return "", nil
 }

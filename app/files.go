@@ -223,13 +223,22 @@ func (f *FileService) Thumbnail(file backend.File) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return imageDataURL(path, ct, file.Size)
+}
+
+// imageDataURL reads an image the webview can show as a data: URL, or
+// returns "" when the bytes are not of that type (they decide, not a label)
+// or the image is too large to show inline.
+func imageDataURL(path, contentType string, size int64) (string, error) {
+	if !thumbnailTypes[contentType] || size > maxThumbnailBytes {
+		return "", nil
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return "", err
 	}
-	// The type is sniffed again here: the bytes decide, not a label.
-	if sniffed := http.DetectContentType(data); sniffed != ct {
+	if sniffed := http.DetectContentType(data); sniffed != contentType || len(data) > maxThumbnailBytes {
 		return "", nil
 	}
-	return "data:" + ct + ";base64," + base64.StdEncoding.EncodeToString(data), nil
+	return "data:" + contentType + ";base64," + base64.StdEncoding.EncodeToString(data), nil
 }

@@ -433,16 +433,20 @@ func (c *Cache) Enqueue(ctx context.Context, convID int64, text string, fileIDs 
 
 // EnqueueWithFiles is Enqueue with local files to upload first.
 func (c *Cache) EnqueueWithFiles(ctx context.Context, convID int64, text string, fileIDs []int64, files []Attachment) (Outgoing, error) {
+	return enqueue(ctx, c.db, c.now(), convID, text, fileIDs, files)
+}
+
+func enqueue(ctx context.Context, q execer, now time.Time, convID int64, text string, fileIDs []int64, files []Attachment) (Outgoing, error) {
 	if fileIDs == nil {
 		fileIDs = []int64{}
 	}
 	if files == nil {
 		files = []Attachment{}
 	}
-	o := Outgoing{ConversationID: convID, Key: NewKey(), Text: text, FileIDs: fileIDs, CreatedAt: c.now().UTC(), State: "pending", Attachments: files}
+	o := Outgoing{ConversationID: convID, Key: NewKey(), Text: text, FileIDs: fileIDs, CreatedAt: now.UTC(), State: "pending", Attachments: files}
 	ids, _ := json.Marshal(fileIDs)
 	atts, _ := json.Marshal(files)
-	err := c.db.QueryRowContext(ctx, `INSERT INTO outbox (conversation_id, key, text, file_ids, created_at, attachments) VALUES (?, ?, ?, ?, ?, ?) RETURNING local_id`,
+	err := q.QueryRowContext(ctx, `INSERT INTO outbox (conversation_id, key, text, file_ids, created_at, attachments) VALUES (?, ?, ?, ?, ?, ?) RETURNING local_id`,
 		convID, o.Key, text, string(ids), formatTime(o.CreatedAt), string(atts)).Scan(&o.LocalID)
 	if err != nil {
 		return o, fmt.Errorf("outbox: %w", err)
@@ -571,6 +575,111 @@ func (c *Cache) SetDraft(ctx context.Context, convID int64, text string) error {
 	}
 	_, err := c.db.ExecContext(ctx, "INSERT INTO drafts (conversation_id, text) VALUES (?, ?) ON CONFLICT (conversation_id) DO UPDATE SET text = excluded.text", convID, text)
 	return err
+}
+
+// ---------------------------------------------------------------- draft files
+
+// DraftFile is a file picked for a conversation and not sent yet.
+type DraftFile struct {
+	ID             int64     `json:"id"`
+	ConversationID int64     `json:"conversationId"`
+	Path           string    `json:"-"` // the page never sees or names local paths
+	Name           string    `json:"name"`
+	Size           int64     `json:"size"`
+	ContentType    string    `json:"contentType"`
+	AddedAt        time.Time `json:"addedAt"`
+}
+
+// AddDraftFiles adds files to a conversation's draft, all or none: a
+// message carries at most backend.MaxFilesPerMessage files.
+func (c *Cache) AddDraftFiles(ctx context.Context, convID int64, files []DraftFile) error {
+	return c.tx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM draft_files WHERE conversation_id = ?", convID).Scan(&n); err != nil {
+			return err
+		}
+		if n+len(files) > backend.MaxFilesPerMessage {
+			return backend.Errorf(backend.ETOOLARGE, "A message can carry at most %d files; send these, then attach the rest.", backend.MaxFilesPerMessage)
+		}
+		now := formatTime(c.now())
+		for _, f := range files {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO draft_files (conversation_id, path, name, size, content_type, added_at) VALUES (?, ?, ?, ?, ?, ?)`,
+				convID, f.Path, f.Name, f.Size, f.ContentType, now); err != nil {
+				return fmt.Errorf("draft files: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+func draftFiles(ctx context.Context, q execer, convID int64) ([]DraftFile, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, conversation_id, path, name, size, content_type, added_at FROM draft_files
+		WHERE conversation_id = ? ORDER BY id`, convID)
+	if err != nil {
+		return nil, fmt.Errorf("draft files: %w", err)
+	}
+	defer rows.Close()
+	out := []DraftFile{}
+	for rows.Next() {
+		var f DraftFile
+		var added string
+		if err := rows.Scan(&f.ID, &f.ConversationID, &f.Path, &f.Name, &f.Size, &f.ContentType, &added); err != nil {
+			return nil, err
+		}
+		f.AddedAt, _ = time.Parse(timeLayout, added)
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// DraftFiles lists the files waiting in a conversation's draft, in the
+// order they were added.
+func (c *Cache) DraftFiles(ctx context.Context, convID int64) ([]DraftFile, error) {
+	return draftFiles(ctx, c.db, convID)
+}
+
+// RemoveDraftFile takes a file out of a conversation's draft and returns
+// it (ok is false when there was no such file).
+func (c *Cache) RemoveDraftFile(ctx context.Context, convID, id int64) (f DraftFile, ok bool, err error) {
+	var added string
+	err = c.db.QueryRowContext(ctx, `DELETE FROM draft_files WHERE conversation_id = ? AND id = ?
+		RETURNING id, conversation_id, path, name, size, content_type, added_at`, convID, id).
+		Scan(&f.ID, &f.ConversationID, &f.Path, &f.Name, &f.Size, &f.ContentType, &added)
+	if errors.Is(err, sql.ErrNoRows) {
+		return f, false, nil
+	}
+	if err != nil {
+		return f, false, fmt.Errorf("draft files: %w", err)
+	}
+	f.AddedAt, _ = time.Parse(timeLayout, added)
+	return f, true, nil
+}
+
+// SendDraft moves a conversation's draft files, with text as their
+// caption, into the outbox as one message and clears the draft, in one
+// transaction: a crash leaves either the draft or the queued message,
+// never both and never neither. With no draft files it is a plain Enqueue.
+func (c *Cache) SendDraft(ctx context.Context, convID int64, text string) (Outgoing, error) {
+	var o Outgoing
+	err := c.tx(ctx, func(tx *sql.Tx) error {
+		files, err := draftFiles(ctx, tx, convID)
+		if err != nil {
+			return err
+		}
+		atts := make([]Attachment, len(files))
+		for i, f := range files {
+			atts[i] = Attachment{Path: f.Path, Name: f.Name}
+		}
+		if o, err = enqueue(ctx, tx, c.now(), convID, text, nil, atts); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM draft_files WHERE conversation_id = ?", convID); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "DELETE FROM drafts WHERE conversation_id = ?", convID)
+		return err
+	})
+	return o, err
 }
 
 // ---------------------------------------------------------------- directory

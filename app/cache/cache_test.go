@@ -179,3 +179,76 @@ func TestDraftsAndDirectory(t *testing.T) {
 		t.Errorf("directory = %+v, %v, %v", d, ok, err)
 	}
 }
+
+func TestDraftFiles(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "cache.db")
+	c, err := cache.Open(ctx, path, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { c.Close() }()
+	lease := cache.DraftFile{Path: "/home/pat/lease.pdf", Name: "lease.pdf", Size: 1200, ContentType: "application/pdf"}
+	photo := cache.DraftFile{Path: "/home/pat/leak.jpg", Name: "leak.jpg", Size: 90_000, ContentType: "image/jpeg"}
+	if err := c.AddDraftFiles(ctx, 1, []cache.DraftFile{lease, photo}); err != nil {
+		t.Fatal(err)
+	}
+	c.AddDraftFiles(ctx, 2, []cache.DraftFile{photo})
+	c.SetDraft(ctx, 1, "The lease and a photo")
+
+	t.Run("KeptAcrossARestart", func(t *testing.T) {
+		c.Close()
+		if c, err = cache.Open(ctx, path, "test"); err != nil {
+			t.Fatal(err)
+		}
+		files, err := c.DraftFiles(ctx, 1)
+		if err != nil || len(files) != 2 || files[0].Name != "lease.pdf" || files[0].Path != lease.Path ||
+			files[1].Size != 90_000 || files[1].ContentType != "image/jpeg" || files[0].ConversationID != 1 {
+			t.Fatalf("draft files = %+v, %v", files, err)
+		}
+	})
+
+	t.Run("ErrTooManyAddsNone", func(t *testing.T) {
+		many := make([]cache.DraftFile, backend.MaxFilesPerMessage-1)
+		for i := range many {
+			many[i] = lease
+		}
+		if err := c.AddDraftFiles(ctx, 1, many); backend.ErrorCode(err) != backend.ETOOLARGE {
+			t.Fatalf("%d + %d files: %v", 2, len(many), err)
+		}
+		if files, _ := c.DraftFiles(ctx, 1); len(files) != 2 {
+			t.Errorf("a refused add kept %d files", len(files)-2)
+		}
+	})
+
+	t.Run("Remove", func(t *testing.T) {
+		files, _ := c.DraftFiles(ctx, 2)
+		if _, ok, _ := c.RemoveDraftFile(ctx, 1, files[0].ID); ok {
+			t.Error("a file was removed through another conversation")
+		}
+		got, ok, err := c.RemoveDraftFile(ctx, 2, files[0].ID)
+		if err != nil || !ok || got.Path != photo.Path {
+			t.Errorf("remove = %+v, %v, %v", got, ok, err)
+		}
+		if left, _ := c.DraftFiles(ctx, 2); len(left) != 0 {
+			t.Errorf("left: %+v", left)
+		}
+	})
+
+	t.Run("SendDraftMovesFilesAndTextToTheOutbox", func(t *testing.T) {
+		o, err := c.SendDraft(ctx, 1, "The lease and a photo")
+		if err != nil || o.Text != "The lease and a photo" || len(o.Attachments) != 2 || o.Attachments[0].Path != lease.Path || o.Attachments[1].Name != "leak.jpg" {
+			t.Fatalf("send draft = %+v, %v", o, err)
+		}
+		out, _ := c.Outbox(ctx, 1)
+		files, _ := c.DraftFiles(ctx, 1)
+		text, _ := c.Draft(ctx, 1)
+		if len(out) != 1 || out[0].Key != o.Key || len(out[0].Attachments) != 2 || len(files) != 0 || text != "" {
+			t.Errorf("after Send: outbox %+v, draft files %+v, draft %q", out, files, text)
+		}
+		// Text alone is a plain message.
+		if o, err := c.SendDraft(ctx, 1, "thanks"); err != nil || len(o.Attachments) != 0 {
+			t.Errorf("text only: %+v, %v", o, err)
+		}
+	})
+}

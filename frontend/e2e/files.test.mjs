@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { openApp } from './harness.mjs';
-import { conversations, demo, shareFiles, signIn, upload } from './api.mjs';
+import { conversations, demo, messages, shareFiles, signIn, upload } from './api.mjs';
 
 test('View Files lists what was shared, with a safe name', async (t) => {
   const landlord = await signIn(demo.email, demo.password);
@@ -37,11 +37,15 @@ test('View Files lists what was shared, with a safe name', async (t) => {
   const row = page.getByTestId('shared-file').last();
   await row.getByText('Leasefdp.exe').waitFor();
   assert.match(await row.textContent(), /application\/pdf · Pat Morgan/);
+  // Each file has a preview: the image itself, or its type for anything else.
+  await page.getByTestId('shared-file').filter({ hasText: 'kitchen.png' }).getByTestId('file-thumb').locator('img').waitFor();
+  assert.equal(await page.getByTestId('shared-file').filter({ hasText: 'IMG_0001.HEIC' }).getByTestId('file-thumb').textContent(), 'HEIC');
   await screenshot('view-files');
 
   await page.getByRole('button', { name: 'Close' }).click();
 
-  // An image pasted into the compose box is sent as a file.
+  // An image pasted into the compose box waits in the tray, with a preview,
+  // until Send; so does a file dropped on the thread. Either can be removed.
   const pngB64 = png.toString('base64');
   await page.getByLabel('Message').evaluate((el, b64) => {
     const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
@@ -49,22 +53,39 @@ test('View Files lists what was shared, with a safe name', async (t) => {
     dt.items.add(new File([bytes], 'screenshot.png', { type: 'image/png' }));
     el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
   }, pngB64);
-  await page.getByTestId('file-card').filter({ hasText: 'screenshot.png' }).locator('img').waitFor();
-  await page.getByTestId('outgoing').waitFor({ state: 'detached' });
-  await screenshot('pasted-image');
+  await page.getByTestId('draft-file').filter({ hasText: 'screenshot.png' }).locator('img').waitFor();
 
-  // A real drop event on the thread: the drop zone shows, the file is sent.
+  // A real drop event on the thread: the drop zone shows, the file is attached.
   const dt = await page.evaluateHandle(() => {
     const d = new DataTransfer();
     d.items.add(new File(['Meter reading: 04512'], 'meter.txt', { type: 'text/plain' }));
+    d.items.add(new File(['wrong file'], 'wrong.txt', { type: 'text/plain' }));
     return d;
   });
   await page.dispatchEvent('[data-testid="drop-zone"]', 'dragover', { dataTransfer: dt });
-  await page.getByText('Drop files to send them to James Okafor').waitFor();
+  await page.getByText('Drop files to attach them for James Okafor').waitFor();
   await screenshot('drop-zone');
   await page.dispatchEvent('[data-testid="drop-zone"]', 'drop', { dataTransfer: dt });
-  await page.getByTestId('file-card').filter({ hasText: 'meter.txt' }).waitFor();
+  await page.getByTestId('draft-file').nth(2).waitFor();
+  await page.getByRole('button', { name: 'Remove wrong.txt' }).click();
+  await page.getByTestId('draft-file').filter({ hasText: 'wrong.txt' }).waitFor({ state: 'detached' });
+  assert.deepEqual(await page.getByTestId('draft-file').locator('.name').allTextContents(), ['screenshot.png', 'meter.txt']);
+  assert.equal(await page.getByLabel('Message').getAttribute('placeholder'), 'Add a caption (optional) — Enter sends the files');
+  await page.getByLabel('Message').fill('Meter photo and reading');
+  await screenshot('attachment-tray');
+  const seqBefore = (await messages(landlord, james.id)).at(-1).seq;
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  await page.getByTestId('draft-file').first().waitFor({ state: 'detached' });
+  const sent = page.getByTestId('message').filter({ hasText: 'Meter photo and reading' });
+  await sent.getByTestId('file-card').filter({ hasText: 'screenshot.png' }).locator('img').waitFor();
+  await sent.getByTestId('file-card').filter({ hasText: 'meter.txt' }).waitFor();
   await page.getByTestId('outgoing').waitFor({ state: 'detached' });
+  const after = await messages(landlord, james.id);
+  const last = after.at(-1);
+  assert.equal(last.seq, seqBefore + 1, 'one message, sent once');
+  assert.equal(last.text, 'Meter photo and reading');
+  assert.deepEqual(last.files.map((f) => f.name), ['screenshot.png', 'meter.txt']);
+  await screenshot('files-sent');
 
   await page.getByRole('button', { name: 'Sign out' }).click();
   assert.deepEqual(pageErrors, []);

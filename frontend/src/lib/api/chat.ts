@@ -2,7 +2,7 @@
 // events the sync engine sends (names as in app/engine/engine.go).
 import * as Chat from '../../../wailsjs/go/app/ChatService';
 import { EventsOn } from '../../../wailsjs/runtime/runtime';
-import type { Conversation, Directory, Message, Outgoing, SyncState, TenantRecord, Thread, UploadProgress } from './types';
+import type { Conversation, Directory, DraftFile, Message, Outgoing, SyncState, TenantRecord, Thread, UploadProgress } from './types';
 
 export const conversations = async (): Promise<Conversation[]> => (await Chat.Conversations()) as Conversation[];
 export const thread = async (id: number, before = 0): Promise<Thread> => (await Chat.Thread(id, before)) as Thread;
@@ -18,12 +18,16 @@ export const tenantRecord = async (tenantId: number): Promise<TenantRecord> =>
   (await Chat.TenantRecord(tenantId)) as TenantRecord;
 export const groupDetails = async (conversationId: number): Promise<TenantRecord[]> =>
   (await Chat.GroupDetails(conversationId)) as TenantRecord[];
-export const attach = async (id: number, caption: string): Promise<Outgoing> =>
-  (await Chat.AttachFiles(id, caption)) as unknown as Outgoing;
-export const pasteImage = async (id: number, name: string, base64: string): Promise<Outgoing> =>
-  (await Chat.AttachPasted(id, name, base64)) as unknown as Outgoing;
-export const dropFile = async (id: number, name: string, base64: string): Promise<Outgoing> =>
-  (await Chat.AttachDropped(id, name, base64)) as unknown as Outgoing;
+// Attaching adds files to the conversation's draft; Send sends them.
+export const attach = async (id: number): Promise<DraftFile[]> => (await Chat.AttachFiles(id)) as unknown as DraftFile[];
+export const pasteImage = async (id: number, name: string, base64: string): Promise<DraftFile[]> =>
+  (await Chat.AttachPasted(id, name, base64)) as unknown as DraftFile[];
+export const dropFile = async (id: number, name: string, base64: string): Promise<DraftFile[]> =>
+  (await Chat.AttachDropped(id, name, base64)) as unknown as DraftFile[];
+export const removeAttachment = async (id: number, fileId: number): Promise<DraftFile[]> =>
+  (await Chat.RemoveAttachment(id, fileId)) as unknown as DraftFile[];
+/** A data: URL of an attached image the webview can show, or "". */
+export const draftThumbnail = (id: number, fileId: number): Promise<string> => Chat.DraftThumbnail(id, fileId);
 export const setDraft = (id: number, text: string): Promise<void> => Chat.SetDraft(id, text);
 export const setViewing = (id: number, focused: boolean): Promise<void> => Chat.SetViewing(id, focused);
 
@@ -35,8 +39,10 @@ export function onChatEvents(handlers: {
   sync?: (s: SyncState) => void;
   attachError?: (sentence: string) => void;
   upload?: (p: UploadProgress) => void;
+  draftFiles?: (conversationId: number) => void;
 }): () => void {
   const offs = [
+    EventsOn('chat:draft-files', (id: number) => handlers.draftFiles?.(id)),
     EventsOn('chat:upload', (p: UploadProgress) => handlers.upload?.(p)),
     EventsOn('chat:attach-error', (s: string) => handlers.attachError?.(s)),
     EventsOn('chat:conversations', () => handlers.conversations?.()),

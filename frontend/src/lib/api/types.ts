@@ -62,6 +62,18 @@ export interface Thread {
   outbox: Outgoing[];
   hasMore: boolean;
   draft: string;
+  /** Files attached and not sent yet: they go with the next Send. */
+  draftFiles: DraftFile[];
+}
+
+/** A file waiting in a conversation's draft (its local path stays in Go). */
+export interface DraftFile {
+  id: number;
+  conversationId: number;
+  name: string;
+  size: number;
+  contentType: string;
+  addedAt: string;
 }
 
 export interface Lease {

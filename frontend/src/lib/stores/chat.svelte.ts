@@ -1,5 +1,5 @@
 import * as chat from '../api/chat';
-import type { Conversation, Message, SyncState, Thread, UploadProgress } from '../api/types';
+import type { Conversation, DraftFile, Message, SyncState, Thread, UploadProgress } from '../api/types';
 import { errorSentence } from './session.svelte';
 
 /** The Chat tab's state: the list, the open thread, the sync indicator. */
@@ -29,6 +29,9 @@ export class ChatStore {
       sync: (s: SyncState) => (this.sync = s),
       attachError: (sentence: string) => (this.error = sentence),
       upload: (p: UploadProgress) => (this.uploads[p.localId] = p),
+      draftFiles: (id: number) => {
+        if (id === this.selectedId) void this.refreshThread();
+      },
     });
   }
 
@@ -78,9 +81,13 @@ export class ChatStore {
     this.thread = { ...this.thread, messages: [...older.messages, ...this.thread.messages], hasMore: older.hasMore };
   }
 
+  /** Sends the compose box: the text, with the attached files if any (the
+   * text is then an optional caption). */
   async send(text: string): Promise<boolean> {
     const id = this.selectedId;
-    if (id === null || text.trim() === '') return false;
+    const files = this.thread?.draftFiles.length ?? 0;
+    if (id === null || (text.trim() === '' && files === 0)) return false;
+    this.error = '';
     try {
       await chat.send(id, text);
       await this.refreshThread();
@@ -91,24 +98,21 @@ export class ChatStore {
     }
   }
 
-  /** Opens the native file dialog and sends the chosen files with caption. */
-  async attach(caption: string): Promise<boolean> {
+  /** Opens the native file dialog; the chosen files wait in the draft. */
+  async attach(): Promise<void> {
     const id = this.selectedId;
-    if (id === null) return false;
+    if (id === null) return;
     this.error = '';
     try {
-      const o = await chat.attach(id, caption);
-      await this.refreshThread();
-      return o.localId > 0;
+      this.setDraftFiles(id, await chat.attach(id));
     } catch (err) {
       this.error = errorSentence(err);
-      return false;
     }
   }
 
-  /** Sends images pasted into the compose box, or files dropped where the
-   * page receives them: their bytes, never a path. */
-  async sendFiles(files: File[], how: 'pasted' | 'dropped'): Promise<void> {
+  /** Attaches images pasted into the compose box, or files dropped where
+   * the page receives them: their bytes, never a path. */
+  async attachFiles(files: File[], how: 'pasted' | 'dropped'): Promise<void> {
     const id = this.selectedId;
     if (id === null) return;
     this.error = '';
@@ -117,12 +121,26 @@ export class ChatStore {
         const bytes = new Uint8Array(await f.arrayBuffer());
         let binary = '';
         for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-        await (how === 'pasted' ? chat.pasteImage : chat.dropFile)(id, f.name, btoa(binary));
+        this.setDraftFiles(id, await (how === 'pasted' ? chat.pasteImage : chat.dropFile)(id, f.name, btoa(binary)));
       } catch (err) {
         this.error = errorSentence(err);
       }
     }
-    await this.refreshThread();
+  }
+
+  /** Takes a file out of the draft before it is sent. */
+  async removeAttachment(fileId: number): Promise<void> {
+    const id = this.selectedId;
+    if (id === null) return;
+    try {
+      this.setDraftFiles(id, await chat.removeAttachment(id, fileId));
+    } catch (err) {
+      this.error = errorSentence(err);
+    }
+  }
+
+  private setDraftFiles(id: number, files: DraftFile[]): void {
+    if (id === this.selectedId && this.thread) this.thread = { ...this.thread, draftFiles: files };
   }
 
   async retry(localId: number): Promise<void> {
