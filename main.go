@@ -68,7 +68,12 @@ func main() {
 			life.Start(ctx)
 			runtime.OnFileDrop(ctx, app.FileDropHandler(chat))
 		},
-		DragAndDrop: &options.DragAndDrop{EnableFileDrop: true, DisableWebViewDrop: true},
+		// Files dropped on the window reach Go as paths (FileDropHandler).
+		// The webview keeps its own drop handling on purpose: Wails v2 on
+		// Linux delivers no native drops at all once it is disabled, and
+		// the page needs the drag events to show its drop zone. The page
+		// cancels every drop, so none can navigate it away.
+		DragAndDrop: &options.DragAndDrop{EnableFileDrop: true},
 		OnShutdown:  func(context.Context) { life.Stop() },
 		Bind:        []any{connection, accounts, chat, files},
 		Linux:       &linux.Options{ProgramName: "doorstep"},

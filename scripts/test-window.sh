@@ -9,10 +9,15 @@
 #   2. after the demo landlord signs in (typed into the window with xdotool),
 #      the conversation list of the demo landlord is on screen (read back with
 #      OCR: tenants' names from the server's demo data);
-#   3. after the server is stopped, the app says it is offline and still shows
+#   3. files dragged from a real drag source (scripts/dragsource.c, as a file
+#      manager would) onto the open conversation show the drop zone while
+#      held, wait in the tray once dropped, and are sent with a typed caption
+#      (checked on the server: one message, the exact bytes); a drop on the
+#      conversation list leaves the page in place;
+#   4. after the server is stopped, the app says it is offline and still shows
 #      the cached conversations.
-# A blank, crashed or frozen window fails all three.
-# Screenshots: test-output/window-connected.png, window-conversations.png, window-offline.png.
+# A blank, crashed or frozen window fails them all.
+# Screenshots: test-output/window-*.png.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -26,6 +31,13 @@ pixels() {
 	printf '%.0f' "$(convert "$2" -alpha off -fill black +opaque "$1" -fill white -opaque "$1" -format '%[fx:mean*w*h]' info:)"
 }
 
+# ocr FILE: reads the text of a screenshot into $WORK/ocr.txt (at twice the
+# size: small print such as file names is read far more reliably).
+ocr() {
+	convert "$1" -resize 200% "$WORK/ocr.png"
+	tesseract "$WORK/ocr.png" "$WORK/ocr" >/dev/null 2>&1 || true
+}
+
 # wait_for_text NAME WORDS...: screenshots (OCR) every second for up to 60 s
 # until every word is on screen; keeps the last one as $OUT/NAME.png.
 wait_for_text() {
@@ -34,7 +46,7 @@ wait_for_text() {
 	for i in $(seq 1 60); do
 		kill -0 "$APP_PID" 2>/dev/null || { echo "FAIL: the app exited; its log:" >&2; cat "$WORK/app.log" >&2; return 1; }
 		import -window root "$WORK/shot.png"
-		tesseract "$WORK/shot.png" "$WORK/ocr" >/dev/null 2>&1 || true
+		ocr "$WORK/shot.png"
 		missing=
 		for w in "$@"; do grep -qF "$w" "$WORK/ocr.txt" || missing="$missing [$w]"; done
 		if [ -z "$missing" ]; then
@@ -69,6 +81,104 @@ wait_for_screen() {
 	return 1
 }
 
+# click_text WORD: clicks the middle of WORD where OCR finds it on screen.
+click_text() {
+	local x y w h
+	import -window root "$WORK/shot.png"
+	tesseract "$WORK/shot.png" "$WORK/ocr" tsv >/dev/null 2>&1 || true
+	read -r x y w h < <(awk -F'\t' -v word="$1" '$12 == word { print $7, $8, $9, $10; exit }' "$WORK/ocr.tsv") || true
+	if [ -z "${x:-}" ]; then
+		cp "$WORK/shot.png" "$OUT/window-no-$1.png"
+		echo "FAIL: '$1' is not on screen; see $OUT/window-no-$1.png" >&2
+		return 1
+	fi
+	xdotool mousemove $((x + w / 2)) $((y + h / 2)) click 1
+}
+
+# drag_to X Y FILES...: drags FILES from a file-manager-like drag source
+# (scripts/dragsource.c) to X,Y on the screen, with the button held, in
+# small steps as a hand would; the caller releases it (xdotool mouseup 1).
+drag_to() {
+	local x=$1 y=$2 i
+	shift 2
+	"$WORK/dragsource" "$@" >"$WORK/dragsource.log" 2>&1 &
+	DRAG_PID=$!
+	for i in $(seq 1 50); do
+		xdotool search --onlyvisible --name '^doorstep-drag-source$' >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	xdotool mousemove 40 30 mousedown 1
+	for i in $(seq 1 20); do
+		xdotool mousemove $((40 + (x - 40) * i / 20)) $((30 + (y - 30) * i / 20))
+		sleep 0.1
+	done
+	for i in $(seq 1 10); do # the page sees the drag as the pointer moves over it
+		xdotool mousemove $((x + i * 2)) "$y"
+		sleep 0.1
+	done
+}
+
+# hover_until NAME WORDS...: keeps a held drag moving a little until every
+# word is on screen (OCR), for up to 30 s; keeps the screenshot as NAME.png.
+hover_until() {
+	local name=$1 i w missing
+	shift
+	for i in $(seq 1 30); do
+		xdotool mousemove_relative -- $((i % 2 * 4 - 2)) 0
+		sleep 0.2
+		import -window root "$WORK/shot.png"
+		ocr "$WORK/shot.png"
+		missing=
+		for w in "$@"; do grep -qF "$w" "$WORK/ocr.txt" || missing="$missing [$w]"; done
+		if [ -z "$missing" ]; then
+			cp "$WORK/shot.png" "$OUT/$name.png"
+			return 0
+		fi
+	done
+	cp "$WORK/shot.png" "$OUT/$name.png"
+	echo "FAIL: $name: not on screen while dragging:$missing; see $OUT/$name.png" >&2
+	return 1
+}
+
+# drop_files: files dragged from the desktop onto the open conversation show
+# the drop zone, wait in the tray, and reach the server once with their
+# caption; a drop elsewhere in the window never replaces the page.
+drop_files() {
+	local wid wx wy
+	click_text James
+	wait_for_text window-thread "kitchen sink" "Thursday"
+	wid=$(xdotool search --onlyvisible --name '^Doorstep$' | head -n 1)
+	eval "$(xdotool getwindowgeometry --shell "$wid" | sed -n 's/^X=/wx=/p; s/^Y=/wy=/p')"
+
+	mkdir -p "$WORK/drop"
+	printf 'Meter reading: 04512\n' >"$WORK/drop/meter-reading.txt"
+	printf '%%PDF-1.4\n%% lease addendum\n' >"$WORK/drop/lease-addendum.pdf"
+	printf 'Water off on Tuesday\n' >"$WORK/drop/notice.txt"
+
+	drag_to $((wx + 800)) $((wy + 400)) "$WORK/drop/meter-reading.txt" "$WORK/drop/lease-addendum.pdf"
+	hover_until window-drop-zone "Drop files to attach them"
+	xdotool mouseup 1
+	stop_pid "$DRAG_PID"
+	wait_for_text window-drop-tray "meter-reading.txt" "lease-addendum.pdf"
+	echo "window: files dragged onto the thread showed the drop zone and wait in the tray"
+
+	# Dropped on the conversation list: the page stays, the file is attached
+	# to the open conversation.
+	drag_to $((wx + 200)) $((wy + 600)) "$WORK/drop/notice.txt"
+	xdotool mouseup 1
+	stop_pid "$DRAG_PID"
+	wait_for_text window-drop-elsewhere "notice.txt" "meter-reading.txt" "Olivia" "Maple"
+
+	# The compose box runs along the window's bottom edge, right of the list.
+	xdotool mousemove $((wx + 700)) $((wy + 740)) click 1
+	xdotool type --delay 15 'Meter reading, lease addendum and notice'
+	xdotool key Return
+	wait_for_text window-drop-sent "Meter reading, lease addendum and notice"
+	node scripts/check-dropped.mjs "$SERVER_URL" "James Okafor" 'Meter reading, lease addendum and notice' \
+		"$WORK/drop/meter-reading.txt" "$WORK/drop/lease-addendum.pdf" "$WORK/drop/notice.txt"
+	echo "window: the dropped files reached the server once, with their caption and their exact bytes"
+}
+
 inner() {
 	export NO_AT_BRIDGE=1 # no accessibility bus daemons left behind
 	# A keyring the app may start lives in the test's directory, not the user's.
@@ -99,6 +209,8 @@ inner() {
 	wait_for_text window-conversations "Pat Morgan" "Olivia Brown" "James Okafor" "Maple Court"
 	echo "window: signed in, the demo landlord's conversations are listed"
 
+	drop_files
+
 	stop_pid "$SERVER_PID"
 	wait_for_text window-offline "Offline" "Olivia Brown" "James Okafor"
 	echo "window: server stopped, the app is offline and still shows the cached conversations"
@@ -113,6 +225,7 @@ mkdir -p "$OUT"
 WORK=$(mktemp -d)
 SERVER_PID=
 trap '[ -n "$SERVER_PID" ] && stop_pid "$SERVER_PID"; rm -rf "$WORK"' EXIT
+gcc -o "$WORK/dragsource" scripts/dragsource.c $(pkg-config --cflags --libs gtk+-3.0)
 start_server "$WORK/server.log" 127.0.0.1:0 -data "$WORK/data" -demo
 export WORK SERVER_PID SERVER_URL
 xvfb-run -a -s "-screen 0 1280x900x24" dbus-run-session -- "$0" inner

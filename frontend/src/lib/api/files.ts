@@ -18,3 +18,13 @@ export const open = (f: FileInfo): Promise<void> => Files.Open(f as never);
 export const saveAs = (f: FileInfo): Promise<string> => Files.SaveAs(f as never);
 /** A data: URL of an image the webview can show, or "" (then: a file card). */
 export const thumbnail = (f: FileInfo): Promise<string> => Files.Thumbnail(f as never);
+
+/**
+ * Whether files dropped on the window reach Go natively, as paths (the
+ * desktop window, where Wails turns this flag on). Then the page must not
+ * also send the dropped files' bytes; in a plain browser it must.
+ */
+export function nativeFileDrop(): boolean {
+  const w = window as unknown as { wails?: { flags?: { enableWailsDragAndDrop?: boolean } } };
+  return w.wails?.flags?.enableWailsDragAndDrop === true;
+}
