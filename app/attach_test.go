@@ -1,7 +1,10 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +15,7 @@ import (
 	"doorstep/app/cache"
 	"doorstep/app/engine"
 	"doorstep/backend"
+	"doorstep/backend/client"
 	"doorstep/backend/demo"
 	"doorstep/backend/servertest"
 )
@@ -272,6 +276,9 @@ func TestAttach(t *testing.T) {
 		mu.Lock()
 		progress = nil
 		onProgress = func(p engine.UploadProgress) {
+			if p.Sent == 0 {
+				return // cancel mid-upload, not before it
+			}
 			once.Do(func() {
 				if err := chat.Cancel(p.LocalID); err != nil {
 					t.Error(err)
@@ -294,12 +301,58 @@ func TestAttach(t *testing.T) {
 		onProgress = nil
 		got := append([]engine.UploadProgress(nil), progress...)
 		mu.Unlock()
-		if len(got) == 0 || got[0].Name != "scan.pdf" || got[0].Total != 8<<20+9 || got[0].Sent <= 0 {
+		if len(got) < 2 || got[0].Name != "scan.pdf" || got[0].Total != 8<<20+9 || got[0].Sent != 0 || got[1].Sent <= 0 {
 			t.Errorf("progress = %+v", got)
 		}
 		msgs, _ := landlord.Messages(ctx, conv, backend.MessagePage{})
 		if msgs[len(msgs)-1].Text == "a big scan" || serverFiles() != before {
 			t.Error("a cancelled message was sent")
+		}
+	})
+
+	t.Run("AnInterruptedUploadGoesOnWhereItStopped", func(t *testing.T) {
+		big := filepath.Join(dir, "inspection.pdf")
+		body := append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte("inspection photos and notes\n"), 400_000)...) // ~11 MB
+		os.WriteFile(big, body, 0o600)
+		stopped := make(chan struct{})
+		var once sync.Once
+		mu.Lock()
+		progress = nil
+		onProgress = func(p engine.UploadProgress) {
+			// The server confirmed the first chunk; cut the line in the second.
+			if p.Sent > client.UploadChunkSize {
+				once.Do(func() { s.Stop(); close(stopped) })
+			}
+		}
+		mu.Unlock()
+		chat.OpenDialog = func() ([]string, error) { return []string{big}, nil }
+		if _, err := chat.AttachFiles(conv); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := chat.Send(conv, "inspection report"); err != nil {
+			t.Fatal(err)
+		}
+		<-stopped
+		waitFor(t, "the failed try is noticed", func() bool {
+			out, _ := a.sess.cache.Outbox(ctx, conv)
+			return len(out) == 1 && out[0].Attempts > 0 && out[0].Attachments[0].UploadID != ""
+		})
+		mu.Lock()
+		onProgress = nil
+		mark := len(progress)
+		mu.Unlock()
+		s.Start()
+		a.sess.engine.Kick()
+		last := delivered()
+		sum := sha256.Sum256(body)
+		if last.Text != "inspection report" || len(last.Files) != 1 || last.Files[0].SHA256 != hex.EncodeToString(sum[:]) {
+			t.Fatalf("message = %+v", last)
+		}
+		mu.Lock()
+		after := append([]engine.UploadProgress(nil), progress[mark:]...)
+		mu.Unlock()
+		if len(after) == 0 || after[0].Sent < client.UploadChunkSize || after[len(after)-1].Sent != int64(len(body)) {
+			t.Errorf("after the outage the upload restarted from %v, want from the %d bytes the server held", after[:min(len(after), 1)], client.UploadChunkSize)
 		}
 	})
 

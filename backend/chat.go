@@ -315,6 +315,24 @@ type NewFile struct {
 	StorageName string // made by the server
 }
 
+// NewUpload is the body of POST /api/v1/uploads, which begins a resumable
+// upload: the file's name, its exact size and its SHA-256 (lower-case hex),
+// checked when the last byte arrives.
+type NewUpload struct {
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// Upload is a resumable upload under way: the server holds its first
+// Offset bytes of Size. File is set once the last byte is in.
+type Upload struct {
+	ID     string `json:"id"`
+	Offset int64  `json:"offset"`
+	Size   int64  `json:"size"`
+	File   *File  `json:"file,omitempty"`
+}
+
 // SharedFile is a file as listed by View Files: where and when it was shared.
 type SharedFile struct {
 	File

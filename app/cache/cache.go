@@ -399,9 +399,12 @@ func (c *Cache) MarkReadLocally(ctx context.Context, convID, seq int64) error {
 
 // Attachment is a local file waiting to be uploaded with an outbox message.
 type Attachment struct {
-	Path   string `json:"path"`
-	Name   string `json:"name"`
-	FileID int64  `json:"file_id"` // set once uploaded
+	Path string `json:"path"`
+	Name string `json:"name"`
+	// UploadID is the server's resumable upload of this file, recorded
+	// before its first byte is sent, so a later try goes on from there.
+	UploadID string `json:"upload_id,omitempty"`
+	FileID   int64  `json:"file_id"` // set once uploaded
 }
 
 // Outgoing is a message in the outbox.
@@ -497,6 +500,26 @@ func (c *Cache) Uploaded(ctx context.Context, localID int64, i int, fileID int64
 		a, _ := json.Marshal(list)
 		f, _ := json.Marshal(fileIDs)
 		_, err := tx.ExecContext(ctx, "UPDATE outbox SET attachments = ?, file_ids = ? WHERE local_id = ?", string(a), string(f), localID)
+		return err
+	})
+}
+
+// UploadBegun records the server's upload of attachment i of an outbox
+// entry ("" forgets it, to begin again).
+func (c *Cache) UploadBegun(ctx context.Context, localID int64, i int, uploadID string) error {
+	return c.tx(ctx, func(tx *sql.Tx) error {
+		var atts string
+		if err := tx.QueryRowContext(ctx, "SELECT attachments FROM outbox WHERE local_id = ?", localID).Scan(&atts); err != nil {
+			return err
+		}
+		var list []Attachment
+		json.Unmarshal([]byte(atts), &list)
+		if i < 0 || i >= len(list) {
+			return nil
+		}
+		list[i].UploadID = uploadID
+		a, _ := json.Marshal(list)
+		_, err := tx.ExecContext(ctx, "UPDATE outbox SET attachments = ? WHERE local_id = ?", string(a), localID)
 		return err
 	})
 }

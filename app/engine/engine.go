@@ -6,6 +6,8 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
@@ -315,34 +317,25 @@ func transient(err error) bool {
 
 // upload sends an outbox entry's files that are not on the server yet, one
 // by one, recording each as it lands; it returns all the message's file ids.
+// Each file goes up as a resumable upload whose id is recorded first, so a
+// try cut off midway (network, crash, restart) goes on from the bytes the
+// server already holds.
 func (e *Engine) upload(ctx context.Context, o cache.Outgoing) ([]int64, error) {
 	ids := append([]int64(nil), o.FileIDs...)
 	for i, a := range o.Attachments {
 		if a.FileID != 0 {
 			continue
 		}
-		f, err := os.Open(a.Path)
-		if err != nil {
-			return nil, backend.Errorf(backend.EINVALID, "%s cannot be read any more; attach it again.", a.Name)
-		}
-		var total int64
-		if fi, err := f.Stat(); err == nil {
-			total = fi.Size()
-		}
 		uctx, cancel := context.WithCancel(ctx)
 		e.mu.Lock()
 		e.uploading[o.LocalID] = cancel
 		e.mu.Unlock()
-		progress := &progressReader{r: f, report: func(sent int64) {
-			e.emit(EventUpload, UploadProgress{LocalID: o.LocalID, Name: a.Name, Sent: sent, Total: total})
-		}}
-		uploaded, err := e.client.UploadFile(uctx, a.Name, progress)
+		uploaded, err := e.uploadOne(uctx, o, i, a)
 		e.mu.Lock()
 		delete(e.uploading, o.LocalID)
 		e.mu.Unlock()
 		cancelled := uctx.Err() != nil && ctx.Err() == nil
 		cancel()
-		f.Close()
 		if cancelled {
 			return nil, errCancelled
 		}
@@ -361,6 +354,55 @@ func (e *Engine) upload(ctx context.Context, o cache.Outgoing) ([]int64, error) 
 	return ids, nil
 }
 
+// uploadOne sends attachment i of o, going on with its upload if one was
+// begun before.
+func (e *Engine) uploadOne(ctx context.Context, o cache.Outgoing, i int, a cache.Attachment) (backend.File, error) {
+	f, err := os.Open(a.Path)
+	if err != nil {
+		return backend.File{}, backend.Errorf(backend.EINVALID, "%s cannot be read any more; attach it again.", a.Name)
+	}
+	defer f.Close()
+	h := sha256.New()
+	size, err := io.Copy(h, f)
+	if err != nil {
+		return backend.File{}, backend.Errorf(backend.EINVALID, "%s cannot be read any more; attach it again.", a.Name)
+	}
+	progress := func(held int64) {
+		e.emit(EventUpload, UploadProgress{LocalID: o.LocalID, Name: a.Name, Sent: held, Total: size})
+	}
+	for try := 0; ; try++ {
+		if a.UploadID == "" {
+			up, err := e.client.BeginUpload(ctx, backend.NewUpload{Name: a.Name, Size: size, SHA256: hex.EncodeToString(h.Sum(nil))})
+			if err != nil {
+				return backend.File{}, err
+			}
+			if err := e.cache.UploadBegun(ctx, o.LocalID, i, up.ID); err != nil {
+				return backend.File{}, err
+			}
+			a.UploadID = up.ID
+		}
+		file, err := e.client.ContinueUpload(ctx, a.UploadID, f, progress)
+		code := backend.ErrorCode(err)
+		// Forgotten by the server (expired, or refused at the end because
+		// the file changed since it began): begin again, once.
+		if (code == backend.ENOTFOUND || code == backend.EINVALID) && try == 0 {
+			if cerr := e.cache.UploadBegun(ctx, o.LocalID, i, ""); cerr != nil {
+				return backend.File{}, cerr
+			}
+			a.UploadID = ""
+			if _, err := f.Seek(0, io.SeekStart); err != nil {
+				return backend.File{}, err
+			}
+			h.Reset()
+			if size, err = io.Copy(h, f); err != nil {
+				return backend.File{}, backend.Errorf(backend.EINVALID, "%s cannot be read any more; attach it again.", a.Name)
+			}
+			continue
+		}
+		return file, err
+	}
+}
+
 // errCancelled: the landlord cancelled the message while its files uploaded.
 var errCancelled = backend.Errorf(backend.EINVALID, "Cancelled.")
 
@@ -377,6 +419,7 @@ func (e *Engine) Cancel(ctx context.Context, localID int64) error {
 	for _, o := range out {
 		if o.LocalID == localID {
 			defer e.removeOwned(o)
+			defer e.cancelUploads(o)
 		}
 	}
 	e.mu.Lock()
@@ -386,6 +429,20 @@ func (e *Engine) Cancel(ctx context.Context, localID int64) error {
 		cancel()
 	}
 	return nil
+}
+
+// cancelUploads tells the server to forget a cancelled message's unfinished
+// uploads; if it cannot be reached, it forgets them itself in time.
+func (e *Engine) cancelUploads(o cache.Outgoing) {
+	for _, a := range o.Attachments {
+		if a.UploadID != "" && a.FileID == 0 {
+			go func(id string) {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				e.client.CancelUpload(ctx, id)
+			}(a.UploadID)
+		}
+	}
 }
 
 // removeOwned deletes the app's own copies of a message's files.
@@ -398,24 +455,6 @@ func (e *Engine) removeOwned(o cache.Outgoing) {
 			os.Remove(a.Path)
 		}
 	}
-}
-
-// progressReader reports how many bytes went through, at most every 256 KB.
-type progressReader struct {
-	r      io.Reader
-	n      int64
-	last   int64
-	report func(sent int64)
-}
-
-func (p *progressReader) Read(b []byte) (int, error) {
-	n, err := p.r.Read(b)
-	p.n += int64(n)
-	if p.n-p.last >= 256<<10 || err == io.EOF {
-		p.last = p.n
-		p.report(p.n)
-	}
-	return n, err
 }
 
 // sendLoop sends the outbox, oldest first, whenever kicked and every few

@@ -144,7 +144,13 @@ func (c *Client) doJSON(ctx context.Context, method, path string, in, out any) e
 
 // send performs req and decodes a JSON answer into out (if not nil).
 func (c *Client) send(req *http.Request, out any) error {
-	resp, err := c.http.Do(req)
+	return c.sendWith(c.http, req, out)
+}
+
+// sendWith is send through hc (one without the default timeout, for long
+// transfers that their context bounds instead).
+func (c *Client) sendWith(hc *http.Client, req *http.Request, out any) error {
+	resp, err := hc.Do(req)
 	if err != nil {
 		if req.Context().Err() != nil {
 			return req.Context().Err()

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -26,6 +27,9 @@ const DefaultMaxSize = 25 << 20
 type Store struct {
 	dir     string
 	maxSize int64
+
+	mu        sync.Mutex
+	appending map[string]bool // resumable uploads receiving bytes right now
 }
 
 // Open returns the store in dir (created if needed) with an upload limit.
@@ -36,7 +40,7 @@ func Open(dir string, maxSize int64) (*Store, error) {
 	if maxSize <= 0 {
 		maxSize = DefaultMaxSize
 	}
-	return &Store{dir: dir, maxSize: maxSize}, nil
+	return &Store{dir: dir, maxSize: maxSize, appending: map[string]bool{}}, nil
 }
 
 // MaxSize is the upload limit in bytes.

@@ -96,6 +96,7 @@ func (s *Server) Handler() http.Handler {
 	s.authRoutes(mux)
 	s.chatRoutes(mux)
 	s.fileRoutes(mux)
+	s.uploadRoutes(mux)
 	s.eventRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, backend.Errorf(backend.ENOTFOUND, "There is nothing at %s.", r.URL.Path))

@@ -172,6 +172,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	srv := httpapi.NewServer(db, logger, httpapi.WithHub(events), httpapi.WithFiles(files))
 	url := "http://" + ln.Addr().String()
 	go pruneEvents(ctx, db, cfg.EventRetention, logger)
+	go pruneUploads(ctx, files, logger)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -196,6 +197,26 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return <-errc
+}
+
+// uploadRetention is how long an unfinished resumable upload is kept.
+const uploadRetention = 48 * time.Hour
+
+// pruneUploads deletes unfinished uploads older than uploadRetention once an
+// hour, until ctx ends.
+func pruneUploads(ctx context.Context, files *filestore.Store, logger *slog.Logger) {
+	for {
+		if n, err := files.PrunePartials(time.Now().Add(-uploadRetention)); err != nil {
+			logger.Error("pruning uploads", "err", err)
+		} else if n > 0 {
+			logger.Info("pruned unfinished uploads", "count", n, "older_than", uploadRetention)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Hour):
+		}
+	}
 }
 
 // pruneEvents deletes events older than retention once an hour, until ctx ends.
