@@ -53,8 +53,10 @@ fi
 
 # Linux packages. WebKitGTK 4.0 where the distribution still has it, else 4.1
 # (the Makefile then builds with the webkit2_41 tag).
-packages=(gcc pkg-config libgtk-3-dev)
-test_packages=(curl xvfb xauth xdotool imagemagick tesseract-ocr tesseract-ocr-eng dbus dbus-x11 gnome-keyring chromium fonts-dejavu-core)
+# xdg-utils: the app's Open (xdg-open). `file`: the test's xdg-open (no
+# desktop environment) takes a file's type from it.
+packages=(gcc pkg-config libgtk-3-dev xdg-utils)
+test_packages=(curl xvfb xauth xdotool imagemagick tesseract-ocr tesseract-ocr-eng dbus dbus-x11 gnome-keyring chromium fonts-dejavu-core file)
 
 if ! command -v dpkg >/dev/null || ! command -v apt-get >/dev/null; then
 	webkit=webkit2gtk-4.0-or-4.1-dev

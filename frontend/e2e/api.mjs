@@ -46,3 +46,16 @@ export async function upload(token, name, bytes) {
 /** Sends a message carrying files. */
 export const shareFiles = (token, id, text, fileIds) =>
   call('POST', `/api/v1/conversations/${id}/messages`, { token, body: { key: `e2e-files-${Date.now()}`, text, file_ids: fileIds } });
+
+/** Downloads a file's bytes. */
+export async function download(token, fileId) {
+  const res = await fetch(`${serverURL}/api/v1/files/${fileId}`, { headers: { Authorization: `Bearer ${token}` } });
+  if (!res.ok) throw new Error(`download ${fileId}: ${res.status} ${await res.text()}`);
+  return Buffer.from(await res.arrayBuffer());
+}
+
+/** The landlord's one-to-one chat with a demo tenant (by name), started if there is none. */
+export async function chatWith(token, name) {
+  const dir = await call('GET', `/api/v1/directory?q=${encodeURIComponent(name)}`, { token });
+  return call('POST', '/api/v1/conversations', { token, body: { tenant_id: dir.tenants[0].id } });
+}
