@@ -52,8 +52,8 @@ func main() {
 		return runtime.OpenMultipleFilesDialog(life.Context(), runtime.OpenDialogOptions{Title: "Attach files"})
 	}
 	files := app.NewFileService(accounts)
-	files.SaveDialog = func(name string) (string, error) {
-		return runtime.SaveFileDialog(life.Context(), runtime.SaveDialogOptions{Title: "Save file", DefaultFilename: name})
+	files.SaveDialog = func(dir, name string) (string, error) {
+		return runtime.SaveFileDialog(life.Context(), runtime.SaveDialogOptions{Title: "Save file", DefaultDirectory: dir, DefaultFilename: name})
 	}
 
 	err = wails.Run(&options.App{

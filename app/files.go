@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"doorstep/backend"
@@ -27,16 +28,41 @@ import (
 // as window.go.app.FileService.
 type FileService struct {
 	accounts *AccountService
-	// SaveDialog asks where to save a file (the native dialog in the app);
-	// it returns "" when the landlord cancels.
-	SaveDialog func(defaultName string) (string, error)
+	// SaveDialog asks where to save a file (the native dialog in the app),
+	// opening in dir with name offered; it returns "" when the landlord
+	// cancels.
+	SaveDialog func(dir, name string) (string, error)
+	// SaveDirs are the folders the first Save as… may open in, the first
+	// that exists winning (the user's Downloads folder, then home); later
+	// ones open where the landlord saved last.
+	SaveDirs []string
+
+	mu       sync.Mutex
+	lastSave string // the folder of the last Save as…
 	// OpenWith hands a file to the system's default application.
 	OpenWith func(path string) error
 }
 
 // NewFileService returns the file service of the signed-in account.
 func NewFileService(accounts *AccountService) *FileService {
-	return &FileService{accounts: accounts, OpenWith: openWithSystem}
+	f := &FileService{accounts: accounts, OpenWith: openWithSystem}
+	if home, err := os.UserHomeDir(); err == nil {
+		f.SaveDirs = []string{filepath.Join(home, "Downloads"), home}
+	}
+	return f
+}
+
+// saveDir is the folder Save as… opens in.
+func (f *FileService) saveDir() string {
+	f.mu.Lock()
+	last := f.lastSave
+	f.mu.Unlock()
+	for _, dir := range append([]string{last}, f.SaveDirs...) {
+		if fi, err := os.Stat(dir); dir != "" && err == nil && fi.IsDir() {
+			return dir
+		}
+	}
+	return ""
 }
 
 // Files lists the files shared in a conversation, newest first: from the
@@ -148,11 +174,17 @@ func (f *FileService) SaveAs(file backend.File) (string, error) {
 	if f.SaveDialog == nil {
 		return "", errors.New("no save dialog")
 	}
-	dest, err := f.SaveDialog(filestore.SafeName(file.Name))
+	dest, err := f.SaveDialog(f.saveDir(), filestore.SafeName(file.Name))
 	if err != nil || dest == "" {
 		return "", err
 	}
-	return dest, f.saveTo(file, dest)
+	if err := f.saveTo(file, dest); err != nil {
+		return "", err
+	}
+	f.mu.Lock()
+	f.lastSave = filepath.Dir(filepath.Clean(dest))
+	f.mu.Unlock()
+	return dest, nil
 }
 
 // saveTo writes a file to dest, a path the landlord chose in the dialog

@@ -82,19 +82,24 @@ func TestViewFiles(t *testing.T) {
 		}
 	})
 
-	t.Run("SaveAsOffersASafeName", func(t *testing.T) {
-		var offered string
+	t.Run("SaveAsOffersASafeNameInTheLastFolder", func(t *testing.T) {
+		home := t.TempDir()
+		files.SaveDirs = []string{filepath.Join(home, "Downloads"), home} // no Downloads folder here
+		var offered, openedIn string
 		dest := filepath.Join(t.TempDir(), "chosen.pdf")
-		files.SaveDialog = func(name string) (string, error) { offered = name; return dest, nil }
+		files.SaveDialog = func(dir, name string) (string, error) { openedIn, offered = dir, name; return dest, nil }
 		if got, err := files.SaveAs(shared[0].File); err != nil || got != dest {
 			t.Fatalf("SaveAs = %q, %v", got, err)
 		}
-		if offered != "Leasefdp.exe" {
-			t.Errorf("offered name %q", offered)
+		if offered != "Leasefdp.exe" || openedIn != home {
+			t.Errorf("offered name %q in %q, want %q in %q", offered, openedIn, "Leasefdp.exe", home)
 		}
-		files.SaveDialog = func(string) (string, error) { return "", nil } // cancelled
+		files.SaveDialog = func(dir, _ string) (string, error) { openedIn = dir; return "", nil } // cancelled
 		if got, err := files.SaveAs(shared[0].File); err != nil || got != "" {
 			t.Errorf("cancelled SaveAs = %q, %v", got, err)
+		}
+		if openedIn != filepath.Dir(dest) {
+			t.Errorf("the next Save as… opened in %q, want the last folder %q", openedIn, filepath.Dir(dest))
 		}
 	})
 

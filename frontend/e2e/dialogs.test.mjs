@@ -74,10 +74,13 @@ test('the paper-clip attaches several files picked in the native file chooser', 
   // Go opens GTK's file chooser in the app window; both files are picked in it.
   await chooseFiles(folder, 2, { title: 'Attach files', shot: 'native-attach-dialog' });
 
-  // Tray: the picked files are to wait in the tray above the compose box (one
-  // data-testid="draft-file" each) until Send is clicked; wait for both there
-  // and click Send here. Today they are sent as soon as they are picked.
-
+  // The picked files wait in the tray above the compose box until Send, with
+  // the typed text as their caption.
+  await page.getByTestId('draft-file').nth(1).waitFor();
+  assert.deepEqual((await page.getByTestId('draft-file').locator('.name').allTextContents()).sort(), Object.keys(picked).sort());
+  assert.equal((await messages(landlord, chat.id)).at(-1)?.seq ?? 0, lastSeq, 'nothing is sent before Send');
+  await page.getByLabel('Message').fill('Your move-in papers');
+  await page.getByLabel('Message').press('Enter');
   for (const name of Object.keys(picked)) await page.getByTestId('file-card').filter({ hasText: name }).waitFor();
   await page.getByTestId('outgoing').waitFor({ state: 'detached' });
   await screenshot('attached-from-dialog');
@@ -88,6 +91,7 @@ test('the paper-clip attaches several files picked in the native file chooser', 
   assert.equal(after.length, 1);
   const [sent] = after;
   assert.equal(sent.sender.kind, 'user');
+  assert.equal(sent.text, 'Your move-in papers');
   assert.deepEqual(sent.files.map((f) => f.name).sort(), Object.keys(picked).sort());
   for (const f of sent.files) {
     assert.equal(f.sha256, sha256(picked[f.name]), f.name);
