@@ -110,3 +110,11 @@ func (c *Client) SendMessage(ctx context.Context, convID int64, req backend.Send
 func (c *Client) MarkRead(ctx context.Context, convID, seq int64) error {
 	return c.doJSON(ctx, http.MethodPost, fmt.Sprintf("/api/v1/conversations/%d/read", convID), map[string]int64{"seq": seq}, nil)
 }
+
+// ConversationNotifications is a conversation's delivery log: every e-mail
+// and text message to its tenants, newest first (main landlord user only).
+func (c *Client) ConversationNotifications(ctx context.Context, convID int64) ([]backend.Notification, error) {
+	var list []backend.Notification
+	err := c.do(ctx, http.MethodGet, fmt.Sprintf("/api/v1/conversations/%d/notifications", convID), &list)
+	return list, err
+}

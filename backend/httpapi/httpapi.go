@@ -34,6 +34,7 @@ type Store interface {
 	ChatStore
 	FileStore
 	EventStore
+	NotificationStore
 }
 
 // HealthStore answers the health check.
@@ -97,6 +98,7 @@ func (s *Server) Handler() http.Handler {
 	s.chatRoutes(mux)
 	s.fileRoutes(mux)
 	s.uploadRoutes(mux)
+	s.notificationRoutes(mux)
 	s.eventRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, backend.Errorf(backend.ENOTFOUND, "There is nothing at %s.", r.URL.Path))

@@ -274,6 +274,10 @@ func (db *DB) StartConversation(ctx context.Context, p backend.Principal, req ba
 		if len(added) == 0 {
 			return nil
 		}
+		// Each new member learns of the chat by e-mail and text message.
+		if err := db.queueNotifications(ctx, tx, p.OrgID, convID, added, backend.NotifyNewChat); err != nil {
+			return err
+		}
 		// Tell the landlord and every active member (new ones learn of the chat).
 		c, err := loadConv(ctx, tx, p.OrgID, convID, false)
 		if err != nil {

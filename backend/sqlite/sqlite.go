@@ -36,8 +36,9 @@ type DB struct {
 	writerDone chan struct{}
 	closeOnce  sync.Once
 
-	sinkMu sync.RWMutex
-	sink   func([]backend.Delivery)
+	sinkMu       sync.RWMutex
+	sink         func([]backend.Delivery)
+	notifyQueued func() // see SetNotificationsQueued
 
 	// now is the clock; tests may replace it.
 	now func() time.Time

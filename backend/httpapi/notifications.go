@@ -1,0 +1,29 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"doorstep/backend"
+)
+
+// NotificationStore keeps the delivery log of the e-mails and text messages
+// sent to tenants.
+type NotificationStore interface {
+	ConversationNotifications(ctx context.Context, p backend.Principal, convID int64) ([]backend.Notification, error)
+}
+
+func (s *Server) notificationRoutes(mux *http.ServeMux) {
+	s.route(mux, "/api/v1/conversations/{id}/notifications", map[string]http.HandlerFunc{"GET": s.authed(s.handleNotifications)})
+}
+
+// handleNotifications is a conversation's delivery log (main landlord only).
+func (s *Server) handleNotifications(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	list, err := s.store.ConversationNotifications(r.Context(), principal(r.Context()), id)
+	s.answer(w, r, http.StatusOK, list, err)
+}

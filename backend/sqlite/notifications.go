@@ -1,0 +1,181 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"doorstep/backend"
+)
+
+// SetNotificationsQueued registers f to be called once notifications were
+// queued and are durable (to wake the sender). f runs on the writer
+// goroutine: it must not block.
+func (db *DB) SetNotificationsQueued(f func()) {
+	db.sinkMu.Lock()
+	defer db.sinkMu.Unlock()
+	db.notifyQueued = f
+}
+
+func (db *DB) wakeNotifier() {
+	db.sinkMu.RLock()
+	f := db.notifyQueued
+	db.sinkMu.RUnlock()
+	if f != nil {
+		f()
+	}
+}
+
+// queueNotifications writes, in tx, an e-mail and a text message of kind
+// for each tenant: queued when the tenant has an address or number for it,
+// else skipped with the reason, so the delivery log shows every tenant.
+func (db *DB) queueNotifications(ctx context.Context, tx *Tx, orgID, convID int64, tenants []int64, kind string) error {
+	now := formatTime(tx.Now())
+	queued := false
+	for _, id := range tenants {
+		var email, phone string
+		if err := tx.QueryRowContext(ctx, "SELECT email, phone FROM tenants WHERE id = ? AND org_id = ?", id, orgID).Scan(&email, &phone); err != nil {
+			return fmt.Errorf("notify tenant %d: %w", id, err)
+		}
+		for _, ch := range []struct{ channel, to, missing string }{
+			{backend.ChannelEmail, email, "No e-mail address on file."},
+			{backend.ChannelSMS, phone, "No phone number on file."},
+		} {
+			state, reason, next := backend.NotificationQueued, "", any(now)
+			if ch.to == "" {
+				state, reason, next = backend.NotificationSkipped, ch.missing, nil
+			} else {
+				queued = true
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (org_id, conversation_id, tenant_id, kind, channel, recipient, state, reason, next_attempt_at, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, orgID, convID, id, kind, ch.channel, ch.to, state, reason, next, now); err != nil {
+				return fmt.Errorf("queue notification: %w", err)
+			}
+		}
+	}
+	if queued {
+		tx.AfterCommit(db.wakeNotifier)
+	}
+	return nil
+}
+
+const notificationColumns = `
+	SELECT n.id, n.conversation_id, n.tenant_id, t.name, n.kind, n.channel, n.recipient, n.state, n.reason, n.attempts,
+	       n.created_at, coalesce(n.sent_at, ''), coalesce(n.next_attempt_at, '')`
+
+const notificationSelect = notificationColumns + `
+	FROM notifications n JOIN tenants t ON t.id = n.tenant_id`
+
+func scanNotification(sc interface{ Scan(...any) error }, extra ...any) (backend.Notification, error) {
+	var n backend.Notification
+	var created, sent, next string
+	dest := append([]any{&n.ID, &n.ConversationID, &n.Tenant.ID, &n.Tenant.Name, &n.Kind, &n.Channel, &n.Recipient, &n.State,
+		&n.Reason, &n.Attempts, &created, &sent, &next}, extra...)
+	if err := sc.Scan(dest...); err != nil {
+		return n, err
+	}
+	n.CreatedAt = parseTime(created)
+	if sent != "" {
+		t := parseTime(sent)
+		n.SentAt = &t
+	}
+	if next != "" && n.State == backend.NotificationQueued {
+		t := parseTime(next)
+		n.NextAttemptAt = &t
+	}
+	return n, nil
+}
+
+// ConversationNotifications is a conversation's delivery log, newest first:
+// every e-mail and text message sent, waiting, failed or skipped. Only the
+// main landlord user may read it.
+func (db *DB) ConversationNotifications(ctx context.Context, p backend.Principal, convID int64) ([]backend.Notification, error) {
+	if p.Kind != backend.KindUser {
+		return nil, backend.Errorf(backend.EFORBIDDEN, "Only your landlord sees how notifications were delivered.")
+	}
+	if _, err := db.checkAccess(ctx, db.db, p, convID, true); err != nil {
+		return nil, err
+	}
+	rows, err := db.db.QueryContext(ctx, notificationSelect+` WHERE n.conversation_id = ? AND n.org_id = ? ORDER BY n.id DESC`, convID, p.OrgID)
+	if err != nil {
+		return nil, fmt.Errorf("notifications: %w", err)
+	}
+	defer rows.Close()
+	out := []backend.Notification{}
+	for rows.Next() {
+		n, err := scanNotification(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// DueNotifications returns up to limit queued notifications whose time has
+// come, oldest due first, with what a sender needs to write them.
+func (db *DB) DueNotifications(ctx context.Context, now time.Time, limit int) ([]backend.PendingNotification, error) {
+	rows, err := db.db.QueryContext(ctx, notificationColumns+`, n.org_id, o.name,
+		       coalesce((SELECT name FROM users WHERE org_id = n.org_id AND is_main = 1 LIMIT 1), o.name),
+		       coalesce((SELECT p.name || ' · ' || u.name FROM conversations c JOIN units u ON u.id = c.unit_id
+		                 JOIN properties p ON p.id = u.property_id WHERE c.id = n.conversation_id), o.name)
+		FROM notifications n JOIN tenants t ON t.id = n.tenant_id JOIN orgs o ON o.id = n.org_id
+		WHERE n.state = 'queued' AND n.next_attempt_at <= ? ORDER BY n.next_attempt_at, n.id LIMIT ?`,
+		formatTime(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("due notifications: %w", err)
+	}
+	defer rows.Close()
+	var out []backend.PendingNotification
+	for rows.Next() {
+		var p backend.PendingNotification
+		n, err := scanNotification(rows, &p.OrgID, &p.OrgName, &p.LandlordName, &p.ConversationTitle)
+		if err != nil {
+			return nil, err
+		}
+		p.Notification = n
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// NextNotificationDue is when the next queued notification is due (ok is
+// false when none is queued).
+func (db *DB) NextNotificationDue(ctx context.Context) (t time.Time, ok bool, err error) {
+	var next sql.NullString
+	if err := db.db.QueryRowContext(ctx, "SELECT min(next_attempt_at) FROM notifications WHERE state = 'queued'").Scan(&next); err != nil {
+		return t, false, fmt.Errorf("next notification: %w", err)
+	}
+	if !next.Valid {
+		return t, false, nil
+	}
+	return parseTime(next.String), true, nil
+}
+
+// NotificationSent records that a notification was handed over.
+func (db *DB) NotificationSent(ctx context.Context, id int64) error {
+	return db.Update(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE notifications SET state = 'sent', sent_at = ?, attempts = attempts + 1, reason = '', next_attempt_at = NULL
+			WHERE id = ? AND state = 'queued'`, formatTime(tx.Now()), id)
+		return err
+	})
+}
+
+// NotificationRetry records a failed try and when to try again.
+func (db *DB) NotificationRetry(ctx context.Context, id int64, reason string, next time.Time) error {
+	return db.Update(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE notifications SET attempts = attempts + 1, reason = ?, next_attempt_at = ?
+			WHERE id = ? AND state = 'queued'`, reason, formatTime(next), id)
+		return err
+	})
+}
+
+// NotificationFailed gives a notification up, with the reason.
+func (db *DB) NotificationFailed(ctx context.Context, id int64, reason string) error {
+	return db.Update(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE notifications SET state = 'failed', attempts = attempts + 1, reason = ?, next_attempt_at = NULL
+			WHERE id = ? AND state = 'queued'`, reason, id)
+		return err
+	})
+}
