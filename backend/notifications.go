@@ -48,7 +48,7 @@ type PendingNotification struct {
 	OrgID        int64
 	OrgName      string
 	LandlordName string
-	// ConversationTitle is the chat as the tenant sees it (the landlord's
-	// name, or the unit of a group chat).
+	// ConversationTitle names a group chat by its unit ("Maple Court · 2B");
+	// empty for a one-to-one chat.
 	ConversationTitle string
 }

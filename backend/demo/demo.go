@@ -97,7 +97,7 @@ func Seed(ctx context.Context, db *sqlite.DB, today time.Time) (Credentials, err
 			last := strings.ToLower(strings.Fields(name)[1])
 			rows = append(rows, sqlite.DirectoryRow{
 				Line: fmt.Sprintf("demo %d.%d", i, j), Property: l.property, Address: properties[l.property], Unit: l.unit,
-				TenantName: name, TenantEmail: first + "." + last + "@example.com", TenantPhone: fmt.Sprintf("555-01%02d", len(rows)),
+				TenantName: name, TenantEmail: first + "." + last + "@example.com", TenantPhone: fmt.Sprintf("(312) 555-01%02d", len(rows)),
 				LeaseStart: month(l.startM), LeaseEnd: end, RentCents: l.rent * 100, DepositCents: l.rent * 100,
 				LeaseRef: fmt.Sprint("demo-", i),
 			})

@@ -119,7 +119,7 @@ func (db *DB) DueNotifications(ctx context.Context, now time.Time, limit int) ([
 	rows, err := db.db.QueryContext(ctx, notificationColumns+`, n.org_id, o.name,
 		       coalesce((SELECT name FROM users WHERE org_id = n.org_id AND is_main = 1 LIMIT 1), o.name),
 		       coalesce((SELECT p.name || ' · ' || u.name FROM conversations c JOIN units u ON u.id = c.unit_id
-		                 JOIN properties p ON p.id = u.property_id WHERE c.id = n.conversation_id), o.name)
+		                 JOIN properties p ON p.id = u.property_id WHERE c.id = n.conversation_id), '')
 		FROM notifications n JOIN tenants t ON t.id = n.tenant_id JOIN orgs o ON o.id = n.org_id
 		WHERE n.state = 'queued' AND n.next_attempt_at <= ? ORDER BY n.next_attempt_at, n.id LIMIT ?`,
 		formatTime(now), limit)

@@ -8,6 +8,7 @@
 //	doorstep-server add-landlord -org NAME -tz ZONE -email EMAIL -name NAME [-sub-user] [-data dir]
 //	doorstep-server import -landlord EMAIL [-data dir] FILE.csv
 //	doorstep-server demo [-data dir]
+//	doorstep-server mailbox [-data dir]
 //	doorstep-server health [-url URL] [-wait duration]
 //	doorstep-server version
 //
@@ -26,6 +27,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -34,6 +36,7 @@ import (
 	"doorstep/backend/filestore"
 	"doorstep/backend/httpapi"
 	"doorstep/backend/hub"
+	"doorstep/backend/notify"
 	"doorstep/backend/sqlite"
 )
 
@@ -79,11 +82,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return demoCmd(ctx, args, getenv, stdout, stderr)
 	case "add-landlord":
 		return addLandlordCmd(ctx, args, getenv, os.Stdin, stdout, stderr)
+	case "mailbox":
+		return mailboxCmd(args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "doorstep-server", backend.Version)
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (commands: serve, add-landlord, import, demo, health, version)", cmd)
+		return fmt.Errorf("unknown command %q (commands: serve, add-landlord, import, demo, mailbox, health, version)", cmd)
 	}
 }
 
@@ -99,6 +104,11 @@ type serveConfig struct {
 	EventRetention time.Duration
 	Demo           bool  // seed the demo landlord into an empty database
 	MaxUploadMB    int64 // largest accepted file
+	// PublicURL is the server's address as tenants reach it (the links in
+	// notifications); empty: the address it listens on.
+	PublicURL string
+	SMTP      notify.SMTPConfig // Host empty: e-mail goes to the dev mailbox
+	SMS       notify.SMSConfig  // BaseURL empty: text messages go to the dev mailbox
 }
 
 func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -125,8 +135,23 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		retention = v
 		return nil
 	})
+	fs.StringVar(&cfg.PublicURL, "public-url", getenv("DOORSTEP_PUBLIC_URL"), "the server's `URL` as tenants reach it, for the links in notifications (env DOORSTEP_PUBLIC_URL; default: where it listens)")
+	fs.StringVar(&cfg.SMTP.Host, "smtp-host", getenv("DOORSTEP_SMTP_HOST"), "SMTP server for e-mail to tenants (env DOORSTEP_SMTP_HOST; none: the dev mailbox)")
+	smtpPort := envOr("DOORSTEP_SMTP_PORT", "0")
+	fs.Func("smtp-port", "SMTP `port` (env DOORSTEP_SMTP_PORT; default 587 for starttls, 465 for tls, 25 for none)", func(v string) error { smtpPort = v; return nil })
+	fs.StringVar(&cfg.SMTP.TLS, "smtp-tls", envOr("DOORSTEP_SMTP_TLS", "starttls"), "SMTP security: starttls, tls or none (env DOORSTEP_SMTP_TLS)")
+	fs.StringVar(&cfg.SMTP.User, "smtp-user", getenv("DOORSTEP_SMTP_USER"), "SMTP user name (env DOORSTEP_SMTP_USER; the password only from DOORSTEP_SMTP_PASSWORD)")
+	fs.StringVar(&cfg.SMTP.From, "smtp-from", getenv("DOORSTEP_SMTP_FROM"), "sender of e-mail, e.g. \"Maple Street Rentals <chat@example.org>\" (env DOORSTEP_SMTP_FROM)")
+	cfg.SMTP.Password = getenv("DOORSTEP_SMTP_PASSWORD")
+	fs.StringVar(&cfg.SMS.BaseURL, "sms-url", getenv("DOORSTEP_SMS_URL"), "base `URL` of a Twilio-compatible SMS API, e.g. https://api.twilio.com (env DOORSTEP_SMS_URL; none: the dev mailbox)")
+	fs.StringVar(&cfg.SMS.Account, "sms-account", getenv("DOORSTEP_SMS_ACCOUNT"), "SMS account id (env DOORSTEP_SMS_ACCOUNT; the token only from DOORSTEP_SMS_TOKEN)")
+	fs.StringVar(&cfg.SMS.From, "sms-from", getenv("DOORSTEP_SMS_FROM"), "sender number for text messages, e.g. +15005550006 (env DOORSTEP_SMS_FROM)")
+	cfg.SMS.Token = getenv("DOORSTEP_SMS_TOKEN")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
+	}
+	if cfg.SMTP.Port, err = strconv.Atoi(smtpPort); err != nil || cfg.SMTP.Port < 0 || cfg.SMTP.Port > 65535 {
+		return cfg, fmt.Errorf("-smtp-port %q: want a port number", smtpPort)
 	}
 	d, err := time.ParseDuration(retention)
 	if err != nil || d < time.Hour {
@@ -172,6 +197,13 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	srv := httpapi.NewServer(db, logger, httpapi.WithHub(events), httpapi.WithFiles(files))
 	url := "http://" + ln.Addr().String()
 	go pruneEvents(ctx, db, cfg.EventRetention, logger)
+	worker, err := notificationWorker(cfg, db, url, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	db.SetNotificationsQueued(worker.Wake)
+	go worker.Run(ctx)
 	go pruneUploads(ctx, files, logger)
 
 	errc := make(chan error, 1)
@@ -197,6 +229,103 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return <-errc
+}
+
+// mailboxDir is where notifications go when no SMTP server or SMS provider
+// is configured (see `doorstep-server mailbox`).
+func mailboxDir(dataDir string) string { return filepath.Join(dataDir, "mailbox") }
+
+// notificationWorker sets up the senders of tenant notifications: SMTP and
+// the SMS provider when configured, else the dev mailbox, said clearly in
+// the log so nothing is thought sent that was not.
+func notificationWorker(cfg serveConfig, db *sqlite.DB, url string, logger *slog.Logger) (*notify.Worker, error) {
+	var email notify.EmailSender
+	var sms notify.SMSSender
+	var box *notify.Mailbox
+	mailbox := func() (*notify.Mailbox, error) {
+		if box == nil {
+			var err error
+			box, err = notify.OpenMailbox(mailboxDir(cfg.DataDir))
+			return box, err
+		}
+		return box, nil
+	}
+	if cfg.SMTP.Host != "" {
+		s, err := notify.NewSMTP(cfg.SMTP)
+		if err != nil {
+			return nil, fmt.Errorf("e-mail: %w", err)
+		}
+		email = s
+	} else {
+		b, err := mailbox()
+		if err != nil {
+			return nil, err
+		}
+		email = b
+		logger.Warn("notifications: no SMTP server is configured, so e-mail to tenants goes to the DEV MAILBOX, not to them; list it with `doorstep-server mailbox`", "mailbox", b.Path())
+	}
+	if cfg.SMS.BaseURL != "" {
+		s, err := notify.NewTwilioSMS(cfg.SMS, nil)
+		if err != nil {
+			return nil, fmt.Errorf("text messages: %w", err)
+		}
+		sms = s
+	} else {
+		b, err := mailbox()
+		if err != nil {
+			return nil, err
+		}
+		sms = b
+		logger.Warn("notifications: no SMS provider is configured, so text messages to tenants go to the DEV MAILBOX, not to them; list it with `doorstep-server mailbox`", "mailbox", b.Path())
+	}
+	public := cfg.PublicURL
+	if public == "" {
+		public = url
+	}
+	return notify.NewWorker(db, email, sms, public, logger), nil
+}
+
+// mailboxCmd lists the dev mailbox: the notifications that would have been
+// e-mailed or texted to tenants.
+func mailboxCmd(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var dataDir string
+	fs := flag.NewFlagSet("doorstep-server mailbox", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataFlag(fs, &dataDir, getenv)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	dataDir, err := resolveDataDir(dataDir)
+	if err != nil {
+		return err
+	}
+	box, err := notify.OpenMailbox(mailboxDir(dataDir))
+	if err != nil {
+		return err
+	}
+	list, err := box.List()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "DEV MAILBOX (%s): notifications kept here because no SMTP server or SMS provider is configured; none of them reached a tenant.\n", box.Path())
+	if len(list) == 0 {
+		fmt.Fprintln(stdout, "(empty)")
+	}
+	for _, m := range list {
+		fmt.Fprintf(stdout, "\n--- %s %s to %s\n", m.Time.Local().Format("2006-01-02 15:04:05"), strings.ToUpper(m.Channel), recipient(m))
+		if m.Subject != "" {
+			fmt.Fprintf(stdout, "Subject: %s\n", m.Subject)
+		}
+		fmt.Fprintln(stdout, strings.TrimRight(m.Text, "\n"))
+	}
+	return nil
+}
+
+func recipient(m notify.MailboxEntry) string {
+	if m.ToName != "" {
+		return fmt.Sprintf("%s <%s>", m.ToName, m.To)
+	}
+	return m.To
 }
 
 // uploadRetention is how long an unfinished resumable upload is kept.
