@@ -130,6 +130,10 @@ func TestAccount(t *testing.T) {
 			} else if rec, err := chat.TenantRecord(c.TenantID); err != nil || rec.Leases[0].Status != backend.LeaseActive || rec.Leases[0].RentCents == 0 {
 				t.Errorf("Tenant Info of %q: %+v, %v", c.Title, rec, err)
 			}
+			// How each member was told of the chat: an e-mail and a text each.
+			if log, err := chat.DeliveryLog(c.ID); err != nil || len(log) != 2*len(c.Members) || log[0].Kind != backend.NotifyNewChat {
+				t.Errorf("delivery log of %q: %+v, %v", c.Title, log, err)
+			}
 		}
 	})
 
@@ -170,6 +174,9 @@ func TestAccount(t *testing.T) {
 		}
 		if checked == 0 {
 			t.Error("no one-to-one chat to check Tenant Info on")
+		}
+		if log, err := chat.DeliveryLog(list[0].ID); err != nil || len(log) == 0 {
+			t.Errorf("delivery log offline: %+v, %v", log, err)
 		}
 		d, err := chat.Directory("maria")
 		if err != nil || len(d.Tenants) != 1 || d.Tenants[0].Name != "Maria Garcia" {

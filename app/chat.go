@@ -317,6 +317,31 @@ func (c *ChatService) TenantRecord(tenantID int64) (backend.TenantRecord, error)
 	return cached, nil
 }
 
+// DeliveryLog tells how the tenants of a conversation were told of it: each
+// e-mail and text message, sent, waiting, failed or skipped, newest first.
+// From the server when it can be reached, else the copy kept last time.
+func (c *ChatService) DeliveryLog(convID int64) ([]backend.Notification, error) {
+	s, err := c.accounts.active()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := c.ctx()
+	defer cancel()
+	log, err := s.client.ConversationNotifications(ctx, convID)
+	if err == nil {
+		s.cache.PutDeliveryLog(ctx, convID, log)
+		return log, nil
+	}
+	if code := backend.ErrorCode(err); code != backend.EUNREACHABLE && code != backend.EUNAVAILABLE {
+		return nil, err
+	}
+	cached, ok, cerr := s.cache.DeliveryLog(ctx, convID)
+	if cerr != nil || !ok {
+		return nil, err
+	}
+	return cached, nil
+}
+
 // GroupDetails returns the Tenant Record of every member of a conversation.
 func (c *ChatService) GroupDetails(convID int64) ([]backend.TenantRecord, error) {
 	s, err := c.accounts.active()

@@ -752,3 +752,24 @@ func (c *Cache) TenantRecord(ctx context.Context, id int64) (backend.TenantRecor
 	}
 	return r, true, json.Unmarshal([]byte(data), &r)
 }
+
+// PutDeliveryLog keeps a conversation's delivery log for offline Tenant Info.
+func (c *Cache) PutDeliveryLog(ctx context.Context, convID int64, log []backend.Notification) error {
+	b, _ := json.Marshal(log)
+	_, err := c.db.ExecContext(ctx, `INSERT INTO delivery_logs (conversation_id, data, fetched_at) VALUES (?, ?, ?)
+		ON CONFLICT (conversation_id) DO UPDATE SET data = excluded.data, fetched_at = excluded.fetched_at`, convID, string(b), formatTime(c.now()))
+	return err
+}
+
+// DeliveryLog returns a kept delivery log (ok false if never fetched).
+func (c *Cache) DeliveryLog(ctx context.Context, convID int64) (log []backend.Notification, ok bool, err error) {
+	var data string
+	err = c.db.QueryRowContext(ctx, "SELECT data FROM delivery_logs WHERE conversation_id = ?", convID).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return log, true, json.Unmarshal([]byte(data), &log)
+}

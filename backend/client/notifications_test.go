@@ -86,7 +86,7 @@ func TestNotificationsAreQueuedWithTheChat(t *testing.T) {
 		if d := due[0]; d.OrgName != "Maple Street Rentals" || d.LandlordName != "User landlord@a.test" || d.ConversationTitle != "Elm Court · 1A" {
 			t.Errorf("pending = %+v", d)
 		}
-		if err := w.db.NotificationSent(ctx, due[0].ID); err != nil {
+		if err := w.db.NotificationSent(ctx, due[0].ID, ""); err != nil {
 			t.Fatal(err)
 		}
 		later := now.Add(10 * time.Minute)

@@ -15,7 +15,7 @@ import (
 type Store interface {
 	DueNotifications(ctx context.Context, now time.Time, limit int) ([]backend.PendingNotification, error)
 	NextNotificationDue(ctx context.Context) (time.Time, bool, error)
-	NotificationSent(ctx context.Context, id int64) error
+	NotificationSent(ctx context.Context, id int64, note string) error
 	NotificationRetry(ctx context.Context, id int64, reason string, next time.Time) error
 	NotificationFailed(ctx context.Context, id int64, reason string) error
 	CreateTenantInvite(ctx context.Context, orgID, tenantID int64) (string, error)
@@ -120,7 +120,11 @@ func (w *Worker) deliver(ctx context.Context, n backend.PendingNotification) {
 	}
 	switch {
 	case err == nil:
-		if rerr := w.store.NotificationSent(ctx, n.ID); rerr != nil {
+		note := ""
+		if w.toMailbox(n.Channel) {
+			note = "Kept in the server's dev mailbox: no e-mail or SMS service is set up, so the tenant did not get it."
+		}
+		if rerr := w.store.NotificationSent(ctx, n.ID, note); rerr != nil {
 			log.Error("notifications: recording a sent notification", "err", rerr)
 			return
 		}
@@ -141,6 +145,16 @@ func (w *Worker) deliver(ctx context.Context, n backend.PendingNotification) {
 		}
 		log.Warn("notification not sent yet; will retry", "to", n.Recipient, "err", err, "next_try", next)
 	}
+}
+
+// toMailbox reports whether a channel goes to the dev mailbox.
+func (w *Worker) toMailbox(channel string) bool {
+	var sender any = w.email
+	if channel == backend.ChannelSMS {
+		sender = w.sms
+	}
+	_, ok := sender.(*Mailbox)
+	return ok
 }
 
 // send writes n, with a fresh portal link, and hands it to its channel.

@@ -285,8 +285,8 @@ func TestWorkerGivesUp(t *testing.T) {
 			for _, n := range log {
 				switch n.Channel {
 				case backend.ChannelEmail:
-					if n.State != backend.NotificationSent {
-						t.Errorf("e-mail: %+v", n)
+					if n.State != backend.NotificationSent || !strings.Contains(n.Reason, "dev mailbox") {
+						t.Errorf("e-mail to the dev mailbox: %+v", n)
 					}
 				case backend.ChannelSMS:
 					if n.State != backend.NotificationFailed || n.Attempts != c.wantAttempts || !strings.Contains(n.Reason, c.wantReason) {

@@ -153,11 +153,13 @@ func (db *DB) NextNotificationDue(ctx context.Context) (t time.Time, ok bool, er
 	return parseTime(next.String), true, nil
 }
 
-// NotificationSent records that a notification was handed over.
-func (db *DB) NotificationSent(ctx context.Context, id int64) error {
+// NotificationSent records that a notification was handed over; note (may
+// be empty) says anything the landlord should know, such as that it went to
+// the dev mailbox rather than to the tenant.
+func (db *DB) NotificationSent(ctx context.Context, id int64, note string) error {
 	return db.Update(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE notifications SET state = 'sent', sent_at = ?, attempts = attempts + 1, reason = '', next_attempt_at = NULL
-			WHERE id = ? AND state = 'queued'`, formatTime(tx.Now()), id)
+		_, err := tx.ExecContext(ctx, `UPDATE notifications SET state = 'sent', sent_at = ?, attempts = attempts + 1, reason = ?, next_attempt_at = NULL
+			WHERE id = ? AND state = 'queued'`, formatTime(tx.Now()), note, id)
 		return err
 	})
 }

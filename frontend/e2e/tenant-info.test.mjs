@@ -15,6 +15,13 @@ test('Tenant Info, Tenant Record and Group Details from the action menu', async 
   const info = page.getByTestId('tenant-info');
   await info.getByText('Maple Court · 1B').waitFor();
   await info.getByText(/Active/).waitFor();
+  // How James was told of the chat (the test server keeps notifications in
+  // its dev mailbox, so they count as sent).
+  const told = page.getByTestId('delivery');
+  await told.getByText('E-mail sent to james.okafor@example.com', { exact: false }).waitFor();
+  await told.getByText(/Text message sent to \(312\) 555-01\d\d/).waitFor();
+  assert.match(await told.textContent(), /dev mailbox/, 'the landlord is told the tenant did not really get it');
+  await screenshot('tenant-info');
   await info.click();
   const record = page.getByTestId('tenant-record');
   await record.getByText('james.okafor@example.com').waitFor();

@@ -2,7 +2,18 @@
 // events the sync engine sends (names as in app/engine/engine.go).
 import * as Chat from '../../../wailsjs/go/app/ChatService';
 import { EventsOn } from '../../../wailsjs/runtime/runtime';
-import type { Conversation, Directory, DraftFile, Message, Outgoing, SyncState, TenantRecord, Thread, UploadProgress } from './types';
+import type {
+  Conversation,
+  Directory,
+  DraftFile,
+  Message,
+  Notification,
+  Outgoing,
+  SyncState,
+  TenantRecord,
+  Thread,
+  UploadProgress,
+} from './types';
 
 export const conversations = async (): Promise<Conversation[]> => (await Chat.Conversations()) as Conversation[];
 export const thread = async (id: number, before = 0): Promise<Thread> => (await Chat.Thread(id, before)) as Thread;
@@ -16,6 +27,9 @@ export const start = async (tenantId: number, unitId: number): Promise<Conversat
   (await Chat.Start(tenantId, unitId)) as Conversation;
 export const tenantRecord = async (tenantId: number): Promise<TenantRecord> =>
   (await Chat.TenantRecord(tenantId)) as TenantRecord;
+/** How the conversation's tenants were told of it, newest first. */
+export const deliveryLog = async (conversationId: number): Promise<Notification[]> =>
+  (await Chat.DeliveryLog(conversationId)) as unknown as Notification[];
 export const groupDetails = async (conversationId: number): Promise<TenantRecord[]> =>
   (await Chat.GroupDetails(conversationId)) as TenantRecord[];
 // Attaching adds files to the conversation's draft; Send sends them.

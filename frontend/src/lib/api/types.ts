@@ -143,3 +143,19 @@ export interface UploadProgress {
   sent: number;
   total: number;
 }
+
+/** One e-mail or text message telling a tenant of a chat (the delivery log). */
+export interface Notification {
+  id: number;
+  conversation_id: number;
+  tenant: TenantRef;
+  kind: 'new_chat' | 'new_messages';
+  channel: 'email' | 'sms';
+  recipient: string;
+  state: 'queued' | 'sent' | 'failed' | 'skipped';
+  reason?: string;
+  attempts: number;
+  created_at: string;
+  sent_at?: string;
+  next_attempt_at?: string;
+}
