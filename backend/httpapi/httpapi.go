@@ -99,6 +99,7 @@ func (s *Server) Handler() http.Handler {
 	s.fileRoutes(mux)
 	s.uploadRoutes(mux)
 	s.notificationRoutes(mux)
+	s.portalRoutes(mux)
 	s.eventRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, backend.Errorf(backend.ENOTFOUND, "There is nothing at %s.", r.URL.Path))
@@ -177,7 +178,7 @@ type errorBody struct {
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := backend.ErrorCode(err)
 	if code == backend.EINTERNAL {
-		s.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.logger.Error("request failed", "method", r.Method, "path", logPath(r), "err", err)
 	}
 	s.writeJSON(w, r, StatusFor(code), errorBody{backend.Error{Code: code, Message: backend.ErrorMessage(err)}})
 }
@@ -189,7 +190,7 @@ func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v
 		return
 	}
 	if err := json.NewEncoder(w).Encode(v); err != nil {
-		s.logger.Warn("write response", "path", r.URL.Path, "err", err)
+		s.logger.Warn("write response", "path", logPath(r), "err", err)
 	}
 }
 
@@ -231,7 +232,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
-		s.logger.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+		s.logger.Info("request", "method", r.Method, "path", logPath(r), "status", rec.status,
 			"duration", time.Since(start).Round(time.Microsecond), "client", r.UserAgent())
 	})
 }

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"io"
@@ -33,7 +34,7 @@ func (s *Server) route(mux *http.ServeMux, pattern string, byMethod map[string]h
 			return
 		}
 		w.Header().Set("Allow", allowed)
-		s.writeError(w, r, backend.Errorf(backend.EMETHOD, "Use %s for %s.", allowed, r.URL.Path))
+		s.writeError(w, r, backend.Errorf(backend.EMETHOD, "Use %s for %s.", allowed, logPath(r)))
 	})
 }
 
@@ -135,9 +136,46 @@ func requestToken(r *http.Request) string {
 	return ""
 }
 
+// CSRFCookie holds a random value the portal's page echoes in CSRFHeader
+// on every request that changes something. Another site can make a browser
+// send the session cookie, but cannot read this cookie to set the header.
+const (
+	CSRFCookie = "doorstep_csrf"
+	CSRFHeader = "X-Doorstep-CSRF"
+)
+
+// checkCSRF refuses a request that changes something on the strength of the
+// session cookie alone: it needs the CSRF header matching the CSRF cookie,
+// and, when the browser says where it comes from, this server's own origin.
+// Requests with a bearer token (apps, not browsers) need neither.
+func (s *Server) checkCSRF(r *http.Request) error {
+	if r.Header.Get("Authorization") != "" {
+		return nil
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return nil
+	}
+	refused := backend.Errorf(backend.EFORBIDDEN, "This request did not come from the Doorstep portal page; reload the page and try again.")
+	if err := s.checkOrigin(r); err != nil {
+		return refused
+	}
+	c, err := r.Cookie(CSRFCookie)
+	if err != nil || len(c.Value) < 32 || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.Header.Get(CSRFHeader))) != 1 {
+		return refused
+	}
+	return nil
+}
+
 // authed wraps a handler that needs a signed-in principal.
 func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if requestToken(r) != "" && r.Header.Get("Authorization") == "" {
+			if err := s.checkCSRF(r); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
 		p, err := s.store.Authenticate(r.Context(), requestToken(r))
 		if err != nil {
 			s.writeError(w, r, err)

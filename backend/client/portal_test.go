@@ -1,0 +1,187 @@
+package client_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"doorstep/backend"
+	"doorstep/backend/httpapi"
+)
+
+// lockedBuffer is a log sink safe for the server's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// browser is a cookie-keeping HTTP client that does not follow redirects.
+func browser(t *testing.T) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func TestPortalSignInThroughTheLink(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	var logs lockedBuffer
+	srv := httptest.NewServer(httpapi.NewServer(w.db, slog.New(slog.NewTextHandler(&logs, nil))).Handler())
+	defer srv.Close()
+	conv := must[backend.Conversation](t)(w.landlord.StartConversation(ctx, backend.StartConversation{TenantID: w.tenant["Erin"]}))
+	token := must[string](t)(w.landlord.CreateTenantInvite(ctx, w.tenant["Erin"]))
+	link := srv.URL + "/portal/i/" + token
+	b := browser(t)
+
+	t.Run("OpeningTheLinkDoesNotSpendIt", func(t *testing.T) {
+		for range 2 { // a mail scanner, then the tenant
+			resp, err := b.Get(link)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || !strings.Contains(string(body), `<form method="post">`) {
+				t.Fatalf("GET link: %d %s", resp.StatusCode, body)
+			}
+			if resp.Header.Get("Referrer-Policy") != "no-referrer" || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'none'") {
+				t.Errorf("headers: %v", resp.Header)
+			}
+		}
+	})
+
+	t.Run("ErrPostedFromAnotherSite", func(t *testing.T) {
+		req, _ := http.NewRequest("POST", link, nil)
+		req.Header.Set("Origin", "https://evil.example")
+		resp, err := browser(t).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden || len(resp.Cookies()) != 0 {
+			t.Errorf("cross-site POST: %d, cookies %v", resp.StatusCode, resp.Cookies())
+		}
+	})
+
+	var csrf string
+	t.Run("PressingTheButtonSignsInWithCookies", func(t *testing.T) {
+		req, _ := http.NewRequest("POST", link, nil)
+		req.Header.Set("Origin", srv.URL)
+		req.Header.Set("X-Forwarded-Proto", "https") // as behind the TLS proxy
+		resp, err := b.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/portal/" {
+			t.Fatalf("POST link: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		cookies := map[string]*http.Cookie{}
+		for _, c := range resp.Cookies() {
+			cookies[c.Name] = c
+		}
+		sess, xsrf := cookies[httpapi.SessionCookie], cookies[httpapi.CSRFCookie]
+		if sess == nil || !sess.HttpOnly || !sess.Secure || sess.SameSite != http.SameSiteLaxMode {
+			t.Errorf("session cookie = %+v", sess)
+		}
+		if xsrf == nil || xsrf.HttpOnly || !xsrf.Secure || xsrf.SameSite != http.SameSiteStrictMode || len(xsrf.Value) != 64 {
+			t.Errorf("CSRF cookie = %+v", xsrf)
+		}
+		if xsrf != nil {
+			csrf = xsrf.Value
+		}
+		// The test server is plain HTTP: hand the jar the cookies without Secure.
+		u, _ := url.Parse(srv.URL)
+		for _, c := range []*http.Cookie{sess, xsrf} {
+			if c != nil {
+				b.Jar.SetCookies(u, []*http.Cookie{{Name: c.Name, Value: c.Value, Path: "/"}})
+			}
+		}
+	})
+
+	t.Run("ErrTheLinkWorksOnce", func(t *testing.T) {
+		req, _ := http.NewRequest("POST", link, nil)
+		resp, err := browser(t).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), "expired or was already used") {
+			t.Errorf("second use: %d %s", resp.StatusCode, body)
+		}
+	})
+
+	send := func(origin, header string) int {
+		body := strings.NewReader(`{"key":"portal-` + header[:min(len(header), 8)] + `-0001","text":"Thanks, see you Tuesday"}`)
+		req, _ := http.NewRequest("POST", srv.URL+"/api/v1/conversations/"+itoa(conv.ID)+"/messages", body)
+		req.Header.Set("Content-Type", "application/json")
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		if header != "-" {
+			req.Header.Set(httpapi.CSRFHeader, header)
+		}
+		resp, err := b.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+
+	t.Run("TheCookieSessionReadsAsTheTenant", func(t *testing.T) {
+		resp, err := b.Get(srv.URL + "/api/v1/me")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var me backend.Me
+		json.NewDecoder(resp.Body).Decode(&me)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || me.Kind != backend.KindTenant || me.ID != w.tenant["Erin"] {
+			t.Errorf("me = %d %+v", resp.StatusCode, me)
+		}
+	})
+
+	t.Run("ErrChangesNeedTheCSRFHeader", func(t *testing.T) {
+		if st := send("", "-"); st != http.StatusForbidden {
+			t.Errorf("no CSRF header: %d", st)
+		}
+		if st := send("", strings.Repeat("0", 64)); st != http.StatusForbidden {
+			t.Errorf("wrong CSRF header: %d", st)
+		}
+		if st := send("https://evil.example", csrf); st != http.StatusForbidden {
+			t.Errorf("right header from another site: %d", st)
+		}
+		if st := send(srv.URL, csrf); st != http.StatusCreated {
+			t.Errorf("from the portal: %d", st)
+		}
+	})
+
+	t.Run("TheTokenNeverReachesTheLog", func(t *testing.T) {
+		if strings.Contains(logs.String(), token) {
+			t.Error("the log holds the portal token")
+		}
+		if !strings.Contains(logs.String(), "path=/portal/i/…") {
+			t.Errorf("the portal requests are not logged: %s", logs.String())
+		}
+	})
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,106 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"html/template"
+	"net/http"
+	"strings"
+
+	"doorstep/backend"
+)
+
+// The tenant portal's way in: the link in a notification opens a page with
+// a button; only pressing it (a POST) spends the single-use token, so mail
+// scanners and link previews that fetch the link cannot use it up. The
+// session then lives in an HttpOnly cookie, with a CSRF cookie beside it.
+
+// portalHome is where a tenant lands once signed in.
+const portalHome = "/portal/"
+
+func (s *Server) portalRoutes(mux *http.ServeMux) {
+	s.route(mux, "/portal/i/{token}", map[string]http.HandlerFunc{
+		"GET":  s.handleInvitePage,
+		"POST": s.handleInviteRedeem,
+	})
+}
+
+var invitePage = template.Must(template.New("invite").Parse(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Doorstep</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 0; background: #f7f8fa; color: #111827; }
+main { max-width: 28rem; margin: 0 auto; padding: 2rem 1.25rem; }
+h1 { color: #1d4ed8; font-size: 1.5rem; }
+button { font: inherit; font-size: 1.05rem; padding: 0.75rem 1.25rem; border: 0; border-radius: 8px; background: #1d4ed8; color: #fff; width: 100%; }
+.small { color: #6b7280; font-size: 0.9rem; }
+[role=alert] { color: #b42318; }
+</style>
+</head>
+<body>
+<main>
+<h1>Doorstep</h1>
+{{if .Error}}<p role="alert">{{.Error}}</p>
+{{else}}<p>Your landlord started a chat with you. Open it to read and answer.</p>
+<form method="post"><button type="submit">Open my messages</button></form>
+<p class="small">This link works once. This device then stays signed in for 30 days.</p>
+{{end}}</main>
+</body>
+</html>
+`))
+
+// writeInvitePage answers with the invite page (errMsg empty: the button).
+func (s *Server) writeInvitePage(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Referrer-Policy", "no-referrer") // the URL holds the token
+	w.WriteHeader(status)
+	if err := invitePage.Execute(w, struct{ Error string }{errMsg}); err != nil {
+		s.logger.Warn("invite page", "err", err)
+	}
+}
+
+func (s *Server) handleInvitePage(w http.ResponseWriter, r *http.Request) {
+	s.writeInvitePage(w, r, http.StatusOK, "")
+}
+
+// handleInviteRedeem spends the token and signs the tenant in with cookies.
+func (s *Server) handleInviteRedeem(w http.ResponseWriter, r *http.Request) {
+	// A page elsewhere must not sign a browser into someone else's session.
+	if err := s.checkOrigin(r); err != nil {
+		s.writeInvitePage(w, r, http.StatusForbidden, "This link must be opened directly, not from another site.")
+		return
+	}
+	sess, err := s.store.RedeemInvite(r.Context(), r.PathValue("token"))
+	if err != nil {
+		s.writeInvitePage(w, r, StatusFor(backend.ErrorCode(err)), backend.ErrorMessage(err))
+		return
+	}
+	secure := secureRequest(r)
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: sess.Token, Path: "/", Expires: sess.ExpiresAt,
+		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
+	var csrf [32]byte
+	rand.Read(csrf[:])
+	http.SetCookie(w, &http.Cookie{Name: CSRFCookie, Value: hex.EncodeToString(csrf[:]), Path: "/", Expires: sess.ExpiresAt,
+		Secure: secure, SameSite: http.SameSiteStrictMode}) // read by the portal's script, so not HttpOnly
+	http.Redirect(w, r, portalHome, http.StatusSeeOther)
+}
+
+// secureRequest reports whether the browser reached the server over TLS,
+// directly or through a reverse proxy, so cookies are marked Secure.
+func secureRequest(r *http.Request) bool {
+	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}
+
+// logPath is a request's path as the log shows it: portal links lose their
+// token, which is as good as a password until it is used.
+func logPath(r *http.Request) string {
+	if strings.HasPrefix(r.URL.Path, "/portal/i/") {
+		return "/portal/i/…"
+	}
+	return r.URL.Path
+}
