@@ -198,6 +198,11 @@ type Conversation struct {
 	ReadSeq     int64     `json:"read_seq"` // the caller's
 	Unread      int64     `json:"unread"`   // messages from others after ReadSeq
 	LastMessage *Message  `json:"last_message,omitempty"`
+	// ReadOnly is set, for a tenant, once their lease is no longer Active:
+	// they keep reading what was written until then but cannot write.
+	// ReadOnlyReason says so in a sentence.
+	ReadOnly       bool   `json:"read_only,omitempty"`
+	ReadOnlyReason string `json:"read_only_reason,omitempty"`
 }
 
 // StartConversation is the body of POST /api/v1/conversations: exactly one

@@ -510,6 +510,9 @@ func TestLeaseEndingClosesTheChatForTheTenant(t *testing.T) {
 	group := must[backend.Conversation](t)(w.landlord.StartConversation(ctx, backend.StartConversation{UnitID: w.unit["1A"]}))
 	alice := w.asTenant("Alice")
 	must[backend.Message](t)(w.landlord.SendMessage(ctx, group.ID, backend.SendMessage{Key: key(), Text: "before the move-out"}))
+	if c := must[backend.Conversation](t)(alice.Conversation(ctx, group.ID)); c.ReadOnly || c.ReadOnlyReason != "" {
+		t.Errorf("an active tenant's chat is read-only: %+v", c)
+	}
 
 	w.setDate("2027-01-02") // the lease ended on 2026-12-31
 	// Sessions last 30 days: sign in again on the new date. A former tenant
@@ -518,6 +521,15 @@ func TestLeaseEndingClosesTheChatForTheTenant(t *testing.T) {
 	alice = w.asTenant("Alice")
 	_, err := alice.SendMessage(ctx, group.ID, backend.SendMessage{Key: key(), Text: "still here?"})
 	wantCode(t, err, backend.ETENANTNOTACTIVE)
+	// The portal knows before she tries: the chat is read-only, with why.
+	for _, c := range must[[]backend.Conversation](t)(alice.Conversations(ctx)) {
+		if c.ID == group.ID && (!c.ReadOnly || !strings.Contains(c.ReadOnlyReason, "no longer active")) {
+			t.Errorf("after the lease: %+v", c)
+		}
+	}
+	if c := must[backend.Conversation](t)(w.landlord.Conversation(ctx, group.ID)); c.ReadOnly {
+		t.Error("the landlord's view is read-only")
+	}
 	must[backend.Message](t)(w.landlord.SendMessage(ctx, group.ID, backend.SendMessage{Key: key(), Text: "after the move-out"}))
 
 	seen := must[[]backend.Message](t)(alice.Messages(ctx, group.ID, backend.MessagePage{}))

@@ -166,6 +166,18 @@ func (db *DB) view(ctx context.Context, q queryer, c convRow, viewer backend.Pri
 			c.id, viewer.ID).Scan(&conv.ReadSeq); err != nil {
 			return conv, fmt.Errorf("read position: %w", err)
 		}
+		today, _, err := orgToday(ctx, q, c.orgID, db.now())
+		if err != nil {
+			return conv, err
+		}
+		active, err := tenantActiveFor(ctx, q, c, viewer.ID, today)
+		if err != nil {
+			return conv, err
+		}
+		if !active {
+			conv.ReadOnly = true
+			conv.ReadOnlyReason = "Your lease is no longer active, so you can read this conversation but not write in it."
+		}
 	}
 	senderCol := "sender_user_id"
 	if viewer.Kind == backend.KindTenant {
