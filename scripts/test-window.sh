@@ -158,16 +158,17 @@ drop_files() {
 	drag_to $((wx + 800)) $((wy + 400)) "$WORK/drop/meter-reading.txt" "$WORK/drop/lease-addendum.pdf"
 	hover_until window-drop-zone "Drop files to attach them"
 	xdotool mouseup 1
-	stop_pid "$DRAG_PID"
+	# The drag source must outlive the drop: the window asks it for the files then.
 	wait_for_text window-drop-tray "meter-reading.txt" "lease-addendum.pdf"
+	stop_pid "$DRAG_PID"
 	echo "window: files dragged onto the thread showed the drop zone and wait in the tray"
 
 	# Dropped on the conversation list: the page stays, the file is attached
 	# to the open conversation.
 	drag_to $((wx + 200)) $((wy + 600)) "$WORK/drop/notice.txt"
 	xdotool mouseup 1
-	stop_pid "$DRAG_PID"
 	wait_for_text window-drop-elsewhere "notice.txt" "meter-reading.txt" "Olivia" "Maple"
+	stop_pid "$DRAG_PID"
 
 	# The compose box runs along the window's bottom edge, right of the list.
 	xdotool mousemove $((wx + 700)) $((wy + 740)) click 1
