@@ -129,3 +129,90 @@ func TestNotificationsAreQueuedWithTheChat(t *testing.T) {
 		}
 	})
 }
+
+func TestNewMessageEmails(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	group := must[backend.Conversation](t)(w.landlord.StartConversation(ctx, backend.StartConversation{UnitID: w.unit["1A"]}))
+	alice, bob := w.asTenant("Alice"), w.asTenant("Bob")
+	advance := func(d time.Duration) { w.mu.Lock(); w.now = w.now.Add(d); w.mu.Unlock() }
+	online := map[int64]bool{}
+	sweep := func() int {
+		t.Helper()
+		n, err := w.db.QueueNewMessageEmails(ctx, w.clock(), time.Hour, 2*time.Minute, func(id int64) bool { return online[id] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	newMessageMails := func(tenant string) int {
+		n := 0
+		for _, x := range must[[]backend.Notification](t)(w.landlord.ConversationNotifications(ctx, group.ID)) {
+			if x.Kind == backend.NotifyNewMessages && x.Tenant.Name == tenant {
+				n++
+				if x.Channel != backend.ChannelEmail || x.State != backend.NotificationQueued || x.Recipient != "alice@tenant.test" && x.Recipient != "bob@tenant.test" {
+					t.Errorf("new-message notification = %+v", x)
+				}
+			}
+		}
+		return n
+	}
+
+	must[backend.Message](t)(w.landlord.SendMessage(ctx, group.ID, backend.SendMessage{Key: key(), Text: "Welcome!"}))
+	advance(10 * time.Minute)
+	if n := sweep(); n != 0 {
+		t.Fatalf("queued %d right after the new-chat e-mail (one per hour)", n)
+	}
+	advance(time.Hour)
+	must[backend.Message](t)(w.landlord.SendMessage(ctx, group.ID, backend.SendMessage{Key: key(), Text: "The plumber comes at 9"}))
+	if n := sweep(); n != 0 {
+		t.Fatalf("queued %d before the message settled (they may be reading it)", n)
+	}
+	advance(3 * time.Minute)
+	online[w.tenant["Bob"]] = true
+	if n := sweep(); n != 1 || newMessageMails("Alice") != 1 || newMessageMails("Bob") != 0 {
+		t.Fatalf("first sweep queued %d (Alice %d, Bob online %d), want 1 for Alice", n, newMessageMails("Alice"), newMessageMails("Bob"))
+	}
+
+	t.Run("AtMostOnePerInterval", func(t *testing.T) {
+		advance(time.Second)
+		must[backend.Message](t)(w.landlord.SendMessage(ctx, group.ID, backend.SendMessage{Key: key(), Text: "Actually 10"}))
+		advance(5 * time.Minute)
+		if n := sweep(); n != 0 {
+			t.Errorf("queued %d within the hour", n)
+		}
+		advance(time.Hour)
+		if n := sweep(); n != 1 || newMessageMails("Alice") != 2 {
+			t.Errorf("after the hour: queued %d, Alice has %d", n, newMessageMails("Alice"))
+		}
+	})
+
+	t.Run("NothingUnreadNothingNew", func(t *testing.T) {
+		advance(2 * time.Hour)
+		if n := sweep(); n != 0 {
+			t.Errorf("queued %d with nothing written since the last e-mail", n)
+		}
+		online[w.tenant["Bob"]] = false
+		conv := must[backend.Conversation](t)(bob.Conversation(ctx, group.ID))
+		if err := bob.MarkRead(ctx, group.ID, conv.LastSeq); err != nil {
+			t.Fatal(err)
+		}
+		must[backend.Message](t)(alice.SendMessage(ctx, group.ID, backend.SendMessage{Key: key(), Text: "Fine by me"}))
+		advance(3 * time.Minute)
+		// Bob read everything but Alice's new one: one e-mail for him; none
+		// for Alice about her own message.
+		if n := sweep(); n != 1 || newMessageMails("Bob") != 1 || newMessageMails("Alice") != 2 {
+			t.Errorf("queued %d (Bob %d, Alice %d)", n, newMessageMails("Bob"), newMessageMails("Alice"))
+		}
+	})
+
+	t.Run("NotAfterTheLeaseEnded", func(t *testing.T) {
+		w.setDate("2027-01-02")
+		w.landlord = w.signIn("landlord@a.test")
+		must[backend.Message](t)(w.landlord.SendMessage(ctx, group.ID, backend.SendMessage{Key: key(), Text: "Deposit returned"}))
+		advance(time.Hour)
+		if n := sweep(); n != 0 {
+			t.Errorf("queued %d for tenants whose lease ended", n)
+		}
+	})
+}

@@ -104,3 +104,11 @@ func (h *Hub) Subscribers() int {
 	}
 	return n
 }
+
+// Online reports whether a recipient has a live subscription (an open
+// websocket) right now.
+func (h *Hub) Online(to backend.Recipient) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs[to]) > 0
+}

@@ -107,8 +107,11 @@ type serveConfig struct {
 	// PublicURL is the server's address as tenants reach it (the links in
 	// notifications); empty: the address it listens on.
 	PublicURL string
-	SMTP      notify.SMTPConfig // Host empty: e-mail goes to the dev mailbox
-	SMS       notify.SMSConfig  // BaseURL empty: text messages go to the dev mailbox
+	// NewMessageEmail is the least time between two e-mails to a tenant
+	// about new messages in one conversation; 0 sends none.
+	NewMessageEmail time.Duration
+	SMTP            notify.SMTPConfig // Host empty: e-mail goes to the dev mailbox
+	SMS             notify.SMSConfig  // BaseURL empty: text messages go to the dev mailbox
 }
 
 func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -147,8 +150,16 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.StringVar(&cfg.SMS.Account, "sms-account", getenv("DOORSTEP_SMS_ACCOUNT"), "SMS account id (env DOORSTEP_SMS_ACCOUNT; the token only from DOORSTEP_SMS_TOKEN)")
 	fs.StringVar(&cfg.SMS.From, "sms-from", getenv("DOORSTEP_SMS_FROM"), "sender number for text messages, e.g. +15005550006 (env DOORSTEP_SMS_FROM)")
 	cfg.SMS.Token = getenv("DOORSTEP_SMS_TOKEN")
+	newMessageEmail := envOr("DOORSTEP_NEW_MESSAGE_EMAIL", "1h")
+	fs.Func("new-message-email", "least time between two e-mails to a tenant who is not online about new messages in one conversation, e.g. 1h; 0 sends none (env DOORSTEP_NEW_MESSAGE_EMAIL; default 1h)", func(v string) error {
+		newMessageEmail = v
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
+	}
+	if cfg.NewMessageEmail, err = time.ParseDuration(newMessageEmail); err != nil || cfg.NewMessageEmail < 0 {
+		return cfg, fmt.Errorf("-new-message-email %q: want a duration such as 1h, or 0 for none", newMessageEmail)
 	}
 	if cfg.SMTP.Port, err = strconv.Atoi(smtpPort); err != nil || cfg.SMTP.Port < 0 || cfg.SMTP.Port > 65535 {
 		return cfg, fmt.Errorf("-smtp-port %q: want a port number", smtpPort)
@@ -204,6 +215,9 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	}
 	db.SetNotificationsQueued(worker.Wake)
 	go worker.Run(ctx)
+	if cfg.NewMessageEmail > 0 {
+		go sweepNewMessages(ctx, db, events, cfg.NewMessageEmail, logger)
+	}
 	go pruneUploads(ctx, files, logger)
 
 	errc := make(chan error, 1)
@@ -326,6 +340,31 @@ func recipient(m notify.MailboxEntry) string {
 		return fmt.Sprintf("%s <%s>", m.ToName, m.To)
 	}
 	return m.To
+}
+
+// newMessageGrace is how long a message stays unread before its e-mail is
+// queued: a tenant reading along in the portal gets none.
+const newMessageGrace = 2 * time.Minute
+
+// sweepNewMessages queues, once a minute, the e-mails telling tenants who
+// are not online that messages wait for them (see
+// sqlite.DB.QueueNewMessageEmails), until ctx ends.
+func sweepNewMessages(ctx context.Context, db *sqlite.DB, events *hub.Hub, interval time.Duration, logger *slog.Logger) {
+	online := func(tenantID int64) bool {
+		return events.Online(backend.Recipient{Kind: backend.KindTenant, ID: tenantID})
+	}
+	for {
+		if n, err := db.QueueNewMessageEmails(ctx, time.Now(), interval, newMessageGrace, online); err != nil {
+			logger.Error("queueing new-message e-mails", "err", err)
+		} else if n > 0 {
+			logger.Info("queued new-message e-mails", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Minute):
+		}
+	}
 }
 
 // uploadRetention is how long an unfinished resumable upload is kept.
