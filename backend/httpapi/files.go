@@ -42,12 +42,7 @@ func (s *Server) fileRoutes(mux *http.ServeMux) {
 // sanitised and the type sniffed from the content.
 func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 	p := principal(r.Context())
-	if s.files == nil {
-		s.writeError(w, r, backend.Errorf(backend.EUNAVAILABLE, "This server does not accept files."))
-		return
-	}
-	if err := s.store.CanUpload(r.Context(), p); err != nil {
-		s.writeError(w, r, err)
+	if !s.mayUpload(w, r) {
 		return
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "multipart/form-data" {

@@ -42,12 +42,7 @@ func uploadOf(p filestore.Partial) backend.Upload {
 
 func (s *Server) handleBeginUpload(w http.ResponseWriter, r *http.Request) {
 	p := principal(r.Context())
-	if s.files == nil {
-		s.writeError(w, r, backend.Errorf(backend.EUNAVAILABLE, "This server does not accept files."))
-		return
-	}
-	if err := s.store.CanUpload(r.Context(), p); err != nil {
-		s.writeError(w, r, err)
+	if !s.mayUpload(w, r) {
 		return
 	}
 	var req backend.NewUpload
@@ -64,8 +59,7 @@ func (s *Server) handleBeginUpload(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleUploadStatus(w http.ResponseWriter, r *http.Request) {
-	if s.files == nil {
-		s.writeError(w, r, backend.Errorf(backend.EUNAVAILABLE, "This server does not accept files."))
+	if !s.keepsFiles(w, r) {
 		return
 	}
 	partial, err := s.files.Partial(uploadOwner(principal(r.Context())), r.PathValue("id"))
@@ -78,13 +72,8 @@ func (s *Server) handleUploadStatus(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleAppendUpload(w http.ResponseWriter, r *http.Request) {
 	p := principal(r.Context())
-	if s.files == nil {
-		s.writeError(w, r, backend.Errorf(backend.EUNAVAILABLE, "This server does not accept files."))
-		return
-	}
 	// Checked again on every request: a lease may have ended meanwhile.
-	if err := s.store.CanUpload(r.Context(), p); err != nil {
-		s.writeError(w, r, err)
+	if !s.mayUpload(w, r) {
 		return
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != uploadContentType {
@@ -124,8 +113,7 @@ func (s *Server) handleAppendUpload(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleCancelUpload(w http.ResponseWriter, r *http.Request) {
-	if s.files == nil {
-		s.writeError(w, r, backend.Errorf(backend.EUNAVAILABLE, "This server does not accept files."))
+	if !s.keepsFiles(w, r) {
 		return
 	}
 	if err := s.files.RemovePartial(uploadOwner(principal(r.Context())), r.PathValue("id")); err != nil {
@@ -133,4 +121,26 @@ func (s *Server) handleCancelUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// keepsFiles answers (and returns false) when the server keeps no files.
+func (s *Server) keepsFiles(w http.ResponseWriter, r *http.Request) bool {
+	if s.files == nil {
+		s.writeError(w, r, backend.Errorf(backend.EUNAVAILABLE, "This server does not accept files."))
+		return false
+	}
+	return true
+}
+
+// mayUpload answers (and returns false) when the server keeps no files or
+// the caller may not upload: a sub-user, or a tenant whose lease ended.
+func (s *Server) mayUpload(w http.ResponseWriter, r *http.Request) bool {
+	if !s.keepsFiles(w, r) {
+		return false
+	}
+	if err := s.store.CanUpload(r.Context(), principal(r.Context())); err != nil {
+		s.writeError(w, r, err)
+		return false
+	}
+	return true
 }
