@@ -93,6 +93,11 @@ func NewAccountService(cfg Config, life *Lifecycle, keys KeyStore, dataDir strin
 
 func (a *AccountService) accountPath() string { return filepath.Join(a.dataDir, "account.json") }
 
+// incomingDir, in the app's data directory, holds the app's own copies of
+// files handed over as bytes (pasted, or dropped on the page) until they
+// are sent or removed; the sync engine deletes them once sent.
+func incomingDir(dataDir string) string { return filepath.Join(dataDir, "incoming") }
+
 func (a *AccountService) readAccount() (accountFile, bool) {
 	var f accountFile
 	b, err := os.ReadFile(a.accountPath())
@@ -237,7 +242,7 @@ func (a *AccountService) startLocked(server string, me backend.Me, c *client.Cli
 	ctx, cancel := context.WithCancel(a.life.Context())
 	notifier := DesktopNotifier{Logger: a.logger, Enabled: func() bool { a.mu.Lock(); defer a.mu.Unlock(); return a.notifications }}
 	eng := engine.New(cc, c, me.Principal, a.emit, notifier.Notify, a.logger)
-	eng.OwnedDir = filepath.Join(a.dataDir, "incoming") // see ChatService.attachBytes
+	eng.OwnedDir = incomingDir(a.dataDir) // see ChatService.attachBytes
 	s := &session{me: me, server: server, client: c, cache: cc, engine: eng, cancel: cancel, done: make(chan struct{}), notice: notice}
 	go func() { defer close(s.done); eng.Run(ctx) }()
 	a.sess = s

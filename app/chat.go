@@ -302,19 +302,10 @@ func (c *ChatService) TenantRecord(tenantID int64) (backend.TenantRecord, error)
 	}
 	ctx, cancel := c.ctx()
 	defer cancel()
-	r, err := s.client.TenantRecord(ctx, tenantID)
-	if err == nil {
-		s.cache.PutTenantRecord(ctx, r)
-		return r, nil
-	}
-	if code := backend.ErrorCode(err); code != backend.EUNREACHABLE && code != backend.EUNAVAILABLE {
-		return r, err
-	}
-	cached, ok, cerr := s.cache.TenantRecord(ctx, tenantID)
-	if cerr != nil || !ok {
-		return backend.TenantRecord{}, err
-	}
-	return cached, nil
+	return fromServerOrKept(ctx,
+		func() (backend.TenantRecord, error) { return s.client.TenantRecord(ctx, tenantID) },
+		func(r backend.TenantRecord) { s.cache.PutTenantRecord(ctx, r) },
+		func() (backend.TenantRecord, bool, error) { return s.cache.TenantRecord(ctx, tenantID) })
 }
 
 // DeliveryLog tells how the tenants of a conversation were told of it: each
@@ -327,17 +318,28 @@ func (c *ChatService) DeliveryLog(convID int64) ([]backend.Notification, error) 
 	}
 	ctx, cancel := c.ctx()
 	defer cancel()
-	log, err := s.client.ConversationNotifications(ctx, convID)
+	return fromServerOrKept(ctx,
+		func() ([]backend.Notification, error) { return s.client.ConversationNotifications(ctx, convID) },
+		func(log []backend.Notification) { s.cache.PutDeliveryLog(ctx, convID, log) },
+		func() ([]backend.Notification, bool, error) { return s.cache.DeliveryLog(ctx, convID) })
+}
+
+// fromServerOrKept asks the server (fetch) and keeps its answer (keep); when
+// the server cannot be reached it returns the copy kept last time (kept), or
+// the server's error if there is none. Any other error is returned as is.
+func fromServerOrKept[T any](ctx context.Context, fetch func() (T, error), keep func(T), kept func() (T, bool, error)) (T, error) {
+	v, err := fetch()
 	if err == nil {
-		s.cache.PutDeliveryLog(ctx, convID, log)
-		return log, nil
+		keep(v)
+		return v, nil
 	}
+	var zero T
 	if code := backend.ErrorCode(err); code != backend.EUNREACHABLE && code != backend.EUNAVAILABLE {
-		return nil, err
+		return zero, err
 	}
-	cached, ok, cerr := s.cache.DeliveryLog(ctx, convID)
+	cached, ok, cerr := kept()
 	if cerr != nil || !ok {
-		return nil, err
+		return zero, err
 	}
 	return cached, nil
 }
@@ -507,7 +509,7 @@ func (c *ChatService) RemoveAttachment(convID, id int64) ([]cache.DraftFile, err
 
 // incomingDir keeps the app's copies of pasted files and of files dropped
 // where the page receives them, until they are sent or removed.
-func (c *ChatService) incomingDir() string { return filepath.Join(c.accounts.dataDir, "incoming") }
+func (c *ChatService) incomingDir() string { return incomingDir(c.accounts.dataDir) }
 
 // pastedTypes are the images that may be pasted into the compose box.
 var pastedTypes = map[string]string{"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp"}

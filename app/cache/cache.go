@@ -483,6 +483,28 @@ func (c *Cache) Outbox(ctx context.Context, convID int64) ([]Outgoing, error) {
 // Uploaded records that attachment i of an outbox entry is on the server as
 // fileID (and adds it to the message's files), so it is never uploaded twice.
 func (c *Cache) Uploaded(ctx context.Context, localID int64, i int, fileID int64) error {
+	return c.editAttachment(ctx, localID, i, func(a *Attachment, fileIDs *[]int64) bool {
+		if a.FileID != 0 {
+			return false
+		}
+		a.FileID = fileID
+		*fileIDs = append(*fileIDs, fileID)
+		return true
+	})
+}
+
+// UploadBegun records the server's upload of attachment i of an outbox
+// entry ("" forgets it, to begin again).
+func (c *Cache) UploadBegun(ctx context.Context, localID int64, i int, uploadID string) error {
+	return c.editAttachment(ctx, localID, i, func(a *Attachment, _ *[]int64) bool {
+		a.UploadID = uploadID
+		return true
+	})
+}
+
+// editAttachment changes attachment i of an outbox entry (and the entry's
+// file ids) in one transaction; edit returns false to leave them as they are.
+func (c *Cache) editAttachment(ctx context.Context, localID int64, i int, edit func(a *Attachment, fileIDs *[]int64) bool) error {
 	return c.tx(ctx, func(tx *sql.Tx) error {
 		var atts, ids string
 		if err := tx.QueryRowContext(ctx, "SELECT attachments, file_ids FROM outbox WHERE local_id = ?", localID).Scan(&atts, &ids); err != nil {
@@ -492,34 +514,12 @@ func (c *Cache) Uploaded(ctx context.Context, localID int64, i int, fileID int64
 		var fileIDs []int64
 		json.Unmarshal([]byte(atts), &list)
 		json.Unmarshal([]byte(ids), &fileIDs)
-		if i < 0 || i >= len(list) || list[i].FileID != 0 {
+		if i < 0 || i >= len(list) || !edit(&list[i], &fileIDs) {
 			return nil
 		}
-		list[i].FileID = fileID
-		fileIDs = append(fileIDs, fileID)
 		a, _ := json.Marshal(list)
 		f, _ := json.Marshal(fileIDs)
 		_, err := tx.ExecContext(ctx, "UPDATE outbox SET attachments = ?, file_ids = ? WHERE local_id = ?", string(a), string(f), localID)
-		return err
-	})
-}
-
-// UploadBegun records the server's upload of attachment i of an outbox
-// entry ("" forgets it, to begin again).
-func (c *Cache) UploadBegun(ctx context.Context, localID int64, i int, uploadID string) error {
-	return c.tx(ctx, func(tx *sql.Tx) error {
-		var atts string
-		if err := tx.QueryRowContext(ctx, "SELECT attachments FROM outbox WHERE local_id = ?", localID).Scan(&atts); err != nil {
-			return err
-		}
-		var list []Attachment
-		json.Unmarshal([]byte(atts), &list)
-		if i < 0 || i >= len(list) {
-			return nil
-		}
-		list[i].UploadID = uploadID
-		a, _ := json.Marshal(list)
-		_, err := tx.ExecContext(ctx, "UPDATE outbox SET attachments = ? WHERE local_id = ?", string(a), localID)
 		return err
 	})
 }

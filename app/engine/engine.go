@@ -357,46 +357,49 @@ func (e *Engine) upload(ctx context.Context, o cache.Outgoing) ([]int64, error) 
 // uploadOne sends attachment i of o, going on with its upload if one was
 // begun before.
 func (e *Engine) uploadOne(ctx context.Context, o cache.Outgoing, i int, a cache.Attachment) (backend.File, error) {
+	unreadable := backend.Errorf(backend.EINVALID, "%s cannot be read any more; attach it again.", a.Name)
 	f, err := os.Open(a.Path)
 	if err != nil {
-		return backend.File{}, backend.Errorf(backend.EINVALID, "%s cannot be read any more; attach it again.", a.Name)
+		return backend.File{}, unreadable
 	}
 	defer f.Close()
-	h := sha256.New()
-	size, err := io.Copy(h, f)
+	fi, err := f.Stat()
 	if err != nil {
-		return backend.File{}, backend.Errorf(backend.EINVALID, "%s cannot be read any more; attach it again.", a.Name)
+		return backend.File{}, unreadable
 	}
 	progress := func(held int64) {
-		e.emit(EventUpload, UploadProgress{LocalID: o.LocalID, Name: a.Name, Sent: held, Total: size})
+		e.emit(EventUpload, UploadProgress{LocalID: o.LocalID, Name: a.Name, Sent: held, Total: fi.Size()})
+	}
+	// begin announces the file, hashed as it is now, and records the upload
+	// before its first byte is sent. A resumed upload is not hashed again:
+	// the server checks the whole file against the hash when it completes.
+	begin := func() error {
+		h := sha256.New()
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return unreadable
+		}
+		size, err := io.Copy(h, f)
+		if err != nil {
+			return unreadable
+		}
+		up, err := e.client.BeginUpload(ctx, backend.NewUpload{Name: a.Name, Size: size, SHA256: hex.EncodeToString(h.Sum(nil))})
+		if err != nil {
+			return err
+		}
+		a.UploadID = up.ID
+		return e.cache.UploadBegun(ctx, o.LocalID, i, up.ID)
 	}
 	for try := 0; ; try++ {
 		if a.UploadID == "" {
-			up, err := e.client.BeginUpload(ctx, backend.NewUpload{Name: a.Name, Size: size, SHA256: hex.EncodeToString(h.Sum(nil))})
-			if err != nil {
+			if err := begin(); err != nil {
 				return backend.File{}, err
 			}
-			if err := e.cache.UploadBegun(ctx, o.LocalID, i, up.ID); err != nil {
-				return backend.File{}, err
-			}
-			a.UploadID = up.ID
 		}
 		file, err := e.client.ContinueUpload(ctx, a.UploadID, f, progress)
-		code := backend.ErrorCode(err)
 		// Forgotten by the server (expired, or refused at the end because
 		// the file changed since it began): begin again, once.
-		if (code == backend.ENOTFOUND || code == backend.EINVALID) && try == 0 {
-			if cerr := e.cache.UploadBegun(ctx, o.LocalID, i, ""); cerr != nil {
-				return backend.File{}, cerr
-			}
+		if code := backend.ErrorCode(err); (code == backend.ENOTFOUND || code == backend.EINVALID) && try == 0 {
 			a.UploadID = ""
-			if _, err := f.Seek(0, io.SeekStart); err != nil {
-				return backend.File{}, err
-			}
-			h.Reset()
-			if size, err = io.Copy(h, f); err != nil {
-				return backend.File{}, backend.Errorf(backend.EINVALID, "%s cannot be read any more; attach it again.", a.Name)
-			}
 			continue
 		}
 		return file, err

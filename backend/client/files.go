@@ -18,6 +18,14 @@ import (
 	"doorstep/backend"
 )
 
+// untimed is the HTTP client without its request timeout, for transfers of
+// files: a large one on a slow line may take long, and its context bounds it.
+func (c *Client) untimed() *http.Client {
+	hc := *c.http
+	hc.Timeout = 0
+	return &hc
+}
+
 // UploadFile streams r to the server as a file called name and returns its
 // record; attach it to a message with SendMessage's FileIDs.
 func (c *Client) UploadFile(ctx context.Context, name string, r io.Reader) (backend.File, error) {
@@ -41,9 +49,7 @@ func (c *Client) UploadFile(ctx context.Context, name string, r io.Reader) (back
 	req.Header.Set("Accept", "application/json")
 	c.setHeaders(req)
 	var f backend.File
-	hc := *c.http
-	hc.Timeout = 0 // a large file on a slow line may take long; ctx bounds it
-	err = c.sendWith(&hc, req, &f)
+	err = c.sendWith(c.untimed(), req, &f)
 	pr.CloseWithError(io.ErrClosedPipe) // stops the copier if the server answered early
 	return f, err
 }
@@ -56,9 +62,7 @@ func (c *Client) DownloadFile(ctx context.Context, id int64, w io.Writer) (name,
 		return "", "", err
 	}
 	c.setHeaders(req)
-	hc := *c.http
-	hc.Timeout = 0 // a large file on a slow line may take long; ctx bounds it
-	resp, err := hc.Do(req)
+	resp, err := c.untimed().Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return "", "", ctx.Err()
@@ -130,9 +134,7 @@ func (c *Client) AppendUpload(ctx context.Context, id string, offset int64, r io
 	req.Header.Set("Accept", "application/json")
 	c.setHeaders(req)
 	var out backend.Upload
-	hc := *c.http
-	hc.Timeout = 0 // bounded by ctx: a chunk on a slow line takes long
-	err = c.sendWith(&hc, req, &out)
+	err = c.sendWith(c.untimed(), req, &out)
 	return out, err
 }
 

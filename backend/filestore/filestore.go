@@ -3,7 +3,6 @@
 package filestore
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -58,9 +57,7 @@ type Saved struct {
 // file durable (fsync, rename, fsync of the directory) before returning. More
 // than MaxSize bytes gives ETOOLARGE and leaves nothing behind.
 func (s *Store) Save(r io.Reader) (Saved, error) {
-	var rnd [16]byte
-	rand.Read(rnd[:])
-	name := hex.EncodeToString(rnd[:])
+	name := randomName()
 	tmp, err := os.CreateTemp(s.dir, ".upload-*")
 	if err != nil {
 		return Saved{}, fmt.Errorf("filestore: %w", err)
@@ -90,10 +87,7 @@ func (s *Store) Save(r io.Reader) (Saved, error) {
 		return Saved{}, fmt.Errorf("filestore: %w", err)
 	}
 	tmp = nil
-	if d, err := os.Open(s.dir); err == nil {
-		d.Sync() // make the rename itself durable
-		d.Close()
-	}
+	syncDir(s.dir) // make the rename itself durable
 	return Saved{StorageName: name, Size: n, SHA256: hex.EncodeToString(h.Sum(nil)), ContentType: http.DetectContentType(sniff.b)}, nil
 }
 

@@ -60,9 +60,7 @@ func (s *Store) BeginPartial(owner, name string, size int64, sha256Hex string) (
 	if err := os.MkdirAll(s.partialDir(), 0o700); err != nil {
 		return Partial{}, fmt.Errorf("filestore: %w", err)
 	}
-	var rnd [16]byte
-	rand.Read(rnd[:])
-	p := Partial{ID: hex.EncodeToString(rnd[:]), Owner: owner, Name: SafeName(name), Size: size, SHA256: sha256Hex, Created: time.Now().UTC()}
+	p := Partial{ID: randomName(), Owner: owner, Name: SafeName(name), Size: size, SHA256: sha256Hex, Created: time.Now().UTC()}
 	meta, _ := json.Marshal(p)
 	base := filepath.Join(s.partialDir(), p.ID)
 	if err := writeSynced(base+".json", meta); err != nil {
@@ -92,6 +90,15 @@ func writeSynced(path string, data []byte) error {
 	return f.Close()
 }
 
+// randomName is a server-made name for a stored file or an upload: 32
+// hex digits, never anything a client sent.
+func randomName() string {
+	var rnd [16]byte
+	rand.Read(rnd[:])
+	return hex.EncodeToString(rnd[:])
+}
+
+// syncDir makes renames and new files in dir durable.
 func syncDir(dir string) {
 	if d, err := os.Open(dir); err == nil {
 		d.Sync()
@@ -198,9 +205,7 @@ func (s *Store) finish(p Partial) (Saved, error) {
 		s.RemovePartial(p.Owner, p.ID)
 		return Saved{}, backend.Errorf(backend.EINVALID, "The file received does not match its checksum; send it again from the start.")
 	}
-	var rnd [16]byte
-	rand.Read(rnd[:])
-	name := hex.EncodeToString(rnd[:])
+	name := randomName()
 	if err := os.Rename(base, filepath.Join(s.dir, name)); err != nil {
 		return Saved{}, fmt.Errorf("filestore: %w", err)
 	}

@@ -143,11 +143,13 @@ func (db *DB) view(ctx context.Context, q queryer, c convRow, viewer backend.Pri
 	if conv.Members, err = members(ctx, q, c.id); err != nil {
 		return conv, err
 	}
-	if c.tenantID != 0 {
-		today, _, err := orgToday(ctx, q, c.orgID, db.now())
-		if err != nil {
+	var today string // the landlord's date, for lease status
+	if c.tenantID != 0 || viewer.Kind == backend.KindTenant {
+		if today, _, err = orgToday(ctx, q, c.orgID, db.now()); err != nil {
 			return conv, err
 		}
+	}
+	if c.tenantID != 0 {
 		err = q.QueryRowContext(ctx, `SELECT p.name || ' · ' || u.name FROM lease_tenants lt JOIN leases l ON l.id = lt.lease_id
 			JOIN units u ON u.id = l.unit_id JOIN properties p ON p.id = u.property_id
 			WHERE lt.tenant_id = :tenant AND `+activeLeaseSQL+` ORDER BY l.start_date DESC LIMIT 1`,
@@ -165,10 +167,6 @@ func (db *DB) view(ctx context.Context, q queryer, c convRow, viewer backend.Pri
 		if err := q.QueryRowContext(ctx, "SELECT read_seq FROM conversation_tenants WHERE conversation_id = ? AND tenant_id = ?",
 			c.id, viewer.ID).Scan(&conv.ReadSeq); err != nil {
 			return conv, fmt.Errorf("read position: %w", err)
-		}
-		today, _, err := orgToday(ctx, q, c.orgID, db.now())
-		if err != nil {
-			return conv, err
 		}
 		active, err := tenantActiveFor(ctx, q, c, viewer.ID, today)
 		if err != nil {

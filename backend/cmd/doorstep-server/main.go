@@ -207,7 +207,13 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	}
 	srv := httpapi.NewServer(db, logger, httpapi.WithHub(events), httpapi.WithFiles(files))
 	url := "http://" + ln.Addr().String()
-	go pruneEvents(ctx, db, cfg.EventRetention, logger)
+	go repeat(ctx, time.Hour, func() {
+		if n, err := db.PruneEvents(ctx, time.Now().Add(-cfg.EventRetention)); err != nil {
+			logger.Error("pruning events", "err", err)
+		} else if n > 0 {
+			logger.Info("pruned events", "count", n, "older_than", cfg.EventRetention)
+		}
+	})
 	worker, err := notificationWorker(cfg, db, url, logger)
 	if err != nil {
 		ln.Close()
@@ -216,9 +222,25 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	db.SetNotificationsQueued(worker.Wake)
 	go worker.Run(ctx)
 	if cfg.NewMessageEmail > 0 {
-		go sweepNewMessages(ctx, db, events, cfg.NewMessageEmail, logger)
+		// Tell tenants who are not online that messages wait for them.
+		online := func(tenantID int64) bool {
+			return events.Online(backend.Recipient{Kind: backend.KindTenant, ID: tenantID})
+		}
+		go repeat(ctx, time.Minute, func() {
+			if n, err := db.QueueNewMessageEmails(ctx, time.Now(), cfg.NewMessageEmail, newMessageGrace, online); err != nil {
+				logger.Error("queueing new-message e-mails", "err", err)
+			} else if n > 0 {
+				logger.Info("queued new-message e-mails", "count", n)
+			}
+		})
 	}
-	go pruneUploads(ctx, files, logger)
+	go repeat(ctx, time.Hour, func() {
+		if n, err := files.PrunePartials(time.Now().Add(-uploadRetention)); err != nil {
+			logger.Error("pruning uploads", "err", err)
+		} else if n > 0 {
+			logger.Info("pruned unfinished uploads", "count", n, "older_than", uploadRetention)
+		}
+	})
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -253,17 +275,19 @@ func mailboxDir(dataDir string) string { return filepath.Join(dataDir, "mailbox"
 // the SMS provider when configured, else the dev mailbox, said clearly in
 // the log so nothing is thought sent that was not.
 func notificationWorker(cfg serveConfig, db *sqlite.DB, url string, logger *slog.Logger) (*notify.Worker, error) {
-	var email notify.EmailSender
-	var sms notify.SMSSender
 	var box *notify.Mailbox
-	mailbox := func() (*notify.Mailbox, error) {
+	// devMailbox opens the mailbox (once) and says loudly what goes there.
+	devMailbox := func(warning string) (*notify.Mailbox, error) {
 		if box == nil {
 			var err error
-			box, err = notify.OpenMailbox(mailboxDir(cfg.DataDir))
-			return box, err
+			if box, err = notify.OpenMailbox(mailboxDir(cfg.DataDir)); err != nil {
+				return nil, err
+			}
 		}
+		logger.Warn(warning, "mailbox", box.Path())
 		return box, nil
 	}
+	var email notify.EmailSender
 	if cfg.SMTP.Host != "" {
 		s, err := notify.NewSMTP(cfg.SMTP)
 		if err != nil {
@@ -271,13 +295,13 @@ func notificationWorker(cfg serveConfig, db *sqlite.DB, url string, logger *slog
 		}
 		email = s
 	} else {
-		b, err := mailbox()
+		b, err := devMailbox("notifications: no SMTP server is configured, so e-mail to tenants goes to the DEV MAILBOX, not to them; list it with `doorstep-server mailbox`")
 		if err != nil {
 			return nil, err
 		}
 		email = b
-		logger.Warn("notifications: no SMTP server is configured, so e-mail to tenants goes to the DEV MAILBOX, not to them; list it with `doorstep-server mailbox`", "mailbox", b.Path())
 	}
+	var sms notify.SMSSender
 	if cfg.SMS.BaseURL != "" {
 		s, err := notify.NewTwilioSMS(cfg.SMS, nil)
 		if err != nil {
@@ -285,12 +309,11 @@ func notificationWorker(cfg serveConfig, db *sqlite.DB, url string, logger *slog
 		}
 		sms = s
 	} else {
-		b, err := mailbox()
+		b, err := devMailbox("notifications: no SMS provider is configured, so text messages to tenants go to the DEV MAILBOX, not to them; list it with `doorstep-server mailbox`")
 		if err != nil {
 			return nil, err
 		}
 		sms = b
-		logger.Warn("notifications: no SMS provider is configured, so text messages to tenants go to the DEV MAILBOX, not to them; list it with `doorstep-server mailbox`", "mailbox", b.Path())
 	}
 	public := cfg.PublicURL
 	if public == "" {
@@ -346,62 +369,20 @@ func recipient(m notify.MailboxEntry) string {
 // queued: a tenant reading along in the portal gets none.
 const newMessageGrace = 2 * time.Minute
 
-// sweepNewMessages queues, once a minute, the e-mails telling tenants who
-// are not online that messages wait for them (see
-// sqlite.DB.QueueNewMessageEmails), until ctx ends.
-func sweepNewMessages(ctx context.Context, db *sqlite.DB, events *hub.Hub, interval time.Duration, logger *slog.Logger) {
-	online := func(tenantID int64) bool {
-		return events.Online(backend.Recipient{Kind: backend.KindTenant, ID: tenantID})
-	}
+// repeat runs job now and then every period, until ctx ends.
+func repeat(ctx context.Context, period time.Duration, job func()) {
 	for {
-		if n, err := db.QueueNewMessageEmails(ctx, time.Now(), interval, newMessageGrace, online); err != nil {
-			logger.Error("queueing new-message e-mails", "err", err)
-		} else if n > 0 {
-			logger.Info("queued new-message e-mails", "count", n)
-		}
+		job()
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(time.Minute):
+		case <-time.After(period):
 		}
 	}
 }
 
 // uploadRetention is how long an unfinished resumable upload is kept.
 const uploadRetention = 48 * time.Hour
-
-// pruneUploads deletes unfinished uploads older than uploadRetention once an
-// hour, until ctx ends.
-func pruneUploads(ctx context.Context, files *filestore.Store, logger *slog.Logger) {
-	for {
-		if n, err := files.PrunePartials(time.Now().Add(-uploadRetention)); err != nil {
-			logger.Error("pruning uploads", "err", err)
-		} else if n > 0 {
-			logger.Info("pruned unfinished uploads", "count", n, "older_than", uploadRetention)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(time.Hour):
-		}
-	}
-}
-
-// pruneEvents deletes events older than retention once an hour, until ctx ends.
-func pruneEvents(ctx context.Context, db *sqlite.DB, retention time.Duration, logger *slog.Logger) {
-	for {
-		if n, err := db.PruneEvents(ctx, time.Now().Add(-retention)); err != nil {
-			logger.Error("pruning events", "err", err)
-		} else if n > 0 {
-			logger.Info("pruned events", "count", n, "older_than", retention)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(time.Hour):
-		}
-	}
-}
 
 // health checks a running server, waiting up to -wait for it to become
 // healthy: scripts use it to start the desktop app only once the server is up.

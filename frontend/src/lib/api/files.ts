@@ -16,8 +16,12 @@ export const list = async (conversationId: number): Promise<SharedFile[]> =>
 // The Go side takes a backend.File; the fields it needs are the ones we hold.
 export const open = (f: FileInfo): Promise<void> => Files.Open(f as never);
 export const saveAs = (f: FileInfo): Promise<string> => Files.SaveAs(f as never);
-/** A data: URL of an image the webview can show, or "" (then: a file card). */
-export const thumbnail = (f: FileInfo): Promise<string> => Files.Thumbnail(f as never);
+/**
+ * A data: URL of an image the webview can show, or "" for anything else (a
+ * phone's HEIC photo, a PDF) and when it cannot be had: then a card or icon.
+ */
+export const thumbnail = async (f: FileInfo): Promise<string> =>
+  f.content_type.startsWith('image/') ? Files.Thumbnail(f as never).catch(() => '') : '';
 
 /**
  * Whether files dropped on the window reach Go natively, as paths (the
