@@ -169,7 +169,9 @@ func TestAttach(t *testing.T) {
 			t.Fatalf("dropped files in the draft: %+v", got)
 		}
 		chat.Send(conv, "Water is off on Tuesday")
-		waitFor(t, "the dropped files are shared", func() bool { return serverFiles() == before+2 })
+		if last := delivered(); last.Text != "Water is off on Tuesday" || len(last.Files) != 2 || serverFiles() != before+2 {
+			t.Errorf("the dropped files were not shared with the message: %+v", last)
+		}
 	})
 
 	t.Run("ErrTooLargeUnreadableOrTooMany", func(t *testing.T) {
