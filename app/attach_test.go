@@ -263,7 +263,9 @@ func TestAttach(t *testing.T) {
 			t.Errorf("after a removal: %d copies kept, %d draft files", len(left), len(files))
 		}
 		chat.Send(conv, "")
-		waitFor(t, "the pasted and dropped files are shared", func() bool { return serverFiles() == before+2 })
+		if last := delivered(); len(last.Files) != 2 || serverFiles() != before+2 {
+			t.Errorf("the pasted and dropped files were not shared: %+v", last)
+		}
 		waitFor(t, "the app's copies are deleted once sent", func() bool {
 			left, _ := os.ReadDir(filepath.Join(a.dataDir, "incoming"))
 			return len(left) == 0
