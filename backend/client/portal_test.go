@@ -60,7 +60,7 @@ func TestPortalSignInThroughTheLink(t *testing.T) {
 			if resp.StatusCode != 200 || !strings.Contains(string(body), `<form method="post">`) {
 				t.Fatalf("GET link: %d %s", resp.StatusCode, body)
 			}
-			if resp.Header.Get("Referrer-Policy") != "no-referrer" || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'none'") {
+			if resp.Header.Get("Referrer-Policy") != "same-origin" || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'none'") {
 				t.Errorf("headers: %v", resp.Header)
 			}
 		}
@@ -174,6 +174,34 @@ func TestPortalSignInThroughTheLink(t *testing.T) {
 		}
 	})
 
+	t.Run("SigningOutForgetsTheCookies", func(t *testing.T) {
+		req, _ := http.NewRequest("POST", srv.URL+"/api/v1/auth/signout", nil)
+		req.Header.Set("Origin", srv.URL)
+		req.Header.Set(httpapi.CSRFHeader, csrf)
+		resp, err := b.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		cleared := 0
+		for _, c := range resp.Cookies() {
+			if (c.Name == httpapi.SessionCookie || c.Name == httpapi.CSRFCookie) && c.MaxAge < 0 && c.Value == "" {
+				cleared++
+			}
+		}
+		if resp.StatusCode != http.StatusNoContent || cleared != 2 {
+			t.Errorf("sign out: %d, %d cookies cleared: %v", resp.StatusCode, cleared, resp.Header.Values("Set-Cookie"))
+		}
+		me, err := b.Get(srv.URL + "/api/v1/me")
+		if err != nil {
+			t.Fatal(err)
+		}
+		me.Body.Close()
+		if me.StatusCode != http.StatusUnauthorized {
+			t.Errorf("after signing out, /me = %d", me.StatusCode)
+		}
+	})
+
 	t.Run("TheTokenNeverReachesTheLog", func(t *testing.T) {
 		if strings.Contains(logs.String(), token) {
 			t.Error("the log holds the portal token")
@@ -185,3 +213,66 @@ func TestPortalSignInThroughTheLink(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestPortalPage: the portal is one document for the list and every
+// conversation, plus its script and styles, all under a policy that runs
+// nothing inline and talks to this server only.
+func TestPortalPage(t *testing.T) {
+	w := newWorld(t)
+	srv := httptest.NewServer(httpapi.NewServer(w.db, slog.New(slog.DiscardHandler)).Handler())
+	defer srv.Close()
+	get := func(path string) (*http.Response, string) {
+		t.Helper()
+		resp, err := browser(t).Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp, string(body)
+	}
+	home, page := get("/portal/")
+	if home.StatusCode != 200 || !strings.HasPrefix(home.Header.Get("Content-Type"), "text/html") || !strings.Contains(page, `src="/portal/assets/portal.js"`) {
+		t.Fatalf("/portal/: %d %s", home.StatusCode, home.Header.Get("Content-Type"))
+	}
+	csp := home.Header.Get("Content-Security-Policy")
+	for _, want := range []string{"default-src 'none'", "script-src 'self'", "connect-src 'self'", "frame-ancestors 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("the page's policy lacks %q: %s", want, csp)
+		}
+	}
+	if strings.Contains(csp, "unsafe") || strings.Contains(page, "<script>") || strings.Contains(page, " style=") {
+		t.Errorf("inline script or style allowed or used: %s", csp)
+	}
+	if home.Header.Get("Referrer-Policy") != "same-origin" || home.Header.Get("X-Frame-Options") != "DENY" {
+		t.Errorf("headers: %v", home.Header)
+	}
+	// Any conversation's address gives the same document: the script reads
+	// the path and asks the API, which decides what the tenant may see.
+	if resp, body := get("/portal/c/99999"); resp.StatusCode != 200 || body != page {
+		t.Errorf("/portal/c/99999: %d", resp.StatusCode)
+	}
+	for path, ctype := range map[string]string{"/portal/assets/portal.js": "text/javascript", "/portal/assets/portal.css": "text/css", "/portal/assets/icon.svg": "image/svg+xml"} {
+		resp, body := get(path)
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), ctype) || len(body) == 0 ||
+			resp.Header.Get("Content-Security-Policy") == "" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s: %d %q, %d bytes", path, resp.StatusCode, resp.Header.Get("Content-Type"), len(body))
+		}
+	}
+	// The script never puts received text into the page as markup.
+	if _, js := get("/portal/assets/portal.js"); strings.Contains(js, "innerHTML") || strings.Contains(js, "insertAdjacentHTML") || strings.Contains(js, "document.write") {
+		t.Error("portal.js writes markup")
+	}
+	for _, path := range []string{"/portal/assets/index.html", "/portal/assets/missing.js", "/portal/assets/..%2fportal.go", "/portal/c/1/files", "/portal/x"} {
+		if resp, body := get(path); resp.StatusCode != 404 || !strings.Contains(body, `"not_found"`) {
+			t.Errorf("%s: %d %s", path, resp.StatusCode, body)
+		}
+	}
+	if resp, _ := get("/portal"); resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != "/portal/" {
+		t.Errorf("/portal: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	req, _ := http.NewRequest("POST", srv.URL+"/portal/", nil)
+	if resp, err := browser(t).Do(req); err != nil || resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST /portal/: %v %v", resp.StatusCode, err)
+	}
+}

@@ -60,6 +60,11 @@ func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if r.Header.Get("Authorization") == "" { // the portal: the browser forgets the cookies too
+		for _, name := range []string{SessionCookie, CSRFCookie} {
+			http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, Secure: secureRequest(r), HttpOnly: name == SessionCookie})
+		}
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -4,10 +4,14 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"html/template"
+	"io/fs"
 	"net/http"
+	"path"
+	"strconv"
 	"strings"
 
 	"doorstep/backend"
+	"doorstep/backend/portal"
 )
 
 // The tenant portal's way in: the link in a notification opens a page with
@@ -23,6 +27,59 @@ func (s *Server) portalRoutes(mux *http.ServeMux) {
 		"GET":  s.handleInvitePage,
 		"POST": s.handleInviteRedeem,
 	})
+	// The page: one document for the list and every conversation (the
+	// script reads the path), and what it loads.
+	page := map[string]http.HandlerFunc{"GET": s.handlePortalPage, "HEAD": s.handlePortalPage}
+	s.route(mux, "/portal/{$}", page)
+	s.route(mux, "/portal/c/{id}", page)
+	s.route(mux, "/portal/assets/{name}", map[string]http.HandlerFunc{"GET": s.handlePortalAsset, "HEAD": s.handlePortalAsset})
+	mux.Handle("/portal", http.RedirectHandler(portalHome, http.StatusMovedPermanently))
+}
+
+// portalCSP lets the portal's page run its own script and styles and talk to
+// this server only; nothing inline, nothing from elsewhere. Images are the
+// server's files, or previews of files being attached (blob:).
+const portalCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; " +
+	"form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
+
+// portalTypes are the content types of the portal's assets, by extension.
+var portalTypes = map[string]string{
+	".html": "text/html; charset=utf-8",
+	".js":   "text/javascript; charset=utf-8",
+	".css":  "text/css; charset=utf-8",
+	".svg":  "image/svg+xml",
+}
+
+func (s *Server) handlePortalPage(w http.ResponseWriter, r *http.Request) {
+	s.writePortalFile(w, r, "index.html")
+}
+
+func (s *Server) handlePortalAsset(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if name == "index.html" || !fs.ValidPath(name) {
+		s.writeError(w, r, backend.Errorf(backend.ENOTFOUND, "There is nothing at %s.", r.URL.Path))
+		return
+	}
+	s.writePortalFile(w, r, name)
+}
+
+func (s *Server) writePortalFile(w http.ResponseWriter, r *http.Request, name string) {
+	body, err := fs.ReadFile(portal.Assets, "assets/"+name)
+	ctype, known := portalTypes[path.Ext(name)]
+	if err != nil || !known {
+		s.writeError(w, r, backend.Errorf(backend.ENOTFOUND, "There is nothing at %s.", r.URL.Path))
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", ctype)
+	h.Set("Content-Security-Policy", portalCSP)
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
 }
 
 var invitePage = template.Must(template.New("invite").Parse(`<!doctype html>
@@ -57,7 +114,10 @@ func (s *Server) writeInvitePage(w http.ResponseWriter, r *http.Request, status 
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-	h.Set("Referrer-Policy", "no-referrer") // the URL holds the token
+	// The URL holds the token: it must not leave in a Referer. Not
+	// "no-referrer", with which browsers send "Origin: null" and the
+	// button's same-origin POST would be refused.
+	h.Set("Referrer-Policy", "same-origin")
 	w.WriteHeader(status)
 	if err := invitePage.Execute(w, struct{ Error string }{errMsg}); err != nil {
 		s.logger.Warn("invite page", "err", err)
