@@ -110,7 +110,7 @@ func TestCatchUpAndLive(t *testing.T) {
 	h := start(t, s, filepath.Join(t.TempDir(), "cache.db"))
 	ctx := context.Background()
 	serverConvs, _ := h.landlord.Conversations(ctx)
-	eventually(t, "the demo history is cached", func() bool { return h.cachedMessages(t) == 9 && h.eng.State().State == engine.StateOnline })
+	eventually(t, "the demo history is cached", func() bool { return h.cachedMessages(t) == 12 && h.eng.State().State == engine.StateOnline })
 	cached, _ := h.cache.Conversations(ctx)
 	if len(cached) != len(serverConvs) || cached[0].ID != serverConvs[0].ID {
 		t.Fatalf("cached %d conversations (first %d), server has %d (first %d)", len(cached), cached[0].ID, len(serverConvs), serverConvs[0].ID)
@@ -222,7 +222,7 @@ func TestResync(t *testing.T) {
 	cachePath := filepath.Join(t.TempDir(), "cache.db")
 	h := start(t, s, cachePath)
 	ctx := context.Background()
-	eventually(t, "synced", func() bool { return h.cachedMessages(t) == 9 })
+	eventually(t, "synced", func() bool { return h.cachedMessages(t) == 12 })
 	h.stop()
 
 	// While the app is closed, messages arrive and the server prunes them

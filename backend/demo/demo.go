@@ -1,6 +1,7 @@
 // Package demo seeds a believable landlord for trying Doorstep: three
 // properties, a dozen units, about 25 tenants whose leases are Active,
-// Expired or Future relative to today, and a few past conversations.
+// Expired or Future relative to today, and a few past conversations, one of
+// them with a tenant who has since moved out.
 package demo
 
 import (
@@ -67,6 +68,10 @@ var leases = []lease{
 
 // Seed fills an empty database with the demo landlord; on a database that
 // already has an organisation it does nothing (Seeded false).
+//
+// Seed sets the database's clock back for a while to write a conversation
+// from months ago (and then restores it), so it must run before the database
+// serves anyone.
 func Seed(ctx context.Context, db *sqlite.DB, today time.Time) (Credentials, error) {
 	creds := Credentials{Email: LandlordEmail, SubUserEmail: SubUserEmail, Password: Password}
 	if has, err := db.HasOrgs(ctx); err != nil || has {
@@ -114,7 +119,9 @@ func Seed(ctx context.Context, db *sqlite.DB, today time.Time) (Credentials, err
 }
 
 // seedConversations starts a few chats as the landlord and fills them with a
-// short history from both sides.
+// short history from both sides. Most happen now; Henry Walker's move-out
+// chat happened two weeks before his lease (Oak Terrace F, ended three
+// months before today) ended, so he can read it but no longer write in it.
 func seedConversations(ctx context.Context, db *sqlite.DB) error {
 	landlord, err := db.SignIn(ctx, LandlordEmail, Password)
 	if err != nil {
@@ -125,48 +132,88 @@ func seedConversations(ctx context.Context, db *sqlite.DB) error {
 	if err != nil {
 		return err
 	}
+	loc, err := time.LoadLocation(TimeZone)
+	if err != nil {
+		return err
+	}
 	tenant := map[string]int64{}
+	var moveOut time.Time // the end of Henry Walker's lease
 	for _, t := range dir.Tenants {
 		tenant[t.Name] = t.ID
+		if t.Name == "Henry Walker" && len(t.Leases) == 1 {
+			moveOut, _ = time.ParseInLocation(backend.DateLayout, t.Leases[0].End, loc)
+		}
 	}
+	if moveOut.IsZero() {
+		return fmt.Errorf("demo: Henry Walker's lease has no end")
+	}
+	walkThrough := moveOut.Add(10 * time.Hour)
 	unit := map[string]int64{}
 	for _, u := range dir.Units {
 		unit[u.PropertyName+" "+u.Name] = u.ID
 	}
-	type line struct{ from, text string } // from "" = the landlord
 	chats := []struct {
 		start backend.StartConversation
-		lines []line
+		at    time.Time // when it happened; zero: now
+		lines []chatLine
 	}{
-		{backend.StartConversation{TenantID: tenant["James Okafor"]}, []line{
+		{backend.StartConversation{TenantID: tenant["James Okafor"]}, time.Time{}, []chatLine{
 			{"", "Hi James, the plumber can come Thursday between 9 and 11 to look at the kitchen sink. Does that work?"},
 			{"James Okafor", "Thursday morning is fine, I'll be home. Thanks!"},
 			{"", "Great, I've confirmed it. He'll call when he's on his way."},
 		}},
-		{backend.StartConversation{UnitID: unit["Maple Court 2B"]}, []line{
+		{backend.StartConversation{UnitID: unit["Maple Court 2B"]}, time.Time{}, []chatLine{
 			{"", "Hello all, the building's water will be off on Saturday from 8am to noon for the boiler service."},
 			{"Emily Chen", "Thanks for the heads-up!"},
 			{"Daniel Park", "Will the heating be back on by the evening?"},
 			{"", "Yes, it should be back well before then."},
 		}},
-		{backend.StartConversation{TenantID: tenant["Olivia Brown"]}, []line{
+		{backend.StartConversation{TenantID: tenant["Olivia Brown"]}, time.Time{}, []chatLine{
 			{"", "Hi Olivia, your lease is up in a few months. Would you like to renew?"},
 			{"Olivia Brown", "Yes please! Same terms if possible."},
 		}},
+		// A morning two weeks before his lease ended, while it was Active.
+		{backend.StartConversation{TenantID: tenant["Henry Walker"]}, moveOut.AddDate(0, 0, -14).Add(9*time.Hour + 40*time.Minute), []chatLine{
+			{"", "Hi Henry, the final walk-through for Oak Terrace F is booked for " + walkThrough.Format("Monday, January 2, at 3pm") +
+				". Please leave the keys on the kitchen counter."},
+			{"Henry Walker", "Will do. Where should the deposit go?"},
+			{"", "To the account on file — you'll have it within 14 days of move-out."},
+		}},
 	}
 	for i, chat := range chats {
-		conv, _, err := db.StartConversation(ctx, landlord.Me.Principal, chat.start)
-		if err != nil {
-			return fmt.Errorf("demo chat %d: %w", i, err)
+		if err := seedChat(ctx, db, landlord.Me.Principal, tenant, i, chat.start, chat.at, chat.lines); err != nil {
+			return err
 		}
-		for j, l := range chat.lines {
-			p := landlord.Me.Principal
-			if l.from != "" {
-				p = backend.Principal{Kind: backend.KindTenant, ID: tenant[l.from], OrgID: p.OrgID, Name: l.from}
-			}
-			if _, err := db.SendMessage(ctx, p, conv.ID, backend.SendMessage{Key: fmt.Sprintf("demo-%d-%d", i, j), Text: l.text}); err != nil {
-				return fmt.Errorf("demo message %d.%d: %w", i, j, err)
-			}
+	}
+	return nil
+}
+
+// chatLine is one message of a demo chat; from "" is the landlord.
+type chatLine struct{ from, text string }
+
+// seedChat starts one chat and sends its lines. A chat with a time happens
+// then: the database's clock is set to it, a minute or two later for each
+// message, and restored afterwards.
+func seedChat(ctx context.Context, db *sqlite.DB, landlord backend.Principal, tenant map[string]int64, i int,
+	start backend.StartConversation, at time.Time, lines []chatLine) error {
+	if !at.IsZero() {
+		defer db.SetClock(db.Clock())
+		db.SetClock(func() time.Time { return at })
+	}
+	conv, _, err := db.StartConversation(ctx, landlord, start)
+	if err != nil {
+		return fmt.Errorf("demo chat %d: %w", i, err)
+	}
+	for j, l := range lines {
+		if !at.IsZero() {
+			at = at.Add(time.Minute + time.Duration(j)*17*time.Second)
+		}
+		p := landlord
+		if l.from != "" {
+			p = backend.Principal{Kind: backend.KindTenant, ID: tenant[l.from], OrgID: p.OrgID, Name: l.from}
+		}
+		if _, err := db.SendMessage(ctx, p, conv.ID, backend.SendMessage{Key: fmt.Sprintf("demo-%d-%d", i, j), Text: l.text}); err != nil {
+			return fmt.Errorf("demo message %d.%d: %w", i, j, err)
 		}
 	}
 	return nil

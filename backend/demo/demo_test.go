@@ -66,7 +66,7 @@ func TestSeed(t *testing.T) {
 		t.Error("no unit with co-tenants for a group chat")
 	}
 	convs, err := db.Conversations(ctx, p)
-	if err != nil || len(convs) < 3 {
+	if err != nil || len(convs) < 4 {
 		t.Fatalf("conversations = %d, %v", len(convs), err)
 	}
 	for _, c := range convs {
@@ -74,6 +74,7 @@ func TestSeed(t *testing.T) {
 			t.Errorf("conversation %q has no history", c.Title)
 		}
 	}
+	checkPastTenantChat(t, db, dir, convs, p, today)
 
 	again, err := demo.Seed(ctx, db, today)
 	if err != nil || again.Seeded {
@@ -81,5 +82,84 @@ func TestSeed(t *testing.T) {
 	}
 	if dir2, _ := db.Directory(ctx, p, ""); len(dir2.Tenants) != len(dir.Tenants) {
 		t.Error("seeding twice added tenants")
+	}
+}
+
+// checkPastTenantChat checks the demo's chat with Henry Walker, whose lease
+// has ended: it happened while his lease was Active, he may read it but not
+// write in it, and seeding left the database's clock as it found it.
+func checkPastTenantChat(t *testing.T, db *sqlite.DB, dir backend.Directory, convs []backend.Conversation, landlord backend.Principal, today time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	if got := db.Clock()(); !got.Equal(today) {
+		t.Errorf("after Seed the database's clock says %v; want %v", got, today)
+	}
+	var henry backend.DirectoryTenant
+	for _, tn := range dir.Tenants {
+		if tn.Name == "Henry Walker" {
+			henry = tn
+		}
+	}
+	if len(henry.Leases) != 1 || henry.Leases[0].Status != backend.LeaseExpired {
+		t.Fatalf("Henry Walker's leases: %+v; want one Expired", henry.Leases)
+	}
+	lease := henry.Leases[0]
+	var conv *backend.Conversation
+	for i, c := range convs {
+		if c.TenantID == henry.ID {
+			conv = &convs[i]
+		}
+	}
+	if conv == nil {
+		t.Fatal("the demo has no conversation with Henry Walker")
+	}
+	loc, _ := time.LoadLocation(demo.TimeZone)
+	during := func(at time.Time) bool {
+		d := backend.Today(at, loc)
+		return d >= lease.Start && d < lease.End
+	}
+	if !during(conv.CreatedAt) {
+		t.Errorf("Henry Walker's chat started on %v, not during his lease %s to %s", conv.CreatedAt, lease.Start, lease.End)
+	}
+	msgs, err := db.Messages(ctx, landlord, conv.ID, backend.MessagePage{})
+	if err != nil || len(msgs) < 3 {
+		t.Fatalf("Henry Walker's chat: %d messages, %v", len(msgs), err)
+	}
+	for i, m := range msgs {
+		if !during(m.CreatedAt) {
+			t.Errorf("message %d is dated %v, not during Henry Walker's lease %s to %s", m.Seq, m.CreatedAt, lease.Start, lease.End)
+		}
+		if i > 0 && !m.CreatedAt.After(msgs[i-1].CreatedAt) {
+			t.Errorf("message %d (%v) is not later than the one before (%v)", m.Seq, m.CreatedAt, msgs[i-1].CreatedAt)
+		}
+	}
+
+	tenant := backend.Principal{Kind: backend.KindTenant, ID: henry.ID, OrgID: landlord.OrgID, Name: henry.Name}
+	mine, err := db.Conversations(ctx, tenant)
+	if err != nil || len(mine) != 1 || mine[0].ID != conv.ID {
+		t.Fatalf("Henry Walker's conversations = %+v, %v; want his chat with the landlord", mine, err)
+	}
+	if !mine[0].ReadOnly || mine[0].ReadOnlyReason == "" {
+		t.Errorf("Henry Walker's chat: ReadOnly %v, reason %q; want read-only with a reason", mine[0].ReadOnly, mine[0].ReadOnlyReason)
+	}
+	if seen, err := db.Messages(ctx, tenant, conv.ID, backend.MessagePage{}); err != nil || len(seen) != len(msgs) {
+		t.Errorf("Henry Walker reads %d of %d messages, %v", len(seen), len(msgs), err)
+	}
+	_, err = db.SendMessage(ctx, tenant, conv.ID, backend.SendMessage{Key: "after-move-out", Text: "Hello?"})
+	if backend.ErrorCode(err) != backend.ETENANTNOTACTIVE {
+		t.Errorf("Henry Walker sent a message after his lease ended: err = %v; want %s", err, backend.ETENANTNOTACTIVE)
+	}
+
+	// A fresh write is stamped with the restored clock.
+	other := convs[0].ID
+	if other == conv.ID {
+		other = convs[1].ID
+	}
+	sent, err := db.SendMessage(ctx, landlord, other, backend.SendMessage{Key: "after-seed", Text: "One more thing: the gutters get cleaned next week."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sent.CreatedAt.Equal(today) {
+		t.Errorf("a message sent after Seed is dated %v; want %v", sent.CreatedAt, today)
 	}
 }

@@ -14,8 +14,13 @@ import (
 )
 
 // SetClock replaces the clock used for lease status, timestamps and
-// expiries. For tests and demos; call it before any write.
+// expiries. For tests and demos; call it while nothing else uses the
+// database.
 func (db *DB) SetClock(now func() time.Time) { db.now = now }
+
+// Clock returns the clock in use, so a caller that sets another for a while
+// (see SetClock) can put it back.
+func (db *DB) Clock() func() time.Time { return db.now }
 
 // visibleUntil is the instant after which p may not see messages of c: zero
 // for no limit. A tenant whose lease is no longer Active keeps the history up
