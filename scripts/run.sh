@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make run`: starts doorstep-server (data in the user's data directory, or
-# DOORSTEP_DATA_DIR; address DOORSTEP_ADDR), waits until it is healthy, opens the desktop app pointed
-# at it, and stops the server when the app is closed. A doorstep-server that
-# is already running at the address is used as it is and left running.
+# DOORSTEP_DATA_DIR; address DOORSTEP_ADDR), waits until it is healthy, prints
+# a tenant-portal link for a demo tenant, opens the desktop app pointed at it,
+# and stops the server when the app is closed. A doorstep-server that is
+# already running at the address is used as it is and left running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -31,6 +32,17 @@ else
 	start_server "$log" "$addr" -demo
 	grep -E '^(demo:|doorstep-server .* listening)' "$log" || true
 	url=$SERVER_URL
+fi
+
+# A link into the tenant portal, so one person can play both sides. It is
+# made in the database the server uses (DOORSTEP_DATA_DIR or the default, as
+# for the server); without the demo tenant there is none, and that is fine.
+if out=$(build/bin/doorstep-server portal-link -tenant maria.garcia@example.com -public-url "$url" 2>&1) &&
+	link=$(printf '%s\n' "$out" | grep -m1 '/portal/i/'); then
+	echo "tenant portal as the demo tenant Maria Garcia (single-use link; start a chat with her in the app, answer it in the browser):"
+	echo "  $link"
+else
+	echo "no tenant-portal link for the demo tenant: ${out#doorstep-server: }"
 fi
 
 echo "opening Doorstep; close its window to stop"

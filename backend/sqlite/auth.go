@@ -260,6 +260,46 @@ func (db *DB) CreateTenantInvite(ctx context.Context, orgID, tenantID int64) (st
 	return token, err
 }
 
+// TenantByEmail finds the tenant with this e-mail address, ignoring case,
+// in whichever organisation has them: for commands run by the server's host,
+// such as making a tenant a portal link. An address shared by several
+// tenants is refused rather than guessed.
+func (db *DB) TenantByEmail(ctx context.Context, email string) (orgID, tenantID int64, name string, err error) {
+	email = strings.TrimSpace(email)
+	if email == "" {
+		return 0, 0, "", backend.Errorf(backend.EINVALID, "Give the tenant's e-mail address.")
+	}
+	rows, err := db.db.QueryContext(ctx, "SELECT org_id, id, name FROM tenants WHERE email = ? COLLATE NOCASE ORDER BY org_id, id LIMIT 2", email)
+	if err != nil {
+		return 0, 0, "", fmt.Errorf("tenant by e-mail: %w", err)
+	}
+	defer rows.Close()
+	type match struct {
+		org, id int64
+		name    string
+	}
+	var found []match
+	for rows.Next() {
+		var m match
+		if err := rows.Scan(&m.org, &m.id, &m.name); err != nil {
+			return 0, 0, "", fmt.Errorf("tenant by e-mail: %w", err)
+		}
+		found = append(found, m)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, 0, "", fmt.Errorf("tenant by e-mail: %w", err)
+	}
+	switch {
+	case len(found) == 0:
+		return 0, 0, "", backend.Errorf(backend.ENOTFOUND, "No tenant has the e-mail address %s.", email)
+	case len(found) > 1 && found[0].org != found[1].org:
+		return 0, 0, "", backend.Errorf(backend.ECONFLICT, "Several organisations have a tenant with the e-mail address %s.", email)
+	case len(found) > 1:
+		return 0, 0, "", backend.Errorf(backend.ECONFLICT, "Several tenants (%s, %s) have the e-mail address %s.", found[0].name, found[1].name, email)
+	}
+	return found[0].org, found[0].id, found[0].name, nil
+}
+
 // RedeemInvite turns an unused, unexpired invite token into a tenant session.
 func (db *DB) RedeemInvite(ctx context.Context, token string) (backend.Session, error) {
 	var tenantID int64

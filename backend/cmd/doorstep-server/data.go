@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -175,4 +176,72 @@ func addLandlordCmd(ctx context.Context, args []string, getenv func(string) stri
 	}
 	fmt.Fprintf(stdout, "added %s %s\n", kind, email)
 	return nil
+}
+
+// portalLinkCmd prints a fresh single-use link with which a tenant signs in
+// to the web portal: the link the server puts in its notifications, for a
+// landlord to hand over in person (and for `make run` to show the demo from
+// a tenant's side). It works while a server runs on the same data directory.
+func portalLinkCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var email, publicURL string
+	fs, dir, err := parseDataCommand("portal-link", args, getenv, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&email, "tenant", "", "e-mail of the tenant (required)")
+		fs.StringVar(&publicURL, "public-url", defaultPublicURL(getenv),
+			"the server's `URL` as tenants reach it, as given to serve (env DOORSTEP_PUBLIC_URL; default: where serve listens, from DOORSTEP_ADDR)")
+	})
+	if err != nil {
+		return err
+	}
+	if email == "" || fs.NArg() > 0 {
+		return errors.New("usage: doorstep-server portal-link -tenant EMAIL [-data dir] [-public-url URL]")
+	}
+	base, err := portalBaseURL(publicURL)
+	if err != nil {
+		return err
+	}
+	if dir, err = resolveDataDir(dir); err != nil {
+		return err
+	}
+	// Open only a database that exists: a mistyped -data makes no new one.
+	path := filepath.Join(dir, databaseFile)
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("no database at %s (set -data or DOORSTEP_DATA_DIR to the server's data directory)", path)
+	}
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	orgID, tenantID, name, err := db.TenantByEmail(ctx, email)
+	if err != nil {
+		return err
+	}
+	token, err := db.CreateTenantInvite(ctx, orgID, tenantID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, base+"/portal/i/"+token)
+	fmt.Fprintf(stderr, "Single-use link for %s, valid %d days: it signs them in to the tenant portal.\n", name, int(sqlite.InviteTTL/(24*time.Hour)))
+	return nil
+}
+
+// defaultPublicURL is where tenants reach the server when no public URL is
+// set: where `serve` listens, as the links in its notifications say.
+func defaultPublicURL(getenv func(string) string) string {
+	if u := getenv("DOORSTEP_PUBLIC_URL"); u != "" {
+		return u
+	}
+	if a := getenv("DOORSTEP_ADDR"); a != "" {
+		return "http://" + a
+	}
+	return "http://" + defaultAddr
+}
+
+// portalBaseURL checks a public URL and drops its trailing slashes.
+func portalBaseURL(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("-public-url %q: want an http or https URL such as https://chat.example.org", s)
+	}
+	return strings.TrimRight(s, "/"), nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"doorstep/backend"
 	"doorstep/backend/sqlite"
 )
 
@@ -88,6 +89,110 @@ func TestDataCommands(t *testing.T) {
 		cfg, err := parseServeConfig([]string{"-demo", "-data", d, "-addr", "127.0.0.1:0"}, env(nil), io.Discard)
 		if err != nil || !cfg.Demo {
 			t.Fatalf("cfg = %+v, %v", cfg, err)
+		}
+	})
+}
+
+// portal-link prints a working single-use portal link for a tenant found by
+// e-mail, while the database is open elsewhere (as a running server has it).
+func TestPortalLink(t *testing.T) {
+	ctx := context.Background()
+	sqlite.BcryptCost = bcrypt.MinCost
+	dir := t.TempDir()
+	if err := run(ctx, []string{"demo", "-data", dir}, env(nil), io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(dir, databaseFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	portalLink := func(envs map[string]string, args ...string) (stdout, stderr string, err error) {
+		var out, errOut bytes.Buffer
+		err = run(ctx, append([]string{"portal-link"}, args...), env(envs), &out, &errOut)
+		return out.String(), errOut.String(), err
+	}
+
+	out, msg, err := portalLink(nil, "-data", dir, "-tenant", "Maria.Garcia@Example.com", "-public-url", "https://chat.example.org/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := "https://chat.example.org/portal/i/"
+	link := strings.TrimSuffix(out, "\n")
+	if !strings.HasPrefix(link, prefix) || len(link) == len(prefix) || strings.ContainsAny(link, "\n ") {
+		t.Fatalf("stdout = %q; want one line %s<token>", out, prefix)
+	}
+	if !strings.Contains(msg, "Single-use link for Maria Garcia, valid 7 days") {
+		t.Errorf("stderr = %q", msg)
+	}
+	sess, err := db.RedeemInvite(ctx, strings.TrimPrefix(link, prefix))
+	if err != nil {
+		t.Fatalf("redeeming the link: %v", err)
+	}
+	if sess.Me.Kind != backend.KindTenant || sess.Me.Name != "Maria Garcia" {
+		t.Errorf("the link signs in %+v; want the tenant Maria Garcia", sess.Me)
+	}
+	if _, err := db.RedeemInvite(ctx, strings.TrimPrefix(link, prefix)); backend.ErrorCode(err) != backend.EUNAUTHORIZED {
+		t.Errorf("second use of the link: %v; want it refused", err)
+	}
+
+	t.Run("URLFromEnvironment", func(t *testing.T) {
+		for _, c := range []struct {
+			env  map[string]string
+			want string
+		}{
+			{map[string]string{"DOORSTEP_PUBLIC_URL": "https://doorstep.example.net/chat", "DOORSTEP_ADDR": "127.0.0.1:9000"}, "https://doorstep.example.net/chat/portal/i/"},
+			{map[string]string{"DOORSTEP_ADDR": "127.0.0.1:9000"}, "http://127.0.0.1:9000/portal/i/"},
+			{nil, "http://127.0.0.1:8765/portal/i/"},
+		} {
+			envs := map[string]string{"DOORSTEP_DATA_DIR": dir}
+			for k, v := range c.env {
+				envs[k] = v
+			}
+			out, _, err := portalLink(envs, "-tenant", "james.okafor@example.com")
+			if err != nil || !strings.HasPrefix(out, c.want) {
+				t.Errorf("env %v: %q, %v; want a link starting %s", c.env, out, err, c.want)
+			}
+		}
+	})
+
+	t.Run("ErrUnknownTenant", func(t *testing.T) {
+		out, _, err := portalLink(nil, "-data", dir, "-tenant", "nobody@example.com")
+		if err == nil || !strings.Contains(err.Error(), "No tenant has the e-mail address nobody@example.com") || out != "" {
+			t.Errorf("stdout %q, err %v; want a not-found error and nothing printed", out, err)
+		}
+	})
+
+	t.Run("ErrSeveralOrganisations", func(t *testing.T) {
+		if err := addLandlordCmd(ctx, []string{"-data", dir, "-org", "Other Flats", "-tz", "UTC", "-email", "kim@other.test", "-name", "Kim"},
+			env(map[string]string{"DOORSTEP_PASSWORD": "another password"}), strings.NewReader(""), io.Discard, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		csv := filepath.Join(t.TempDir(), "tenants.csv")
+		os.WriteFile(csv, []byte("property,unit,tenant_name,tenant_email,lease_start\nDock House,1,Maria Garcia,maria.garcia@example.com,2025-01-01\n"), 0o600)
+		if err := run(ctx, []string{"import", "-data", dir, "-landlord", "kim@other.test", csv}, env(nil), io.Discard, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		out, _, err := portalLink(nil, "-data", dir, "-tenant", "maria.garcia@example.com")
+		if err == nil || !strings.Contains(err.Error(), "Several organisations") || out != "" {
+			t.Errorf("stdout %q, err %v; want the shared e-mail refused", out, err)
+		}
+	})
+
+	t.Run("ErrUsage", func(t *testing.T) {
+		empty := t.TempDir()
+		for _, args := range [][]string{
+			{"-data", dir},
+			{"-data", dir, "-tenant", "maria.garcia@example.com", "extra"},
+			{"-data", dir, "-tenant", "james.okafor@example.com", "-public-url", "chat.example.org"},
+			{"-data", empty, "-tenant", "james.okafor@example.com"},
+		} {
+			if out, _, err := portalLink(nil, args...); err == nil || out != "" {
+				t.Errorf("portal-link %q: stdout %q, err %v; want an error", args, out, err)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(empty, databaseFile)); err == nil {
+			t.Error("portal-link made a database in an empty data directory")
 		}
 	})
 }

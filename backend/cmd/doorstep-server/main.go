@@ -9,6 +9,7 @@
 //	doorstep-server import -landlord EMAIL [-data dir] FILE.csv
 //	doorstep-server demo [-data dir]
 //	doorstep-server mailbox [-data dir]
+//	doorstep-server portal-link -tenant EMAIL [-data dir] [-public-url URL]
 //	doorstep-server health [-url URL] [-wait duration]
 //	doorstep-server version
 //
@@ -84,11 +85,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return addLandlordCmd(ctx, args, getenv, os.Stdin, stdout, stderr)
 	case "mailbox":
 		return mailboxCmd(args, getenv, stdout, stderr)
+	case "portal-link":
+		return portalLinkCmd(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "doorstep-server", backend.Version)
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (commands: serve, add-landlord, import, demo, mailbox, health, version)", cmd)
+		return fmt.Errorf("unknown command %q (commands: serve, add-landlord, import, demo, mailbox, portal-link, health, version)", cmd)
 	}
 }
 
