@@ -40,12 +40,13 @@ const chromiumArgs = [
 ];
 
 /**
- * Opens the app, signed out, in a fresh Chromium profile. Returns the page
- * and a screenshot helper; everything is closed when test t ends.
+ * Opens url in a fresh Chromium profile (no cookies, no storage). Returns the
+ * page and a screenshot helper; everything is closed when test t ends.
  * @param {import('node:test').TestContext} t
+ * @param {string} url
  * @param {{ width?: number, height?: number }} [viewport]
  */
-export async function openApp(t, viewport = { width: 1180, height: 780 }) {
+export async function openPage(t, url, viewport = { width: 1180, height: 780 }) {
   const profile = await mkdtemp(path.join(tmpdir(), 'doorstep-e2e-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
@@ -59,16 +60,10 @@ export async function openApp(t, viewport = { width: 1180, height: 780 }) {
   const page = context.pages()[0] ?? (await context.newPage());
   const pageErrors = [];
   page.on('pageerror', (err) => pageErrors.push(err));
-  await page.goto(appURL);
-  // Every scenario starts signed out: the app process outlives scenarios.
-  await page.waitForFunction(() => window.go?.app?.AccountService);
-  const signedIn = await page.evaluate(async () => (await window.go.app.AccountService.State()).signedIn);
-  if (signedIn) {
-    await page.evaluate(() => window.go.app.AccountService.SignOut());
-    await page.reload();
-  }
+  await page.goto(url);
   return {
     page,
+    context,
     /** Uncaught errors thrown in the page so far. */
     pageErrors,
     /** Saves a screenshot as <output>/<name>.png and returns its path. */
@@ -79,6 +74,49 @@ export async function openApp(t, viewport = { width: 1180, height: 780 }) {
       return file;
     },
   };
+}
+
+/**
+ * Opens the app, signed out, in a fresh Chromium profile. Returns the page
+ * and a screenshot helper; everything is closed when test t ends.
+ * @param {import('node:test').TestContext} t
+ * @param {{ width?: number, height?: number }} [viewport]
+ */
+export async function openApp(t, viewport = { width: 1180, height: 780 }) {
+  const opened = await openPage(t, appURL, viewport);
+  const { page } = opened;
+  // Every scenario starts signed out: the app process outlives scenarios.
+  await page.waitForFunction(() => window.go?.app?.AccountService);
+  const signedIn = await page.evaluate(async () => (await window.go.app.AccountService.State()).signedIn);
+  if (signedIn) {
+    await page.evaluate(() => window.go.app.AccountService.SignOut());
+    await page.reload();
+  }
+  return opened;
+}
+
+/**
+ * Waits until the server's dev mailbox (notifications are kept there when no
+ * SMTP server or SMS provider is configured) holds a message on channel
+ * ("email" or "sms") to `to` whose text matches `pattern`; returns it.
+ */
+export async function mailFor(to, channel, pattern = /./) {
+  const file = path.join(required('DOORSTEP_E2E_SERVER_DATA'), 'mailbox', 'mailbox.jsonl');
+  for (let i = 0; i < 300; i++) {
+    let lines = [];
+    try {
+      lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    } catch {
+      /* nothing sent yet */
+    }
+    const found = lines
+      .map((l) => JSON.parse(l))
+      .reverse()
+      .find((m) => m.to === to && m.channel === channel && pattern.test(m.text));
+    if (found) return found;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no ${channel} to ${to} matching ${pattern} in the dev mailbox`);
 }
 
 // The server can be stopped and started again (same address, same data), to

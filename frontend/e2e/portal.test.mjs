@@ -1,0 +1,203 @@
+// The tenants' side: the web portal the server serves, entered through the
+// link in the notification e-mail, with the landlord's desktop app open at
+// the same time.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { mailFor, openApp, openPage, serverURL } from './harness.mjs';
+import { conversations, demo, download, messages, shareFiles, signIn, upload } from './api.mjs';
+
+const phone = { width: 375, height: 740 };
+const computer = { width: 1180, height: 780 };
+
+/** The portal link in a notification's text. */
+function linkIn(text) {
+  const m = /https?:\/\/\S+\/portal\/i\/[A-Za-z0-9_-]+/.exec(text);
+  assert.ok(m, `no portal link in: ${text}`);
+  return m[0];
+}
+
+/** Presses the button of an invite page and waits for the portal. */
+async function signInThroughLink(page) {
+  await page.getByRole('button', { name: 'Open my messages' }).click();
+  await page.waitForURL(/\/portal\/$/);
+  await page.getByTestId('conversation').first().waitFor();
+}
+
+/** An API call from inside the portal page, as its own script makes them. */
+function fromPage(page, method, path, body) {
+  return page.evaluate(
+    async ({ method, path, body }) => {
+      const csrf = document.cookie.split('; ').find((c) => c.startsWith('doorstep_csrf='))?.split('=')[1] ?? '';
+      const res = await fetch(path, {
+        method,
+        headers: { 'X-Doorstep-CSRF': csrf, 'Content-Type': 'application/json' },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : null };
+    },
+    { method, path, body },
+  );
+}
+
+test('a tenant opens the e-mailed link, reads, answers live and shares a file', async (t) => {
+  // The landlord starts a chat in the desktop app.
+  const desk = await openApp(t);
+  const app = desk.page;
+  await app.getByLabel('E-mail').fill(demo.email);
+  await app.getByLabel('Password').fill(demo.password);
+  await app.getByRole('button', { name: 'Sign in' }).click();
+  await app.getByTestId('conversation').first().waitFor();
+  await app.getByTestId('new-chat').click();
+  await app.getByTestId('to-field').fill('zoe');
+  await app.getByTestId('pick-tenant').filter({ hasText: 'Zoe Adams' }).click();
+  await app.getByTestId('thread-title').getByText('Zoe Adams').waitFor();
+  const compose = app.getByLabel('Message');
+  await compose.fill('Hi Zoe, the gutter cleaners come on Friday morning.');
+  await compose.press('Enter');
+  await app.getByTestId('outgoing').waitFor({ state: 'detached' });
+
+  // Zoe gets an e-mail and a text message, each with a link into the portal.
+  const mail = await mailFor('zoe.adams@example.com', 'email', /started a chat/);
+  assert.match(mail.subject, /Pat Morgan started a chat with you/);
+  const landlord = await signIn(demo.email, demo.password);
+  const dir = await (await fetch(`${serverURL}/api/v1/directory?q=Zoe%20Adams`, { headers: { Authorization: `Bearer ${landlord}` } })).json();
+  const sms = await mailFor(`+1${dir.tenants[0].phone.replace(/\D/g, '')}`, 'sms', /started a chat/);
+  assert.notEqual(linkIn(sms.text), linkIn(mail.text), 'each notification has its own single-use link');
+
+  // She opens the e-mail's link on her phone.
+  const zoe = await openPage(t, linkIn(mail.text), phone);
+  const portal = zoe.page;
+  await zoe.screenshot('portal-phone-link');
+  await signInThroughLink(portal);
+  await portal.getByTestId('who').getByText('Zoe Adams').waitFor();
+  assert.equal(await portal.getByTestId('conversation').count(), 1);
+  await zoe.screenshot('portal-phone-list');
+
+  // No way to start a chat: nothing on the page, and the API refuses.
+  assert.equal(await portal.getByText(/new chat|new conversation|start a chat/i).count(), 0);
+  assert.equal(await portal.getByRole('button').filter({ hasText: /new/i }).count(), 0);
+  const me = await fromPage(portal, 'GET', '/api/v1/me');
+  const refused = await fromPage(portal, 'POST', '/api/v1/conversations', { tenant_id: me.body.id });
+  assert.equal(refused.status, 403);
+  assert.equal(refused.body.error.code, 'tenant_cannot_initiate');
+
+  // Read.
+  await portal.getByTestId('conversation').click();
+  await portal.getByTestId('thread-title').getByText('Maple Street Rentals').waitFor();
+  await portal.getByTestId('message').getByText('the gutter cleaners come on Friday morning').waitFor();
+  const convID = Number(/\/portal\/c\/(\d+)$/.exec(portal.url())[1]);
+
+  // The landlord writes again: it appears in the portal without a reload.
+  await compose.fill('They will need the side gate open.');
+  await compose.press('Enter');
+  await portal.getByTestId('message').getByText('They will need the side gate open.').waitFor();
+
+  // Her answer (markup in it stays text) reaches the landlord's desktop live.
+  const answer = 'Friday works <b>thanks</b> <img src=x onerror="document.title=1">';
+  await portal.getByRole('textbox', { name: 'Message' }).fill(answer);
+  await portal.getByTestId('send').click();
+  await portal.getByTestId('message').filter({ hasText: answer }).waitFor();
+  assert.equal(await portal.getByTestId('pending').count(), 0);
+  assert.equal(await portal.locator('.text b, .text img').count(), 0, 'markup was rendered');
+  await app.getByTestId('message').filter({ hasText: answer }).waitFor();
+  assert.equal(await app.locator('[data-testid=message] b').count(), 0);
+  await zoe.screenshot('portal-phone-thread');
+
+  // A file through the paper-clip: uploaded, then sent with a caption.
+  const pdf = Buffer.from('%PDF-1.4\nmeter reading 4711\n');
+  const chooser = portal.waitForEvent('filechooser');
+  await portal.getByTestId('attach').click();
+  await (await chooser).setFiles({ name: 'meter-reading.pdf', mimeType: 'application/pdf', buffer: pdf });
+  await portal.getByTestId('tray-file').filter({ hasText: 'meter-reading.pdf' }).waitFor();
+  await portal.waitForFunction(() => !document.querySelector('[data-testid=send]').disabled);
+  await zoe.screenshot('portal-phone-attachment');
+  await portal.getByRole('textbox', { name: 'Message' }).fill('The meter reading');
+  await portal.getByTestId('send').click();
+  await portal.getByTestId('message').filter({ hasText: 'The meter reading' }).getByTestId('file').waitFor();
+  assert.equal(await portal.getByTestId('tray-file').count(), 0);
+  // … it shows on the landlord's desktop, and the server has it byte for byte.
+  await app.getByTestId('file-card').filter({ hasText: 'meter-reading.pdf' }).waitFor();
+  const sent = (await messages(landlord, convID)).filter((m) => m.text === 'The meter reading');
+  assert.equal(sent.length, 1, 'the message is stored once');
+  assert.equal(sent[0].files.length, 1);
+  assert.ok(pdf.equals(await download(landlord, sent[0].files[0].id)));
+  await desk.screenshot('portal-reply-on-desktop');
+
+  // View Files lists it, with a download link.
+  await portal.getByTestId('view-files').click();
+  const row = portal.getByTestId('shared-file').filter({ hasText: 'meter-reading.pdf' });
+  await row.waitFor();
+  assert.match(await row.textContent(), /Zoe Adams/);
+  const href = await row.getByTestId('download').getAttribute('href');
+  const fetched = await portal.evaluate(async (h) => new Uint8Array(await (await fetch(h)).arrayBuffer()).length, href);
+  assert.equal(fetched, pdf.length);
+  await zoe.screenshot('portal-phone-files');
+  await portal.getByTestId('close-files').click();
+
+  // The same session on a computer: list and thread side by side.
+  const cookies = await zoe.context.cookies();
+  const wide = await openPage(t, 'about:blank', computer);
+  await wide.context.addCookies(cookies);
+  await wide.page.goto(new URL(`/portal/c/${convID}`, portal.url()).href);
+  await wide.page.getByTestId('message').filter({ hasText: 'The meter reading' }).waitFor();
+  assert.ok(await wide.page.getByTestId('conversation-list').isVisible());
+  await wide.screenshot('portal-desktop-thread');
+
+  // Changing the id in the address never shows anyone else's conversation.
+  const others = (await conversations(landlord)).filter((c) => c.id !== convID);
+  assert.ok(others.length >= 3);
+  const photo = await upload(landlord, 'james-kitchen.pdf', Buffer.from('%PDF-1.4 private'));
+  await shareFiles(landlord, others[0].id, 'For James only', [photo.id]);
+  for (const c of others) {
+    await portal.goto(new URL(`/portal/c/${c.id}`, portal.url()).href);
+    await portal.getByTestId('unavailable').waitFor();
+    assert.equal(await portal.getByTestId('message').count(), 0);
+    const api = await fromPage(portal, 'GET', `/api/v1/conversations/${c.id}/messages`);
+    assert.ok([403, 404].includes(api.status), `conversation ${c.id}: ${api.status}`);
+  }
+  for (const bad of ['999999', 'abc', '0']) {
+    await portal.goto(new URL(`/portal/c/${bad}`, portal.url()).href);
+    await portal.getByTestId('unavailable').waitFor();
+    assert.equal(await portal.getByTestId('message').count(), 0);
+  }
+  const file = await fromPage(portal, 'GET', `/api/v1/files/${photo.id}`);
+  assert.equal(file.status, 404);
+  await zoe.screenshot('portal-phone-not-yours');
+
+  assert.deepEqual(zoe.pageErrors, []);
+  assert.deepEqual(wide.pageErrors, []);
+  assert.deepEqual(desk.pageErrors, []);
+});
+
+test('a tenant whose lease ended reads the chat but cannot write', async (t) => {
+  // Henry Walker's lease ended; the landlord sends him a fresh portal link.
+  const landlord = await signIn(demo.email, demo.password);
+  const res = await fetch(new URL('/api/v1/directory?q=Henry%20Walker', serverURL), { headers: { Authorization: `Bearer ${landlord}` } });
+  const henry = (await res.json()).tenants[0];
+  const inv = await fetch(new URL(`/api/v1/tenants/${henry.id}/invites`, serverURL), { method: 'POST', headers: { Authorization: `Bearer ${landlord}` } });
+  const { token } = await inv.json();
+
+  const { page, pageErrors, screenshot } = await openPage(t, new URL(`/portal/i/${token}`, serverURL).href, phone);
+  await signInThroughLink(page);
+  await page.getByTestId('conversation').click();
+  await page.getByTestId('message').getByText(/walk-through/).waitFor();
+  await page.getByTestId('read-only').getByText(/lease/i).waitFor();
+  assert.equal(await page.getByRole('textbox', { name: 'Message' }).count(), 0);
+  assert.equal(await page.getByTestId('attach').count(), 0);
+  await screenshot('portal-phone-read-only');
+
+  const convID = Number(/\/portal\/c\/(\d+)$/.exec(page.url())[1]);
+  const send = await fromPage(page, 'POST', `/api/v1/conversations/${convID}/messages`, { key: 'portal-e2e-ended-1', text: 'Hello?' });
+  assert.equal(send.status, 403);
+  assert.equal(send.body.error.code, 'tenant_not_active');
+  const form = await page.evaluate(async () => {
+    const csrf = document.cookie.split('; ').find((c) => c.startsWith('doorstep_csrf='))?.split('=')[1] ?? '';
+    const body = new FormData();
+    body.append('file', new Blob(['late']), 'late.txt');
+    const r = await fetch('/api/v1/files', { method: 'POST', headers: { 'X-Doorstep-CSRF': csrf }, body });
+    return { status: r.status, code: (await r.json()).error?.code };
+  });
+  assert.deepEqual(form, { status: 403, code: 'tenant_not_active' });
+  assert.deepEqual(pageErrors, []);
+});
