@@ -3,8 +3,8 @@
 // the same time.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mailFor, openApp, openPage, serverURL } from './harness.mjs';
-import { conversations, demo, download, messages, shareFiles, signIn, upload } from './api.mjs';
+import { mailFor, openApp, openPage, serverURL, startServer, stopServer } from './harness.mjs';
+import { chatWith, conversations, demo, download, messages, sendAs, shareFiles, signIn, upload } from './api.mjs';
 
 const phone = { width: 375, height: 740 };
 const computer = { width: 1180, height: 780 };
@@ -199,5 +199,55 @@ test('a tenant whose lease ended reads the chat but cannot write', async (t) => 
     return { status: r.status, code: (await r.json()).error?.code };
   });
   assert.deepEqual(form, { status: 403, code: 'tenant_not_active' });
+  assert.deepEqual(pageErrors, []);
+});
+
+test('files dropped on the thread are shared; an outage loses nothing and sends nothing twice', async (t) => {
+  const landlord = await signIn(demo.email, demo.password);
+  const chat = await chatWith(landlord, 'Chloe Martin');
+  const dir = await (await fetch(`${serverURL}/api/v1/directory?q=Chloe%20Martin`, { headers: { Authorization: `Bearer ${landlord}` } })).json();
+  const inv = await fetch(`${serverURL}/api/v1/tenants/${dir.tenants[0].id}/invites`, { method: 'POST', headers: { Authorization: `Bearer ${landlord}` } });
+  const { page, pageErrors, screenshot } = await openPage(t, `${serverURL}/portal/i/${(await inv.json()).token}`, computer);
+  await signInThroughLink(page);
+  await page.getByTestId('conversation').click();
+  await page.getByTestId('thread-title').waitFor();
+  await page.getByTestId('connection').waitFor({ state: 'hidden' });
+
+  // A file dragged from the computer onto the conversation joins the tray.
+  const drag = await page.evaluateHandle(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File(['boiler pressure 1.4 bar'], 'boiler.txt', { type: 'text/plain' }));
+    return dt;
+  });
+  await page.getByTestId('thread').dispatchEvent('dragenter', { dataTransfer: drag });
+  await page.getByTestId('dropzone').waitFor();
+  await screenshot('portal-desktop-drop');
+  await page.getByTestId('thread').dispatchEvent('drop', { dataTransfer: drag });
+  await page.getByTestId('dropzone').waitFor({ state: 'hidden' });
+  await page.getByTestId('tray-file').filter({ hasText: 'boiler.txt' }).waitFor();
+  await page.waitForFunction(() => !document.querySelector('[data-testid=send]').disabled);
+  await page.getByTestId('send').click();
+  await page.getByTestId('message').getByTestId('file').filter({ hasText: 'boiler.txt' }).waitFor();
+  const shared = (await messages(landlord, chat.id)).at(-1);
+  assert.equal(shared.files[0].name, 'boiler.txt');
+  assert.equal((await download(landlord, shared.files[0].id)).toString(), 'boiler pressure 1.4 bar');
+
+  // The server goes away: the page says so, and a reply waits to be sent.
+  await stopServer();
+  await page.getByTestId('connection').getByText('Reconnecting').waitFor();
+  await page.getByRole('textbox', { name: 'Message' }).fill('Sent while the server was down');
+  await page.getByTestId('send').click();
+  await page.getByTestId('pending').getByText(/Not sent: No connection/).waitFor();
+  await screenshot('portal-desktop-offline');
+
+  // It comes back: the reply goes once, and what the landlord wrote meanwhile arrives.
+  await startServer();
+  await sendAs(landlord, chat.id, 'Written before the page reconnected');
+  await page.getByTestId('message').getByText('Written before the page reconnected').waitFor();
+  await page.getByTestId('message').getByText('Sent while the server was down').waitFor();
+  await page.getByTestId('pending').waitFor({ state: 'detached' });
+  await page.getByTestId('connection').waitFor({ state: 'hidden' });
+  const stored = (await messages(landlord, chat.id)).filter((m) => m.text === 'Sent while the server was down');
+  assert.equal(stored.length, 1, 'the reply is stored once');
   assert.deepEqual(pageErrors, []);
 });
