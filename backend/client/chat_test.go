@@ -527,17 +527,24 @@ func TestLeaseEndingClosesTheChatForTheTenant(t *testing.T) {
 			t.Errorf("after the lease: %+v", c)
 		}
 	}
-	if c := must[backend.Conversation](t)(w.landlord.Conversation(ctx, group.ID)); c.ReadOnly {
-		t.Error("the landlord's view is read-only")
+	// Nobody of the unit can read new messages: the landlord's view says so,
+	// and a message that would reach no one is refused, not stored.
+	if c := must[backend.Conversation](t)(w.landlord.Conversation(ctx, group.ID)); !c.ReadOnly ||
+		c.ReadOnlyReason != "No tenant of Elm Court · 1A is on an active lease any more. New messages would reach no one, so this conversation is read-only." {
+		t.Errorf("the landlord's view of a chat no one can read: %+v", c)
 	}
-	must[backend.Message](t)(w.landlord.SendMessage(ctx, group.ID, backend.SendMessage{Key: key(), Text: "after the move-out"}))
+	_, err = w.landlord.SendMessage(ctx, group.ID, backend.SendMessage{Key: key(), Text: "after the move-out"})
+	wantCode(t, err, backend.ETENANTNOTACTIVE)
+	if !strings.Contains(backend.ErrorMessage(err), "would reach no one") {
+		t.Errorf("refusal: %v", err)
+	}
 
 	seen := must[[]backend.Message](t)(alice.Messages(ctx, group.ID, backend.MessagePage{}))
 	if len(seen) != 1 || seen[0].Text != "before the move-out" {
-		t.Errorf("Alice sees %+v; want only the message from before her lease ended", seen)
+		t.Errorf("Alice sees %+v; want the message from before her lease ended", seen)
 	}
-	if all := must[[]backend.Message](t)(w.landlord.Messages(ctx, group.ID, backend.MessagePage{})); len(all) != 2 {
-		t.Errorf("the landlord keeps the whole history: got %d messages", len(all))
+	if all := must[[]backend.Message](t)(w.landlord.Messages(ctx, group.ID, backend.MessagePage{})); len(all) != 1 {
+		t.Errorf("the landlord's history: got %d messages, want 1", len(all))
 	}
 	_, err = w.landlord.StartConversation(ctx, backend.StartConversation{TenantID: w.tenant["Alice"]})
 	wantCode(t, err, backend.ETENANTNOTACTIVE)

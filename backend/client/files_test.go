@@ -155,8 +155,10 @@ func TestFiles(t *testing.T) {
 		w.setDate("2027-01-02")
 		w.landlord = w.signIn("landlord@a.test")
 		alice = w.asTenant("Alice")
-		later := share(w.landlord, group.ID, "after.pdf", []byte("%PDF-1.4 later"))
-		_, err := alice.UploadFile(ctx, "x.txt", strings.NewReader("x"))
+		later := must[backend.File](t)(w.landlord.UploadFile(ctx, "after.pdf", strings.NewReader("%PDF-1.4 later")))
+		_, err := w.landlord.SendMessage(ctx, group.ID, backend.SendMessage{Key: key(), FileIDs: []int64{later.ID}})
+		wantCode(t, err, backend.ETENANTNOTACTIVE) // no one of the unit could receive it
+		_, err = alice.UploadFile(ctx, "x.txt", strings.NewReader("x"))
 		wantCode(t, err, backend.ETENANTNOTACTIVE)
 		_, _, err = alice.DownloadFile(ctx, later.ID, io.Discard)
 		wantCode(t, err, backend.ENOTFOUND)

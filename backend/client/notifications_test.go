@@ -207,9 +207,9 @@ func TestNewMessageEmails(t *testing.T) {
 	})
 
 	t.Run("NotAfterTheLeaseEnded", func(t *testing.T) {
-		w.setDate("2027-01-02")
-		w.landlord = w.signIn("landlord@a.test")
+		// Written on the lease's last day, unread; then the lease ends.
 		must[backend.Message](t)(w.landlord.SendMessage(ctx, group.ID, backend.SendMessage{Key: key(), Text: "Deposit returned"}))
+		w.setDate("2027-01-02")
 		advance(time.Hour)
 		if n := sweep(); n != 0 {
 			t.Errorf("queued %d for tenants whose lease ended", n)

@@ -205,6 +205,13 @@ func (db *DB) SendMessage(ctx context.Context, p backend.Principal, convID int64
 		if p.Kind == backend.KindTenant && !slices.Contains(recipients, p.ID) {
 			return backend.Errorf(backend.ETENANTNOTACTIVE, "Your lease is no longer active, so this conversation is read-only.")
 		}
+		if p.Kind == backend.KindUser && len(recipients) == 0 {
+			reason, err := closedReason(ctx, tx, c, today)
+			if err != nil {
+				return err
+			}
+			return backend.Errorf(backend.ETENANTNOTACTIVE, "%s", reason)
+		}
 		msg.Files = []backend.File{}
 		for _, fid := range req.FileIDs {
 			f := backend.File{ID: fid, Uploader: backend.Sender{Kind: p.Kind, ID: p.ID, Name: p.Name}}

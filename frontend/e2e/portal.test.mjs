@@ -147,8 +147,8 @@ test('a tenant opens the e-mailed link, reads, answers live and shares a file', 
   // Changing the id in the address never shows anyone else's conversation.
   const others = (await conversations(landlord)).filter((c) => c.id !== convID);
   assert.ok(others.length >= 3);
-  const photo = await upload(landlord, 'james-kitchen.pdf', Buffer.from('%PDF-1.4 private'));
-  await shareFiles(landlord, others[0].id, 'For James only', [photo.id]);
+  const photo = await upload(landlord, 'not-for-zoe.pdf', Buffer.from('%PDF-1.4 private'));
+  await shareFiles(landlord, others.find((c) => !c.read_only).id, 'For another tenant only', [photo.id]);
   for (const c of others) {
     await portal.goto(new URL(`/portal/c/${c.id}`, portal.url()).href);
     await portal.getByTestId('unavailable').waitFor();
@@ -200,6 +200,24 @@ test('a tenant whose lease ended reads the chat but cannot write', async (t) => 
   });
   assert.deepEqual(form, { status: 403, code: 'tenant_not_active' });
   assert.deepEqual(pageErrors, []);
+
+  // The landlord's desktop shows the chat closed too: a message would reach no one.
+  const desk = await openApp(t);
+  await desk.page.getByLabel('E-mail').fill(demo.email);
+  await desk.page.getByLabel('Password').fill(demo.password);
+  await desk.page.getByRole('button', { name: 'Sign in' }).click();
+  await desk.page.getByTestId('conversation').filter({ hasText: 'Henry Walker' }).click();
+  await desk.page.getByTestId('message').getByText(/walk-through/).waitFor();
+  await desk.page.getByTestId('read-only').getByText(/Henry Walker's lease ended on .* would reach no one/).waitFor();
+  assert.equal(await desk.page.getByRole('textbox', { name: 'Message' }).count(), 0);
+  await desk.screenshot('past-tenant-read-only-desktop');
+  const landlordSend = await fetch(`${serverURL}/api/v1/conversations/${convID}/messages`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${landlord}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ key: 'e2e-landlord-ended-1', text: 'Anyone there?' }),
+  });
+  assert.equal(landlordSend.status, 403);
+  assert.deepEqual(desk.pageErrors, []);
 });
 
 test('files dropped on the thread are shared; an outage loses nothing and sends nothing twice', async (t) => {

@@ -43,6 +43,9 @@ export interface Conversation {
   read_seq: number;
   unread: number;
   last_message?: Message;
+  /** Set when nobody in the chat can receive new messages (every member's lease ended); the reason says why. */
+  read_only?: boolean;
+  read_only_reason?: string;
 }
 
 export interface Outgoing {
