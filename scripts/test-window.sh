@@ -182,8 +182,14 @@ drop_files() {
 
 inner() {
 	export NO_AT_BRIDGE=1 # no accessibility bus daemons left behind
-	# A keyring the app may start lives in the test's directory, not the user's.
+	# The session's keyring lives in the test's directory, not the user's, and
+	# is unlocked from the start, as after a desktop login: the app keeps its
+	# session in it. Left to D-Bus activation, a locked keyring would pop up
+	# a password prompt over the window.
 	export XDG_DATA_HOME=$WORK/xdg
+	if command -v gnome-keyring-daemon >/dev/null; then
+		echo -n doorstep-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+	fi
 	DOORSTEP_SERVER_URL=$SERVER_URL DOORSTEP_APP_DATA_DIR=$WORK/app build/bin/doorstep >"$WORK/app.log" 2>&1 &
 	APP_PID=$!
 	trap 'stop_pid $APP_PID' EXIT
