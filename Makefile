@@ -22,6 +22,9 @@ APP := $(BIN)/doorstep
 SERVER := $(BIN)/doorstep-server
 
 GO_SOURCES := $(shell find . -name '*.go' -not -path './frontend/*' -not -path './.cache/*') go.mod go.sum
+# Files the binaries embed: the tenant portal's page and the migrations.
+SERVER_EMBEDS := $(shell find backend/portal/assets backend/sqlite/migrations -type f)
+APP_EMBEDS := $(shell find app/cache/migrations -type f)
 FRONTEND_SOURCES := $(shell find frontend/src -type f) frontend/index.html frontend/vite.config.ts \
 	frontend/svelte.config.js frontend/tsconfig.json
 
@@ -51,12 +54,12 @@ frontend/dist/index.html: $(FRONTEND_SOURCES) frontend/wailsjs/go/models.ts fron
 .PHONY: build
 build: deps-build $(APP) $(SERVER) ## Build the desktop app and the server into build/bin
 
-$(APP): $(GO_SOURCES) frontend/dist/index.html wails.json
+$(APP): $(GO_SOURCES) $(APP_EMBEDS) frontend/dist/index.html wails.json
 	$(WAILS) build -s -m -nosyncgomod -skipbindings -nocolour $(WAILSTAGS) >/dev/null
 	@touch $@
 	@echo "built $@"
 
-$(SERVER): $(GO_SOURCES)
+$(SERVER): $(GO_SOURCES) $(SERVER_EMBEDS)
 	go build $(GOTAGS) -o $@ ./backend/cmd/doorstep-server
 	@echo "built $@"
 

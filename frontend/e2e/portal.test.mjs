@@ -256,10 +256,14 @@ test('files dropped on the thread are shared; an outage loses nothing and sends 
   await page.getByRole('textbox', { name: 'Message' }).fill('Sent while the server was down');
   await page.getByTestId('send').click();
   await page.getByTestId('pending').getByText(/Not sent: No connection/).waitFor();
+  await page.getByRole('textbox', { name: 'Message' }).fill('Half-written answer');
   await screenshot('portal-desktop-offline');
 
-  // It comes back: the reply goes once, and what the landlord wrote meanwhile arrives.
+  // It comes back, and the tenant reloads the page at once: the reply that
+  // waited goes once (whichever page sends it), the draft is still there, and
+  // what the landlord wrote meanwhile arrives.
   await startServer();
+  await page.reload();
   await sendAs(landlord, chat.id, 'Written before the page reconnected');
   await page.getByTestId('message').getByText('Written before the page reconnected').waitFor();
   await page.getByTestId('message').getByText('Sent while the server was down').waitFor();
@@ -267,5 +271,11 @@ test('files dropped on the thread are shared; an outage loses nothing and sends 
   await page.getByTestId('connection').waitFor({ state: 'hidden' });
   const stored = (await messages(landlord, chat.id)).filter((m) => m.text === 'Sent while the server was down');
   assert.equal(stored.length, 1, 'the reply is stored once');
+  assert.equal(await page.getByRole('textbox', { name: 'Message' }).inputValue(), 'Half-written answer');
+  // Signing out forgets what this tab kept.
+  await page.getByTestId('sign-out').click();
+  await page.getByTestId('notice').getByText('You are signed out').waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+  assert.equal((await fromPage(page, 'GET', '/api/v1/me')).status, 401);
   assert.deepEqual(pageErrors, []);
 });

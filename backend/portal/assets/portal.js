@@ -173,6 +173,44 @@ function tray(id) {
   return t;
 }
 
+// ---- what is not sent yet ----------------------------------------------------
+
+// Drafts and replies the server has not stored yet survive a reload of the
+// page. They live in this tab only (sessionStorage): nothing stays behind on
+// a shared computer once the tab is closed, and signing out forgets them.
+const UNSENT = 'doorstep-portal-unsent';
+
+function saveUnsent() {
+  if (!state.me) return;
+  const drafts = Object.fromEntries([...state.drafts].filter(([, text]) => text.trim()));
+  const pending = {};
+  for (const [id, t] of state.threads) {
+    if (t.pending.length) pending[id] = t.pending.map(({ key, text, files }) => ({ key, text, files }));
+  }
+  try {
+    sessionStorage.setItem(UNSENT, JSON.stringify({ tenant: state.me.id, drafts, pending }));
+  } catch {
+    /* storage full or refused: kept in the page only */
+  }
+}
+
+function restoreUnsent() {
+  let saved = null;
+  try {
+    saved = JSON.parse(sessionStorage.getItem(UNSENT) ?? 'null');
+  } catch {
+    /* unreadable: nothing to restore */
+  }
+  if (!saved || saved.tenant !== state.me.id) return;
+  for (const [id, text] of Object.entries(saved.drafts ?? {})) state.drafts.set(Number(id), String(text));
+  for (const [id, list] of Object.entries(saved.pending ?? {})) {
+    for (const p of list) {
+      // Sent again with the same key once connected: stored once either way.
+      thread(Number(id)).pending.push({ key: p.key, text: p.text, files: p.files ?? [], state: 'failed', error: 'waiting for the connection.', retry: true });
+    }
+  }
+}
+
 // ---- screens ---------------------------------------------------------------
 
 /** Replaces the page with a sentence: signed out, or something went wrong. */
@@ -418,6 +456,7 @@ function renderBottom() {
   textarea.value = state.drafts.get(id) ?? '';
   textarea.addEventListener('input', () => {
     state.drafts.set(id, textarea.value);
+    saveUnsent();
     grow(textarea);
   });
   textarea.addEventListener('keydown', (e) => {
@@ -538,7 +577,9 @@ function pendingNode(id, p) {
 
 function addMessage(m) {
   const t = thread(m.conversation_id);
+  const before = t.pending.length;
   t.pending = t.pending.filter((p) => p.key !== m.key || !isMine(m));
+  if (t.pending.length !== before) saveUnsent();
   if (t.loaded) t.messages.set(m.seq, m);
   const c = state.convs.get(m.conversation_id);
   if (c) {
@@ -597,6 +638,7 @@ async function send(id) {
   v.compose.textarea.style.height = '';
   state.drafts.delete(id);
   state.trays.set(id, []);
+  saveUnsent();
   renderTray(id);
   renderMessages(true);
   await deliver(id, p);
@@ -622,6 +664,7 @@ async function deliver(id, p) {
 function discard(id, p) {
   const t = thread(id);
   t.pending = t.pending.filter((x) => x !== p);
+  saveUnsent();
   if (state.view?.id === id) {
     const c = state.view.compose;
     // The text comes back to the compose box, so nothing typed is lost.
@@ -869,6 +912,7 @@ signOutButton.addEventListener('click', async () => {
   } catch {
     /* signed out either way below */
   }
+  sessionStorage.removeItem(UNSENT);
   signedOut();
 });
 
@@ -879,9 +923,16 @@ async function start() {
   try {
     state.me = await api('GET', '/me');
   } catch (e) {
-    if (e.status !== 401) notice('Doorstep is not reachable', e.message, true);
+    if (e.status === 401) return;
+    // The server may be restarting: keep trying, the page comes up by itself.
+    notice('Doorstep is not reachable', 'There is no connection to the server just now. This page tries again by itself.', true);
+    const delay = state.retryDelay;
+    state.retryDelay = Math.min(state.retryDelay * 2, 30000);
+    setTimeout(start, delay);
     return;
   }
+  state.retryDelay = 1000;
+  restoreUnsent();
   if (state.me.kind !== 'tenant') {
     notice('This page is for tenants', 'Landlords use the Doorstep desktop app.', true);
     return;
