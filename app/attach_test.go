@@ -214,6 +214,32 @@ func TestAttach(t *testing.T) {
 		}
 	})
 
+	t.Run("ErrClosedConversation", func(t *testing.T) {
+		// The demo's past tenant: no member can read new messages.
+		var closed backend.Conversation
+		for _, c := range list {
+			if c.ReadOnly {
+				closed = c
+			}
+		}
+		if closed.ID == 0 || !strings.Contains(closed.ReadOnlyReason, "lease ended") {
+			t.Fatalf("no closed conversation in the demo: %+v", list)
+		}
+		chat.OpenDialog = func() ([]string, error) { return []string{write("late.txt", "late")}, nil }
+		if _, err := chat.AttachFiles(closed.ID); backend.ErrorCode(err) != backend.ETENANTNOTACTIVE || backend.ErrorMessage(err) != closed.ReadOnlyReason {
+			t.Errorf("attach to a closed conversation: %v", err)
+		}
+		if _, err := chat.Send(closed.ID, "Anyone there?"); backend.ErrorCode(err) != backend.ETENANTNOTACTIVE {
+			t.Errorf("send to a closed conversation: %v", err)
+		}
+		if out, _ := a.sess.cache.Outbox(ctx, closed.ID); len(out) != 0 {
+			t.Errorf("a refused send was queued: %+v", out)
+		}
+		if th, _ := chat.Thread(closed.ID, 0); len(th.DraftFiles) != 0 {
+			t.Errorf("a refused attachment was kept: %+v", th.DraftFiles)
+		}
+	})
+
 	t.Run("ErrFileGoneBeforeSend", func(t *testing.T) {
 		p := write("moved.pdf", "%PDF-1.4 moved")
 		chat.OpenDialog = func() ([]string, error) { return []string{p}, nil }

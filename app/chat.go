@@ -111,6 +111,9 @@ func (c *ChatService) Send(convID int64, text string) (cache.Outgoing, error) {
 	}
 	ctx, cancel := c.ctx()
 	defer cancel()
+	if err := writable(ctx, s, convID); err != nil {
+		return cache.Outgoing{}, err
+	}
 	files, err := s.cache.DraftFiles(ctx, convID)
 	if err != nil {
 		return cache.Outgoing{}, err
@@ -460,6 +463,20 @@ func checkLocalFile(f *cache.DraftFile) error {
 	return nil
 }
 
+// writable refuses, before anything is queued, a conversation that is not
+// kept here or that the server has closed because no member can read new
+// messages any more (its reason is the server's sentence).
+func writable(ctx context.Context, s *session, convID int64) error {
+	conv, ok, err := s.cache.Conversation(ctx, convID)
+	if err != nil || !ok {
+		return backend.Errorf(backend.ENOTFOUND, "This conversation is not here.")
+	}
+	if conv.ReadOnly {
+		return backend.Errorf(backend.ETENANTNOTACTIVE, "%s", conv.ReadOnlyReason)
+	}
+	return nil
+}
+
 // addDraftFiles checks local files and adds them to a conversation's
 // draft, all or none. It returns the draft's files.
 func (c *ChatService) addDraftFiles(convID int64, files []cache.DraftFile) ([]cache.DraftFile, error) {
@@ -472,8 +489,8 @@ func (c *ChatService) addDraftFiles(convID int64, files []cache.DraftFile) ([]ca
 	if len(files) == 0 {
 		return s.cache.DraftFiles(ctx, convID)
 	}
-	if _, ok, err := s.cache.Conversation(ctx, convID); err != nil || !ok {
-		return nil, backend.Errorf(backend.ENOTFOUND, "This conversation is not here.")
+	if err := writable(ctx, s, convID); err != nil {
+		return nil, err
 	}
 	for i := range files {
 		files[i].Name = filestore.SafeName(files[i].Name)

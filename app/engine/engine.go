@@ -216,6 +216,14 @@ func (e *Engine) follow(ctx context.Context, stream *client.EventStream) error {
 			if err := e.apply(ctx, batch[:len(batch)-1], live); err != nil {
 				return err
 			}
+			// Caught up. What the server derives from dates (a chat closed
+			// because every member's lease ended, a tenant's unit) is not
+			// in the event log: take the list as the server shows it now.
+			if !live {
+				if err := e.refreshList(ctx); err != nil {
+					return err
+				}
+			}
 			live = true
 			e.setState(SyncState{State: StateOnline})
 			continue
@@ -281,6 +289,19 @@ func (e *Engine) maybeNotify(ctx context.Context, m backend.Message, live bool) 
 		conv = backend.Conversation{ID: m.ConversationID}
 	}
 	e.notify(conv, m)
+}
+
+// refreshList stores the server's conversation list as it is now.
+func (e *Engine) refreshList(ctx context.Context) error {
+	list, err := e.client.Conversations(ctx)
+	if err != nil {
+		return err
+	}
+	if err := e.cache.PutConversations(ctx, list); err != nil {
+		return err
+	}
+	e.emit(EventConversations, nil)
+	return nil
 }
 
 // Reload replaces the cached conversation list and newest pages with the
