@@ -220,9 +220,10 @@ func (e *Engine) follow(ctx context.Context, stream *client.EventStream) error {
 			// because every member's lease ended, a tenant's unit) is not
 			// in the event log: take the list as the server shows it now.
 			if !live {
-				if err := e.refreshList(ctx); err != nil {
+				if _, err := e.storeList(ctx); err != nil {
 					return err
 				}
+				e.emit(EventConversations, nil)
 			}
 			live = true
 			e.setState(SyncState{State: StateOnline})
@@ -291,27 +292,20 @@ func (e *Engine) maybeNotify(ctx context.Context, m backend.Message, live bool) 
 	e.notify(conv, m)
 }
 
-// refreshList stores the server's conversation list as it is now.
-func (e *Engine) refreshList(ctx context.Context) error {
+// storeList stores the server's conversation list as it is now, and returns it.
+func (e *Engine) storeList(ctx context.Context) ([]backend.Conversation, error) {
 	list, err := e.client.Conversations(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := e.cache.PutConversations(ctx, list); err != nil {
-		return err
-	}
-	e.emit(EventConversations, nil)
-	return nil
+	return list, e.cache.PutConversations(ctx, list)
 }
 
 // Reload replaces the cached conversation list and newest pages with the
 // server's (first sync, and after a resync).
 func (e *Engine) Reload(ctx context.Context) error {
-	list, err := e.client.Conversations(ctx)
+	list, err := e.storeList(ctx)
 	if err != nil {
-		return err
-	}
-	if err := e.cache.PutConversations(ctx, list); err != nil {
 		return err
 	}
 	for _, c := range list {

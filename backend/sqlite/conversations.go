@@ -123,33 +123,19 @@ func activeMembers(ctx context.Context, q queryer, c convRow, today string) ([]i
 	return out, rows.Err()
 }
 
-// closedReason says, for the landlord, why nobody in c can receive new
-// messages (every member's lease ended), or is empty when someone can.
+// closedReason says, for the landlord, why no member of c can receive new
+// messages any more (every member's lease ended). c must be loaded with its
+// titles (not bare): a direct chat's title is its tenant's name.
 func closedReason(ctx context.Context, q queryer, c convRow, today string) (string, error) {
-	active, err := activeMembers(ctx, q, c, today)
-	if err != nil || len(active) > 0 {
-		return "", err
-	}
 	const after = " New messages would reach no one, so this conversation is read-only."
 	if c.unitID != 0 {
-		title := c.unitTitle
-		if title == "" { // loaded bare
-			if err := q.QueryRowContext(ctx, `SELECT p.name || ' · ' || u.name FROM units u JOIN properties p ON p.id = u.property_id
-				WHERE u.id = ?`, c.unitID).Scan(&title); err != nil {
-				return "", fmt.Errorf("unit of conversation %d: %w", c.id, err)
-			}
-		}
-		return "No tenant of " + title + " is on an active lease any more." + after, nil
-	}
-	var name string
-	if err := q.QueryRowContext(ctx, "SELECT name FROM tenants WHERE id = ?", c.tenantID).Scan(&name); err != nil {
-		return "", fmt.Errorf("tenant of conversation %d: %w", c.id, err)
+		return "No tenant of " + c.unitTitle + " is on an active lease any more." + after, nil
 	}
 	leases, err := leasesWhere(ctx, q, today, "l.id IN (SELECT lease_id FROM lease_tenants WHERE tenant_id = ?)", c.tenantID)
 	if err != nil {
 		return "", err
 	}
-	return notActiveReason(name, leases) + after, nil
+	return notActiveReason(c.title, leases) + after, nil
 }
 
 func mainUserID(ctx context.Context, q queryer, orgID int64) (int64, error) {
@@ -179,10 +165,16 @@ func (db *DB) view(ctx context.Context, q queryer, c convRow, viewer backend.Pri
 	if viewer.Kind == backend.KindUser {
 		// A chat where no tenant can read new messages any more is closed
 		// for the landlord too: what they wrote would reach no one.
-		if conv.ReadOnlyReason, err = closedReason(ctx, q, c, today); err != nil {
+		active, err := activeMembers(ctx, q, c, today)
+		if err != nil {
 			return conv, err
 		}
-		conv.ReadOnly = conv.ReadOnlyReason != ""
+		if len(active) == 0 {
+			if conv.ReadOnlyReason, err = closedReason(ctx, q, c, today); err != nil {
+				return conv, err
+			}
+			conv.ReadOnly = true
+		}
 	}
 	if c.tenantID != 0 {
 		err = q.QueryRowContext(ctx, `SELECT p.name || ' · ' || u.name FROM lease_tenants lt JOIN leases l ON l.id = lt.lease_id

@@ -206,7 +206,11 @@ func (db *DB) SendMessage(ctx context.Context, p backend.Principal, convID int64
 			return backend.Errorf(backend.ETENANTNOTACTIVE, "Your lease is no longer active, so this conversation is read-only.")
 		}
 		if p.Kind == backend.KindUser && len(recipients) == 0 {
-			reason, err := closedReason(ctx, tx, c, today)
+			titled, err := loadConv(ctx, tx, c.orgID, convID, false)
+			if err != nil {
+				return err
+			}
+			reason, err := closedReason(ctx, tx, titled, today)
 			if err != nil {
 				return err
 			}

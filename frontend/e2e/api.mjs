@@ -21,12 +21,20 @@ export async function signIn(email, password) {
   return (await call('POST', '/api/v1/auth/signin', { body: { email, password } })).token;
 }
 
+/** A demo tenant's directory entry (by name), as the landlord sees it. */
+export async function findTenant(landlord, name) {
+  return (await call('GET', `/api/v1/directory?q=${encodeURIComponent(name)}`, { token: landlord })).tenants[0];
+}
+
+/** A fresh single-use portal token for a demo tenant (by name). */
+export async function inviteToken(landlord, name) {
+  return (await call('POST', `/api/v1/tenants/${(await findTenant(landlord, name)).id}/invites`, { token: landlord })).token;
+}
+
 /** Opens a session for a demo tenant (by name) through a landlord-made invite. */
 export async function tenantSession(name) {
-  const landlord = await signIn(demo.email, demo.password);
-  const dir = await call('GET', `/api/v1/directory?q=${encodeURIComponent(name)}`, { token: landlord });
-  const invite = await call('POST', `/api/v1/tenants/${dir.tenants[0].id}/invites`, { token: landlord });
-  return (await call('POST', '/api/v1/auth/invite', { body: { token: invite.token } })).token;
+  const token = await inviteToken(await signIn(demo.email, demo.password), name);
+  return (await call('POST', '/api/v1/auth/invite', { body: { token } })).token;
 }
 
 export const conversations = (token) => call('GET', '/api/v1/conversations', { token });

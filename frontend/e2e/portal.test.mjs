@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { mailFor, openApp, openPage, serverURL, startServer, stopServer } from './harness.mjs';
-import { chatWith, conversations, demo, download, messages, sendAs, shareFiles, signIn, upload } from './api.mjs';
+import { chatWith, conversations, demo, download, findTenant, inviteToken, messages, sendAs, shareFiles, signIn, upload } from './api.mjs';
 
 const phone = { width: 375, height: 740 };
 const computer = { width: 1180, height: 780 };
@@ -61,8 +61,7 @@ test('a tenant opens the e-mailed link, reads, answers live and shares a file', 
   const mail = await mailFor('zoe.adams@example.com', 'email', /started a chat/);
   assert.match(mail.subject, /Pat Morgan started a chat with you/);
   const landlord = await signIn(demo.email, demo.password);
-  const dir = await (await fetch(`${serverURL}/api/v1/directory?q=Zoe%20Adams`, { headers: { Authorization: `Bearer ${landlord}` } })).json();
-  const sms = await mailFor(`+1${dir.tenants[0].phone.replace(/\D/g, '')}`, 'sms', /started a chat/);
+  const sms = await mailFor(`+1${(await findTenant(landlord, 'Zoe Adams')).phone.replace(/\D/g, '')}`, 'sms', /started a chat/);
   assert.notEqual(linkIn(sms.text), linkIn(mail.text), 'each notification has its own single-use link');
 
   // She opens the e-mail's link on her phone.
@@ -173,12 +172,9 @@ test('a tenant opens the e-mailed link, reads, answers live and shares a file', 
 test('a tenant whose lease ended reads the chat but cannot write', async (t) => {
   // Henry Walker's lease ended; the landlord sends him a fresh portal link.
   const landlord = await signIn(demo.email, demo.password);
-  const res = await fetch(new URL('/api/v1/directory?q=Henry%20Walker', serverURL), { headers: { Authorization: `Bearer ${landlord}` } });
-  const henry = (await res.json()).tenants[0];
-  const inv = await fetch(new URL(`/api/v1/tenants/${henry.id}/invites`, serverURL), { method: 'POST', headers: { Authorization: `Bearer ${landlord}` } });
-  const { token } = await inv.json();
+  const token = await inviteToken(landlord, 'Henry Walker');
 
-  const { page, pageErrors, screenshot } = await openPage(t, new URL(`/portal/i/${token}`, serverURL).href, phone);
+  const { page, pageErrors, screenshot } = await openPage(t, `${serverURL}/portal/i/${token}`, phone);
   await signInThroughLink(page);
   await page.getByTestId('conversation').click();
   await page.getByTestId('message').getByText(/walk-through/).waitFor();
@@ -223,9 +219,8 @@ test('a tenant whose lease ended reads the chat but cannot write', async (t) => 
 test('files dropped on the thread are shared; an outage loses nothing and sends nothing twice', async (t) => {
   const landlord = await signIn(demo.email, demo.password);
   const chat = await chatWith(landlord, 'Chloe Martin');
-  const dir = await (await fetch(`${serverURL}/api/v1/directory?q=Chloe%20Martin`, { headers: { Authorization: `Bearer ${landlord}` } })).json();
-  const inv = await fetch(`${serverURL}/api/v1/tenants/${dir.tenants[0].id}/invites`, { method: 'POST', headers: { Authorization: `Bearer ${landlord}` } });
-  const { page, pageErrors, screenshot } = await openPage(t, `${serverURL}/portal/i/${(await inv.json()).token}`, computer);
+  const token = await inviteToken(landlord, 'Chloe Martin');
+  const { page, pageErrors, screenshot } = await openPage(t, `${serverURL}/portal/i/${token}`, computer);
   await signInThroughLink(page);
   await page.getByTestId('conversation').click();
   await page.getByTestId('thread-title').waitFor();
