@@ -31,3 +31,33 @@ func TestErrorCode(t *testing.T) {
 		})
 	}
 }
+
+func TestRetryAfter(t *testing.T) {
+	limited := &backend.Error{Code: backend.ERATELIMITED, Message: "Too many attempts.", RetryAfter: 30}
+	for _, tc := range []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"Nil", nil, 0},
+		{"Foreign", errors.New("disk full"), 0},
+		{"NoWait", backend.Errorf(backend.EINVALID, "No."), 0},
+		{"Wrapped", fmt.Errorf("sign in: %w", limited), 30},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := backend.RetryAfter(tc.err); got != tc.want {
+				t.Errorf("RetryAfter = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCodesAreUnique(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range backend.Codes {
+		if seen[c] {
+			t.Errorf("code %q listed twice", c)
+		}
+		seen[c] = true
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -185,13 +186,30 @@ func (c *Client) errorFrom(resp *http.Response) error {
 		Error backend.Error `json:"error"`
 	}
 	if json.Unmarshal(body, &e) == nil && e.Error.Code != "" {
+		if e.Error.RetryAfter == 0 {
+			e.Error.RetryAfter = retryAfterSeconds(resp.Header.Get("Retry-After"))
+		}
 		return &e.Error
+	}
+	if resp.StatusCode == http.StatusTooManyRequests {
+		return &backend.Error{Code: backend.ERATELIMITED, Message: "The server is getting too many requests; try again in a moment.",
+			RetryAfter: retryAfterSeconds(resp.Header.Get("Retry-After"))}
 	}
 	if resp.StatusCode == http.StatusServiceUnavailable {
 		return backend.Errorf(backend.EUNAVAILABLE, "The server at %s is running but cannot serve right now.", c.BaseURL())
 	}
 	return backend.Errorf(backend.EINVALID, "%s answered HTTP %d to %s; it is not a Doorstep server, or not a compatible one.",
 		c.BaseURL(), resp.StatusCode, resp.Request.URL.Path)
+}
+
+// retryAfterSeconds reads a Retry-After header given in seconds (the form
+// the Doorstep server sends); anything else counts as 0.
+func retryAfterSeconds(h string) int {
+	n, err := strconv.Atoi(strings.TrimSpace(h))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
 }
 
 // unreachableError is an EUNREACHABLE *backend.Error that keeps the network

@@ -139,3 +139,38 @@ func TestParseServerURL(t *testing.T) {
 		})
 	}
 }
+
+// A proxy or a server in trouble may answer 429 without Doorstep's JSON:
+// the client still gives rate_limited with the header's wait, and takes the
+// header's wait when the JSON has none.
+func TestRateLimitedAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		name, body, header string
+		want               int
+	}{
+		{"PlainText", "slow down", "17", 17},
+		{"JSONWithoutWait", `{"error":{"code":"rate_limited","message":"Too many attempts."}}`, "9", 9},
+		{"JSONWait", `{"error":{"code":"rate_limited","message":"Too many attempts.","retry_after":40}}`, "40", 40},
+		{"DateHeaderIgnored", "slow down", "Wed, 21 Oct 2026 07:28:00 GMT", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Retry-After", tc.header)
+				w.WriteHeader(http.StatusTooManyRequests)
+				io.WriteString(w, tc.body)
+			}))
+			defer ts.Close()
+			c, err := client.New(ts.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.SignIn(context.Background(), "a@example.org", "password-123")
+			if code := backend.ErrorCode(err); code != backend.ERATELIMITED {
+				t.Fatalf("code = %q (%v), want rate_limited", code, err)
+			}
+			if got := backend.RetryAfter(err); got != tc.want {
+				t.Errorf("RetryAfter = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -157,6 +158,7 @@ var statusByCode = map[string]int{
 	backend.EMETHOD:               http.StatusMethodNotAllowed,
 	backend.ETOOLARGE:             http.StatusRequestEntityTooLarge,
 	backend.EUNAVAILABLE:          http.StatusServiceUnavailable,
+	backend.ERATELIMITED:          http.StatusTooManyRequests,
 	backend.EINTERNAL:             http.StatusInternalServerError,
 }
 
@@ -180,7 +182,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if code == backend.EINTERNAL {
 		s.logger.Error("request failed", "method", r.Method, "path", logPath(r), "err", err)
 	}
-	s.writeJSON(w, r, StatusFor(code), errorBody{backend.Error{Code: code, Message: backend.ErrorMessage(err)}})
+	body := backend.Error{Code: code, Message: backend.ErrorMessage(err), RetryAfter: backend.RetryAfter(err)}
+	if body.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(body.RetryAfter))
+	}
+	s.writeJSON(w, r, StatusFor(code), errorBody{body})
 }
 
 func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
