@@ -31,11 +31,17 @@ pixels() {
 	printf '%.0f' "$(convert "$2" -alpha off -fill black +opaque "$1" -fill white -opaque "$1" -format '%[fx:mean*w*h]' info:)"
 }
 
-# ocr FILE: reads the text of a screenshot into $WORK/ocr.txt (at twice the
-# size: small print such as file names is read far more reliably).
+# ocr FILE: reads the text of a screenshot into $WORK/ocr.txt, twice: at
+# twice the size (small print such as file names is read far more reliably)
+# and as it is. Tesseract's page layout analysis sometimes drops a whole
+# block at one scale (seen: the first conversation's name beside the
+# "Online" badge while the drag source's window overlaps the corner); the
+# other scale reads it.
 ocr() {
 	convert "$1" -resize 200% "$WORK/ocr.png"
-	tesseract "$WORK/ocr.png" "$WORK/ocr" >/dev/null 2>&1 || true
+	tesseract "$WORK/ocr.png" "$WORK/ocr-2x" >/dev/null 2>&1 || : >"$WORK/ocr-2x.txt"
+	tesseract "$1" "$WORK/ocr-1x" >/dev/null 2>&1 || : >"$WORK/ocr-1x.txt"
+	cat "$WORK/ocr-2x.txt" "$WORK/ocr-1x.txt" >"$WORK/ocr.txt"
 }
 
 # wait_for_text NAME WORDS...: screenshots (OCR) every second for up to 60 s
