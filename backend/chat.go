@@ -3,6 +3,7 @@ package backend
 import (
 	"errors"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -265,8 +266,11 @@ func (m SendMessage) Validate() error {
 	if !utf8.ValidString(m.Text) {
 		return Errorf(EINVALID, "The message is not valid UTF-8 text.")
 	}
+	// Control characters: C0, DEL and C1 (U+0080–U+009F, where U+009B
+	// begins a terminal escape sequence as ESC [ does), all but tab and
+	// line breaks.
 	for _, r := range m.Text {
-		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f {
+		if unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' {
 			return Errorf(EINVALID, "The message holds control characters.")
 		}
 	}
