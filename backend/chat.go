@@ -382,10 +382,30 @@ type ReadPosition struct {
 	Seq            int64  `json:"seq"`
 }
 
-// MessagePage asks for a page of messages: those before Before, or after
-// After (at most one of them), newest page when neither; Limit ≤ MaxPageSize.
+// MessagePage asks for a page of at most Limit messages (≤ MaxPageSize;
+// 0: MaxPageSize), in sequence order. With neither Before nor After, the
+// newest page. Before (≥ 1; 0: not asked) gives the page just before that
+// seq. After gives the page just after that seq, and 0 is a real point, the
+// start of the conversation: so After is a pointer, nil when not asked
+// (MessagePage{After: new(int64(0))} is the first page). At most one of the
+// two.
 type MessagePage struct {
 	Before int64
-	After  int64
+	After  *int64
 	Limit  int
+}
+
+// Validate checks a page request before anything is read.
+func (p MessagePage) Validate() error {
+	switch {
+	case p.Before != 0 && p.After != nil:
+		return Errorf(EINVALID, "Ask for messages before or after a point, not both.")
+	case p.Before < 0:
+		return Errorf(EINVALID, "before must be the seq of a message (1 or more).")
+	case p.After != nil && *p.After < 0:
+		return Errorf(EINVALID, "after must be the seq of a message, or 0 for the start.")
+	case p.Limit < 0 || p.Limit > MaxPageSize:
+		return Errorf(EINVALID, "limit can be at most %d.", MaxPageSize)
+	}
+	return nil
 }

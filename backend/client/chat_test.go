@@ -473,13 +473,13 @@ func TestMessages(t *testing.T) {
 		if len(older) != 20 || older[0].Seq != 31 || older[19].Seq != 50 {
 			t.Fatalf("older page: %+v", older)
 		}
-		after := must[[]backend.Message](t)(erin.Messages(ctx, direct.ID, backend.MessagePage{After: 145}))
+		after := must[[]backend.Message](t)(erin.Messages(ctx, direct.ID, backend.MessagePage{After: new(int64(145))}))
 		if len(after) != 5 || after[0].Seq != 146 {
 			t.Fatalf("after page: %+v", after)
 		}
 		_, err := w.landlord.Messages(ctx, direct.ID, backend.MessagePage{Limit: 101})
 		wantCode(t, err, backend.EINVALID)
-		_, err = w.landlord.Messages(ctx, direct.ID, backend.MessagePage{Before: 5, After: 2})
+		_, err = w.landlord.Messages(ctx, direct.ID, backend.MessagePage{Before: 5, After: new(int64(2))})
 		wantCode(t, err, backend.EINVALID)
 	})
 

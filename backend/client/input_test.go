@@ -127,3 +127,91 @@ func TestC1ControlCharactersAreRefused(t *testing.T) {
 		t.Errorf("%d messages stored, want 1", len(msgs))
 	}
 }
+
+// TestPagingFromTheStart: after=0 is the start of a conversation, not the
+// newest page that no after at all gives; before=0 is refused.
+func TestPagingFromTheStart(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	conv := must[backend.Conversation](t)(w.landlord.StartConversation(ctx, backend.StartConversation{TenantID: w.tenant["Erin"]}))
+	for i := 1; i <= 150; i++ {
+		must[backend.Message](t)(w.landlord.SendMessage(ctx, conv.ID, backend.SendMessage{Key: key(), Text: fmt.Sprint(i)}))
+	}
+	seqs := func(msgs []backend.Message) string {
+		if len(msgs) == 0 {
+			return "none"
+		}
+		return fmt.Sprintf("%d messages, %d..%d", len(msgs), msgs[0].Seq, msgs[len(msgs)-1].Seq)
+	}
+	t.Run("Client", func(t *testing.T) {
+		first := must[[]backend.Message](t)(w.landlord.Messages(ctx, conv.ID, backend.MessagePage{After: new(int64(0))}))
+		if got := seqs(first); got != "100 messages, 1..100" {
+			t.Errorf("after 0: %s, want 1..100", got)
+		}
+		newest := must[[]backend.Message](t)(w.landlord.Messages(ctx, conv.ID, backend.MessagePage{}))
+		if got := seqs(newest); got != "100 messages, 51..150" {
+			t.Errorf("no after: %s, want 51..150", got)
+		}
+		// Reading everything from the start, page by page, as catching up does.
+		var all []backend.Message
+		for after := int64(0); ; {
+			page := must[[]backend.Message](t)(w.landlord.Messages(ctx, conv.ID, backend.MessagePage{After: &after, Limit: 40}))
+			if len(page) == 0 {
+				break
+			}
+			all = append(all, page...)
+			after = page[len(page)-1].Seq
+		}
+		for i, m := range all {
+			if m.Seq != int64(i+1) {
+				t.Fatalf("read from the start: message %d has seq %d (%s)", i, m.Seq, seqs(all))
+			}
+		}
+		if len(all) != 150 {
+			t.Errorf("read from the start: %s, want all 150", seqs(all))
+		}
+	})
+	t.Run("Wire", func(t *testing.T) {
+		get := func(query string) (int, []backend.Message, string) {
+			t.Helper()
+			req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/conversations/%d/messages?%s", w.url, conv.ID, query), nil)
+			req.Header.Set("Authorization", "Bearer "+w.landlord.Token())
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			raw, _ := io.ReadAll(resp.Body)
+			var msgs []backend.Message
+			if resp.StatusCode != http.StatusOK {
+				var e struct{ Error backend.Error }
+				json.Unmarshal(raw, &e)
+				return resp.StatusCode, nil, e.Error.Code
+			}
+			if err := json.Unmarshal(raw, &msgs); err != nil {
+				t.Fatalf("%s: %s", query, raw)
+			}
+			return resp.StatusCode, msgs, ""
+		}
+		for query, want := range map[string]string{
+			"after=0":           "100 messages, 1..100",
+			"after=0&limit=10":  "10 messages, 1..10",
+			"after=00&limit=3":  "3 messages, 1..3",
+			"after=148":         "2 messages, 149..150",
+			"after=150":         "none",
+			"":                  "100 messages, 51..150",
+			"limit=5":           "5 messages, 146..150",
+			"before=1":          "none",
+			"before=4&limit=10": "3 messages, 1..3",
+		} {
+			if status, msgs, code := get(query); status != http.StatusOK || seqs(msgs) != want {
+				t.Errorf("?%s: %d %s %s, want %s", query, status, code, seqs(msgs), want)
+			}
+		}
+		for _, query := range []string{"before=0", "before=0&limit=5", "after=-1", "after=0&before=5", "after=x", "after=0&limit=101"} {
+			if status, _, code := get(query); status != http.StatusBadRequest || code != backend.EINVALID {
+				t.Errorf("?%s: %d %q, want 400 %s", query, status, code, backend.EINVALID)
+			}
+		}
+	})
+}
