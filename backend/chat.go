@@ -49,7 +49,16 @@ func (p Principal) CanChatAsLandlord() error {
 	if p.Kind != KindUser {
 		return Errorf(EFORBIDDEN, "This is for the landlord's account.")
 	}
-	if !p.IsMain {
+	return p.MayChat()
+}
+
+// MayChat refuses a landlord sub-user, who gets main_user_only from every
+// chat endpoint (conversations, messages, files, uploads, the delivery log,
+// live events) before anything else is looked at, so the answer never
+// depends on the method or on whether the thing asked for exists. Main
+// users and tenants pass; what each may do is decided further on.
+func (p Principal) MayChat() error {
+	if p.Kind == KindUser && !p.IsMain {
 		return Errorf(EMAINUSERONLY, "Chat is available to the main account only.")
 	}
 	return nil

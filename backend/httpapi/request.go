@@ -291,6 +291,18 @@ func (s *Server) checkCSRF(r *http.Request) error {
 	return nil
 }
 
+// chat wraps a chat endpoint's handler: a signed-in principal who is not a
+// landlord sub-user (backend.Principal.MayChat), one rule for every method.
+func (s *Server) chat(h http.HandlerFunc) http.HandlerFunc {
+	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+		if err := principal(r.Context()).MayChat(); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		h(w, r)
+	})
+}
+
 // authed wraps a handler that needs a signed-in principal.
 func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
