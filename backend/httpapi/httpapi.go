@@ -24,7 +24,6 @@ import (
 const (
 	readHeaderTimeout = 10 * time.Second
 	idleTimeout       = 120 * time.Second
-	maxHeaderBytes    = 64 << 10
 )
 
 // Store is what the HTTP layer needs from storage, one interface per area.
@@ -85,7 +84,7 @@ func NewServer(store Store, logger *slog.Logger, opts ...Option) *Server {
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
+		MaxHeaderBytes:    maxRequestHead - 4096, // see conn.go
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	return s
@@ -111,9 +110,11 @@ func (s *Server) Handler() http.Handler {
 // Hub is where the server's websocket connections get their live events.
 func (s *Server) Hub() *hub.Hub { return s.hub }
 
-// Serve accepts connections on ln until Shutdown is called.
+// Serve accepts connections on ln until Shutdown is called. The requests
+// net/http refuses before any handler runs are answered in JSON as well
+// (see conn.go).
 func (s *Server) Serve(ln net.Listener) error {
-	if err := s.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+	if err := s.http.Serve(jsonErrorListener{ln}); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
