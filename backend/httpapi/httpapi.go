@@ -51,6 +51,7 @@ type Server struct {
 	hub            *hub.Hub
 	files          *filestore.Store // nil: uploads refused
 	allowedOrigins map[string]bool  // extra websocket origins, besides the server's own
+	publicHosts    map[string]bool  // names browsers reach the server by (hosts.go)
 }
 
 // Option configures a Server.
@@ -73,7 +74,7 @@ func WithAllowedOrigins(origins ...string) Option {
 
 // NewServer returns a server backed by store, logging to logger.
 func NewServer(store Store, logger *slog.Logger, opts ...Option) *Server {
-	s := &Server{store: store, logger: logger, allowedOrigins: map[string]bool{}}
+	s := &Server{store: store, logger: logger, allowedOrigins: map[string]bool{}, publicHosts: map[string]bool{}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -104,7 +105,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, backend.Errorf(backend.ENOTFOUND, "There is nothing at %s.", r.URL.Path))
 	})
-	return s.logRequests(secureHeaders(mux))
+	return s.logRequests(secureHeaders(s.checkHosts(mux)))
 }
 
 // Hub is where the server's websocket connections get their live events.
