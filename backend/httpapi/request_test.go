@@ -63,7 +63,8 @@ func FuzzDecodeSendMessage(f *testing.F) {
 
 // FuzzDecodeStartConversation does the same for starting a chat.
 func FuzzDecodeStartConversation(f *testing.F) {
-	for _, seed := range []string{`{"tenant_id":1}`, `{"unit_id":2}`, `{"tenant_id":1,"unit_id":2}`, `{"tenant_id":-1}`, `{"tenant_id":1e400}`, `{}`} {
+	for _, seed := range []string{`{"tenant_id":1}`, `{"unit_id":2}`, `{"tenant_id":1,"unit_id":2}`, `{"tenant_id":-1}`, `{"tenant_id":1e400}`, `{}`,
+		`{"tenant_id":1,"tenant_id":2}`, `{"unit_id":2,"UNIT_ID":3}`, `{"tenant_id":1}}`} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, body string) {
