@@ -3,6 +3,7 @@ package backend
 import (
 	"errors"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -48,7 +49,16 @@ func (p Principal) CanChatAsLandlord() error {
 	if p.Kind != KindUser {
 		return Errorf(EFORBIDDEN, "This is for the landlord's account.")
 	}
-	if !p.IsMain {
+	return p.MayChat()
+}
+
+// MayChat refuses a landlord sub-user, who gets main_user_only from every
+// chat endpoint (conversations, messages, files, uploads, the delivery log,
+// live events) before anything else is looked at, so the answer never
+// depends on the method or on whether the thing asked for exists. Main
+// users and tenants pass; what each may do is decided further on.
+func (p Principal) MayChat() error {
+	if p.Kind == KindUser && !p.IsMain {
 		return Errorf(EMAINUSERONLY, "Chat is available to the main account only.")
 	}
 	return nil
@@ -265,8 +275,11 @@ func (m SendMessage) Validate() error {
 	if !utf8.ValidString(m.Text) {
 		return Errorf(EINVALID, "The message is not valid UTF-8 text.")
 	}
+	// Control characters: C0, DEL and C1 (U+0080–U+009F, where U+009B
+	// begins a terminal escape sequence as ESC [ does), all but tab and
+	// line breaks.
 	for _, r := range m.Text {
-		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f {
+		if unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' {
 			return Errorf(EINVALID, "The message holds control characters.")
 		}
 	}
@@ -378,10 +391,30 @@ type ReadPosition struct {
 	Seq            int64  `json:"seq"`
 }
 
-// MessagePage asks for a page of messages: those before Before, or after
-// After (at most one of them), newest page when neither; Limit ≤ MaxPageSize.
+// MessagePage asks for a page of at most Limit messages (≤ MaxPageSize;
+// 0: MaxPageSize), in sequence order. With neither Before nor After, the
+// newest page. Before (≥ 1; 0: not asked) gives the page just before that
+// seq. After gives the page just after that seq, and 0 is a real point, the
+// start of the conversation: so After is a pointer, nil when not asked
+// (MessagePage{After: new(int64(0))} is the first page). At most one of the
+// two.
 type MessagePage struct {
 	Before int64
-	After  int64
+	After  *int64
 	Limit  int
+}
+
+// Validate checks a page request before anything is read.
+func (p MessagePage) Validate() error {
+	switch {
+	case p.Before != 0 && p.After != nil:
+		return Errorf(EINVALID, "Ask for messages before or after a point, not both.")
+	case p.Before < 0:
+		return Errorf(EINVALID, "before must be the seq of a message (1 or more).")
+	case p.After != nil && *p.After < 0:
+		return Errorf(EINVALID, "after must be the seq of a message, or 0 for the start.")
+	case p.Limit < 0 || p.Limit > MaxPageSize:
+		return Errorf(EINVALID, "limit can be at most %d.", MaxPageSize)
+	}
+	return nil
 }

@@ -86,7 +86,7 @@ func TestKilledMidSend(t *testing.T) {
 
 	var got []string
 	for after := int64(0); ; {
-		page, err := landlord.Messages(ctx, conv, backend.MessagePage{After: after})
+		page, err := landlord.Messages(ctx, conv, backend.MessagePage{After: &after})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -87,8 +87,8 @@ func (c *Client) Messages(ctx context.Context, convID int64, page backend.Messag
 	if page.Before != 0 {
 		q.Set("before", strconv.FormatInt(page.Before, 10))
 	}
-	if page.After != 0 {
-		q.Set("after", strconv.FormatInt(page.After, 10))
+	if page.After != nil { // after=0 is the start, not "not asked"
+		q.Set("after", strconv.FormatInt(*page.After, 10))
 	}
 	if page.Limit != 0 {
 		q.Set("limit", strconv.Itoa(page.Limit))

@@ -319,6 +319,8 @@ func TestSubUserGetsMainUserOnlyEverywhere(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	conv := must[backend.Conversation](t)(w.landlord.StartConversation(ctx, backend.StartConversation{TenantID: w.tenant["Erin"]}))
+	file := must[backend.File](t)(w.landlord.UploadFile(ctx, "lease.txt", strings.NewReader("the lease")))
+	upload := must[backend.Upload](t)(w.landlord.BeginUpload(ctx, backend.NewUpload{Name: "b.txt", Size: 5, SHA256: strings.Repeat("0", 64)}))
 	me := must[backend.Me](t)(w.subUser.Me(ctx))
 	if me.IsMain || me.Kind != backend.KindUser {
 		t.Fatalf("sub-user me = %+v", me)
@@ -339,6 +341,26 @@ func TestSubUserGetsMainUserOnlyEverywhere(t *testing.T) {
 		},
 		"read":   func() error { return w.subUser.MarkRead(ctx, conv.ID, 1) },
 		"invite": func() error { _, err := w.subUser.CreateTenantInvite(ctx, w.tenant["Erin"]); return err },
+		"notifications": func() error {
+			_, err := w.subUser.ConversationNotifications(ctx, conv.ID)
+			return err
+		},
+		"upload file":        func() error { _, err := w.subUser.UploadFile(ctx, "a.txt", strings.NewReader("hello")); return err },
+		"download file":      func() error { _, _, err := w.subUser.DownloadFile(ctx, file.ID, io.Discard); return err },
+		"conversation files": func() error { _, err := w.subUser.ConversationFiles(ctx, conv.ID); return err },
+		"begin upload": func() error {
+			_, err := w.subUser.BeginUpload(ctx, backend.NewUpload{Name: "a.txt", Size: 5, SHA256: strings.Repeat("0", 64)})
+			return err
+		},
+		// The same answer whether or not the upload exists, and whoever began it.
+		"upload status":          func() error { _, err := w.subUser.UploadStatus(ctx, upload.ID); return err },
+		"upload status, unknown": func() error { _, err := w.subUser.UploadStatus(ctx, "no-such-upload"); return err },
+		"append upload": func() error {
+			_, err := w.subUser.AppendUpload(ctx, upload.ID, 0, strings.NewReader("hello"))
+			return err
+		},
+		"cancel upload":          func() error { return w.subUser.CancelUpload(ctx, upload.ID) },
+		"cancel upload, unknown": func() error { return w.subUser.CancelUpload(ctx, "no-such-upload") },
 	}
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) {
@@ -351,6 +373,9 @@ func TestSubUserGetsMainUserOnlyEverywhere(t *testing.T) {
 	}
 	if msgs := must[[]backend.Message](t)(w.landlord.Messages(ctx, conv.ID, backend.MessagePage{})); len(msgs) != 0 {
 		t.Errorf("a sub-user's refused send was stored: %+v", msgs)
+	}
+	if got := must[backend.Upload](t)(w.landlord.UploadStatus(ctx, upload.ID)); got.Offset != 0 {
+		t.Errorf("the landlord's upload after the sub-user's tries: %+v", got)
 	}
 }
 
@@ -473,13 +498,13 @@ func TestMessages(t *testing.T) {
 		if len(older) != 20 || older[0].Seq != 31 || older[19].Seq != 50 {
 			t.Fatalf("older page: %+v", older)
 		}
-		after := must[[]backend.Message](t)(erin.Messages(ctx, direct.ID, backend.MessagePage{After: 145}))
+		after := must[[]backend.Message](t)(erin.Messages(ctx, direct.ID, backend.MessagePage{After: new(int64(145))}))
 		if len(after) != 5 || after[0].Seq != 146 {
 			t.Fatalf("after page: %+v", after)
 		}
 		_, err := w.landlord.Messages(ctx, direct.ID, backend.MessagePage{Limit: 101})
 		wantCode(t, err, backend.EINVALID)
-		_, err = w.landlord.Messages(ctx, direct.ID, backend.MessagePage{Before: 5, After: 2})
+		_, err = w.landlord.Messages(ctx, direct.ID, backend.MessagePage{Before: 5, After: new(int64(2))})
 		wantCode(t, err, backend.EINVALID)
 	})
 

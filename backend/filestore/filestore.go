@@ -125,16 +125,34 @@ func (h *headBuffer) Write(p []byte) (int, error) {
 // MaxNameBytes bounds a sanitised file name.
 const MaxNameBytes = 200
 
-var reserved = map[string]bool{"CON": true, "PRN": true, "AUX": true, "NUL": true,
-	"COM1": true, "COM2": true, "COM3": true, "COM4": true, "COM5": true, "COM6": true, "COM7": true, "COM8": true, "COM9": true,
-	"LPT1": true, "LPT2": true, "LPT3": true, "LPT4": true, "LPT5": true, "LPT6": true, "LPT7": true, "LPT8": true, "LPT9": true}
+// isDeviceName reports whether Windows takes a file of this name for a
+// device instead of a file: CON, PRN, AUX, NUL, COM0–COM9, LPT0–LPT9 (also
+// with the superscript digits ¹ ² ³), CONIN$, CONOUT$ and CLOCK$, in any
+// case, with any extension ("nul.tar.gz" is NUL too) and with spaces before
+// the extension ("aux .txt"); trailing dots and spaces of the whole name
+// are dropped by Windows before it looks.
+func isDeviceName(name string) bool {
+	base, _, _ := strings.Cut(strings.TrimRight(name, ". "), ".")
+	base = strings.ToUpper(strings.TrimRight(base, " "))
+	switch base {
+	case "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$", "CLOCK$":
+		return true
+	}
+	for _, port := range []string{"COM", "LPT"} {
+		if n, ok := strings.CutPrefix(base, port); ok && utf8.RuneCountInString(n) == 1 && strings.ContainsAny(n, "0123456789¹²³") {
+			return true
+		}
+	}
+	return false
+}
 
 // SafeName turns a name from a client into one that is safe to show and to
 // save on any system: no directories or separators, no "..", no control,
 // format or bidirectional-override characters (which can disguise
-// "evil‮txt.exe" as "evilexe.txt"), no reserved Windows device names, no
-// trailing dots or spaces, at most MaxNameBytes bytes of valid UTF-8 keeping
-// the extension. An empty result becomes "file".
+// "evil‮txt.exe" as "evilexe.txt"), no Windows device names (see
+// isDeviceName; "CON.txt" becomes "_CON.txt"), no trailing dots or spaces,
+// at most MaxNameBytes bytes of valid UTF-8 keeping the extension. An empty
+// result becomes "file".
 func SafeName(name string) string {
 	name = strings.ToValidUTF8(name, "")
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
@@ -152,8 +170,8 @@ func SafeName(name string) string {
 	name = strings.TrimSpace(name)
 	name = strings.TrimRight(name, ". ")
 	name = strings.TrimLeft(name, ".")
-	if base, _, _ := strings.Cut(name, "."); reserved[strings.ToUpper(strings.TrimSpace(base))] {
-		name = "_" + name
+	if isDeviceName(name) {
+		name = "_" + name // still recognisable, and no longer a device
 	}
 	if len(name) > MaxNameBytes {
 		ext := filepath.Ext(name)

@@ -29,18 +29,18 @@ type ReadRequest struct {
 const maxQueryLength = 200
 
 func (s *Server) chatRoutes(mux *http.ServeMux) {
-	s.route(mux, "/api/v1/directory", map[string]http.HandlerFunc{"GET": s.authed(s.handleDirectory)})
-	s.route(mux, "/api/v1/tenants/{id}", map[string]http.HandlerFunc{"GET": s.authed(s.handleTenantRecord)})
+	s.route(mux, "/api/v1/directory", map[string]http.HandlerFunc{"GET": s.chat(s.handleDirectory)})
+	s.route(mux, "/api/v1/tenants/{id}", map[string]http.HandlerFunc{"GET": s.chat(s.handleTenantRecord)})
 	s.route(mux, "/api/v1/conversations", map[string]http.HandlerFunc{
-		"GET":  s.authed(s.handleConversations),
-		"POST": s.authed(s.handleStartConversation),
+		"GET":  s.chat(s.handleConversations),
+		"POST": s.chat(s.handleStartConversation),
 	})
-	s.route(mux, "/api/v1/conversations/{id}", map[string]http.HandlerFunc{"GET": s.authed(s.handleConversation)})
+	s.route(mux, "/api/v1/conversations/{id}", map[string]http.HandlerFunc{"GET": s.chat(s.handleConversation)})
 	s.route(mux, "/api/v1/conversations/{id}/messages", map[string]http.HandlerFunc{
-		"GET":  s.authed(s.handleMessages),
-		"POST": s.authed(s.handleSend),
+		"GET":  s.chat(s.handleMessages),
+		"POST": s.chat(s.handleSend),
 	})
-	s.route(mux, "/api/v1/conversations/{id}/read", map[string]http.HandlerFunc{"POST": s.authed(s.handleRead)})
+	s.route(mux, "/api/v1/conversations/{id}/read", map[string]http.HandlerFunc{"POST": s.chat(s.handleRead)})
 }
 
 // answer writes v, or err when it is set.
@@ -117,24 +117,42 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	var page backend.MessagePage
-	var limit int64
-	if page.Before, err = queryInt(r, "before"); err == nil {
-		if page.After, err = queryInt(r, "after"); err == nil {
-			limit, err = queryInt(r, "limit")
-		}
-	}
+	page, err := messagePage(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if limit > backend.MaxPageSize {
-		s.writeError(w, r, backend.Errorf(backend.EINVALID, "limit can be at most %d.", backend.MaxPageSize))
-		return
-	}
-	page.Limit = int(limit)
 	msgs, err := s.store.Messages(r.Context(), principal(r.Context()), id, page)
 	s.answer(w, r, http.StatusOK, msgs, err)
+}
+
+// messagePage reads ?before=SEQ|after=SEQ&limit=N. after=0 is the start of
+// the conversation, which an absent after is not (that is the newest page);
+// before=0 would be the messages before the first one, which is always
+// nothing, so it is refused as the mistake it must be.
+func messagePage(r *http.Request) (backend.MessagePage, error) {
+	var page backend.MessagePage
+	before, err := queryInt(r, "before")
+	if err != nil {
+		return page, err
+	}
+	if r.URL.Query().Get("before") != "" && before == 0 {
+		return page, backend.Errorf(backend.EINVALID, "before must be the seq of a message (1 or more).")
+	}
+	page.Before = before
+	if r.URL.Query().Get("after") != "" {
+		after, err := queryInt(r, "after")
+		if err != nil {
+			return page, err
+		}
+		page.After = &after
+	}
+	limit, err := queryInt(r, "limit")
+	if err != nil {
+		return page, err
+	}
+	page.Limit = int(min(limit, backend.MaxPageSize+1)) // too many is refused by Validate
+	return page, page.Validate()
 }
 
 // handleSend answers only after the message is durably stored; a retry with

@@ -24,7 +24,6 @@ import (
 const (
 	readHeaderTimeout = 10 * time.Second
 	idleTimeout       = 120 * time.Second
-	maxHeaderBytes    = 64 << 10
 )
 
 // Store is what the HTTP layer needs from storage, one interface per area.
@@ -52,6 +51,7 @@ type Server struct {
 	hub            *hub.Hub
 	files          *filestore.Store // nil: uploads refused
 	allowedOrigins map[string]bool  // extra websocket origins, besides the server's own
+	publicHosts    map[string]bool  // names browsers reach the server by (hosts.go)
 }
 
 // Option configures a Server.
@@ -74,7 +74,7 @@ func WithAllowedOrigins(origins ...string) Option {
 
 // NewServer returns a server backed by store, logging to logger.
 func NewServer(store Store, logger *slog.Logger, opts ...Option) *Server {
-	s := &Server{store: store, logger: logger, allowedOrigins: map[string]bool{}}
+	s := &Server{store: store, logger: logger, allowedOrigins: map[string]bool{}, publicHosts: map[string]bool{}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -85,7 +85,7 @@ func NewServer(store Store, logger *slog.Logger, opts ...Option) *Server {
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
+		MaxHeaderBytes:    maxRequestHead - 4096, // see conn.go
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	return s
@@ -105,15 +105,17 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, backend.Errorf(backend.ENOTFOUND, "There is nothing at %s.", r.URL.Path))
 	})
-	return s.logRequests(secureHeaders(mux))
+	return s.logRequests(secureHeaders(s.checkHosts(mux)))
 }
 
 // Hub is where the server's websocket connections get their live events.
 func (s *Server) Hub() *hub.Hub { return s.hub }
 
-// Serve accepts connections on ln until Shutdown is called.
+// Serve accepts connections on ln until Shutdown is called. The requests
+// net/http refuses before any handler runs are answered in JSON as well
+// (see conn.go).
 func (s *Server) Serve(ln net.Listener) error {
-	if err := s.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+	if err := s.http.Serve(jsonErrorListener{ln}); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -13,6 +14,8 @@ import (
 	"testing"
 
 	"doorstep/backend"
+	"doorstep/backend/client"
+	"doorstep/backend/filestore"
 	"doorstep/backend/httpapi"
 	"doorstep/backend/sqlite"
 )
@@ -118,30 +121,155 @@ func TestUnknownPath(t *testing.T) {
 	}
 }
 
-func TestHugeHeaderIsRefused(t *testing.T) {
+// serveReal serves a server over a fresh database through its own
+// http.Server (Serve), where the connection-level limits apply, and
+// returns its host:port.
+func serveReal(t *testing.T, opts ...httpapi.Option) string {
+	t.Helper()
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "doorstep.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	// The limit is on the real http.Server, so serve through it.
-	srv := httpapi.NewServer(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	t.Cleanup(func() { db.Close() })
+	return serveRealDB(t, db, opts...)
+}
+
+func serveRealDB(t *testing.T, db *sqlite.DB, opts ...httpapi.Option) string {
+	t.Helper()
+	srv := httpapi.NewServer(db, slog.New(slog.NewTextHandler(io.Discard, nil)), opts...)
+	db.SetEventSink(srv.Hub().Publish)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	go srv.Serve(ln)
-	defer srv.Shutdown(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		srv.Shutdown(context.Background())
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return ln.Addr().String()
+}
 
-	req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/healthz", nil)
-	req.Header.Set("X-Padding", strings.Repeat("a", 1<<20))
-	resp, err := http.DefaultClient.Do(req)
+// rawExchange writes raw bytes on one connection and reads every answer
+// until the server closes it.
+func rawExchange(t *testing.T, addr, raw string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
-		t.Errorf("status = %d, want 431", resp.StatusCode)
+	defer c.Close()
+	go func() { io.WriteString(c, raw) }() // the server may answer before it has read everything
+	out, _ := io.ReadAll(c)
+	return string(out)
+}
+
+// TestHugeHeaderIsRefused: a request's line and headers may take 64 KB
+// together; more is refused with 431 in the API's JSON error vocabulary
+// (net/http's own answer is plain text), on a fresh connection or one
+// that served requests before.
+func TestHugeHeaderIsRefused(t *testing.T) {
+	addr := serveReal(t)
+	get := func(padding int) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest("GET", "http://"+addr+"/healthz", nil)
+		req.Header.Set("X-Padding", strings.Repeat("a", padding))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	for _, padding := range []int{1 << 20, 65 << 10, 64 << 10} {
+		resp := get(padding)
+		if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+			t.Errorf("%d bytes of header: status %d, want 431", padding, resp.StatusCode)
+		}
+		if e := decode[errorBody](t, resp); e.Error.Code != backend.ETOOLARGE || !strings.Contains(e.Error.Message, "64 KB") {
+			t.Errorf("%d bytes of header: error %+v, want too_large saying 64 KB", padding, e.Error)
+		}
+	}
+	// Just under the limit, with what a client adds itself, is served.
+	if resp := get(63 << 10); resp.StatusCode != http.StatusOK {
+		t.Errorf("63 KB of header: status %d, want 200", resp.StatusCode)
+	} else {
+		resp.Body.Close()
+	}
+	// On a connection kept alive: the first request is answered as usual,
+	// the oversized second one in JSON.
+	out := rawExchange(t, addr, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"+
+		"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: "+strings.Repeat("a", 70<<10)+"\r\n\r\n")
+	first, second, _ := strings.Cut(out, "HTTP/1.1 431")
+	if !strings.HasPrefix(first, "HTTP/1.1 200 OK") || !strings.Contains(second, "Content-Type: application/json") ||
+		!strings.Contains(second, `{"error":{"code":"too_large"`) {
+		t.Errorf("kept-alive connection got:\n%.600s", out)
+	}
+}
+
+// TestServeThroughWrappedConnections: what the connection wrapper of Serve
+// must not break works through it: a file download (sendfile, which needs
+// the TCP connection's ReadFrom) and the events websocket (a hijacked
+// connection).
+func TestServeThroughWrappedConnections(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "doorstep.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.CreateLandlord(ctx, "Maple Street Rentals", "America/Chicago", "landlord@a.test", "Landlord", "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	files, err := filestore.Open(filepath.Join(dir, "files"), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	anon, _ := client.New("http://" + serveRealDB(t, db, httpapi.WithFiles(files)))
+	sess, err := anon.SignIn(ctx, "landlord@a.test", "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := anon.WithSession(sess.Token)
+	content := bytes.Repeat([]byte("doorstep "), 100_000)
+	f, err := c.UploadFile(ctx, "big.txt", bytes.NewReader(content))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got bytes.Buffer
+	if _, _, err := c.DownloadFile(ctx, f.ID, &got); err != nil || !bytes.Equal(got.Bytes(), content) {
+		t.Errorf("download: %d bytes, %v; want the %d uploaded", got.Len(), err, len(content))
+	}
+	stream, err := c.Events(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Close()
+	if ev, err := stream.Next(ctx); err != nil || ev.Type != backend.EventReady {
+		t.Errorf("first event: %+v, %v; want ready", ev, err)
+	}
+}
+
+// TestMalformedRequestIsAnswered: a request net/http cannot parse is
+// refused before any handler runs, in JSON with invalid_input.
+func TestMalformedRequestIsAnswered(t *testing.T) {
+	addr := serveReal(t)
+	for raw, want := range map[string]string{
+		"GET /healthz HTTP/1.1\r\n\r\n":                          "HTTP/1.1 400 Bad Request: missing required Host header\r\n",
+		"GET /healthz HTTP/1.1\r\nHost: a b\r\n\r\n":             "HTTP/1.1 400 Bad Request: malformed Host header\r\n",
+		"NONSENSE\r\n\r\n":                                       "HTTP/1.1 400 Bad Request\r\n",
+		"GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n": "HTTP/1.1 400 Bad Request\r\n",
+	} {
+		out := rawExchange(t, addr, raw)
+		head, body, _ := strings.Cut(out, "\r\n\r\n")
+		var e errorBody
+		if !strings.HasPrefix(out, want) || !strings.Contains(head, "Content-Type: application/json") ||
+			json.Unmarshal([]byte(body), &e) != nil || e.Error.Code != backend.EINVALID || e.Error.Message == "" {
+			t.Errorf("%q: got\n%s\nwant %q and a JSON invalid_input", raw, out, want)
+		}
 	}
 }
 

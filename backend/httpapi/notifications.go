@@ -14,7 +14,7 @@ type NotificationStore interface {
 }
 
 func (s *Server) notificationRoutes(mux *http.ServeMux) {
-	s.route(mux, "/api/v1/conversations/{id}/notifications", map[string]http.HandlerFunc{"GET": s.authed(s.handleNotifications)})
+	s.route(mux, "/api/v1/conversations/{id}/notifications", map[string]http.HandlerFunc{"GET": s.chat(s.handleNotifications)})
 }
 
 // handleNotifications is a conversation's delivery log (main landlord only).

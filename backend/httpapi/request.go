@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"doorstep/backend"
@@ -48,8 +49,9 @@ func sortStrings(a []string) []string {
 }
 
 // decodeJSON reads a request body into v. It refuses what is not JSON, more
-// than maxJSONBody bytes, invalid UTF-8 (which encoding/json would quietly
-// replace), unknown fields and trailing data, each with a clear error.
+// than maxJSONBody bytes, invalid UTF-8 and lone surrogate escapes (both of
+// which encoding/json would quietly replace with U+FFFD), unknown fields,
+// a key given twice in one object, and trailing data, each with a clear error.
 func decodeJSON(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -82,10 +84,132 @@ func decodeJSON(r *http.Request, v any) error {
 			return backend.Errorf(backend.EINVALID, "The request body is not valid JSON.")
 		}
 	}
-	if dec.More() {
-		return backend.Errorf(backend.EINVALID, "The request body holds more than one JSON value.")
+	// Not dec.More(), which takes a stray "]" or "}" after the value for
+	// the end of an enclosing array or object and so lets it through.
+	if rest := body[dec.InputOffset():]; len(bytes.Trim(rest, " \t\r\n")) > 0 {
+		return backend.Errorf(backend.EINVALID, "The request body holds something after its JSON value.")
+	}
+	if err := checkSurrogates(body); err != nil {
+		return err
+	}
+	return checkDuplicateKeys(body)
+}
+
+// checkSurrogates refuses a \u escape of half a UTF-16 surrogate pair that
+// has no other half ("\ud800", "\udc00", "\ud800\u0041"): encoding/json
+// would store U+FFFD in its place, and what a person wrote must never be
+// altered quietly. A whole pair ("\ud83d\ude00") is one character and
+// stays. body is valid JSON already, so only strings hold backslashes.
+func checkSurrogates(body []byte) error {
+	refused := backend.Errorf(backend.EINVALID, `The request holds text that is not valid Unicode (an escape such as \ud800 without the other half of its pair).`)
+	inString := false
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case c == '"':
+			inString = !inString
+		case c == '\\' && inString:
+			i++ // the escaped character; a backslash escapes only one
+			if i >= len(body) || body[i] != 'u' {
+				continue
+			}
+			r := hex4(body[min(i+1, len(body)):])
+			i += 4
+			switch {
+			case r >= 0xDC00 && r <= 0xDFFF:
+				return refused // a low half with no high half before it
+			case r >= 0xD800 && r <= 0xDBFF:
+				next := body[min(i+1, len(body)):]
+				if !bytes.HasPrefix(next, []byte(`\u`)) {
+					return refused
+				}
+				if low := hex4(next[2:]); low < 0xDC00 || low > 0xDFFF {
+					return refused
+				}
+				i += 6 // the low half
+			}
+		}
 	}
 	return nil
+}
+
+// hex4 reads the four hex digits of a \u escape, or -1 when b holds fewer.
+func hex4(b []byte) rune {
+	if len(b) < 4 {
+		return -1
+	}
+	n, err := strconv.ParseUint(string(b[:4]), 16, 16)
+	if err != nil {
+		return -1
+	}
+	return rune(n)
+}
+
+// checkDuplicateKeys refuses an object, at any depth, that names a key
+// twice: encoding/json keeps the last one, so two programs reading the same
+// body could act on different values. Keys are compared the way
+// encoding/json matches them to fields (ignoring case: "text" and "Text"
+// fill the same field). body is one valid JSON value already.
+func checkDuplicateKeys(body []byte) error {
+	type level struct {
+		keys    map[string]bool // nil in an array
+		wantKey bool            // in an object, the next string is a key
+	}
+	var stack []*level
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // valid already: only the end can come here
+		}
+		var top *level
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		inObject := top != nil && top.keys != nil
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			stack = stack[:len(stack)-1]
+			if len(stack) == 0 {
+				return nil
+			}
+			continue
+		}
+		if key, ok := tok.(string); ok && inObject && top.wantKey {
+			folded := foldKey(key)
+			if top.keys[folded] {
+				return backend.Errorf(backend.EINVALID, "The request names the field %q more than once.", key)
+			}
+			top.keys[folded] = true
+			top.wantKey = false
+			continue
+		}
+		if inObject {
+			top.wantKey = true // a value ends the pair (a nested one begins here)
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &level{keys: map[string]bool{}, wantKey: true})
+		case json.Delim('['):
+			stack = append(stack, &level{})
+		}
+		if len(stack) == 0 {
+			return nil // a lone scalar
+		}
+	}
+}
+
+// foldKey maps s to one spelling of every string equal to it under
+// Unicode simple case folding (strings.EqualFold, which encoding/json uses
+// to match keys to fields): each character becomes the smallest of its
+// case-folding orbit.
+func foldKey(s string) string {
+	return strings.Map(func(r rune) rune {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		return least
+	}, s)
 }
 
 // pathID reads a positive integer path parameter.
@@ -165,6 +289,18 @@ func (s *Server) checkCSRF(r *http.Request) error {
 		return refused
 	}
 	return nil
+}
+
+// chat wraps a chat endpoint's handler: a signed-in principal who is not a
+// landlord sub-user (backend.Principal.MayChat), one rule for every method.
+func (s *Server) chat(h http.HandlerFunc) http.HandlerFunc {
+	return s.authed(func(w http.ResponseWriter, r *http.Request) {
+		if err := principal(r.Context()).MayChat(); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		h(w, r)
+	})
 }
 
 // authed wraps a handler that needs a signed-in principal.

@@ -23,11 +23,11 @@ const offsetHeader = "Upload-Offset"
 const uploadContentType = "application/offset+octet-stream"
 
 func (s *Server) uploadRoutes(mux *http.ServeMux) {
-	s.route(mux, "/api/v1/uploads", map[string]http.HandlerFunc{"POST": s.authed(s.handleBeginUpload)})
+	s.route(mux, "/api/v1/uploads", map[string]http.HandlerFunc{"POST": s.chat(s.handleBeginUpload)})
 	s.route(mux, "/api/v1/uploads/{id}", map[string]http.HandlerFunc{
-		"GET":    s.authed(s.handleUploadStatus),
-		"PATCH":  s.authed(s.handleAppendUpload),
-		"DELETE": s.authed(s.handleCancelUpload),
+		"GET":    s.chat(s.handleUploadStatus),
+		"PATCH":  s.chat(s.handleAppendUpload),
+		"DELETE": s.chat(s.handleCancelUpload),
 	})
 }
 

@@ -111,13 +111,10 @@ func (db *DB) messagesWhere(ctx context.Context, q queryer, convID int64, cutoff
 
 // Messages returns a page of a conversation's messages in sequence order.
 func (db *DB) Messages(ctx context.Context, p backend.Principal, convID int64, page backend.MessagePage) ([]backend.Message, error) {
-	if page.Before != 0 && page.After != 0 {
-		return nil, backend.Errorf(backend.EINVALID, "Ask for messages before or after a point, not both.")
+	if err := page.Validate(); err != nil {
+		return nil, err
 	}
-	if page.Before < 0 || page.After < 0 {
-		return nil, backend.Errorf(backend.EINVALID, "before and after must be positive sequence numbers.")
-	}
-	if page.Limit <= 0 || page.Limit > backend.MaxPageSize {
+	if page.Limit == 0 {
 		page.Limit = backend.MaxPageSize
 	}
 	c, err := db.checkAccess(ctx, db.db, p, convID, true)
@@ -129,8 +126,8 @@ func (db *DB) Messages(ctx context.Context, p backend.Principal, convID int64, p
 		return nil, err
 	}
 	switch {
-	case page.After != 0:
-		return db.messagesWhere(ctx, db.db, convID, cutoff, "AND m.seq > ? ORDER BY m.seq LIMIT ?", page.After, page.Limit)
+	case page.After != nil: // 0 included: from the start
+		return db.messagesWhere(ctx, db.db, convID, cutoff, "AND m.seq > ? ORDER BY m.seq LIMIT ?", *page.After, page.Limit)
 	case page.Before != 0:
 		msgs, err := db.messagesWhere(ctx, db.db, convID, cutoff, "AND m.seq < ? ORDER BY m.seq DESC LIMIT ?", page.Before, page.Limit)
 		reverse(msgs)

@@ -274,3 +274,71 @@ test('files dropped on the thread are shared; an outage loses nothing and sends 
   assert.equal((await fromPage(page, 'GET', '/api/v1/me')).status, 401);
   assert.deepEqual(pageErrors, []);
 });
+
+/** Whether the characters of an element's text are laid out left to right in their logical order. */
+function readsInOrder(locator) {
+  return locator.evaluate((node) => {
+    const xs = [];
+    const walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+    for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+      for (let i = 0; i < text.length; i++) {
+        const range = document.createRange();
+        range.setStart(text, i);
+        range.setEnd(text, i + 1);
+        const rect = range.getBoundingClientRect();
+        if (rect.width > 0) xs.push(rect.left);
+      }
+    }
+    return xs.length > 0 && xs.every((x, i) => i === 0 || x > xs[i - 1]);
+  });
+}
+
+test('a right-to-left override neither disguises a file name nor reorders what is around it', async (t) => {
+  const landlord = await signIn(demo.email, demo.password);
+  const chat = await chatWith(landlord, 'Priya Shah');
+  // What the landlord wrote is kept and shown as written, isolated.
+  const written = 'The invoice is attached: invoice\u202Efdp.exe';
+  await sendAs(landlord, chat.id, written);
+  const token = await inviteToken(landlord, 'Priya Shah');
+  const { page, pageErrors, screenshot } = await openPage(t, `${serverURL}/portal/i/${token}`, computer);
+  await signInThroughLink(page);
+
+  // In the list, the preview's text is isolated from "You: " and the time.
+  const preview = page.getByTestId('conversation').locator('.preview bdi');
+  assert.equal(await preview.textContent(), written);
+  assert.equal(await preview.evaluate((n) => getComputedStyle(n).unicodeBidi), 'isolate');
+
+  await page.getByTestId('conversation').click();
+  const message = page.getByTestId('message').filter({ hasText: 'The invoice is attached' });
+  await message.waitFor();
+  const text = message.locator('.text');
+  assert.equal(await text.textContent(), written);
+  assert.equal(await text.getAttribute('dir'), 'auto');
+  assert.equal(await text.evaluate((n) => getComputedStyle(n).unicodeBidi), 'plaintext');
+  const from = message.locator('.from');
+  assert.equal(await from.getAttribute('dir'), 'auto');
+  assert.equal(await from.evaluate((n) => getComputedStyle(n).unicodeBidi), 'isolate');
+  assert.equal(await page.getByTestId('thread-title').getAttribute('dir'), 'auto');
+
+  // A file whose name hides its extension behind an override: the tray shows
+  // the override and the name in order, so ".exe" is read where it is.
+  const chooser = page.waitForEvent('filechooser');
+  await page.getByTestId('attach').click();
+  await (await chooser).setFiles({ name: 'photo\u202Egpj.exe', mimeType: 'application/octet-stream', buffer: Buffer.from('MZ not really') });
+  const chip = page.getByTestId('tray-file').locator('.name');
+  await chip.waitFor();
+  assert.equal(await chip.textContent(), 'photo[U+202E]gpj.exe');
+  assert.ok(await readsInOrder(chip), 'the file name in the tray is laid out out of order');
+  await page.waitForFunction(() => !document.querySelector('[data-testid=send]').disabled);
+  await screenshot('portal-bidi-override');
+
+  // Sent, it carries the name the server made safe, shown in order too.
+  await page.getByRole('textbox', { name: 'Message' }).fill('Here it is');
+  await page.getByTestId('send').click();
+  const card = page.getByTestId('message').filter({ hasText: 'Here it is' }).getByTestId('file').locator('.name');
+  await card.waitFor();
+  assert.equal(await card.textContent(), 'photogpj.exe');
+  assert.ok(await readsInOrder(card), 'the file name in the message is laid out out of order');
+  assert.equal((await messages(landlord, chat.id)).at(-1).files[0].name, 'photogpj.exe');
+  assert.deepEqual(pageErrors, []);
+});

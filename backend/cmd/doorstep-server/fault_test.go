@@ -269,7 +269,7 @@ func TestKillMidStream(t *testing.T) {
 	for _, conv := range convIDs {
 		var all []backend.Message
 		for after := int64(0); ; {
-			page, err := landlord.Messages(ctx, conv, backend.MessagePage{After: after})
+			page, err := landlord.Messages(ctx, conv, backend.MessagePage{After: &after})
 			if err != nil {
 				t.Fatal(err)
 			}

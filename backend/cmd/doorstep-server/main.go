@@ -24,6 +24,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -181,6 +182,11 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
 		return cfg, fmt.Errorf("-addr %q: want host:port", cfg.Addr)
 	}
+	if cfg.PublicURL != "" {
+		if _, err := portalBaseURL(cfg.PublicURL); err != nil {
+			return cfg, err
+		}
+	}
 	cfg.DataDir, err = resolveDataDir(cfg.DataDir)
 	return cfg, err
 }
@@ -208,7 +214,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	srv := httpapi.NewServer(db, logger, httpapi.WithHub(events), httpapi.WithFiles(files))
+	srv := httpapi.NewServer(db, logger, httpapi.WithHub(events), httpapi.WithFiles(files), httpapi.WithPublicHosts(publicHosts(cfg)...))
 	url := "http://" + ln.Addr().String()
 	go repeat(ctx, time.Hour, func() {
 		if n, err := db.PruneEvents(ctx, time.Now().Add(-cfg.EventRetention)); err != nil {
@@ -268,6 +274,23 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return <-errc
+}
+
+// publicHosts are the names browsers reach the server by, for its check
+// against DNS rebinding: the public URL's host and the listen address's
+// when it is a name. The address a connection arrives at (an -addr of
+// 127.0.0.1:8765 as much as any address of 0.0.0.0) and localhost on
+// loopback are always accepted; a server behind NAT or a port mapping
+// needs -public-url.
+func publicHosts(cfg serveConfig) []string {
+	var hosts []string
+	if u, err := url.Parse(cfg.PublicURL); err == nil && u.Hostname() != "" {
+		hosts = append(hosts, u.Hostname())
+	}
+	if h, _, err := net.SplitHostPort(cfg.Addr); err == nil && h != "" && net.ParseIP(h) == nil {
+		hosts = append(hosts, h)
+	}
+	return hosts
 }
 
 // mailboxDir is where notifications go when no SMTP server or SMS provider

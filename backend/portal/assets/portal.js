@@ -2,7 +2,8 @@
 //
 // Signed in by the cookie a portal link sets; every change carries the CSRF
 // header the server checks. Everything the server sends is put in the page
-// as text (textContent, attributes), never as markup. Tenants answer and
+// as text (textContent, attributes), never as markup, and isolated from
+// what surrounds it (see "text from others" below). Tenants answer and
 // share files; they never start a conversation, and once their lease is no
 // longer Active a conversation is read-only, with the server's reason.
 //
@@ -151,6 +152,34 @@ function shortTime(iso) {
   return dayKey(d) === dayKey(new Date()) ? timeFormat.format(d) : dayLabel(d);
 }
 
+// ---- text from others ---------------------------------------------------------
+//
+// Names and messages come from other people, in any script. Each is shown
+// isolated (dir="auto", unicode-bidi: isolate in portal.css), so that its
+// direction is its own and a right-to-left override in it (U+202E) cannot
+// reorder the text around it: "You: ", a time, the next name. Inside a
+// file name an override would still disguise the real extension
+// ("invoice‮fdp.exe" reads "invoiceexe.pdf"), so there every bidirectional
+// control is shown as what it is ("invoice[U+202E]fdp.exe") and the name
+// runs left to right: the extension is where the tenant reads it.
+
+const BIDI_CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
+
+/** A file name as shown: bidirectional controls made visible. */
+function shownFileName(name) {
+  return String(name).replace(BIDI_CONTROLS, (c) => `[U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}]`);
+}
+
+/** Someone else's text (a name, a title, a message) in an element of its own, isolated. */
+function theirs(tag, props, text) {
+  return el(tag, { ...props, dir: 'auto', text });
+}
+
+/** A file name in an element of its own, isolated, left to right, controls visible. */
+function fileName(tag, props, name) {
+  return el(tag, { ...props, dir: 'ltr', class: ['file-name', props.class].filter(Boolean).join(' '), text: shownFileName(name) });
+}
+
 const isImage = (f) => /^image\/(png|jpeg|gif|webp)$/.test(f.content_type);
 const fileURL = (f) => `${API}/files/${encodeURIComponent(f.id)}`;
 const isMine = (m) => state.me && m.sender.kind === 'tenant' && m.sender.id === state.me.id;
@@ -250,10 +279,11 @@ function renderList() {
   const convs = [...state.convs.values()].sort((a, b) => lastActivity(b) - lastActivity(a));
   const items = convs.map((c) => {
     const last = c.last_message;
-    let preview = '';
+    let preview = null;
     if (last) {
       const files = last.files?.length ?? 0;
-      preview = (isMine(last) ? 'You: ' : '') + (last.text || (files === 1 ? '1 file' : `${files} files`));
+      const what = last.text ? theirs('bdi', {}, last.text) : files === 1 ? '1 file' : `${files} files`;
+      preview = el('span', { class: 'preview' }, isMine(last) ? 'You: ' : '', what);
     }
     const link = el(
       'a',
@@ -269,9 +299,9 @@ function renderList() {
           go(`/portal/c/${c.id}`);
         },
       },
-      el('span', { class: 'title', text: c.title }),
+      theirs('span', { class: 'title' }, c.title),
       el('span', { class: 'time', text: last ? shortTime(last.created_at) : '' }),
-      el('span', { class: 'preview', text: preview }),
+      preview ?? el('span', { class: 'preview' }),
       c.unread > 0 ? el('span', { class: 'badge', 'data-testid': 'unread', 'aria-label': `${c.unread} unread`, text: String(c.unread) }) : el('span'),
     );
     return el('li', {}, link);
@@ -427,10 +457,10 @@ function renderThreadHead() {
   const v = state.view;
   const c = state.convs.get(v?.id);
   if (!c) return;
-  const names = c.kind === 'group' ? c.members.map((m) => m.name).join(', ') : '';
+  const names = c.kind === 'group' ? c.members.flatMap((m, i) => [i ? ', ' : '', theirs('bdi', {}, m.name)]) : [];
   v.section.querySelector('.thread-head').replaceChildren(
     el('button', { type: 'button', class: 'link back', 'aria-label': 'All conversations', onclick: () => go('/portal/'), text: '‹' }),
-    el('div', { class: 'names' }, el('h1', { 'data-testid': 'thread-title', text: c.title }), names ? el('div', { class: 'members', text: `With your landlord and ${names}` }) : null),
+    el('div', { class: 'names' }, theirs('h1', { 'data-testid': 'thread-title' }, c.title), names.length ? el('div', { class: 'members' }, 'With your landlord and ', ...names) : null),
     el('button', { type: 'button', class: 'button', 'data-testid': 'view-files', onclick: () => showFiles(c.id), text: 'View Files' }),
   );
 }
@@ -541,8 +571,8 @@ function messageNode(m) {
   return el(
     'article',
     { class: mine ? 'msg mine' : 'msg', 'data-testid': 'message', 'data-seq': m.seq },
-    mine ? null : el('div', { class: 'from', text: m.sender.name }),
-    el('div', { class: 'bubble' }, m.text ? el('p', { class: 'text', text: m.text }) : null, m.files?.length ? filesNode(m.files) : null),
+    mine ? null : theirs('div', { class: 'from' }, m.sender.name),
+    el('div', { class: 'bubble' }, m.text ? theirs('p', { class: 'text' }, m.text) : null, m.files?.length ? filesNode(m.files) : null),
     el('div', { class: 'meta' }, el('time', { datetime: m.created_at, title: new Date(m.created_at).toLocaleString(), text: timeFormat.format(new Date(m.created_at)) })),
   );
 }
@@ -553,8 +583,8 @@ function filesNode(files) {
     { class: 'files' },
     files.map((f) =>
       isImage(f)
-        ? el('a', { class: 'thumb', href: fileURL(f), target: '_blank', rel: 'noopener', 'data-testid': 'file', title: f.name }, el('img', { src: fileURL(f), alt: f.name, loading: 'lazy' }))
-        : el('a', { class: 'card', href: fileURL(f), download: f.name, 'data-testid': 'file' }, el('span', { class: 'name', text: f.name }), el('span', { class: 'size', text: formatSize(f.size) })),
+        ? el('a', { class: 'thumb', href: fileURL(f), target: '_blank', rel: 'noopener', 'data-testid': 'file', title: shownFileName(f.name) }, el('img', { src: fileURL(f), alt: shownFileName(f.name), loading: 'lazy' }))
+        : el('a', { class: 'card', href: fileURL(f), download: shownFileName(f.name), 'data-testid': 'file' }, fileName('span', { class: 'name' }, f.name), el('span', { class: 'size', text: formatSize(f.size) })),
     ),
   );
 }
@@ -564,7 +594,7 @@ function pendingNode(id, p) {
   return el(
     'article',
     { class: failed ? 'msg mine failed' : 'msg mine', 'data-testid': 'pending' },
-    el('div', { class: 'bubble' }, p.text ? el('p', { class: 'text', text: p.text }) : null, p.files.length ? filesNode(p.files) : null),
+    el('div', { class: 'bubble' }, p.text ? theirs('p', { class: 'text' }, p.text) : null, p.files.length ? filesNode(p.files) : null),
     el(
       'div',
       { class: 'meta' },
@@ -752,10 +782,10 @@ function renderTray(id) {
     ...files.map((f) =>
       el(
         'div',
-        { class: f.error ? 'chip bad' : 'chip', 'data-testid': 'tray-file', 'data-tray-id': f.id, title: f.error || f.name },
-        el('span', { class: 'name', text: f.name }),
-        f.error ? el('span', { text: f.error }) : f.record ? el('span', { class: 'size', text: formatSize(f.size) }) : el('progress', { max: 1, value: f.size ? f.loaded / f.size : 0, 'aria-label': `Uploading ${f.name}` }),
-        el('button', { type: 'button', 'aria-label': `Remove ${f.name}`, onclick: () => removeFile(id, f), text: '×' }),
+        { class: f.error ? 'chip bad' : 'chip', 'data-testid': 'tray-file', 'data-tray-id': f.id, title: f.error || shownFileName(f.name) },
+        fileName('span', { class: 'name' }, f.name),
+        f.error ? el('span', { text: f.error }) : f.record ? el('span', { class: 'size', text: formatSize(f.size) }) : el('progress', { max: 1, value: f.size ? f.loaded / f.size : 0, 'aria-label': `Uploading ${shownFileName(f.name)}` }),
+        el('button', { type: 'button', 'aria-label': `Remove ${shownFileName(f.name)}`, onclick: () => removeFile(id, f), text: '×' }),
       ),
     ),
   );
@@ -815,13 +845,13 @@ async function showFiles(id) {
   }
   list.replaceChildren(
     ...files.map((f) => {
-      const ext = (/\.([A-Za-z0-9]{1,5})$/.exec(f.name)?.[1] ?? 'file').toUpperCase();
+      const ext = (/\.([A-Za-z0-9]{1,5})$/.exec(shownFileName(f.name))?.[1] ?? 'file').toUpperCase();
       return el(
         'li',
         { 'data-testid': 'shared-file' },
         el('div', { class: 'preview' }, isImage(f) ? el('img', { src: fileURL(f), alt: '', loading: 'lazy' }) : ext),
-        el('div', { class: 'about' }, el('div', { class: 'name', text: f.name }), el('div', { class: 'sub', text: `${formatSize(f.size)} · ${f.shared_by.name} · ${dayLabel(new Date(f.shared_at))}` })),
-        el('a', { class: 'button', href: fileURL(f), download: f.name, 'data-testid': 'download', text: 'Download' }),
+        el('div', { class: 'about' }, fileName('div', { class: 'name' }, f.name), el('div', { class: 'sub' }, `${formatSize(f.size)} · `, theirs('bdi', {}, f.shared_by.name), ` · ${dayLabel(new Date(f.shared_at))}`)),
+        el('a', { class: 'button', href: fileURL(f), download: shownFileName(f.name), 'data-testid': 'download', text: 'Download' }),
       );
     }),
   );
@@ -937,7 +967,7 @@ async function start() {
     notice('This page is for tenants', 'Landlords use the Doorstep desktop app.', true);
     return;
   }
-  who.textContent = `${state.me.name} · ${state.me.org_name}`;
+  who.replaceChildren(theirs('bdi', {}, state.me.name), ' · ', theirs('bdi', {}, state.me.org_name));
   signOutButton.hidden = false;
   try {
     await refreshConversations();
