@@ -76,8 +76,11 @@ func main() {
 		DragAndDrop: &options.DragAndDrop{EnableFileDrop: true},
 		OnShutdown:  func(context.Context) { life.Stop() },
 		Bind:        []any{connection, accounts, chat, files},
-		Linux:       &linux.Options{ProgramName: "doorstep"},
-		Mac:         &mac.Options{About: &mac.AboutInfo{Title: "Doorstep", Message: "Chat with your tenants."}},
+		// A failed call rejects in the page with {code, message,
+		// retry_after}; Go's error text stays in the log.
+		ErrorFormatter: app.ErrorFormatter(logger),
+		Linux:          &linux.Options{ProgramName: "doorstep"},
+		Mac:            &mac.Options{About: &mac.AboutInfo{Title: "Doorstep", Message: "Chat with your tenants."}},
 	})
 	if err != nil {
 		logger.Error("doorstep stopped", "err", err)

@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"doorstep/app/cache"
@@ -67,6 +67,15 @@ func (s *session) stop() {
 
 // AccountService signs the landlord in and out and restores the last
 // session at start-up. Bound to the UI as window.go.app.AccountService.
+//
+// Locks: the sync engine's goroutines call back into the service (is a
+// notification wanted?) while a sign-out may be waiting for them to end, so
+// nothing they need is ever held across such a wait or across network I/O.
+// lifecycle puts SignIn, SignOut, Restore and shutdown in one line, each
+// finished before the next begins; it may be held while a session stops
+// (waiting for its engine) and over local work (keychain, cache), never over
+// a network call, and the engine never takes it. mu guards the current
+// session for a few instructions at a time.
 type AccountService struct {
 	cfg     Config
 	life    *Lifecycle
@@ -75,9 +84,18 @@ type AccountService struct {
 	emit    engine.Emitter
 	logger  *slog.Logger
 
-	mu            sync.Mutex
-	sess          *session
-	notifications bool
+	lifecycle sync.Mutex
+
+	mu   sync.Mutex
+	sess *session
+	// ended counts sign-outs and quits: a sign-in whose answer comes back
+	// after one of them was begun before it and is dropped.
+	ended uint64
+
+	// fileMu makes each change of the account file whole.
+	fileMu sync.Mutex
+	// notifications is read by the engine's notifier, on its goroutine.
+	notifications atomic.Bool
 }
 
 // NewAccountService wires the account service: keys is where tokens go,
@@ -86,7 +104,8 @@ func NewAccountService(cfg Config, life *Lifecycle, keys KeyStore, dataDir strin
 	if emit == nil {
 		emit = func(string, any) {}
 	}
-	a := &AccountService{cfg: cfg, life: life, keys: keys, dataDir: dataDir, emit: emit, logger: logger, notifications: true}
+	a := &AccountService{cfg: cfg, life: life, keys: keys, dataDir: dataDir, emit: emit, logger: logger}
+	a.notifications.Store(true)
 	life.OnStop(a.shutdown)
 	return a
 }
@@ -107,6 +126,7 @@ func (a *AccountService) readAccount() (accountFile, bool) {
 	return f, true
 }
 
+// writeAccount replaces the account file; callers hold fileMu.
 func (a *AccountService) writeAccount(f accountFile) error {
 	if err := os.MkdirAll(a.dataDir, 0o700); err != nil {
 		return err
@@ -114,102 +134,131 @@ func (a *AccountService) writeAccount(f accountFile) error {
 	b, _ := json.MarshalIndent(f, "", "  ")
 	tmp := a.accountPath() + ".tmp"
 	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		os.Remove(tmp)
 		return err
 	}
 	return os.Rename(tmp, a.accountPath())
 }
 
-// State reports the current account.
-func (a *AccountService) State() (AccountState, error) {
+// current is the signed-in session, or nil.
+func (a *AccountService) current() *session {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.stateLocked(), nil
+	return a.sess
 }
 
-func (a *AccountService) stateLocked() AccountState {
-	st := AccountState{Server: a.cfg.ServerURL, Notifications: a.notifications}
+// State reports the current account.
+func (a *AccountService) State() (AccountState, error) {
+	return a.state(), nil
+}
+
+func (a *AccountService) state() AccountState {
+	st := AccountState{Server: a.cfg.ServerURL, Notifications: a.notifications.Load()}
 	if f, ok := a.readAccount(); ok {
 		st.Server, st.Email = f.Server, f.Email
 	}
-	if a.sess != nil {
-		st.SignedIn, st.Server, st.Email, st.Name, st.OrgName = true, a.sess.server, a.sess.me.Email, a.sess.me.Name, a.sess.me.OrgName
-		st.Notice, st.Sync = a.sess.notice, a.sess.engine.State()
+	if s := a.current(); s != nil {
+		st.SignedIn, st.Server, st.Email, st.Name, st.OrgName = true, s.server, s.me.Email, s.me.Name, s.me.OrgName
+		st.Notice, st.Sync = s.notice, s.engine.State()
 	}
 	return st
 }
 
 // Restore resumes the last account with the token from the keychain, from
 // the cache alone if the server cannot be reached. Not signed in is not an
-// error.
+// error. It makes no network call itself (the sync engine connects).
 func (a *AccountService) Restore() (AccountState, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.sess != nil {
-		return a.stateLocked(), nil
+	a.lifecycle.Lock()
+	defer a.lifecycle.Unlock()
+	if a.current() != nil {
+		return a.state(), nil
 	}
 	f, ok := a.readAccount()
 	if f.Notifications != nil {
-		a.notifications = *f.Notifications
+		a.notifications.Store(*f.Notifications)
 	}
 	if !ok || f.ServerID == "" {
-		return a.stateLocked(), nil
+		return a.state(), nil
 	}
 	token, err := a.keys.Load(f.Server, f.Email)
 	if err != nil {
-		st := a.stateLocked()
+		st := a.state()
 		var unavailable *keychain.UnavailableError
 		if errors.As(err, &unavailable) {
+			a.logger.Warn("keychain", "err", err)
 			st.Notice = unavailable.Reason
 		}
 		return st, nil
 	}
 	c, err := client.New(f.Server, client.WithUserAgent(UserAgent), client.WithToken(token))
 	if err != nil {
-		return a.stateLocked(), nil
+		return a.state(), nil
 	}
 	ctx := a.life.Context()
 	cc, err := cache.Open(ctx, cache.PathFor(a.dataDir, f.ServerID, f.Email), backend.Version)
 	if err != nil {
-		return a.stateLocked(), cacheError(err)
+		return a.state(), cacheError(err)
 	}
 	me, err := cc.Me(ctx)
 	if err != nil || me.ID == 0 {
 		cc.Close()
-		return a.stateLocked(), nil
+		return a.state(), nil
 	}
-	a.startLocked(f.Server, me, c, cc, "")
-	return a.stateLocked(), nil
+	a.start(f.Server, me, c, cc, "")
+	return a.state(), nil
 }
 
 // SignIn signs in a landlord. Only the main account may chat: a sub-user
 // gets main_user_only and stays signed out. The token goes to the keychain;
 // if that cannot be used, the session lasts until the app quits and the
-// state's Notice says why.
+// state's Notice says why. A session already running is replaced.
 func (a *AccountService) SignIn(server, email, password string) (AccountState, error) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
+	ended := a.ended
+	a.mu.Unlock()
 	ctx, cancel := context.WithTimeout(a.life.Context(), 15*time.Second)
 	defer cancel()
+	// The server first, with no lock held: it may take seconds to answer.
 	c, err := client.New(server, client.WithUserAgent(UserAgent))
 	if err != nil {
-		return a.stateLocked(), err
+		return a.state(), err
 	}
 	h, err := c.Health(ctx)
 	if err != nil {
-		return a.stateLocked(), err
+		return a.state(), err
 	}
 	sess, err := c.SignIn(ctx, email, password)
 	if err != nil {
-		return a.stateLocked(), err
+		return a.state(), err
 	}
 	c = c.WithSession(sess.Token)
 	if err := sess.Me.CanChatAsLandlord(); err != nil {
 		c.SignOut(ctx)
-		return a.stateLocked(), err
+		return a.state(), err
 	}
-	if a.sess != nil {
-		a.sess.stop()
-		a.sess = nil
+	started, err := a.install(ended, c, h.ServerID, sess)
+	if !started {
+		c.SignOut(ctx) // the new session is not used: end it on the server too
+	}
+	return a.state(), err
+}
+
+// install makes a session the server has just opened the current one,
+// unless the landlord signed out or quit while it was being opened (ended
+// has moved on). It reports whether the session started.
+func (a *AccountService) install(ended uint64, c *client.Client, serverID string, sess backend.Session) (bool, error) {
+	a.lifecycle.Lock()
+	defer a.lifecycle.Unlock()
+	a.mu.Lock()
+	if a.ended != ended {
+		a.mu.Unlock()
+		return false, nil
+	}
+	old := a.sess
+	a.sess = nil
+	a.mu.Unlock()
+	if old != nil {
+		old.stop() // waits for its engine, which never needs lifecycle
 	}
 	notice := ""
 	if err := a.keys.Save(c.BaseURL(), sess.Me.Email, sess.Token); err != nil {
@@ -221,76 +270,95 @@ func (a *AccountService) SignIn(server, email, password string) (AccountState, e
 		}
 		a.logger.Warn("keychain", "err", err)
 	}
-	notif := a.notifications
-	if err := a.writeAccount(accountFile{Server: c.BaseURL(), Email: sess.Me.Email, ServerID: h.ServerID, Notifications: &notif}); err != nil {
+	a.fileMu.Lock()
+	notif := a.notifications.Load()
+	if err := a.writeAccount(accountFile{Server: c.BaseURL(), Email: sess.Me.Email, ServerID: serverID, Notifications: &notif}); err != nil {
 		a.logger.Warn("account file", "err", err)
 	}
-	cc, err := cache.Open(a.life.Context(), cache.PathFor(a.dataDir, h.ServerID, sess.Me.Email), backend.Version)
+	a.fileMu.Unlock()
+	ctx := a.life.Context()
+	cc, err := cache.Open(ctx, cache.PathFor(a.dataDir, serverID, sess.Me.Email), backend.Version)
+	if err == nil {
+		if err = cc.SetMe(ctx, sess.Me); err != nil {
+			cc.Close()
+		}
+	}
 	if err != nil {
-		c.SignOut(ctx)
-		return a.stateLocked(), cacheError(err)
+		a.keys.Delete(c.BaseURL(), sess.Me.Email) // the caller ends this session
+		return false, cacheError(err)
 	}
-	if err := cc.SetMe(ctx, sess.Me); err != nil {
-		cc.Close()
-		return a.stateLocked(), err
-	}
-	a.startLocked(c.BaseURL(), sess.Me, c, cc, notice)
-	return a.stateLocked(), nil
+	a.start(c.BaseURL(), sess.Me, c, cc, notice)
+	return true, nil
 }
 
-func (a *AccountService) startLocked(server string, me backend.Me, c *client.Client, cc *cache.Cache, notice string) {
+// start runs a session's sync engine and makes it the current session;
+// callers hold lifecycle.
+func (a *AccountService) start(server string, me backend.Me, c *client.Client, cc *cache.Cache, notice string) {
 	ctx, cancel := context.WithCancel(a.life.Context())
-	notifier := DesktopNotifier{Logger: a.logger, Enabled: func() bool { a.mu.Lock(); defer a.mu.Unlock(); return a.notifications }}
+	notifier := DesktopNotifier{Logger: a.logger, Enabled: a.notifications.Load}
 	eng := engine.New(cc, c, me.Principal, a.emit, notifier.Notify, a.logger)
 	eng.OwnedDir = incomingDir(a.dataDir) // see ChatService.attachBytes
 	s := &session{me: me, server: server, client: c, cache: cc, engine: eng, cancel: cancel, done: make(chan struct{}), notice: notice}
 	go func() { defer close(s.done); eng.Run(ctx) }()
+	a.mu.Lock()
 	a.sess = s
+	a.mu.Unlock()
+}
+
+// end takes the current session out (nil if none) and counts the end, so
+// that a sign-in still waiting for the server is dropped.
+func (a *AccountService) end() *session {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s := a.sess
+	a.sess = nil
+	a.ended++
+	return s
 }
 
 // SignOut ends the session on the server (if it can be reached), forgets the
 // token and stops syncing. The cache stays for the next sign-in.
 func (a *AccountService) SignOut() (AccountState, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.sess == nil {
-		return a.stateLocked(), nil
+	a.lifecycle.Lock()
+	s := a.end()
+	if s != nil {
+		if err := a.keys.Delete(s.server, s.me.Email); err != nil {
+			a.logger.Warn("keychain delete", "err", err)
+		}
+		s.stop()
 	}
-	s := a.sess
-	a.sess = nil
-	ctx, cancel := context.WithTimeout(a.life.Context(), 5*time.Second)
-	defer cancel()
-	if err := s.client.SignOut(ctx); err != nil {
-		a.logger.Info("sign out on the server", "err", err)
+	a.lifecycle.Unlock()
+	if s != nil {
+		// The server last, with no lock held: it may take seconds to answer.
+		ctx, cancel := context.WithTimeout(a.life.Context(), 5*time.Second)
+		defer cancel()
+		if err := s.client.SignOut(ctx); err != nil {
+			a.logger.Info("sign out on the server", "err", err)
+		}
 	}
-	if err := a.keys.Delete(s.server, s.me.Email); err != nil {
-		a.logger.Warn("keychain delete", "err", err)
-	}
-	s.stop()
-	return a.stateLocked(), nil
+	return a.state(), nil
 }
 
 // SetNotifications turns desktop notifications on or off (remembered).
 func (a *AccountService) SetNotifications(on bool) (AccountState, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.notifications = on
+	a.notifications.Store(on)
+	a.fileMu.Lock()
+	defer a.fileMu.Unlock()
 	if f, ok := a.readAccount(); ok {
 		f.Notifications = &on
 		if err := a.writeAccount(f); err != nil {
-			return a.stateLocked(), err
+			return a.state(), fileProblem(err, keeping("this setting"))
 		}
 	}
-	return a.stateLocked(), nil
+	return a.state(), nil
 }
 
 // shutdown stops syncing when the app quits (not bound: the UI cannot call it).
 func (a *AccountService) shutdown() {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.sess != nil {
-		a.sess.stop()
-		a.sess = nil
+	a.lifecycle.Lock()
+	defer a.lifecycle.Unlock()
+	if s := a.end(); s != nil {
+		s.stop()
 	}
 }
 
@@ -300,15 +368,13 @@ func cacheError(err error) error {
 	if errors.Is(err, cache.ErrNewerSchema) {
 		return backend.Errorf(backend.ECONFLICT, "Your saved conversations were written by a newer version of Doorstep. Install the newer version to open them.")
 	}
-	return fmt.Errorf("open the local cache: %w", err)
+	return &withDetail{public: backend.Errorf(backend.EUNAVAILABLE, "Doorstep could not open your saved conversations on this computer. Restart Doorstep; if it keeps happening, check that its data folder can be written."), detail: err}
 }
 
 // active returns the signed-in session, or an unauthorized error.
 func (a *AccountService) active() (*session, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.sess == nil {
-		return nil, backend.Errorf(backend.EUNAUTHORIZED, "Please sign in.")
+	if s := a.current(); s != nil {
+		return s, nil
 	}
-	return a.sess, nil
+	return nil, backend.Errorf(backend.EUNAUTHORIZED, "Please sign in.")
 }

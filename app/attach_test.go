@@ -25,7 +25,7 @@ func TestAttach(t *testing.T) {
 	ctx := context.Background()
 	landlord, _ := s.Landlord(t)
 	var mu sync.Mutex
-	var events []string
+	var events []Problem
 	var progress []engine.UploadProgress
 	var onProgress func(engine.UploadProgress)
 	a := NewAccountService(Config{ServerURL: s.URL}, &Lifecycle{}, &memKeys{m: map[string]string{}}, t.TempDir(),
@@ -34,7 +34,7 @@ func TestAttach(t *testing.T) {
 			defer mu.Unlock()
 			switch name {
 			case EventAttachError:
-				events = append(events, data.(string))
+				events = append(events, data.(Problem))
 			case engine.EventUpload:
 				p := data.(engine.UploadProgress)
 				progress = append(progress, p)
@@ -158,10 +158,10 @@ func TestAttach(t *testing.T) {
 		a.sess.engine.SetViewing(0, false)
 		drop(10, 10, []string{write("notice.txt", "water off")})
 		mu.Lock()
-		refused := len(events)
+		refused := append([]Problem(nil), events...)
 		mu.Unlock()
-		if refused != 1 {
-			t.Fatalf("a drop with no conversation open: %d error events, want 1", refused)
+		if len(refused) != 1 || refused[0] != (Problem{Code: backend.EINVALID, Message: "Open a conversation, then drop the files on it."}) {
+			t.Fatalf("a drop with no conversation open: error events %+v, want one invalid_input", refused)
 		}
 		chat.SetViewing(conv, true)
 		drop(10, 10, []string{write("notice.txt", "water off"), write("meter.jpg", "\xff\xd8\xff\xe0 jpeg")})
@@ -249,7 +249,7 @@ func TestAttach(t *testing.T) {
 		}
 		os.Remove(p)
 		if _, err := chat.Send(conv, "here it is"); backend.ErrorCode(err) != backend.EINVALID ||
-			!strings.Contains(backend.ErrorMessage(err), "moved.pdf") {
+			backend.ErrorMessage(err) != "moved.pdf is no longer there. Remove it and attach it again." {
 			t.Errorf("send with a vanished file: %v", err)
 		}
 		if out, _ := a.sess.cache.Outbox(ctx, conv); len(out) != 0 || len(draft()) != 1 {

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -379,7 +380,8 @@ const maxAttachmentBytes = 25 << 20
 // conversation's id.
 const EventDraftFiles = "chat:draft-files"
 
-// EventAttachError carries a sentence about files that could not be attached.
+// EventAttachError tells the UI that files dropped on the window could not
+// be attached; the data is a Problem, as a failed call would reject with.
 const EventAttachError = "chat:attach-error"
 
 // AttachFiles asks for files with the native dialog (the paper-clip) and
@@ -421,7 +423,7 @@ func FileDropHandler(c *ChatService) func(x, y int, paths []string) {
 	return func(_, _ int, paths []string) {
 		conv, err := c.attachDropped(paths)
 		if err != nil {
-			c.emit(EventAttachError, backend.ErrorMessage(err))
+			c.emit(EventAttachError, Describe(c.accounts.logger, err))
 			return
 		}
 		c.emit(EventDraftFiles, conv)
@@ -441,6 +443,10 @@ func (c *ChatService) attach(convID int64, paths []string) ([]cache.DraftFile, e
 func checkLocalFile(f *cache.DraftFile) error {
 	fi, err := os.Stat(f.Path)
 	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return backend.Errorf(backend.EINVALID, "%s is no longer there.", f.Name)
+	case errors.Is(err, fs.ErrPermission):
+		return backend.Errorf(backend.EINVALID, "Doorstep is not allowed to read %s.", f.Name)
 	case err != nil || !fi.Mode().IsRegular():
 		return backend.Errorf(backend.EINVALID, "%s is not a file Doorstep can read.", f.Name)
 	case fi.Size() == 0:
@@ -449,7 +455,9 @@ func checkLocalFile(f *cache.DraftFile) error {
 		return backend.Errorf(backend.ETOOLARGE, "%s is %d MB; files can be at most %d MB.", f.Name, fi.Size()>>20, maxAttachmentBytes>>20)
 	}
 	fh, err := os.Open(f.Path)
-	if err != nil {
+	if errors.Is(err, fs.ErrPermission) {
+		return backend.Errorf(backend.EINVALID, "Doorstep is not allowed to read %s.", f.Name)
+	} else if err != nil {
 		return backend.Errorf(backend.EINVALID, "%s cannot be read.", f.Name)
 	}
 	defer fh.Close()
@@ -562,11 +570,12 @@ func (c *ChatService) attachBytes(convID int64, name, data string, imagesOnly bo
 		name = "Pasted image" + ext
 	}
 	if err := os.MkdirAll(c.incomingDir(), 0o700); err != nil {
-		return nil, err
+		return nil, fileProblem(err, keeping(filestore.SafeName(name)))
 	}
 	path := filepath.Join(c.incomingDir(), cache.NewKey())
 	if err := os.WriteFile(path, body, 0o600); err != nil {
-		return nil, err
+		os.Remove(path)
+		return nil, fileProblem(err, keeping(filestore.SafeName(name)))
 	}
 	files, err := c.addDraftFiles(convID, []cache.DraftFile{{Path: path, Name: name}})
 	if err != nil {

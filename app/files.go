@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -110,29 +109,53 @@ func (f *FileService) local(file backend.File) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	name := filestore.SafeName(file.Name)
 	if err := os.MkdirAll(f.downloadsDir(), 0o700); err != nil {
-		return "", err
+		return "", fileProblem(err, keeping(name))
 	}
 	tmp, err := os.CreateTemp(f.downloadsDir(), ".download-*")
 	if err != nil {
-		return "", err
+		return "", fileProblem(err, keeping(name))
 	}
 	defer os.Remove(tmp.Name())
+	defer tmp.Close()
 	ctx, cancel := context.WithTimeout(f.accounts.life.Context(), 30*time.Minute)
 	defer cancel()
-	if _, _, err := s.client.DownloadFile(ctx, file.ID, tmp); err != nil { // checks the SHA-256
-		tmp.Close()
+	w := &writeRecorder{w: tmp}
+	if _, _, err := s.client.DownloadFile(ctx, file.ID, w); err != nil { // checks the SHA-256
+		switch {
+		case w.err != nil: // this computer could not keep what came
+			return "", fileProblem(w.err, keeping(name))
+		case backend.ErrorCode(err) == backend.EINTERNAL: // the connection broke midway
+			return "", &withDetail{public: backend.Errorf(backend.EUNREACHABLE, "The connection to the server broke while downloading %s. Please try again.", name), detail: err}
+		}
 		return "", err
 	}
 	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return "", err
+		return "", fileProblem(err, keeping(name))
 	}
-	tmp.Close()
+	if err := tmp.Close(); err != nil {
+		return "", fileProblem(err, keeping(name))
+	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return "", err
+		return "", fileProblem(err, keeping(name))
 	}
 	return path, nil
+}
+
+// writeRecorder remembers the first error of the writer it wraps, telling
+// a download that this computer could not keep from one the network cut.
+type writeRecorder struct {
+	w   io.Writer
+	err error
+}
+
+func (r *writeRecorder) Write(p []byte) (int, error) {
+	n, err := r.w.Write(p)
+	if err != nil && r.err == nil {
+		r.err = err
+	}
+	return n, err
 }
 
 func fileSHA256(path string) (string, error) {
@@ -155,12 +178,13 @@ func (f *FileService) Open(file backend.File) error {
 	if err != nil {
 		return err
 	}
-	named := filepath.Join(f.downloadsDir(), "open", file.SHA256[:16], filestore.SafeName(file.Name))
+	name := filestore.SafeName(file.Name)
+	named := filepath.Join(f.downloadsDir(), "open", file.SHA256[:16], name)
 	if err := os.MkdirAll(filepath.Dir(named), 0o700); err != nil {
-		return err
+		return fileProblem(err, keeping(name))
 	}
 	if err := copyFile(path, named); err != nil {
-		return err
+		return fileProblem(err, keeping(name))
 	}
 	if f.OpenWith == nil || f.OpenWith(named) != nil {
 		return backend.Errorf(backend.EUNAVAILABLE, "No application on this computer opens this file; use Save as… instead.")
@@ -172,7 +196,7 @@ func (f *FileService) Open(file backend.File) error {
 // sanitised, and the file lands exactly where the landlord chose.
 func (f *FileService) SaveAs(file backend.File) (string, error) {
 	if f.SaveDialog == nil {
-		return "", errors.New("no save dialog")
+		return "", backend.Errorf(backend.EUNAVAILABLE, "Saving files is not available here.")
 	}
 	dest, err := f.SaveDialog(f.saveDir(), filestore.SafeName(file.Name))
 	if err != nil || dest == "" {
@@ -194,7 +218,7 @@ func (f *FileService) saveTo(file backend.File, dest string) error {
 	if err != nil {
 		return err
 	}
-	return copyFile(path, filepath.Clean(dest))
+	return fileProblem(copyFile(path, filepath.Clean(dest)), savingAs(filestore.SafeName(file.Name)))
 }
 
 func copyFile(from, to string) error {
@@ -215,9 +239,13 @@ func copyFile(from, to string) error {
 	}
 	if err := dst.Close(); err != nil {
 		os.Remove(tmp)
-		return err
+		return fmt.Errorf("save: %w", err)
 	}
-	return os.Rename(tmp, to)
+	if err := os.Rename(tmp, to); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("save: %w", err)
+	}
+	return nil
 }
 
 // openWithSystem opens a file with the default application: xdg-open on
@@ -267,7 +295,7 @@ func imageDataURL(path, contentType string, size int64) (string, error) {
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return "", err
+		return "", nil // gone or unreadable: the file shows as a card instead
 	}
 	if sniffed := http.DetectContentType(data); sniffed != contentType || len(data) > maxThumbnailBytes {
 		return "", nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -126,6 +127,30 @@ func TestViewFiles(t *testing.T) {
 		}
 	})
 
+	t.Run("ErrSaveAsSaysWhatWentWrong", func(t *testing.T) {
+		gone := filepath.Join(t.TempDir(), "removed folder")
+		err := files.saveTo(shared[0].File, filepath.Join(gone, "lease.pdf"))
+		if p := Describe(quiet, err); p != (Problem{Code: backend.ENOTFOUND, Message: "That folder is no longer there. Choose another folder."}) {
+			t.Errorf("saving into a folder that is gone: %+v", p)
+		}
+		full := smallDisk(t)
+		if full == "" {
+			return
+		}
+		var log bytes.Buffer
+		err = files.saveTo(shared[0].File, filepath.Join(full, "lease.pdf"))
+		want := Problem{Code: backend.EUNAVAILABLE, Message: "There is not enough space to save Leasefdp.exe there. Free some space, or choose another place."}
+		if p := Describe(logTo(&log), err); p != want {
+			t.Errorf("saving onto a full disk: %+v, want %+v", p, want)
+		}
+		if !strings.Contains(log.String(), full) {
+			t.Errorf("the log lacks the path: %s", log.String())
+		}
+		if left, _ := os.ReadDir(full); len(left) != 0 {
+			t.Errorf("a failed save left %v behind", left)
+		}
+	})
+
 	t.Run("ErrBadChecksum", func(t *testing.T) {
 		bad := shared[0].File
 		bad.SHA256 = "../../etc/passwd"
@@ -133,4 +158,17 @@ func TestViewFiles(t *testing.T) {
 			t.Errorf("a file without a valid checksum: %v", err)
 		}
 	})
+}
+
+// smallDisk mounts a file system too small for the test's files (a 4 KB
+// tmpfs, as root on Linux) and returns its folder, or "" with a note when
+// it cannot.
+func smallDisk(t *testing.T) string {
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Logf("skipping the full-disk case: cannot mount a small tmpfs here (needs root on Linux): %v %s", err, out)
+		return ""
+	}
+	t.Cleanup(func() { exec.Command("umount", dir).Run() })
+	return dir
 }

@@ -17,14 +17,16 @@ const notifyTimeout = 3 * time.Second
 
 // NotificationText is the title and body of a tenant's message notification:
 // the tenant's name (and the unit, in a group chat), and the first line of
-// the message.
+// the message. A notification cannot isolate what others wrote, so the
+// direction controls that could reorder it (an override making
+// "invoice\u202Egpj.exe" read "invoiceexe.jpg") show as U+FFFD.
 func NotificationText(conv backend.Conversation, m backend.Message) (title, body string) {
-	title = m.Sender.Name
+	title = visibleControls(m.Sender.Name)
 	switch {
 	case conv.Kind == backend.ConversationGroup && conv.Title != "":
-		title += " · " + conv.Title
+		title += " · " + visibleControls(conv.Title)
 	case conv.Place != "":
-		title += " · " + conv.Place
+		title += " · " + visibleControls(conv.Place)
 	}
 	body, _, _ = strings.Cut(strings.TrimSpace(m.Text), "\n")
 	if utf8.RuneCountInString(body) > 140 {
@@ -33,7 +35,19 @@ func NotificationText(conv backend.Conversation, m backend.Message) (title, body
 	if body == "" && len(m.Files) > 0 {
 		body = "Shared a file: " + m.Files[0].Name
 	}
-	return title, body
+	return title, visibleControls(body)
+}
+
+// visibleControls replaces the direction controls that act on the text
+// after them (embeddings, overrides, isolates) with U+FFFD; the marks
+// (U+200E, U+200F, U+061C) are ordinary right-to-left writing and stay.
+func visibleControls(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '\u202A' && r <= '\u202E' || r >= '\u2066' && r <= '\u2069' {
+			return utf8.RuneError
+		}
+		return r
+	}, s)
 }
 
 // DesktopNotifier shows native notifications through beeep (D-Bus on Linux,

@@ -24,6 +24,24 @@ func TestNotificationText(t *testing.T) {
 	}
 }
 
+// TestNotificationTextCannotBeReordered: a right-to-left override in a
+// name, a message or a file name shows as a mark in the notification.
+func TestNotificationTextCannotBeReordered(t *testing.T) {
+	conv := backend.Conversation{Kind: backend.ConversationDirect, Place: "Maple Court · 2B"}
+	file := backend.Message{Sender: backend.Sender{Name: "Mallory\u202E"}, Files: []backend.File{{Name: "invoice\u202Egpj.exe"}}}
+	if title, body := NotificationText(conv, file); title != "Mallory\uFFFD · Maple Court · 2B" || body != "Shared a file: invoice\uFFFDgpj.exe" {
+		t.Errorf("file: %q / %q", title, body)
+	}
+	text := backend.Message{Sender: backend.Sender{Name: "Dana"}, Text: "pay \u2067now\u2069 \u202Dplease"}
+	if _, body := NotificationText(conv, text); body != "pay \uFFFDnow\uFFFD \uFFFDplease" {
+		t.Errorf("text: %q", body)
+	}
+	hebrew := backend.Message{Sender: backend.Sender{Name: "Noa"}, Text: "שלום\u200F!"}
+	if _, body := NotificationText(conv, hebrew); body != hebrew.Text {
+		t.Errorf("a right-to-left mark was changed: %q", body)
+	}
+}
+
 // notificationServer owns org.freedesktop.Notifications on the session bus
 // and records the calls, as a desktop's notification daemon would get them.
 type notificationServer struct{ got chan [2]string }

@@ -7,7 +7,6 @@ package keychain
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/zalando/go-keyring"
@@ -74,6 +73,8 @@ func translate(err error) error {
 	case strings.Contains(err.Error(), "org.freedesktop.secrets") || strings.Contains(err.Error(), "dbus"):
 		return &UnavailableError{Reason: "No system keyring is running (Secret Service). Doorstep keeps your session only until you quit.", Err: err}
 	default:
-		return &UnavailableError{Reason: fmt.Sprintf("The system keyring refused: %v", err), Err: err}
+		// The keyring's own words stay in Err, for the log: they are not
+		// written for people and may name paths.
+		return &UnavailableError{Reason: "The system keyring could not be used, so Doorstep cannot remember you; you will be asked for your password each time.", Err: err}
 	}
 }

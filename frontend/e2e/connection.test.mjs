@@ -18,6 +18,15 @@ test('the UI reaches the server through the real Go binding', async (t) => {
   const health = await (await fetch(`${serverURL}/healthz`)).json();
   assert.equal(fromGo.serverId, health.server_id, 'the app is talking to the test server');
 
+  // A failed call rejects with what the app's ErrorFormatter made of the Go
+  // error: {code, message}, never Go's text. Starting a chat with nobody
+  // fails whether or not a session is open (unauthorized or invalid_input).
+  const refused = await page.evaluate(() => window.go.app.ChatService.Start(0, 0).then(() => null, (e) => e));
+  assert.equal(typeof refused, 'object', `rejected with ${JSON.stringify(refused)}`);
+  assert.ok(['unauthorized', 'invalid_input'].includes(refused.code), `code ${refused.code}`);
+  assert.match(refused.message, /^[A-Z].*\.$/, 'a sentence');
+  assert.doesNotMatch(refused.message, /^[a-z_]+: /, 'not Go error text');
+
   await screenshot('connected');
   assert.deepEqual(pageErrors, []);
 });

@@ -1,11 +1,13 @@
-// The only module that calls the Go AccountService binding.
+// The only module that calls the Go AccountService binding. A failed call
+// rejects with an AppError (see errors.ts).
 import * as Account from '../../../wailsjs/go/app/AccountService';
+import { call } from './errors';
 import type { AccountState } from './types';
 
-export const restore = async (): Promise<AccountState> => (await Account.Restore()) as AccountState;
-export const state = async (): Promise<AccountState> => (await Account.State()) as AccountState;
-export const signIn = async (server: string, email: string, password: string): Promise<AccountState> =>
-  (await Account.SignIn(server, email, password)) as AccountState;
-export const signOut = async (): Promise<AccountState> => (await Account.SignOut()) as AccountState;
-export const setNotifications = async (on: boolean): Promise<AccountState> =>
-  (await Account.SetNotifications(on)) as AccountState;
+export const restore = (): Promise<AccountState> => call(async () => (await Account.Restore()) as AccountState);
+export const state = (): Promise<AccountState> => call(async () => (await Account.State()) as AccountState);
+export const signIn = (server: string, email: string, password: string): Promise<AccountState> =>
+  call(async () => (await Account.SignIn(server, email, password)) as AccountState);
+export const signOut = (): Promise<AccountState> => call(async () => (await Account.SignOut()) as AccountState);
+export const setNotifications = (on: boolean): Promise<AccountState> =>
+  call(async () => (await Account.SetNotifications(on)) as AccountState);

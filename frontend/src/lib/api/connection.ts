@@ -1,6 +1,7 @@
 // The only module that calls the Go ConnectionService binding. Everything
 // else imports from here, so tests can hand stores a fake in its place.
 import { Status } from '../../../wailsjs/go/app/ConnectionService';
+import { call } from './errors';
 
 /** Server connection states, as set by app.ConnectionService (Go). */
 export type ConnectionState = 'connected' | 'unreachable' | 'unavailable' | 'invalid';
@@ -15,7 +16,7 @@ export interface ConnectionStatus {
   message?: string;
 }
 
-/** Asks the desktop process to check the server now. */
-export async function checkConnection(): Promise<ConnectionStatus> {
-  return (await Status()) as ConnectionStatus;
+/** Asks the desktop process to check the server now; a failed check rejects with an AppError. */
+export function checkConnection(): Promise<ConnectionStatus> {
+  return call(async () => (await Status()) as ConnectionStatus);
 }

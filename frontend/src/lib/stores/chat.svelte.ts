@@ -1,6 +1,6 @@
 import * as chat from '../api/chat';
+import { type AppError, toAppError } from '../api/errors';
 import type { Conversation, DraftFile, Message, SyncState, Thread, UploadProgress } from '../api/types';
-import { errorSentence } from './session.svelte';
 
 /** The Chat tab's state: the list, the open thread, the sync indicator. */
 export class ChatStore {
@@ -8,7 +8,8 @@ export class ChatStore {
   selectedId = $state<number | null>(null);
   thread = $state<Thread | null>(null);
   sync = $state<SyncState>({ state: 'connecting' });
-  error = $state('');
+  /** The last failed action's problem, shown above the thread; null when none. */
+  problem = $state<AppError | null>(null);
   /** Upload progress of outbox messages, by local id. */
   uploads = $state<Record<number, UploadProgress>>({});
   focused = true;
@@ -27,7 +28,7 @@ export class ChatStore {
         if (id === this.selectedId) void this.refreshThread();
       },
       sync: (s: SyncState) => (this.sync = s),
-      attachError: (sentence: string) => (this.error = sentence),
+      attachError: (p: AppError) => this.fail(p),
       upload: (p: UploadProgress) => (this.uploads[p.localId] = p),
       draftFiles: (id: number) => {
         if (id === this.selectedId) void this.refreshThread();
@@ -39,7 +40,7 @@ export class ChatStore {
     try {
       this.conversations = await chat.conversations();
     } catch (err) {
-      this.error = errorSentence(err);
+      this.fail(err);
     }
   }
 
@@ -68,7 +69,7 @@ export class ChatStore {
         await chat.markRead(id, last.seq);
       }
     } catch (err) {
-      this.error = errorSentence(err);
+      this.fail(err);
     }
   }
 
@@ -76,7 +77,13 @@ export class ChatStore {
     const id = this.selectedId;
     const first = this.thread?.messages[0];
     if (id === null || !first || !this.thread?.hasMore) return;
-    const older = await chat.thread(id, first.seq);
+    let older: Thread;
+    try {
+      older = await chat.thread(id, first.seq);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
     if (id !== this.selectedId || !this.thread) return;
     this.thread = { ...this.thread, messages: [...older.messages, ...this.thread.messages], hasMore: older.hasMore };
   }
@@ -87,13 +94,15 @@ export class ChatStore {
     const id = this.selectedId;
     const files = this.thread?.draftFiles.length ?? 0;
     if (id === null || (text.trim() === '' && files === 0)) return false;
-    this.error = '';
+    this.problem = null;
     try {
       await chat.send(id, text);
       await this.refreshThread();
       return true;
     } catch (err) {
-      this.error = errorSentence(err);
+      const p = this.fail(err);
+      // The chat was closed (every lease ended) or is gone: the list says so.
+      if (p.code === 'tenant_not_active' || p.code === 'not_found') void this.loadConversations();
       return false;
     }
   }
@@ -102,11 +111,11 @@ export class ChatStore {
   async attach(): Promise<void> {
     const id = this.selectedId;
     if (id === null) return;
-    this.error = '';
+    this.problem = null;
     try {
       this.setDraftFiles(id, await chat.attach(id));
     } catch (err) {
-      this.error = errorSentence(err);
+      this.fail(err);
     }
   }
 
@@ -115,7 +124,7 @@ export class ChatStore {
   async attachFiles(files: File[], how: 'pasted' | 'dropped'): Promise<void> {
     const id = this.selectedId;
     if (id === null) return;
-    this.error = '';
+    this.problem = null;
     for (const f of files) {
       try {
         const bytes = new Uint8Array(await f.arrayBuffer());
@@ -123,7 +132,7 @@ export class ChatStore {
         for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
         this.setDraftFiles(id, await (how === 'pasted' ? chat.pasteImage : chat.dropFile)(id, f.name, btoa(binary)));
       } catch (err) {
-        this.error = errorSentence(err);
+        this.fail(err);
       }
     }
   }
@@ -135,7 +144,7 @@ export class ChatStore {
     try {
       this.setDraftFiles(id, await chat.removeAttachment(id, fileId));
     } catch (err) {
-      this.error = errorSentence(err);
+      this.fail(err);
     }
   }
 
@@ -144,19 +153,44 @@ export class ChatStore {
   }
 
   async retry(localId: number): Promise<void> {
-    await chat.retry(localId);
-    await this.refreshThread();
+    await this.#outboxAction(() => chat.retry(localId));
   }
 
   async cancel(localId: number): Promise<void> {
-    await chat.cancel(localId);
+    await this.#outboxAction(() => chat.cancel(localId));
     delete this.uploads[localId];
-    await this.refreshThread();
   }
 
   async discard(localId: number): Promise<void> {
-    await chat.discard(localId);
+    await this.#outboxAction(() => chat.discard(localId));
+  }
+
+  async #outboxAction(action: () => Promise<void>): Promise<void> {
+    this.problem = null;
+    try {
+      await action();
+    } catch (err) {
+      this.fail(err);
+    }
     await this.refreshThread();
+  }
+
+  /**
+   * Shows why a call failed and acts on its code: without a session
+   * (unauthorized) the tab asks to sign in again instead; anything else is
+   * shown with its sentence (rate_limited with when to try again).
+   */
+  fail(err: unknown): AppError {
+    const p = toAppError(err);
+    switch (p.code) {
+      case 'unauthorized':
+        this.sync = { state: 'signed_out', message: p.message };
+        this.problem = null;
+        break;
+      default:
+        this.problem = p;
+    }
+    return p;
   }
 
   saveDraft(text: string): void {

@@ -1,6 +1,97 @@
-import { describe, expect, it } from 'vitest';
-import { dayLabel } from './chat.svelte';
-import { errorSentence } from './session.svelte';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Conversation, Thread } from '../api/types';
+
+// The Go binding and the runtime's events, as Wails exposes them.
+const go = {
+  Conversations: vi.fn<() => Promise<Conversation[]>>(),
+  Thread: vi.fn<(id: number, before: number) => Promise<Thread>>(),
+  Send: vi.fn<(id: number, text: string) => Promise<unknown>>(),
+  Retry: vi.fn<(localId: number) => Promise<void>>(),
+  MarkRead: vi.fn(async () => {}),
+  SetViewing: vi.fn(async () => {}),
+};
+const listeners: Record<string, (data: unknown) => void> = {};
+vi.mock('../../../wailsjs/go/app/ChatService', () => ({
+  Conversations: () => go.Conversations(),
+  Thread: (id: number, before: number) => go.Thread(id, before),
+  Send: (id: number, text: string) => go.Send(id, text),
+  Retry: (localId: number) => go.Retry(localId),
+  MarkRead: () => go.MarkRead(),
+  SetViewing: () => go.SetViewing(),
+}));
+vi.mock('../../../wailsjs/runtime/runtime', () => ({
+  EventsOn: (name: string, cb: (data: unknown) => void) => {
+    listeners[name] = cb;
+    return () => delete listeners[name];
+  },
+}));
+const { ChatStore, dayLabel } = await import('./chat.svelte');
+
+const conv: Conversation = {
+  id: 7,
+  kind: 'direct',
+  title: 'Maria Garcia',
+  members: [{ id: 3, name: 'Maria Garcia' }],
+  created_at: '2026-11-01T10:00:00Z',
+  last_seq: 0,
+  read_seq: 0,
+  unread: 0,
+};
+const empty: Thread = { messages: [], outbox: [], hasMore: false, draft: '', draftFiles: [] };
+
+async function opened() {
+  go.Conversations.mockResolvedValue([conv]);
+  go.Thread.mockResolvedValue(empty);
+  const chat = new ChatStore();
+  await chat.loadConversations();
+  await chat.select(conv.id);
+  return chat;
+}
+
+describe('ChatStore handles failures by code', () => {
+  beforeEach(() => Object.values(go).forEach((f) => f.mockClear()));
+
+  it('tenant_not_active on send: shows the sentence and reloads the list, which shows the chat closed', async () => {
+    const chat = await opened();
+    go.Send.mockRejectedValue({ code: 'tenant_not_active', message: "Maria Garcia's lease has ended; the chat is closed." });
+    const closed = { ...conv, read_only: true, read_only_reason: "Maria Garcia's lease has ended; the chat is closed." };
+    go.Conversations.mockResolvedValue([closed]);
+    const before = go.Conversations.mock.calls.length;
+    expect(await chat.send('Hello?')).toBe(false);
+    expect(chat.problem?.code).toBe('tenant_not_active');
+    expect(chat.problem?.message).toBe("Maria Garcia's lease has ended; the chat is closed.");
+    await vi.waitFor(() => expect(chat.selected?.read_only).toBe(true));
+    expect(go.Conversations.mock.calls.length).toBe(before + 1);
+  });
+
+  it('unauthorized: asks to sign in again instead of showing an error', async () => {
+    const chat = new ChatStore();
+    go.Conversations.mockRejectedValue({ code: 'unauthorized', message: 'Please sign in.' });
+    await chat.loadConversations();
+    expect(chat.sync).toEqual({ state: 'signed_out', message: 'Please sign in.' });
+    expect(chat.problem).toBeNull();
+  });
+
+  it('rate_limited on retry: the sentence and when to try again, never an unhandled rejection', async () => {
+    const chat = await opened();
+    go.Retry.mockRejectedValue({ code: 'rate_limited', message: 'Too many messages at once.', retry_after: 20 });
+    await expect(chat.retry(1)).resolves.toBeUndefined();
+    expect(chat.problem?.code).toBe('rate_limited');
+    expect(chat.problem?.retryAfter).toBe(20);
+    expect(chat.problem?.retryAt).not.toBeNull();
+  });
+
+  it("a drop that could not be attached: the event's problem is shown", async () => {
+    const chat = await opened();
+    const stop = chat.start();
+    listeners['chat:attach-error']!({ code: 'invalid_input', message: 'Open a conversation, then drop the files on it.' });
+    expect([chat.problem?.code, chat.problem?.message]).toEqual([
+      'invalid_input',
+      'Open a conversation, then drop the files on it.',
+    ]);
+    stop();
+  });
+});
 
 describe('dayLabel', () => {
   const now = new Date(2026, 10, 24, 15, 0);
@@ -8,18 +99,5 @@ describe('dayLabel', () => {
     expect(dayLabel(new Date(2026, 10, 24, 9, 0).toISOString(), now)).toBe('Today');
     expect(dayLabel(new Date(2026, 10, 23, 23, 59).toISOString(), now)).toBe('Yesterday');
     expect(dayLabel(new Date(2026, 10, 20, 9, 0).toISOString(), now)).toMatch(/20/);
-  });
-});
-
-describe('errorSentence', () => {
-  it("keeps the server's sentence and hides internals", () => {
-    expect(errorSentence('main_user_only: Chat is available to the main account only.')).toBe(
-      'Chat is available to the main account only.',
-    );
-    const quiet = console.error;
-    console.error = () => {};
-    expect(errorSentence('internal: sql: no such table')).not.toContain('sql');
-    expect(errorSentence(new Error('open /home/x/.cache: permission denied'))).not.toContain('/home');
-    console.error = quiet;
   });
 });

@@ -1,5 +1,5 @@
 import type { ConnectionStatus } from '../api/connection';
-import { userMessage } from '../api/errors';
+import { toAppError } from '../api/errors';
 
 /** A ConnectionStatus, plus the states the UI has before and around a check. */
 export type ConnectionView =
@@ -55,7 +55,7 @@ export class ConnectionStore {
     try {
       this.view = await this.#check();
     } catch (err) {
-      this.view = { state: 'error', server: this.view.server, message: userMessage(err) };
+      this.view = { state: 'error', server: this.view.server, message: toAppError(err).message };
     } finally {
       this.busy = false;
     }

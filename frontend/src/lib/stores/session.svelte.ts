@@ -1,50 +1,71 @@
 import * as account from '../api/account';
 import type { AccountState } from '../api/types';
-import { userMessage } from '../api/errors';
-
-/** Turns a rejected call into the sentence to show: the server's own
- * sentences (Wails passes the Go error text: "code: sentence") are kept. */
-export function errorSentence(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  const m = /^([a-z_]+): (.+)$/s.exec(text);
-  if (m && m[1] !== 'internal') return m[2]!;
-  return userMessage(err);
-}
+import { type AppError, toAppError } from '../api/errors';
 
 /** The signed-in account (or none). */
 export class SessionStore {
   state = $state<AccountState | null>(null);
-  error = $state('');
+  /** Why the last sign-in, restore, sign-out or setting failed, or null. */
+  problem = $state<AppError | null>(null);
   busy = $state(false);
+  /** Until when the server refuses sign-in attempts (rate_limited), or null. */
+  waitUntil = $state<Date | null>(null);
+  #waiting: ReturnType<typeof setTimeout> | undefined;
 
   async restore(): Promise<void> {
     try {
       this.state = await account.restore();
     } catch (err) {
-      this.error = errorSentence(err);
+      this.problem = toAppError(err);
       this.state = await account.state().catch(() => null);
     }
   }
 
+  /** Signs in; false (with problem set) when the server refused. */
   async signIn(server: string, email: string, password: string): Promise<boolean> {
+    if (this.waitUntil) return false;
     this.busy = true;
-    this.error = '';
+    this.problem = null;
     try {
       this.state = await account.signIn(server, email, password);
       return this.state.signedIn;
     } catch (err) {
-      this.error = errorSentence(err);
+      const p = toAppError(err);
+      switch (p.code) {
+        case 'rate_limited':
+          // Trying again before the server allows it only makes the wait longer.
+          if (p.retryAt) this.#waitUntil(p.retryAt);
+          break;
+      }
+      this.problem = p;
       return false;
     } finally {
       this.busy = false;
     }
   }
 
+  #waitUntil(at: Date): void {
+    clearTimeout(this.#waiting);
+    this.waitUntil = at;
+    this.#waiting = setTimeout(() => (this.waitUntil = null), Math.max(0, at.getTime() - Date.now()));
+  }
+
   async signOut(): Promise<void> {
-    this.state = await account.signOut();
+    this.problem = null;
+    try {
+      this.state = await account.signOut();
+    } catch (err) {
+      this.problem = toAppError(err);
+    }
   }
 
   async setNotifications(on: boolean): Promise<void> {
-    this.state = await account.setNotifications(on);
+    this.problem = null;
+    try {
+      this.state = await account.setNotifications(on);
+    } catch (err) {
+      this.problem = toAppError(err);
+      this.state = await account.state().catch(() => this.state);
+    }
   }
 }
