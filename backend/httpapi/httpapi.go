@@ -178,11 +178,16 @@ type errorBody struct {
 }
 
 // writeError answers with err's code and message. Errors that are not an
-// *backend.Error are logged and answered with a generic sentence.
+// *backend.Error are logged and answered with a generic sentence; storage
+// trouble is logged too, since the sentence people get hides its detail.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := backend.ErrorCode(err)
-	if code == backend.EINTERNAL {
+	var storage *backend.StorageError
+	switch {
+	case code == backend.EINTERNAL:
 		s.logger.Error("request failed", "method", r.Method, "path", logPath(r), "err", err)
+	case errors.As(err, &storage):
+		s.logger.Warn("storage trouble", "method", r.Method, "path", logPath(r), "trouble", storage.Trouble, "err", err)
 	}
 	body := backend.Error{Code: code, Message: backend.ErrorMessage(err), RetryAfter: backend.RetryAfter(err)}
 	if body.RetryAfter > 0 {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"doorstep/backend"
 )
 
 // Group commit. SQLite allows one writer at a time and every commit costs an
@@ -71,8 +73,9 @@ type writeRequest struct {
 var errClosed = errors.New("sqlite: database is closed")
 
 // Update runs fn in a write transaction and returns once what fn wrote is
-// durable on disk, or fn's error (then nothing fn wrote is kept). fn may run
-// in the same transaction as other callers' writes but never sees their
+// durable on disk, or an error (then nothing fn wrote is kept): fn's own,
+// or a *backend.StorageError (unavailable) when the storage failed. fn may
+// run in the same transaction as other callers' writes but never sees their
 // failures, and ctx ending while fn runs does not stop it (see Tx): a caller
 // that gives up still gets the true outcome. fn runs at most once. It must
 // not block on anything but the database.
@@ -139,19 +142,19 @@ func (db *DB) runBatch(batch []writeRequest) (notRun []writeRequest) {
 	ctx := context.Background()
 	sqlTx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
-		answerAll(batch, fmt.Errorf("sqlite: begin: %w", err))
+		answerAll(batch, lostWith("begin", err))
 		return nil
 	}
 	tx := &Tx{tx: sqlTx, now: db.now().UTC()}
 	results := make([]error, len(batch))
 	// abort ends a dead transaction: the callers of batch[:ran] are answered
-	// (their own error if their write failed, else why the transaction
-	// died) and the rest is returned to run again.
-	abort := func(ran int, err error) []writeRequest {
+	// (their own error if their write failed, else lost, why the
+	// transaction died) and the rest is returned to run again.
+	abort := func(ran int, lost error) []writeRequest {
 		sqlTx.Rollback()
 		for i, r := range batch[:ran] {
 			if results[i] == nil {
-				results[i] = err
+				results[i] = lost
 			}
 			r.done <- results[i]
 		}
@@ -168,23 +171,25 @@ func (db *DB) runBatch(batch []writeRequest) (notRun []writeRequest) {
 			// it is the first, which then carries the error (so a
 			// transaction that cannot even take a savepoint is not tried
 			// forever).
-			return abort(max(i, 1), fmt.Errorf("sqlite: savepoint: %w", err))
+			return abort(max(i, 1), lostWith("savepoint", err))
 		}
 		tx.afterCommit = nil
 		if err := r.fn(tx); err != nil {
 			results[i] = err
 			if _, rbErr := sqlTx.ExecContext(ctx, "ROLLBACK TO w; RELEASE w"); rbErr != nil {
-				return abort(i+1, fmt.Errorf("sqlite: rollback to savepoint after %v: %w", err, rbErr))
+				// The write's own failure (a full disk, say) is most
+				// likely what ended the transaction.
+				return abort(i+1, lostWith("rollback to savepoint after a failed write", err, rbErr))
 			}
 			continue
 		}
 		if _, err := sqlTx.ExecContext(ctx, "RELEASE w"); err != nil {
-			return abort(i+1, fmt.Errorf("sqlite: release savepoint: %w", err))
+			return abort(i+1, lostWith("release savepoint", err))
 		}
 		after = append(after, tx.afterCommit...)
 	}
 	if err := sqlTx.Commit(); err != nil {
-		err = fmt.Errorf("sqlite: commit: %w", err)
+		err = lostWith("commit", err)
 		for i := range results {
 			if results[i] == nil {
 				results[i] = err
@@ -199,6 +204,20 @@ func (db *DB) runBatch(batch []writeRequest) (notRun []writeRequest) {
 		r.done <- results[i]
 	}
 	return nil
+}
+
+// lostWith is the answer for a write lost with its transaction when op
+// failed, which its caller did nothing to cause: unavailable, with the
+// storage trouble of the first of causes that is one (a full disk, say),
+// else StorageFailed.
+func lostWith(op string, causes ...error) error {
+	for _, c := range causes {
+		var se *backend.StorageError
+		if errors.As(c, &se) {
+			return &backend.StorageError{Trouble: se.Trouble, Err: fmt.Errorf("sqlite: %s: %w", op, se.Err)}
+		}
+	}
+	return &backend.StorageError{Trouble: backend.StorageFailed, Err: fmt.Errorf("sqlite: %s: %w", op, errors.Join(causes...))}
 }
 
 // answerAll gives every caller of batch the same answer.
