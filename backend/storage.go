@@ -1,6 +1,9 @@
 package backend
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // StorageTrouble says what keeps the server's storage (its database or its
 // files directory) from doing what a request needs. Its text completes a
@@ -68,4 +71,16 @@ func storageAnswer(t StorageTrouble) (string, int) {
 	default:
 		return "The server could not save this just now. Please try again.", 1
 	}
+}
+
+// StorageReason is the short reason /healthz gives for a store that cannot
+// write, e.g. "the database cannot write: the disk is full". what names the
+// store ("the database", "the files directory").
+func StorageReason(what string, err error) string {
+	t := StorageFailed
+	var se *StorageError
+	if errors.As(err, &se) {
+		t = se.Trouble
+	}
+	return fmt.Sprintf("%s cannot write: %s", what, t)
 }

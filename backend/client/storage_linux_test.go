@@ -136,6 +136,17 @@ func wantUnavailable(t *testing.T, what string, a answer, sentence string) {
 	}
 }
 
+// health reads /healthz.
+func health(t *testing.T, w *world) (int, backend.Health) {
+	t.Helper()
+	a := call(t, w.anon(), http.MethodGet, "/healthz", "", nil)
+	var h backend.Health
+	if err := json.Unmarshal(a.body, &h); err != nil {
+		t.Fatalf("/healthz: %v: %s", err, a.body)
+	}
+	return a.status, h
+}
+
 // names lists the files under dir (relative paths), the filler aside.
 func names(t *testing.T, dir string) map[string]bool {
 	t.Helper()
@@ -153,8 +164,8 @@ func names(t *testing.T, dir string) map[string]bool {
 // TestFullDisk fills the disk under a real server (database and files on a
 // 3 MB tmpfs) and checks what clients are told: every write answers 503
 // unavailable with Retry-After and a sentence (never 500, never 400), a
-// resend of a message already stored still succeeds, and nothing is left
-// behind; once space is freed,
+// resend of a message already stored still succeeds, /healthz says what is
+// wrong after one probe, and nothing is left behind; once space is freed,
 // everything works again and nothing is lost or doubled. A read-only files
 // directory is answered the same way.
 func TestFullDisk(t *testing.T) {
@@ -210,6 +221,17 @@ func TestFullDisk(t *testing.T) {
 		}
 	})
 
+	t.Run("HealthSaysWhyAfterOneProbe", func(t *testing.T) {
+		if err := w.srv.ProbeStorage(ctx); err == nil {
+			t.Error("the probe found nothing wrong")
+		}
+		status, h := health(t, w)
+		if status != http.StatusServiceUnavailable || h.Status != "unavailable" ||
+			h.Database != "the database cannot write: the disk is full" || h.Files != "the files directory cannot write: the disk is full" {
+			t.Errorf("/healthz: HTTP %d %+v; want 503 saying the database and the files directory cannot write: the disk is full", status, h)
+		}
+	})
+
 	t.Run("NothingLeftBehind", func(t *testing.T) {
 		after := names(t, w.filesDir)
 		for n := range after {
@@ -224,6 +246,12 @@ func TestFullDisk(t *testing.T) {
 	}
 
 	t.Run("EverythingWorksOnceSpaceIsFree", func(t *testing.T) {
+		if err := w.srv.ProbeStorage(ctx); err != nil {
+			t.Errorf("probe: %v", err)
+		}
+		if status, h := health(t, w); status != http.StatusOK || h.Database != "ok" || h.Files != "ok" {
+			t.Errorf("/healthz: HTTP %d %+v; want ok", status, h)
+		}
 		must[backend.Message](t)(w.landlord.SendMessage(ctx, group.ID, backend.SendMessage{Key: "landlord-while-full", Text: "Is the heating back?"}))
 		must[backend.Message](t)(alice.SendMessage(ctx, group.ID, backend.SendMessage{Key: "alice-while-full", Text: "Yes, thanks!"}))
 		w.signIn("landlord@a.test")
@@ -248,6 +276,7 @@ func TestFullDisk(t *testing.T) {
 			if err := syscall.Unmount(w.filesDir, 0); err != nil {
 				t.Errorf("unmount %s: %v", w.filesDir, err)
 			}
+			w.srv.ProbeStorage(ctx)
 		}()
 		if err := syscall.Mount("", w.filesDir, "", syscall.MS_REMOUNT|syscall.MS_BIND|syscall.MS_RDONLY, ""); err != nil {
 			t.Skipf("skipped: cannot make the files directory read-only (%v)", err)
@@ -256,6 +285,11 @@ func TestFullDisk(t *testing.T) {
 		ct, body := multipartBody("inspection.pdf", scan)
 		wantUnavailable(t, "multipart upload", call(t, w.landlord, "POST", "/api/v1/files", ct, body), readOnly)
 		wantUnavailable(t, "upload announce", callJSON(t, w.landlord, "POST", "/api/v1/uploads", backend.NewUpload{Name: "photo.jpg", Size: 100_000, SHA256: sum([]byte("x"))}), readOnly)
+		w.srv.ProbeStorage(ctx)
+		if status, h := health(t, w); status != http.StatusServiceUnavailable || h.Database != "ok" ||
+			h.Files != "the files directory cannot write: the storage is read-only" {
+			t.Errorf("/healthz: HTTP %d %+v; want 503 saying the files directory cannot write: the storage is read-only", status, h)
+		}
 		// Messages do not need the files directory.
 		must[backend.Message](t)(w.landlord.SendMessage(ctx, group.ID, backend.SendMessage{Key: "while-files-read-only", Text: "Noted."}))
 	})

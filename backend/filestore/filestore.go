@@ -152,6 +152,30 @@ func diskError(op string, err error) error {
 	return err
 }
 
+// ProbeWrite shows that the store can still write: it creates a small file,
+// makes it durable and removes it. It fails with a *backend.StorageError
+// saying why when the disk is full or read-only.
+func (s *Store) ProbeWrite() error {
+	f, err := os.CreateTemp(s.dir, ".probe-*")
+	if err != nil {
+		return diskError("probe", err)
+	}
+	defer os.Remove(f.Name())
+	// A whole page, so a disk without a free block refuses it.
+	if _, err := f.Write(make([]byte, 4096)); err != nil {
+		f.Close()
+		return diskError("probe", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return diskError("probe", err)
+	}
+	if err := f.Close(); err != nil {
+		return diskError("probe", err)
+	}
+	return nil
+}
+
 // headBuffer keeps the first max bytes written to it.
 type headBuffer struct {
 	b   []byte

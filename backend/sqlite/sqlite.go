@@ -109,6 +109,17 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
+// ProbeWrite shows that the database can still write: a tiny write through
+// the writer, made durable like any other. On a full or read-only disk it
+// fails with a *backend.StorageError saying why.
+func (db *DB) ProbeWrite(ctx context.Context) error {
+	return db.Update(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('write_probe', ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, formatTime(tx.Now()))
+		return err
+	})
+}
+
 // ServerID returns the random identifier made when the database was created.
 func (db *DB) ServerID(ctx context.Context) (string, error) {
 	var id string
