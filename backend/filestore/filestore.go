@@ -95,12 +95,17 @@ func (s *Store) Save(r io.Reader) (Saved, error) {
 	return Saved{StorageName: name, Size: n, SHA256: hex.EncodeToString(h.Sum(nil)), ContentType: http.DetectContentType(sniff.b)}, nil
 }
 
-// Open opens a stored file by its storage name.
+// Open opens a stored file by its storage name. A disk that cannot be read
+// gives a *backend.StorageError.
 func (s *Store) Open(storageName string) (*os.File, error) {
 	if len(storageName) != 32 || strings.Trim(storageName, "0123456789abcdef") != "" {
 		return nil, errors.New("filestore: not a storage name")
 	}
-	return os.Open(filepath.Join(s.dir, storageName))
+	f, err := os.Open(filepath.Join(s.dir, storageName))
+	if err != nil {
+		return nil, diskError("open", err) // a failing disk is unavailable, a missing file a bug
+	}
+	return f, nil
 }
 
 // Remove deletes a stored file (when its metadata could not be recorded).

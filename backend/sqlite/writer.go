@@ -31,7 +31,8 @@ const maxBatch = 512
 // used to fail every other write of the batch because one client hung up.
 // It deliberately does not embed *sql.Tx: a method reached through the
 // embedding (PrepareContext, StmtContext) would take a cancellable context
-// again.
+// again. (Reads on the reader pool keep the caller's context: a connection
+// there serves that caller alone, so cancelling ends only its own query.)
 type Tx struct {
 	tx          *sql.Tx
 	now         time.Time
