@@ -62,11 +62,14 @@ func (w *world) setDate(date string) {
 	w.mu.Unlock()
 }
 
-func newWorld(t testing.TB) *world {
+func newWorld(t testing.TB) *world { t.Helper(); return newWorldIn(t, t.TempDir()) }
+
+// newWorldIn is newWorld with its database and files in dir.
+func newWorldIn(t testing.TB, dir string) *world {
 	t.Helper()
 	sqlite.BcryptCost = bcrypt.MinCost
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "doorstep.db")
+	path := filepath.Join(dir, "doorstep.db")
 	db, err := sqlite.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)

@@ -196,6 +196,19 @@ func (c *Client) errorFrom(resp *http.Response) error {
 			RetryAfter: retryAfterSeconds(resp.Header.Get("Retry-After"))}
 	}
 	if resp.StatusCode == http.StatusServiceUnavailable {
+		// /healthz says why in its own shape: pass the reason on.
+		var h backend.Health
+		var why []string
+		if json.Unmarshal(body, &h) == nil && h.Service == backend.ServiceName {
+			for _, r := range []string{h.Database, h.Files} {
+				if r != "" && r != "ok" {
+					why = append(why, r)
+				}
+			}
+		}
+		if len(why) > 0 {
+			return backend.Errorf(backend.EUNAVAILABLE, "The server at %s is running but cannot serve right now: %s.", c.BaseURL(), strings.Join(why, "; "))
+		}
 		return backend.Errorf(backend.EUNAVAILABLE, "The server at %s is running but cannot serve right now.", c.BaseURL())
 	}
 	return backend.Errorf(backend.EINVALID, "%s answered HTTP %d to %s; it is not a Doorstep server, or not a compatible one.",

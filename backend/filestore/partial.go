@@ -58,7 +58,7 @@ func (s *Store) BeginPartial(owner, name string, size int64, sha256Hex string) (
 		return Partial{}, backend.Errorf(backend.EINVALID, "The checksum must be a SHA-256 in lower-case hex.")
 	}
 	if err := os.MkdirAll(s.partialDir(), 0o700); err != nil {
-		return Partial{}, fmt.Errorf("filestore: %w", err)
+		return Partial{}, diskError("begin upload", err)
 	}
 	p := Partial{ID: randomName(), Owner: owner, Name: SafeName(name), Size: size, SHA256: sha256Hex, Created: time.Now().UTC()}
 	meta, _ := json.Marshal(p)
@@ -74,20 +74,25 @@ func (s *Store) BeginPartial(owner, name string, size int64, sha256Hex string) (
 	return p, nil
 }
 
+// writeSynced creates path with data and makes it durable; when that fails
+// midway it removes what it created, so a failed announce leaves nothing.
 func writeSynced(path string, data []byte) error {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
-		return fmt.Errorf("filestore: %w", err)
+		return diskError("begin upload", err)
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("filestore: %w", err)
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("filestore: %w", err)
+	if closeErr := f.Close(); err == nil {
+		err = closeErr
 	}
-	return f.Close()
+	if err != nil {
+		os.Remove(path)
+		return diskError("begin upload", err)
+	}
+	return nil
 }
 
 // randomName is a server-made name for a stored file or an upload: 32
@@ -130,9 +135,11 @@ func (s *Store) Partial(owner, id string) (Partial, error) {
 
 // Append adds the bytes of r to owner's upload id, which must hold exactly
 // offset bytes so far (else ECONFLICT: ask for the offset and go on from
-// there). What arrives is kept even when the connection breaks midway.
-// When the last byte is in, the file is checked against its promised
-// SHA-256 and moved into the store: done is true and saved describes it.
+// there). What arrives is kept even when the connection breaks midway (the
+// error then wraps ErrReceive) or the disk fills up (a
+// *backend.StorageError). When the last byte is in, the file is checked
+// against its promised SHA-256 and moved into the store: done is true and
+// saved describes it.
 func (s *Store) Append(owner, id string, offset int64, r io.Reader) (p Partial, saved Saved, done bool, err error) {
 	if p, err = s.Partial(owner, id); err != nil {
 		return p, Saved{}, false, err
@@ -160,10 +167,11 @@ func (s *Store) Append(owner, id string, offset int64, r io.Reader) (p Partial, 
 	base := filepath.Join(s.partialDir(), id)
 	f, err := os.OpenFile(base, os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		return p, Saved{}, false, fmt.Errorf("filestore: %w", err)
+		return p, Saved{}, false, diskError("append", err)
 	}
 	// One byte more than is missing tells an overlong body apart.
-	n, copyErr := io.Copy(f, io.LimitReader(r, p.Size-p.Offset+1))
+	disk := &diskWriter{w: f}
+	n, copyErr := io.Copy(disk, io.LimitReader(r, p.Size-p.Offset+1))
 	if n > p.Size-p.Offset {
 		// Undo the overlong part: the upload stays as it was.
 		f.Truncate(p.Offset)
@@ -174,10 +182,10 @@ func (s *Store) Append(owner, id string, offset int64, r io.Reader) (p Partial, 
 	f.Close()
 	p.Offset += n
 	if copyErr != nil {
-		return p, Saved{}, false, fmt.Errorf("filestore: receive: %w", copyErr)
+		return p, Saved{}, false, copyError(disk, copyErr)
 	}
 	if syncErr != nil {
-		return p, Saved{}, false, fmt.Errorf("filestore: sync: %w", syncErr)
+		return p, Saved{}, false, diskError("sync", syncErr)
 	}
 	if p.Offset < p.Size {
 		return p, Saved{}, false, nil
@@ -207,7 +215,7 @@ func (s *Store) finish(p Partial) (Saved, error) {
 	}
 	name := randomName()
 	if err := os.Rename(base, filepath.Join(s.dir, name)); err != nil {
-		return Saved{}, fmt.Errorf("filestore: %w", err)
+		return Saved{}, diskError("finish upload", err)
 	}
 	syncDir(s.dir)
 	os.Remove(base + ".json")

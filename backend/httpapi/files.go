@@ -66,7 +66,7 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if err != nil {
-			s.writeError(w, r, uploadError(err, s.files.MaxSize()))
+			s.writeError(w, r, receiveError(err, s.files.MaxSize()))
 			return
 		}
 		if part.FormName() != "file" {
@@ -74,8 +74,11 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		saved, err := s.files.Save(part)
-		if err != nil {
-			s.writeError(w, r, uploadError(err, s.files.MaxSize()))
+		if errors.Is(err, filestore.ErrReceive) {
+			err = receiveError(err, s.files.MaxSize())
+		}
+		if err != nil { // else the disk's side: unavailable when it is full, say
+			s.writeError(w, r, err)
 			return
 		}
 		f, err := s.store.CreateFile(r.Context(), p, backend.NewFile{Name: filestore.SafeName(part.FileName()), Size: saved.Size,
@@ -90,14 +93,13 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func uploadError(err error, max int64) error {
+// receiveError answers a failure to read an upload's body, which is on the
+// client's side: too large, or cut off or malformed. Failures to write it
+// are not (see handleUpload).
+func receiveError(err error, max int64) error {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return backend.Errorf(backend.ETOOLARGE, "Files can be at most %d MB.", max>>20)
-	}
-	var coded *backend.Error
-	if errors.As(err, &coded) {
-		return err
 	}
 	return backend.Errorf(backend.EINVALID, "The upload was cut off or malformed.")
 }

@@ -4,6 +4,7 @@ package httpapi
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"doorstep/backend"
@@ -41,6 +43,8 @@ type Store interface {
 type HealthStore interface {
 	Ping(ctx context.Context) error
 	ServerID(ctx context.Context) (string, error)
+	// ProbeWrite makes a tiny durable write, to show the store can write.
+	ProbeWrite(ctx context.Context) error
 }
 
 // Server serves the Doorstep HTTP API.
@@ -52,7 +56,13 @@ type Server struct {
 	files          *filestore.Store // nil: uploads refused
 	allowedOrigins map[string]bool  // extra websocket origins, besides the server's own
 	publicHosts    map[string]bool  // names browsers reach the server by (hosts.go)
+	storage        atomic.Pointer[storageHealth]
 }
+
+// storageHealth is what the last write probe found (see ProbeStorage): for
+// the database and the files directory, "" when it could write, else why
+// not.
+type storageHealth struct{ database, files string }
 
 // Option configures a Server.
 type Option func(*Server)
@@ -125,6 +135,45 @@ func (s *Server) Serve(ln net.Listener) error {
 // finish, or for ctx to end.
 func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }
 
+// ProbeStorage tries a small durable write to the database and to the files
+// directory and keeps the outcome: /healthz then reports a store that
+// cannot write, with 503 and the reason, until a later probe succeeds. A
+// read alone would keep saying "ok" on a full disk. The server's periodic
+// jobs call it; it returns the failures it found.
+func (s *Server) ProbeStorage(ctx context.Context) error {
+	var now storageHealth
+	dbErr := s.store.ProbeWrite(ctx)
+	if dbErr != nil {
+		now.database = backend.StorageReason("the database", dbErr)
+	}
+	var filesErr error
+	if s.files != nil {
+		if filesErr = s.files.ProbeWrite(); filesErr != nil {
+			now.files = backend.StorageReason("the files directory", filesErr)
+		}
+	}
+	if ctx.Err() != nil {
+		return ctx.Err() // shutting down: what the probe saw says nothing
+	}
+	// Log changes only, so a disk that stays full is not a line a probe.
+	before := s.storage.Swap(&now)
+	if before == nil {
+		before = &storageHealth{}
+	}
+	for _, c := range []struct {
+		was, is string
+		err     error
+	}{{before.database, now.database, dbErr}, {before.files, now.files, filesErr}} {
+		switch {
+		case c.is != "" && c.is != c.was:
+			s.logger.Error("storage cannot write", "reason", c.is, "err", c.err)
+		case c.is == "" && c.was != "":
+			s.logger.Info("storage can write again", "was", c.was)
+		}
+	}
+	return errors.Join(dbErr, filesErr)
+}
+
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
@@ -132,16 +181,25 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := backend.Health{Status: "ok", Service: backend.ServiceName, Version: backend.Version, Database: "ok"}
-	status := http.StatusOK
+	if s.files != nil {
+		h.Files = "ok"
+	}
+	if probed := s.storage.Load(); probed != nil {
+		h.Database, h.Files = cmp.Or(probed.database, h.Database), cmp.Or(probed.files, h.Files)
+	}
 	id, err := s.store.ServerID(r.Context())
 	if err == nil {
 		err = s.store.Ping(r.Context())
 	}
 	if err != nil {
 		s.logger.Error("health check: database", "err", err)
-		h.Status, h.Database, status = "unavailable", "the database cannot be read", http.StatusServiceUnavailable
+		h.Database = "the database cannot be read"
 	}
 	h.ServerID = id
+	status := http.StatusOK
+	if h.Database != "ok" || (h.Files != "ok" && h.Files != "") {
+		h.Status, status = "unavailable", http.StatusServiceUnavailable
+	}
 	s.writeJSON(w, r, status, h)
 }
 
@@ -178,11 +236,16 @@ type errorBody struct {
 }
 
 // writeError answers with err's code and message. Errors that are not an
-// *backend.Error are logged and answered with a generic sentence.
+// *backend.Error are logged and answered with a generic sentence; storage
+// trouble is logged too, since the sentence people get hides its detail.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := backend.ErrorCode(err)
-	if code == backend.EINTERNAL {
+	var storage *backend.StorageError
+	switch {
+	case code == backend.EINTERNAL:
 		s.logger.Error("request failed", "method", r.Method, "path", logPath(r), "err", err)
+	case errors.As(err, &storage):
+		s.logger.Warn("storage trouble", "method", r.Method, "path", logPath(r), "trouble", storage.Trouble, "err", err)
 	}
 	body := backend.Error{Code: code, Message: backend.ErrorMessage(err), RetryAfter: backend.RetryAfter(err)}
 	if body.RetryAfter > 0 {

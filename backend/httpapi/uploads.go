@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"fmt"
 	"mime"
 	"net/http"
@@ -88,9 +89,10 @@ func (s *Server) handleAppendUpload(w http.ResponseWriter, r *http.Request) {
 	owner := uploadOwner(p)
 	partial, saved, done, err := s.files.Append(owner, r.PathValue("id"), offset, r.Body)
 	if err != nil {
-		if backend.ErrorCode(err) == backend.EINTERNAL {
+		if errors.Is(err, filestore.ErrReceive) {
 			// Cut off midway: what arrived is kept; the client asks for
-			// the offset and goes on.
+			// the offset and goes on. (A full disk is unavailable too, with
+			// its own sentence, from the store.)
 			err = backend.Errorf(backend.EUNAVAILABLE, "The upload was cut off after %d bytes; continue from there.", partial.Offset)
 		}
 		s.writeError(w, r, err)

@@ -165,6 +165,15 @@ func (db *DB) SendMessage(ctx context.Context, p backend.Principal, convID int64
 	if err := req.Validate(); err != nil {
 		return backend.Message{}, err
 	}
+	// A resend of a stored message is answered by reading, before queuing a
+	// write: it needs no room on disk (so it succeeds on a full disk too)
+	// and does not wait for the writer.
+	if stored, found, err := db.storedMessage(ctx, db.db, p, convID, req); found || err != nil {
+		if _, accessErr := db.checkAccess(ctx, db.db, p, convID, true); accessErr != nil {
+			return backend.Message{}, accessErr
+		}
+		return stored, err
+	}
 	var msg backend.Message
 	err := db.Update(ctx, func(tx *Tx) error {
 		msg = backend.Message{}
@@ -172,24 +181,10 @@ func (db *DB) SendMessage(ctx context.Context, p backend.Principal, convID int64
 		if err != nil {
 			return err
 		}
-		var existingID, existingConv int64
-		var existingText string
-		err = tx.QueryRowContext(ctx, "SELECT id, conversation_id, text FROM messages WHERE "+senderColumn(p)+" = ? AND idem_key = ?",
-			p.ID, req.Key).Scan(&existingID, &existingConv, &existingText)
-		if err == nil {
-			if existingConv != convID || existingText != req.Text {
-				return backend.Errorf(backend.ECONFLICT, "This message key was already used for a different message.")
-			}
-			// A retry: answer with the message already stored.
-			msgs, err := db.messagesWhere(ctx, tx, convID, time.Time{}, "AND m.id = ?", existingID)
-			if err != nil || len(msgs) != 1 {
-				return fmt.Errorf("read back message %d: %w", existingID, err)
-			}
-			msg = msgs[0]
-			return nil
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("idempotency check: %w", err)
+		// Checked again inside the write: a resend may race the first send.
+		if stored, found, err := db.storedMessage(ctx, tx, p, convID, req); found || err != nil {
+			msg = stored
+			return err
 		}
 		today, _, err := orgToday(ctx, tx, c.orgID, tx.Now())
 		if err != nil {
@@ -267,6 +262,30 @@ func (db *DB) SendMessage(ctx context.Context, p backend.Principal, convID int64
 		return backend.Message{}, err
 	}
 	return msg, nil
+}
+
+// storedMessage finds the message p already sent with req's key: found is
+// false when there is none, and the same key with another text or
+// conversation is a conflict.
+func (db *DB) storedMessage(ctx context.Context, q queryer, p backend.Principal, convID int64, req backend.SendMessage) (msg backend.Message, found bool, err error) {
+	var id, conv int64
+	var text string
+	err = q.QueryRowContext(ctx, "SELECT id, conversation_id, text FROM messages WHERE "+senderColumn(p)+" = ? AND idem_key = ?",
+		p.ID, req.Key).Scan(&id, &conv, &text)
+	if errors.Is(err, sql.ErrNoRows) {
+		return msg, false, nil
+	}
+	if err != nil {
+		return msg, false, fmt.Errorf("idempotency check: %w", err)
+	}
+	if conv != convID || text != req.Text {
+		return msg, true, backend.Errorf(backend.ECONFLICT, "This message key was already used for a different message.")
+	}
+	msgs, err := db.messagesWhere(ctx, q, convID, time.Time{}, "AND m.id = ?", id)
+	if err != nil || len(msgs) != 1 {
+		return msg, true, fmt.Errorf("read back message %d: %w", id, err)
+	}
+	return msgs[0], true, nil
 }
 
 // emitToParticipants writes ev for the landlord and every active member of c.

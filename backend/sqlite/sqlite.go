@@ -15,8 +15,6 @@ import (
 	"sync"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
-
 	"doorstep/backend"
 )
 
@@ -65,7 +63,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	q.Set("_stmt_cache_size", "128") // reuse prepared statements: preparing costs more than running most of them
 	dsn := "file:" + filepath.ToSlash(path) + "?" + q.Encode()
 
-	writer, err := sql.Open("sqlite3", dsn)
+	writer, err := sql.Open(driverName, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -79,7 +77,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	q.Set("mode", "ro")
 	q.Del("_txlock")
-	if db.db, err = sql.Open("sqlite3", "file:"+filepath.ToSlash(path)+"?"+q.Encode()); err != nil {
+	if db.db, err = sql.Open(driverName, "file:"+filepath.ToSlash(path)+"?"+q.Encode()); err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
 	}
@@ -109,6 +107,17 @@ func (db *DB) Ping(ctx context.Context) error {
 		return fmt.Errorf("sqlite: ping: %w", err)
 	}
 	return nil
+}
+
+// ProbeWrite shows that the database can still write: a tiny write through
+// the writer, made durable like any other. On a full or read-only disk it
+// fails with a *backend.StorageError saying why.
+func (db *DB) ProbeWrite(ctx context.Context) error {
+	return db.Update(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('write_probe', ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, formatTime(tx.Now()))
+		return err
+	})
 }
 
 // ServerID returns the random identifier made when the database was created.

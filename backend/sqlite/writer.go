@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"doorstep/backend"
 )
 
 // Group commit. SQLite allows one writer at a time and every commit costs an
@@ -20,11 +22,39 @@ import (
 // (and the wait of its first caller) grow without end.
 const maxBatch = 512
 
-// Tx is a write transaction handed to an Update function.
+// Tx is a write transaction handed to an Update function. It is shared
+// with the other writes of the batch, so no single caller may end it: the
+// statements it offers run with the caller's context stripped of its
+// cancellation and deadline (context.WithoutCancel). mattn/go-sqlite3
+// interrupts the connection when a statement's context ends, and SQLite
+// answers an interrupted write by rolling back the whole transaction, which
+// used to fail every other write of the batch because one client hung up.
+// It deliberately does not embed *sql.Tx: a method reached through the
+// embedding (PrepareContext, StmtContext) would take a cancellable context
+// again. (Reads on the reader pool keep the caller's context: a connection
+// there serves that caller alone, so cancelling ends only its own query.)
 type Tx struct {
-	*sql.Tx
+	tx          *sql.Tx
 	now         time.Time
 	afterCommit []func()
+}
+
+// ExecContext runs a statement in the transaction; ctx's values reach the
+// driver, its cancellation does not.
+func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return tx.tx.ExecContext(context.WithoutCancel(ctx), query, args...)
+}
+
+// QueryContext runs a query in the transaction; ctx's values reach the
+// driver, its cancellation does not.
+func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return tx.tx.QueryContext(context.WithoutCancel(ctx), query, args...)
+}
+
+// QueryRowContext runs a query expected to return at most one row; ctx's
+// values reach the driver, its cancellation does not.
+func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return tx.tx.QueryRowContext(context.WithoutCancel(ctx), query, args...)
 }
 
 // Now is the time of the batch, the same for every write in it.
@@ -44,9 +74,12 @@ type writeRequest struct {
 var errClosed = errors.New("sqlite: database is closed")
 
 // Update runs fn in a write transaction and returns once what fn wrote is
-// durable on disk, or fn's error (then nothing fn wrote is kept). fn may run
-// in the same transaction as other callers' writes but never sees their
-// failures. It must not block on anything but the database.
+// durable on disk, or an error (then nothing fn wrote is kept): fn's own,
+// or a *backend.StorageError (unavailable) when the storage failed. fn may
+// run in the same transaction as other callers' writes but never sees their
+// failures, and ctx ending while fn runs does not stop it (see Tx): a caller
+// that gives up still gets the true outcome. fn runs at most once. It must
+// not block on anything but the database.
 func (db *DB) Update(ctx context.Context, fn func(*Tx) error) error {
 	req := writeRequest{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	select {
@@ -85,58 +118,112 @@ func (db *DB) runWriter() {
 	}
 }
 
+// commitBatch runs a batch of writes, each in its own savepoint, and
+// answers every caller. When the transaction itself dies midway, the writes
+// not yet run go on in a new transaction (see runBatch).
 func (db *DB) commitBatch(batch []writeRequest) {
-	fail := func(err error) {
-		for _, r := range batch {
-			r.done <- err
-		}
+	for len(batch) > 0 {
+		batch = db.runBatch(batch)
 	}
+}
+
+// runBatch runs writes in one transaction and answers their callers; it
+// returns the writes it did not get to, which have not run at all.
+//
+// A write that fails is rolled back to its savepoint and the others go on.
+// But SQLite itself rolls a whole transaction back after some errors (disk
+// full, I/O error, out of memory; an interrupt, before Tx kept callers'
+// contexts out): then the savepoint is gone, the writes that ran before are
+// lost with it, and their callers are told the storage trouble (never
+// success). The writes after it have not run, so instead of failing with the
+// others they are tried again in a new transaction: each caller is answered
+// for its own write, and only once. No write runs twice: fn may have set
+// results outside the database that a second run would not reset.
+func (db *DB) runBatch(batch []writeRequest) (notRun []writeRequest) {
 	ctx := context.Background()
 	sqlTx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
-		fail(fmt.Errorf("sqlite: begin: %w", err))
-		return
+		answerAll(batch, lostWith("begin", err))
+		return nil
 	}
-	tx := &Tx{Tx: sqlTx, now: db.now().UTC()}
+	tx := &Tx{tx: sqlTx, now: db.now().UTC()}
 	results := make([]error, len(batch))
-	var after [][]func()
+	// abort ends a dead transaction: the callers of batch[:ran] are answered
+	// (their own error if their write failed, else lost, why the
+	// transaction died) and the rest is returned to run again.
+	abort := func(ran int, lost error) []writeRequest {
+		sqlTx.Rollback()
+		for i, r := range batch[:ran] {
+			if results[i] == nil {
+				results[i] = lost
+			}
+			r.done <- results[i]
+		}
+		return batch[ran:]
+	}
+	var after []func()
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
-			results[i] = err
+			results[i] = err // gave up before its turn: nothing ran
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
-			sqlTx.Rollback()
-			fail(fmt.Errorf("sqlite: savepoint: %w", err))
-			return
+		if _, err := sqlTx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+			// Nothing of r ran; it goes on in the next transaction unless
+			// it is the first, which then carries the error (so a
+			// transaction that cannot even take a savepoint is not tried
+			// forever).
+			return abort(max(i, 1), lostWith("savepoint", err))
 		}
 		tx.afterCommit = nil
 		if err := r.fn(tx); err != nil {
 			results[i] = err
-			if _, rbErr := tx.ExecContext(ctx, "ROLLBACK TO w; RELEASE w"); rbErr != nil {
-				sqlTx.Rollback()
-				fail(fmt.Errorf("sqlite: rollback to savepoint: %w", rbErr))
-				return
+			if _, rbErr := sqlTx.ExecContext(ctx, "ROLLBACK TO w; RELEASE w"); rbErr != nil {
+				// The write's own failure (a full disk, say) is most
+				// likely what ended the transaction.
+				return abort(i+1, lostWith("rollback to savepoint after a failed write", err, rbErr))
 			}
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, "RELEASE w"); err != nil {
-			sqlTx.Rollback()
-			fail(fmt.Errorf("sqlite: release savepoint: %w", err))
-			return
+		if _, err := sqlTx.ExecContext(ctx, "RELEASE w"); err != nil {
+			return abort(i+1, lostWith("release savepoint", err))
 		}
-		after = append(after, tx.afterCommit)
+		after = append(after, tx.afterCommit...)
 	}
 	if err := sqlTx.Commit(); err != nil {
-		fail(fmt.Errorf("sqlite: commit: %w", err))
-		return
-	}
-	for _, fns := range after {
-		for _, f := range fns {
-			f()
+		err = lostWith("commit", err)
+		for i := range results {
+			if results[i] == nil {
+				results[i] = err
+			}
 		}
+		after = nil
+	}
+	for _, f := range after {
+		f()
 	}
 	for i, r := range batch {
 		r.done <- results[i]
+	}
+	return nil
+}
+
+// lostWith is the answer for a write lost with its transaction when op
+// failed, which its caller did nothing to cause: unavailable, with the
+// storage trouble of the first of causes that is one (a full disk, say),
+// else StorageFailed.
+func lostWith(op string, causes ...error) error {
+	for _, c := range causes {
+		var se *backend.StorageError
+		if errors.As(c, &se) {
+			return &backend.StorageError{Trouble: se.Trouble, Err: fmt.Errorf("sqlite: %s: %w", op, se.Err)}
+		}
+	}
+	return &backend.StorageError{Trouble: backend.StorageFailed, Err: fmt.Errorf("sqlite: %s: %w", op, errors.Join(causes...))}
+}
+
+// answerAll gives every caller of batch the same answer.
+func answerAll(batch []writeRequest, err error) {
+	for _, r := range batch {
+		r.done <- err
 	}
 }

@@ -3,11 +3,15 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"doorstep/backend"
 )
 
 func openTestDB(tb testing.TB) *DB {
@@ -91,6 +95,131 @@ func TestUpdate(t *testing.T) {
 		db.Update(ctx, func(tx *Tx) error { tx.AfterCommit(func() { ran.Add(100) }); return errors.New("no") })
 		if ran.Load() != 1 {
 			t.Errorf("after-commit hooks ran %d, want only the successful one", ran.Load())
+		}
+	})
+
+	// A caller whose context ends while its write runs must not take the
+	// batch down with it: mattn/go-sqlite3 interrupts the connection when a
+	// context given to a statement ends, and inside a shared transaction
+	// that used to fail every other write of the batch.
+	t.Run("ImpatientCallersDoNotFailOthers", func(t *testing.T) {
+		db := openTestDB(t)
+		const patient, perPatient, impatient = 8, 60, 24
+		stop := make(chan struct{})
+		var impatientDone sync.WaitGroup
+		var impatientCalls, impatientOK atomic.Int64
+		for i := range impatient {
+			impatientDone.Add(1)
+			go func() {
+				defer impatientDone.Done()
+				for n := 0; ; n++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					// Timeouts from nothing to a few hundred microseconds end
+					// before, during and after the write.
+					cctx, cancel := context.WithTimeout(ctx, time.Duration(n%32)*50*time.Microsecond)
+					// A write long enough to be interrupted midway.
+					err := db.Update(cctx, func(tx *Tx) error {
+						_, err := tx.ExecContext(cctx, `INSERT INTO meta (key, value)
+							WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 500)
+							SELECT ?1 || '-' || x, 'impatient ' || ?1 FROM c`, fmt.Sprintf("i%d-%d", i, n))
+						return err
+					})
+					cancel()
+					impatientCalls.Add(1)
+					if err == nil {
+						impatientOK.Add(1)
+					}
+				}
+			}()
+		}
+		var wg sync.WaitGroup
+		var failures atomic.Int64
+		for i := range patient {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for n := range perPatient {
+					err := db.Update(ctx, func(tx *Tx) error {
+						_, err := tx.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES (?, 'patient')", fmt.Sprintf("p%d-%d", i, n))
+						return err
+					})
+					if err != nil {
+						if failures.Add(1) <= 3 {
+							t.Errorf("a patient write failed: %v", err)
+						}
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(stop)
+		impatientDone.Wait()
+		var stored, impatientStored int64
+		db.db.QueryRow("SELECT count(*) FROM meta WHERE value = 'patient'").Scan(&stored)
+		db.db.QueryRow("SELECT count(DISTINCT value) FROM meta WHERE value LIKE 'impatient %'").Scan(&impatientStored)
+		t.Logf("%d impatient calls (%d answered ok, %d stored); %d of %d patient writes failed",
+			impatientCalls.Load(), impatientOK.Load(), impatientStored, failures.Load(), patient*perPatient)
+		if stored != patient*perPatient {
+			t.Errorf("%d patient rows stored, want %d", stored, patient*perPatient)
+		}
+		if impatientStored != impatientOK.Load() {
+			t.Errorf("%d impatient rows stored but %d impatient callers were told ok", impatientStored, impatientOK.Load())
+		}
+	})
+
+	// When the transaction itself dies midway (here a write ends it, as
+	// SQLite does after a full disk or an I/O error), the writes that ran
+	// before are lost and must not be reported as stored, and the writes
+	// after it, which had not run, must still be stored.
+	t.Run("ADeadTransactionFailsNoWriteAfterIt", func(t *testing.T) {
+		db := openTestDB(t)
+		insert := func(key string) func(*Tx) error {
+			return func(tx *Tx) error {
+				_, err := tx.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES (?, 'z')", key)
+				return err
+			}
+		}
+		runs := map[string]int{}
+		counted := func(key string, fn func(*Tx) error) func(*Tx) error {
+			return func(tx *Tx) error { runs[key]++; return fn(tx) }
+		}
+		keys := []string{"before", "killer", "after1", "after2"}
+		fns := []func(*Tx) error{insert("before"), func(tx *Tx) error {
+			if err := insert("killer")(tx); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, "ROLLBACK")
+			return err
+		}, insert("after1"), insert("after2")}
+		batch := make([]writeRequest, len(keys))
+		for i, k := range keys {
+			batch[i] = writeRequest{ctx: ctx, fn: counted(k, fns[i]), done: make(chan error, 1)}
+		}
+		// The writer goroutine is idle, so the batch has the one writer
+		// connection to itself.
+		db.commitBatch(batch)
+		for i, k := range keys {
+			err := <-batch[i].done
+			var stored int
+			db.db.QueryRow("SELECT count(*) FROM meta WHERE key = ?", k).Scan(&stored)
+			if runs[k] != 1 {
+				t.Errorf("%s ran %d times, want once", k, runs[k])
+			}
+			switch k {
+			case "before", "killer":
+				// Not the caller's fault, and not a bug of theirs: unavailable.
+				if backend.ErrorCode(err) != backend.EUNAVAILABLE || stored != 0 {
+					t.Errorf("%s: err = %v, %d rows stored; want unavailable and nothing stored", k, err, stored)
+				}
+			default:
+				if err != nil || stored != 1 {
+					t.Errorf("%s: err = %v, %d rows stored; want it stored", k, err, stored)
+				}
+			}
 		}
 	})
 

@@ -216,6 +216,21 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	}
 	srv := httpapi.NewServer(db, logger, httpapi.WithHub(events), httpapi.WithFiles(files), httpapi.WithPublicHosts(publicHosts(cfg)...))
 	url := "http://" + ln.Addr().String()
+	// /healthz reports the last probe's outcome (it logs the changes). The
+	// first probe runs before the server answers, so a server started on a
+	// full disk says so from its first answer.
+	srv.ProbeStorage(ctx)
+	probePeriod := storageProbePeriod
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(probePeriod):
+				srv.ProbeStorage(ctx)
+			}
+		}
+	}()
 	go repeat(ctx, time.Hour, func() {
 		if n, err := db.PruneEvents(ctx, time.Now().Add(-cfg.EventRetention)); err != nil {
 			logger.Error("pruning events", "err", err)
@@ -406,6 +421,12 @@ func repeat(ctx context.Context, period time.Duration, job func()) {
 		}
 	}
 }
+
+// storageProbePeriod is how often the server checks that its database and
+// files directory can still write, so /healthz reports a full disk within
+// that time. A probe is one tiny commit and one small file. (A variable
+// only so tests need not wait this long.)
+var storageProbePeriod = 15 * time.Second
 
 // uploadRetention is how long an unfinished resumable upload is kept.
 const uploadRetention = 48 * time.Hour
