@@ -23,7 +23,7 @@ const offsetHeader = "Upload-Offset"
 const uploadContentType = "application/offset+octet-stream"
 
 func (s *Server) uploadRoutes(mux *http.ServeMux) {
-	s.route(mux, "/api/v1/uploads", map[string]http.HandlerFunc{"POST": s.authed(s.handleBeginUpload)})
+	s.route(mux, "/api/v1/uploads", map[string]http.HandlerFunc{"POST": s.authed(s.limitUploads(s.handleBeginUpload))})
 	s.route(mux, "/api/v1/uploads/{id}", map[string]http.HandlerFunc{
 		"GET":    s.authed(s.handleUploadStatus),
 		"PATCH":  s.authed(s.handleAppendUpload),
