@@ -115,6 +115,7 @@ type serveConfig struct {
 	NewMessageEmail time.Duration
 	SMTP            notify.SMTPConfig // Host empty: e-mail goes to the dev mailbox
 	SMS             notify.SMSConfig  // BaseURL empty: text messages go to the dev mailbox
+	Edge            edgeConfig        // limits, trusted proxies, logs
 }
 
 func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -158,7 +159,11 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		newMessageEmail = v
 		return nil
 	})
+	finishEdge := edgeFlags(fs, getenv)
 	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if err := finishEdge(&cfg.Edge); err != nil {
 		return cfg, err
 	}
 	if cfg.NewMessageEmail, err = time.ParseDuration(newMessageEmail); err != nil || cfg.NewMessageEmail < 0 {
@@ -186,7 +191,11 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 }
 
 func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error {
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	logger, logFile, err := openLog(cfg.Edge, stderr)
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
 	db, err := openData(ctx, cfg.DataDir)
 	if err != nil {
 		return err
@@ -208,7 +217,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	srv := httpapi.NewServer(db, logger, httpapi.WithHub(events), httpapi.WithFiles(files))
+	srv := httpapi.NewServer(db, logger, append(edgeOptions(cfg.Edge), httpapi.WithHub(events), httpapi.WithFiles(files))...)
 	url := "http://" + ln.Addr().String()
 	go repeat(ctx, time.Hour, func() {
 		if n, err := db.PruneEvents(ctx, time.Now().Add(-cfg.EventRetention)); err != nil {
