@@ -17,16 +17,19 @@ import (
 // Memory stays bounded: a key is dropped once it holds nothing worth
 // remembering (bucket full again, no lock, failures and lock-outs
 // forgotten), and there are never more than maxKeys keys; past that the
-// least recently used key that is not locked gives way. A flood of distinct
-// addresses or e-mails therefore costs a fixed amount of memory, and it
-// cannot unlock a locked key unless every key it meets is locked.
+// least recently used key gives way, one that was never locked first. A
+// flood of distinct addresses or e-mails therefore costs a fixed amount of
+// memory, and it cannot push out a locked key unless every other key is
+// one with lock-outs too.
 type keyedLimiter struct {
 	policy  limitPolicy
 	maxKeys int
 
-	mu        sync.Mutex
-	keys      map[string]*list.Element // of *keyState
-	lru       list.List                // most recently used at the front
+	mu   sync.Mutex
+	keys map[string]*list.Element // of *keyState, in cold or hot
+	// cold holds keys without lock-outs, hot those with; each most
+	// recently used at the front. Room is made in cold first.
+	cold, hot list.List
 	lastSweep time.Time
 }
 
@@ -61,9 +64,6 @@ const (
 	defaultMaxKeys = 50_000
 	// sweepEvery is how often idle keys are dropped (during use).
 	sweepEvery = time.Minute
-	// evictScan is how many of the least recently used keys are looked at
-	// for one that is not locked, before the oldest gives way regardless.
-	evictScan = 32
 )
 
 // keyState is what is remembered about one key.
@@ -76,6 +76,7 @@ type keyState struct {
 	lastFail    time.Time
 	lockouts    int // lock-outs in a row
 	lockedUntil time.Time
+	hot         bool // filed in hot (it has lock-outs)
 }
 
 func newKeyedLimiter(p limitPolicy) *keyedLimiter {
@@ -116,6 +117,7 @@ func (l *keyedLimiter) begin(now time.Time, key string, exempt bool) (ticket, ti
 	defer l.mu.Unlock()
 	l.sweep(now)
 	st := l.state(now, key)
+	defer l.refile(st)
 	p := l.policy
 	if !exempt && p.lockAfter > 0 {
 		if now.Before(st.lockedUntil) {
@@ -170,6 +172,7 @@ func (t ticket) end(now time.Time, o outcome) (time.Duration, int) {
 	// The key may have been dropped meanwhile (only under a flood): then
 	// the outcome starts it afresh.
 	st := l.state(now, t.key)
+	defer l.refile(st)
 	st.inFlight = max(st.inFlight-1, 0)
 	p := l.policy
 	switch o {
@@ -220,37 +223,54 @@ func (st *keyState) idle(now time.Time, burst int) bool {
 		(st.bucket == nil || st.bucket.TokensAt(now) >= float64(burst))
 }
 
-// state returns key's state, making it if needed. l.mu is held.
+// state returns key's state, making it if needed, as the most recently
+// used. l.mu is held.
 func (l *keyedLimiter) state(now time.Time, key string) *keyState {
 	if e, ok := l.keys[key]; ok {
-		l.lru.MoveToFront(e)
-		return e.Value.(*keyState)
+		st := e.Value.(*keyState)
+		l.list(st.hot).MoveToFront(e)
+		return st
 	}
 	if len(l.keys) >= l.maxKeys {
-		l.evict(now)
+		l.evict()
 	}
 	st := &keyState{key: key}
 	if l.policy.rate > 0 {
 		st.bucket = rate.NewLimiter(l.policy.rate, l.policy.burst) // full
 	}
-	l.keys[key] = l.lru.PushFront(st)
+	l.keys[key] = l.cold.PushFront(st)
 	return st
 }
 
-// evict drops one key to make room: the least recently used one that is
-// not locked, or else the least recently used one. l.mu is held.
-func (l *keyedLimiter) evict(now time.Time) {
-	victim := l.lru.Back()
-	for e, i := victim, 0; e != nil && i < evictScan; e, i = e.Prev(), i+1 {
-		st := e.Value.(*keyState)
-		if st.lockouts == 0 && !now.Before(st.lockedUntil) {
-			victim = e
-			break
-		}
+func (l *keyedLimiter) list(hot bool) *list.List {
+	if hot {
+		return &l.hot
 	}
-	if victim != nil {
-		delete(l.keys, victim.Value.(*keyState).key)
-		l.lru.Remove(victim)
+	return &l.cold
+}
+
+// refile moves st to hot once it has lock-outs, and back to cold once they
+// are forgotten. l.mu is held.
+func (l *keyedLimiter) refile(st *keyState) {
+	e, ok := l.keys[st.key]
+	if hot := st.lockouts > 0; ok && hot != st.hot {
+		l.list(st.hot).Remove(e)
+		st.hot = hot
+		l.keys[st.key] = l.list(hot).PushFront(st)
+	}
+}
+
+// evict drops one key to make room: the least recently used one without
+// lock-outs, or, when every key has some, the least recently used one.
+// l.mu is held.
+func (l *keyedLimiter) evict() {
+	from := &l.cold
+	if from.Len() == 0 {
+		from = &l.hot
+	}
+	if e := from.Back(); e != nil {
+		delete(l.keys, e.Value.(*keyState).key)
+		from.Remove(e)
 	}
 }
 
@@ -260,13 +280,18 @@ func (l *keyedLimiter) sweep(now time.Time) {
 		return
 	}
 	l.lastSweep = now
-	for e := l.lru.Front(); e != nil; {
-		next := e.Next()
-		if st := e.Value.(*keyState); st.idle(now, l.policy.burst) {
-			delete(l.keys, st.key)
-			l.lru.Remove(e)
+	for _, from := range []*list.List{&l.cold, &l.hot} {
+		for e := from.Front(); e != nil; {
+			next := e.Next()
+			st := e.Value.(*keyState)
+			if st.idle(now, l.policy.burst) {
+				delete(l.keys, st.key)
+				from.Remove(e)
+			} else if st.hot && st.lockouts == 0 {
+				l.refile(st) // its lock-outs are forgotten
+			}
+			e = next
 		}
-		e = next
 	}
 }
 

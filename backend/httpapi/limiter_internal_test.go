@@ -36,13 +36,35 @@ func TestKeyedLimiterMemoryIsBounded(t *testing.T) {
 	t.Run("AFloodDoesNotUnlockALockedKey", func(t *testing.T) {
 		l := newKeyedLimiter(limitPolicy{lockAfter: 3, lockFirst: time.Minute, lockMax: time.Hour})
 		l.maxKeys = 100
+		// The victim, and more locked keys after it, are the least
+		// recently used when the flood comes.
 		lockNow(l, t0, "victim")
+		for i := range 60 {
+			lockNow(l, t0, fmt.Sprint("also-locked-", i))
+		}
 		for i := range 10_000 {
 			tk, _, _ := l.begin(t0, fmt.Sprint("flood-", i), false)
-			tk.end(t0, neutral)
+			tk.end(t0, failed)
 		}
 		if _, wait, why := l.begin(t0, "victim", false); why != refusedLocked || wait != time.Minute {
 			t.Errorf("after the flood the victim key: %v, wait %s; want still locked for 1m", why, wait)
+		}
+		if n := l.size(); n > 100 {
+			t.Errorf("%d keys, bound 100", n)
+		}
+	})
+
+	t.Run("LockedKeysAloneStayBounded", func(t *testing.T) {
+		l := newKeyedLimiter(limitPolicy{lockAfter: 1, lockFirst: time.Minute, lockMax: time.Hour})
+		l.maxKeys = 100
+		for i := range 1000 {
+			lockNow(l, t0, fmt.Sprint("locked-", i))
+		}
+		if n := l.size(); n > 100 {
+			t.Errorf("%d keys, bound 100", n)
+		}
+		if _, _, why := l.begin(t0, "locked-999", false); why != refusedLocked {
+			t.Error("the newest locked key was pushed out")
 		}
 	})
 
