@@ -178,7 +178,12 @@ func (t ticket) end(now time.Time, o outcome) (time.Duration, int) {
 	switch o {
 	case succeeded:
 		if p.resetOnSuccess {
-			st.failures, st.lockouts = 0, 0
+			st.failures = 0
+			// A success from an exempt address leaves a running lock-out
+			// (and its place in the doubling) to the others it holds off.
+			if !now.Before(st.lockedUntil) {
+				st.lockouts = 0
+			}
 		}
 	case failed:
 		if st.bucket != nil && p.failCost > 0 {

@@ -271,6 +271,14 @@ func TestSignInLockout(t *testing.T) {
 		if err := w.signIn(home, victim, password); err != nil {
 			t.Errorf("from the address the landlord signed in from before: %v", err)
 		}
+		// The landlord getting in does not lift the lock-out for others,
+		// nor its place in the doubling.
+		wantLimited(t, w.signIn(attacker, victim, password), "for this account", 60)
+		w.clock.Advance(time.Minute)
+		for i := range 4 {
+			wantCode(t, w.signIn(attacker, victim, fmt.Sprint("guess-", i)), backend.EUNAUTHORIZED)
+		}
+		wantLimited(t, w.signIn(attacker, victim, "guess-4"), "for this account", 120)
 	})
 
 	t.Run("ParallelGuessesGetNoMoreChecks", func(t *testing.T) {
