@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -42,7 +43,9 @@ func TestPortalSignInThroughTheLink(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	var logs lockedBuffer
-	srv := httptest.NewServer(httpapi.NewServer(w.db, slog.New(slog.NewTextHandler(&logs, nil))).Handler())
+	// The test plays the TLS proxy in front of the server, on loopback.
+	loopback := netip.MustParsePrefix("127.0.0.0/8")
+	srv := httptest.NewServer(httpapi.NewServer(w.db, slog.New(slog.NewTextHandler(&logs, nil)), httpapi.WithTrustedProxies(loopback)).Handler())
 	defer srv.Close()
 	conv := must[backend.Conversation](t)(w.landlord.StartConversation(ctx, backend.StartConversation{TenantID: w.tenant["Erin"]}))
 	token := must[string](t)(w.landlord.CreateTenantInvite(ctx, w.tenant["Erin"]))

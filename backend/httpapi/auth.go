@@ -38,7 +38,7 @@ func (s *Server) authRoutes(mux *http.ServeMux) {
 	s.route(mux, "/api/v1/auth/signout", map[string]http.HandlerFunc{"POST": s.authed(s.handleSignOut)})
 	s.route(mux, "/api/v1/auth/invite", map[string]http.HandlerFunc{"POST": s.handleRedeemInvite})
 	s.route(mux, "/api/v1/me", map[string]http.HandlerFunc{"GET": s.authed(s.handleMe)})
-	s.route(mux, "/api/v1/tenants/{id}/invites", map[string]http.HandlerFunc{"POST": s.authed(s.handleCreateInvite)})
+	s.route(mux, "/api/v1/tenants/{id}/invites", map[string]http.HandlerFunc{"POST": s.authed(s.limitInvites(s.handleCreateInvite))})
 }
 
 func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
@@ -47,8 +47,13 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	sess, err := s.store.SignIn(r.Context(), req.Email, req.Password)
+	attempt, err := s.beginSignIn(req.Email, s.client(r))
 	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	sess, err := s.store.SignIn(r.Context(), req.Email, req.Password)
+	if err = s.endSignIn(attempt, err); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -74,7 +79,13 @@ func (s *Server) handleRedeemInvite(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	limit, err := s.beginRedeem(s.client(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	sess, err := s.store.RedeemInvite(r.Context(), req.Token)
+	s.endRedeem(limit, err)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

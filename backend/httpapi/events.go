@@ -47,7 +47,7 @@ var upgrader = websocket.Upgrader{
 }
 
 func (s *Server) eventRoutes(mux *http.ServeMux) {
-	s.route(mux, "/api/v1/events", map[string]http.HandlerFunc{"GET": s.authed(s.handleEvents)})
+	s.route(mux, "/api/v1/events", map[string]http.HandlerFunc{"GET": s.authed(s.limitEvents(s.handleEvents))})
 }
 
 // checkOrigin refuses cross-site websocket hijacking: a browser page from

@@ -33,7 +33,7 @@ var inlineTypes = map[string]bool{"image/png": true, "image/jpeg": true, "image/
 const multipartSlack = 64 << 10
 
 func (s *Server) fileRoutes(mux *http.ServeMux) {
-	s.route(mux, "/api/v1/files", map[string]http.HandlerFunc{"POST": s.chat(s.handleUpload)})
+	s.route(mux, "/api/v1/files", map[string]http.HandlerFunc{"POST": s.chat(s.limitUploads(s.handleUpload))})
 	s.route(mux, "/api/v1/files/{id}", map[string]http.HandlerFunc{"GET": s.chat(s.handleDownload)})
 	s.route(mux, "/api/v1/conversations/{id}/files", map[string]http.HandlerFunc{"GET": s.chat(s.handleConversationFiles)})
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -57,6 +58,11 @@ type Server struct {
 	allowedOrigins map[string]bool  // extra websocket origins, besides the server's own
 	publicHosts    map[string]bool  // names browsers reach the server by (hosts.go)
 	storage        atomic.Pointer[storageHealth]
+	limitsConfig   *Limits // nil: DefaultLimits
+	limits         *limiters
+	clock          func() time.Time // for the limits; nil: time.Now
+	trustedProxies []netip.Prefix   // whose X-Forwarded-* headers are believed
+	quietRequests  bool             // no per-request log lines (see WithAccessLog)
 }
 
 // storageHealth is what the last write probe found (see ProbeStorage): for
@@ -91,6 +97,7 @@ func NewServer(store Store, logger *slog.Logger, opts ...Option) *Server {
 	if s.hub == nil {
 		s.hub = hub.New()
 	}
+	s.limits = newLimiters(s.limitsConfigOrDefault())
 	s.http = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -298,12 +305,24 @@ func (rec *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return http.NewResponseController(rec.ResponseWriter).Hijack()
 }
 
+// WithAccessLog turns the per-request log line on (the default) or off.
+// Errors and warnings are logged either way.
+func WithAccessLog(on bool) Option { return func(s *Server) { s.quietRequests = !on } }
+
+// logRequests works out where each request comes from (for the limits and
+// the log) and, unless turned off, logs one line per request.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := s.clientOf(r)
+		r = r.WithContext(context.WithValue(r.Context(), clientKey{}, c))
+		if s.quietRequests {
+			next.ServeHTTP(w, r)
+			return
+		}
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
 		s.logger.Info("request", "method", r.Method, "path", logPath(r), "status", rec.status,
-			"duration", time.Since(start).Round(time.Microsecond), "client", r.UserAgent())
+			"duration", time.Since(start).Round(time.Microsecond), "client", c, "user_agent", r.UserAgent())
 	})
 }

@@ -135,11 +135,25 @@ func (s *Server) handleInviteRedeem(w http.ResponseWriter, r *http.Request) {
 		s.writeInvitePage(w, r, http.StatusForbidden, "This link must be opened directly, not from another site.")
 		return
 	}
-	sess, err := s.store.RedeemInvite(r.Context(), r.PathValue("token"))
-	if err != nil {
-		s.writeInvitePage(w, r, StatusFor(backend.ErrorCode(err)), backend.ErrorMessage(err))
-		return
+	limit, err := s.beginRedeem(s.client(r))
+	if err == nil {
+		var sess backend.Session
+		sess, err = s.store.RedeemInvite(r.Context(), r.PathValue("token"))
+		s.endRedeem(limit, err)
+		if err == nil {
+			s.signInBrowser(w, r, sess)
+			return
+		}
 	}
+	if ra := backend.RetryAfter(err); ra > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(ra))
+	}
+	s.writeInvitePage(w, r, StatusFor(backend.ErrorCode(err)), backend.ErrorMessage(err))
+}
+
+// signInBrowser sets the session and CSRF cookies and sends the browser
+// to the portal.
+func (s *Server) signInBrowser(w http.ResponseWriter, r *http.Request, sess backend.Session) {
 	secure := secureRequest(r)
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: sess.Token, Path: "/", Expires: sess.ExpiresAt,
 		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
@@ -148,12 +162,6 @@ func (s *Server) handleInviteRedeem(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: CSRFCookie, Value: hex.EncodeToString(csrf[:]), Path: "/", Expires: sess.ExpiresAt,
 		Secure: secure, SameSite: http.SameSiteStrictMode}) // read by the portal's script, so not HttpOnly
 	http.Redirect(w, r, portalHome, http.StatusSeeOther)
-}
-
-// secureRequest reports whether the browser reached the server over TLS,
-// directly or through a reverse proxy, so cookies are marked Secure.
-func secureRequest(r *http.Request) bool {
-	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }
 
 // logPath is a request's path as the log shows it: portal links lose their

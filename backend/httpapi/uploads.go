@@ -24,7 +24,7 @@ const offsetHeader = "Upload-Offset"
 const uploadContentType = "application/offset+octet-stream"
 
 func (s *Server) uploadRoutes(mux *http.ServeMux) {
-	s.route(mux, "/api/v1/uploads", map[string]http.HandlerFunc{"POST": s.chat(s.handleBeginUpload)})
+	s.route(mux, "/api/v1/uploads", map[string]http.HandlerFunc{"POST": s.chat(s.limitUploads(s.handleBeginUpload))})
 	s.route(mux, "/api/v1/uploads/{id}", map[string]http.HandlerFunc{
 		"GET":    s.chat(s.handleUploadStatus),
 		"PATCH":  s.chat(s.handleAppendUpload),

@@ -116,6 +116,7 @@ type serveConfig struct {
 	NewMessageEmail time.Duration
 	SMTP            notify.SMTPConfig // Host empty: e-mail goes to the dev mailbox
 	SMS             notify.SMSConfig  // BaseURL empty: text messages go to the dev mailbox
+	Edge            edgeConfig        // limits, trusted proxies, logs
 }
 
 func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -159,7 +160,11 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		newMessageEmail = v
 		return nil
 	})
+	finishEdge := edgeFlags(fs, getenv)
 	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if err := finishEdge(&cfg.Edge); err != nil {
 		return cfg, err
 	}
 	if cfg.NewMessageEmail, err = time.ParseDuration(newMessageEmail); err != nil || cfg.NewMessageEmail < 0 {
@@ -192,7 +197,11 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 }
 
 func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error {
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	logger, logFile, err := openLog(cfg.Edge, stderr)
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
 	db, err := openData(ctx, cfg.DataDir)
 	if err != nil {
 		return err
@@ -214,7 +223,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	srv := httpapi.NewServer(db, logger, httpapi.WithHub(events), httpapi.WithFiles(files), httpapi.WithPublicHosts(publicHosts(cfg)...))
+	srv := httpapi.NewServer(db, logger, append(edgeOptions(cfg.Edge), httpapi.WithHub(events), httpapi.WithFiles(files), httpapi.WithPublicHosts(publicHosts(cfg)...))...)
 	url := "http://" + ln.Addr().String()
 	// /healthz reports the last probe's outcome (it logs the changes). The
 	// first probe runs before the server answers, so a server started on a

@@ -63,7 +63,7 @@ func TestServe(t *testing.T) {
 	go func() {
 		// Address from the flag, data dir from the environment: both paths are used.
 		errc <- run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-url-file", urlFile},
-			env(map[string]string{"DOORSTEP_DATA_DIR": dataDir}), &stdout, &stderr)
+			env(map[string]string{"DOORSTEP_DATA_DIR": dataDir, "DOORSTEP_ACCESS_LOG": "on"}), &stdout, &stderr)
 	}()
 	url := waitForFile(t, urlFile, errc)
 
@@ -94,7 +94,7 @@ func TestServe(t *testing.T) {
 	if _, err := http.Get(url + "/healthz"); err == nil {
 		t.Error("server still answers after shutdown")
 	}
-	if !strings.Contains(stderr.String(), "path=/healthz") {
+	if !strings.Contains(stderr.String(), "path=/healthz") || !strings.Contains(stderr.String(), "client=127.0.0.1") {
 		t.Errorf("request log missing: %q", stderr.String())
 	}
 }
