@@ -219,6 +219,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	}
 	events := hub.New()
 	db.SetEventSink(events.Publish)
+	db.SetSessionEndSink(events.EndSessions)
 	files, err := filestore.Open(filepath.Join(cfg.DataDir, "files"), cfg.MaxUploadMB<<20)
 	if err != nil {
 		return err
