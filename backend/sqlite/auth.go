@@ -285,6 +285,72 @@ func (db *DB) SignOut(ctx context.Context, token string) error {
 	})
 }
 
+// SignOutEverywhere revokes every live session of the landlord-side users and
+// tenants with this e-mail address (ignoring case), in whichever
+// organisations have them: the host's lever against a lost or stolen device.
+// It lists who was found, with how many sessions each had.
+func (db *DB) SignOutEverywhere(ctx context.Context, email string) ([]backend.SignedOut, error) {
+	email = strings.TrimSpace(email)
+	if email == "" {
+		return nil, backend.Errorf(backend.EINVALID, "Give the e-mail address of the person to sign out.")
+	}
+	var out []backend.SignedOut
+	err := db.Update(ctx, func(tx *Tx) error {
+		out = nil
+		rows, err := tx.QueryContext(ctx, `
+			SELECT 'user', u.id, u.name, o.name FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.email = ? COLLATE NOCASE
+			UNION ALL
+			SELECT 'tenant', t.id, t.name, o.name FROM tenants t JOIN orgs o ON o.id = t.org_id WHERE t.email = ? COLLATE NOCASE
+			ORDER BY 1 DESC, 2`, email, email)
+		if err != nil {
+			return fmt.Errorf("people by e-mail: %w", err)
+		}
+		for rows.Next() {
+			var p backend.SignedOut
+			if err := rows.Scan(&p.Kind, &p.ID, &p.Name, &p.OrgName); err != nil {
+				rows.Close()
+				return fmt.Errorf("people by e-mail: %w", err)
+			}
+			out = append(out, p)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("people by e-mail: %w", err)
+		}
+		if len(out) == 0 {
+			return backend.Errorf(backend.ENOTFOUND, "No landlord user or tenant has the e-mail address %s.", email)
+		}
+		var ended []string
+		for i, p := range out {
+			column := "user_id"
+			if p.Kind == backend.KindTenant {
+				column = "tenant_id"
+			}
+			rows, err := tx.QueryContext(ctx, "UPDATE sessions SET revoked_at = ? WHERE "+column+" = ? AND revoked_at IS NULL AND expires_at > ? RETURNING token_hash",
+				formatTime(tx.Now()), p.ID, formatTime(tx.Now()))
+			if err != nil {
+				return fmt.Errorf("revoke sessions: %w", err)
+			}
+			for rows.Next() {
+				var hash []byte
+				if err := rows.Scan(&hash); err != nil {
+					rows.Close()
+					return fmt.Errorf("revoke sessions: %w", err)
+				}
+				ended = append(ended, sessionID(hash))
+				out[i].Sessions++
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("revoke sessions: %w", err)
+			}
+		}
+		db.sessionsEnded(tx, ended)
+		return nil
+	})
+	return out, err
+}
+
 // EndedSessions returns those of the given sessions that have ended by now:
 // signed out or revoked (by this process or another one on the same
 // database), expired by the store's clock, or unknown.
