@@ -3,7 +3,10 @@ package client_test
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +16,7 @@ import (
 	"doorstep/backend"
 	"doorstep/backend/client"
 	"doorstep/backend/httpapi"
+	"doorstep/backend/sqlite"
 )
 
 // waitClosed reads s until the server closes it, failing on any event that
@@ -197,5 +201,40 @@ func TestPortalSignOutClosesTheCookieSessionsSocket(t *testing.T) {
 	}
 	if ev := next(t, phone); ev.Message == nil || ev.Message.ID != m.ID {
 		t.Errorf("the tenant's other session got %+v, want the message", ev)
+	}
+}
+
+// signedOutMeanwhile is the real store with one interleaving forced: the
+// session is signed out right after a request is authenticated, before the
+// handler goes on.
+type signedOutMeanwhile struct{ *sqlite.DB }
+
+func (s signedOutMeanwhile) Authenticate(ctx context.Context, token string) (backend.Principal, error) {
+	p, err := s.DB.Authenticate(ctx, token)
+	if err == nil {
+		err = s.DB.SignOut(ctx, token)
+	}
+	return p, err
+}
+
+// TestSignOutRacingTheConnect: a sign-out that commits between the events
+// request's authentication and its subscription (when the hub cannot yet
+// know the socket) still keeps the socket from opening.
+func TestSignOutRacingTheConnect(t *testing.T) {
+	w := newWorld(t)
+	srv := httptest.NewServer(httpapi.NewServer(signedOutMeanwhile{w.db}, slog.New(slog.NewTextHandler(io.Discard, nil))).Handler())
+	defer srv.Close()
+	c, err := client.New(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.WithSession(w.signIn("landlord@a.test").Token()).Events(context.Background(), client.Live)
+	if err == nil {
+		s.Close()
+		t.Fatal("the events socket opened for a session signed out while it connected")
+	}
+	wantCode(t, err, backend.EUNAUTHORIZED)
+	if backend.ErrorMessage(err) != backend.SessionEndedMessage {
+		t.Errorf("refusal: %v", err)
 	}
 }

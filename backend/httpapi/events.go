@@ -122,6 +122,16 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	// Subscribe before reading the log, so nothing published meanwhile is missed.
 	sub := s.hub.Subscribe(p.Recipient(), p.Session.ID, sendBuffer)
 	defer sub.Close()
+	// A sign-out that committed between authentication and Subscribe told
+	// the hub before this subscription existed: look once more now. One
+	// that commits later finds the subscription.
+	if ended, err := s.store.EndedSessions(r.Context(), []string{p.Session.ID}); err != nil {
+		s.writeError(w, r, err)
+		return
+	} else if len(ended) > 0 {
+		s.writeError(w, r, backend.Errorf(backend.EUNAUTHORIZED, "%s", backend.SessionEndedMessage))
+		return
+	}
 	s.watchSessions()
 	if !replay {
 		latest, err := s.store.LatestEventID(r.Context(), p)
@@ -246,7 +256,9 @@ func (s *Server) writePump(ctx context.Context, conn *websocket.Conn, p backend.
 				closeWith(closeEnded, backend.CloseReasonSessionEnded)
 				return
 			}
-			expiry.Reset(p.Session.ExpiresAt.Sub(s.store.Now()))
+			// Early by the store's clock (set back, or not the wall's):
+			// wait again, never in a tight loop.
+			expiry.Reset(max(p.Session.ExpiresAt.Sub(s.store.Now()), 100*time.Millisecond))
 		case <-ticker.C:
 			if conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)) != nil {
 				return
