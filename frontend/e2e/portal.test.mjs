@@ -306,7 +306,9 @@ test('a right-to-left override neither disguises a file name nor reorders what i
   // In the list, the preview's text is isolated from "You: " and the time.
   const preview = page.getByTestId('conversation').locator('.preview bdi');
   assert.equal(await preview.textContent(), written);
-  assert.equal(await preview.evaluate((n) => getComputedStyle(n).unicodeBidi), 'isolate');
+  // Read in one evaluation: the list is drawn again once the socket is live,
+  // which may detach the element a locator found a moment before.
+  assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('[data-testid=conversation] .preview bdi')).unicodeBidi), 'isolate');
 
   await page.getByTestId('conversation').click();
   const message = page.getByTestId('message').filter({ hasText: 'The invoice is attached' });
