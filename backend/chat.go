@@ -42,6 +42,9 @@ type Principal struct {
 	Name   string        `json:"name"`
 	Email  string        `json:"email"`
 	IsMain bool          `json:"is_main"` // users only: the organisation's main account
+	// Session is the session the request came with; set by the store's
+	// Authenticate, never sent.
+	Session SessionRef `json:"-"`
 }
 
 // CanChatAsLandlord reports whether p may use the landlord's chat endpoints.

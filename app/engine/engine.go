@@ -164,7 +164,7 @@ func (e *Engine) streamLoop(ctx context.Context) {
 		stream, err := e.client.Events(ctx, since)
 		if err != nil {
 			if backend.ErrorCode(err) == backend.EUNAUTHORIZED {
-				e.setState(SyncState{State: StateSignedOut, Message: "Your session has ended. Please sign in again."})
+				e.setState(SyncState{State: StateSignedOut, Message: backend.SessionEndedMessage})
 				return
 			}
 			e.setState(SyncState{State: StateOffline, Message: backend.ErrorMessage(err)})
@@ -175,6 +175,14 @@ func (e *Engine) streamLoop(ctx context.Context) {
 		err = e.follow(ctx, stream)
 		stream.Close()
 		if ctx.Err() != nil {
+			return
+		}
+		// The server closed the stream because the session ended (signed
+		// out elsewhere, revoked, expired): reconnecting would only be
+		// refused, so stop here as when the session is refused.
+		if backend.ErrorCode(err) == backend.EUNAUTHORIZED {
+			e.logger.Info("event stream ended with the session", "err", err)
+			e.setState(SyncState{State: StateSignedOut, Message: backend.SessionEndedMessage})
 			return
 		}
 		e.logger.Info("event stream ended", "err", err)

@@ -149,6 +149,7 @@ func newWorldIn(t testing.TB, dir string) *world {
 	w.filesDir = filepath.Join(filepath.Dir(path), "files")
 	w.srv = httpapi.NewServer(db, slog.New(slog.NewTextHandler(testLogWriter(t), nil)), httpapi.WithFiles(files))
 	db.SetEventSink(w.srv.Hub().Publish)
+	db.SetSessionEndSink(w.srv.Hub().EndSessions)
 	ts := httptest.NewServer(w.srv.Handler())
 	t.Cleanup(ts.Close)
 	w.url = ts.URL

@@ -62,8 +62,18 @@ func (c *Client) Events(ctx context.Context, since int64) (*EventStream, error) 
 	return &EventStream{conn: conn}, nil
 }
 
-// ErrStreamClosed wraps how the server ended a stream; CloseCode tells why
-// (4000: the client was too slow and should reconnect with since).
+// Close codes with which the server ends an event stream (see API.md).
+const (
+	// CloseTooSlow: the client fell behind; reconnect with since, nothing
+	// is lost.
+	CloseTooSlow = backend.CloseTooSlow
+	// CloseSessionEnded: the session was signed out, revoked or expired;
+	// do not reconnect, sign in again.
+	CloseSessionEnded = backend.CloseSessionEnded
+)
+
+// ErrStreamClosed wraps how the server ended a stream; Code tells why
+// (CloseTooSlow, CloseSessionEnded, or a standard websocket code).
 type ErrStreamClosed struct {
 	Code   int
 	Reason string
@@ -71,6 +81,19 @@ type ErrStreamClosed struct {
 
 func (e *ErrStreamClosed) Error() string {
 	return fmt.Sprintf("event stream closed by the server (%d): %s", e.Code, e.Reason)
+}
+
+// SessionEnded reports whether the stream ended because its session did.
+func (e *ErrStreamClosed) SessionEnded() bool { return e.Code == CloseSessionEnded }
+
+// Unwrap makes a session-ended close an EUNAUTHORIZED error, the same
+// answer the API gives to a request with that session, so callers handle
+// both in one place (backend.ErrorCode).
+func (e *ErrStreamClosed) Unwrap() error {
+	if e.SessionEnded() {
+		return backend.Errorf(backend.EUNAUTHORIZED, "%s", backend.SessionEndedMessage)
+	}
+	return nil
 }
 
 // Next waits for the next event. Cancelling ctx closes the stream.

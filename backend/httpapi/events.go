@@ -15,12 +15,18 @@ import (
 	"doorstep/backend/hub"
 )
 
-// EventStore replays a recipient's stored events.
+// EventStore replays a recipient's stored events, and says which sessions
+// of the open streams have ended.
 type EventStore interface {
 	// Events returns up to limit events with ids above since, oldest first,
 	// or an error wrapping ErrResync when some of them are no longer kept.
 	Events(ctx context.Context, p backend.Principal, since int64, limit int) ([]backend.Event, error)
 	LatestEventID(ctx context.Context, p backend.Principal) (int64, error)
+	// EndedSessions returns those of the given session ids (SessionRef.ID)
+	// that have ended: signed out or revoked, by any process, or expired.
+	EndedSessions(ctx context.Context, ids []string) ([]string, error)
+	// Now is the store's clock, by which sessions expire.
+	Now() time.Time
 }
 
 // ErrResync is what an EventStore returns when `since` is older than what
@@ -29,15 +35,31 @@ var ErrResync = backend.ErrResync
 
 // Websocket timing and limits (as in gorilla/websocket's chat example).
 const (
-	writeWait      = 10 * time.Second  // to write one message
-	pongWait       = 60 * time.Second  // without a pong, the peer is gone
-	pingPeriod     = pongWait * 9 / 10 // must be shorter than pongWait
-	maxMessageSize = 512               // clients send nothing but control frames
-	sendBuffer     = 1024              // events queued for one connection before it counts as slow
-	replayPage     = 500               // events read from the log at a time
-	closeSlow      = 4000              // close code: too slow, resume with since
+	writeWait      = 10 * time.Second          // to write one message
+	pongWait       = 60 * time.Second          // without a pong, the peer is gone
+	pingPeriod     = pongWait * 9 / 10         // must be shorter than pongWait
+	maxMessageSize = 512                       // clients send nothing but control frames
+	sendBuffer     = 1024                      // events queued for one connection before it counts as slow
+	replayPage     = 500                       // events read from the log at a time
+	closeSlow      = backend.CloseTooSlow      // resume with since
+	closeEnded     = backend.CloseSessionEnded // sign in again
 	closeShutdown  = websocket.CloseGoingAway
 )
+
+// SessionCheckPeriod (plus one quick query) bounds how long a socket
+// outlives a session that ended out of this process's sight: revoked by
+// another process on the same database (`doorstep-server sign-out`), or
+// expired by a clock that jumped. Sign-out through this server closes the
+// session's sockets at once (the store tells the hub after its commit), and
+// expiry is caught by a timer and by a check before every write; this is the
+// net under both. Until then the socket may stay open, but no event is
+// written to it after its expiry.
+//
+// One query every period for all sessions with open sockets, rather than
+// re-validating each socket on its own ticker: the cost does not grow with
+// the number of connections, and every end reaches the sockets the same way
+// (Hub.EndSessions).
+const SessionCheckPeriod = 2 * time.Second
 
 var upgrader = websocket.Upgrader{
 	ReadBufferSize:  1024,
@@ -98,8 +120,19 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Subscribe before reading the log, so nothing published meanwhile is missed.
-	sub := s.hub.Subscribe(p.Recipient(), sendBuffer)
+	sub := s.hub.Subscribe(p.Recipient(), p.Session.ID, sendBuffer)
 	defer sub.Close()
+	// A sign-out that committed between authentication and Subscribe told
+	// the hub before this subscription existed: look once more now. One
+	// that commits later finds the subscription.
+	if ended, err := s.store.EndedSessions(r.Context(), []string{p.Session.ID}); err != nil {
+		s.writeError(w, r, err)
+		return
+	} else if len(ended) > 0 {
+		s.writeError(w, r, backend.Errorf(backend.EUNAUTHORIZED, "%s", backend.SessionEndedMessage))
+		return
+	}
+	s.watchSessions()
 	if !replay {
 		latest, err := s.store.LatestEventID(r.Context(), p)
 		if err != nil {
@@ -135,11 +168,29 @@ func (s *Server) readPump(conn *websocket.Conn, cancel context.CancelFunc) {
 	}
 }
 
-// writePump is the connection's only writer: the replay, live events and pings.
+// writePump is the connection's only writer: the replay, live events and
+// pings. It writes no event once the session has ended (signed out, revoked
+// or expired, whichever it learns of first), not even one already
+// buffered: it closes the socket with CloseSessionEnded instead.
 func (s *Server) writePump(ctx context.Context, conn *websocket.Conn, p backend.Principal, sub *hub.Subscription, since int64, replay bool) {
 	ticker := time.NewTicker(pingPeriod)
 	defer ticker.Stop()
+	// The store's clock decides expiry; the timer wakes the pump when that
+	// clock should reach it, and is checked again then (the clock may be
+	// another than the wall's).
+	expiry := time.NewTimer(p.Session.ExpiresAt.Sub(s.store.Now()))
+	defer expiry.Stop()
+	ended := func() bool { return sub.SessionEnded() || p.Session.Ended(s.store.Now()) }
+	closeWith := func(code int, reason string) {
+		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(writeWait))
+	}
+	// write sends one event, unless the session has ended: then it closes
+	// the socket and reports false, as for a failed write.
 	write := func(ev backend.Event) bool {
+		if ended() {
+			closeWith(closeEnded, backend.CloseReasonSessionEnded)
+			return false
+		}
 		conn.SetWriteDeadline(time.Now().Add(writeWait))
 		return conn.WriteJSON(ev) == nil
 	}
@@ -183,12 +234,14 @@ func (s *Server) writePump(ctx context.Context, conn *websocket.Conn, p backend.
 			return
 		case ev, open := <-sub.C:
 			if !open {
-				reason := "too slow: reconnect with since=" + strconv.FormatInt(last, 10)
-				code := closeSlow
-				if !sub.Slow() {
-					reason, code = "server shutting down", closeShutdown
+				switch {
+				case sub.Slow():
+					closeWith(closeSlow, "too slow: reconnect with since="+strconv.FormatInt(last, 10))
+				case sub.SessionEnded():
+					closeWith(closeEnded, backend.CloseReasonSessionEnded)
+				default:
+					closeWith(closeShutdown, "server shutting down")
 				}
-				conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(writeWait))
 				return
 			}
 			if ev.ID <= last { // already sent by the replay
@@ -198,10 +251,58 @@ func (s *Server) writePump(ctx context.Context, conn *websocket.Conn, p backend.
 				return
 			}
 			last = ev.ID
+		case <-expiry.C:
+			if ended() {
+				closeWith(closeEnded, backend.CloseReasonSessionEnded)
+				return
+			}
+			// Early by the store's clock (set back, or not the wall's):
+			// wait again, never in a tight loop.
+			expiry.Reset(max(p.Session.ExpiresAt.Sub(s.store.Now()), 100*time.Millisecond))
 		case <-ticker.C:
 			if conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)) != nil {
 				return
 			}
 		}
+	}
+}
+
+// watchSessions makes sure the session check runs while sockets are open.
+// It stops by itself once none is left, so a server that is only built (in
+// tests, or before Serve) has no goroutine running.
+func (s *Server) watchSessions() {
+	s.watchMu.Lock()
+	defer s.watchMu.Unlock()
+	if s.watching {
+		return
+	}
+	s.watching = true
+	go s.checkSessions()
+}
+
+// checkSessions ends, every SessionCheckPeriod, the sockets of sessions the
+// store says have ended.
+func (s *Server) checkSessions() {
+	ticker := time.NewTicker(SessionCheckPeriod)
+	defer ticker.Stop()
+	for range ticker.C {
+		// Under watchMu, so a socket that subscribes meanwhile either is
+		// seen here or starts a new check.
+		s.watchMu.Lock()
+		ids := s.hub.Sessions()
+		if len(ids) == 0 {
+			s.watching = false
+			s.watchMu.Unlock()
+			return
+		}
+		s.watchMu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), SessionCheckPeriod)
+		ended, err := s.store.EndedSessions(ctx, ids)
+		cancel()
+		if err != nil {
+			s.logger.Error("checking sessions of open sockets", "err", err)
+			continue
+		}
+		s.hub.EndSessions(ended...)
 	}
 }

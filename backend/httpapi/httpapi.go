@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -63,6 +64,9 @@ type Server struct {
 	clock          func() time.Time // for the limits; nil: time.Now
 	trustedProxies []netip.Prefix   // whose X-Forwarded-* headers are believed
 	quietRequests  bool             // no per-request log lines (see WithAccessLog)
+
+	watchMu  sync.Mutex // guards watching
+	watching bool       // whether checkSessions runs (see watchSessions)
 }
 
 // storageHealth is what the last write probe found (see ProbeStorage): for

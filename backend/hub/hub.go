@@ -1,79 +1,119 @@
 // Package hub fans durable events out to live subscribers (websocket
 // connections) by recipient. It never blocks a publisher: a subscriber that
 // cannot keep up is dropped, and its client resumes from the event log with
-// `since`, so nothing is lost.
+// `since`, so nothing is lost. Subscriptions are indexed by the session they
+// were opened with too, so that the end of a session ends them.
 package hub
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"doorstep/backend"
 )
 
 // Hub routes events to the subscriptions of their recipients.
 type Hub struct {
-	mu   sync.Mutex
-	subs map[backend.Recipient]map[*Subscription]struct{}
+	mu        sync.Mutex
+	subs      map[backend.Recipient]map[*Subscription]struct{}
+	bySession map[string]map[*Subscription]struct{}
 }
 
 // New returns an empty hub.
 func New() *Hub {
-	return &Hub{subs: map[backend.Recipient]map[*Subscription]struct{}{}}
+	return &Hub{
+		subs:      map[backend.Recipient]map[*Subscription]struct{}{},
+		bySession: map[string]map[*Subscription]struct{}{},
+	}
 }
 
+// EndReason tells why a subscription's channel was closed.
+type EndReason int32
+
+// Why a subscription ended.
+const (
+	Open         EndReason = iota // still delivering
+	Closed                        // its owner closed it
+	Slow                          // its buffer was full: the client must catch up from the log
+	SessionEnded                  // the session it was opened with ended
+)
+
 // Subscription receives one recipient's events on C until it is closed, or
-// until the hub drops it for being slow (then C is closed and Slow is true).
+// until the hub drops it for being slow or ends its session (then C is
+// closed and Reason says why).
 type Subscription struct {
 	// C delivers events in the order they were published.
 	C <-chan backend.Event
 
-	c    chan backend.Event
-	hub  *Hub
-	to   backend.Recipient
-	slow bool // guarded by hub.mu
-	done bool // guarded by hub.mu
+	c       chan backend.Event
+	hub     *Hub
+	to      backend.Recipient
+	session string
+	// reason is set before c is closed (under hub.mu) and read without the
+	// lock: the writer checks it before every write, to send nothing more
+	// once the session has ended, not even what was already buffered.
+	reason atomic.Int32
 }
 
-// Subscribe starts delivering to's events into a buffer of the given size.
-func (h *Hub) Subscribe(to backend.Recipient, buffer int) *Subscription {
+// Subscribe starts delivering to's events into a buffer of the given size,
+// for a connection opened with the session of that id ("" for none: only
+// Close and slowness end it).
+func (h *Hub) Subscribe(to backend.Recipient, session string, buffer int) *Subscription {
 	c := make(chan backend.Event, buffer)
-	s := &Subscription{C: c, c: c, hub: h, to: to}
+	s := &Subscription{C: c, c: c, hub: h, to: to, session: session}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.subs[to] == nil {
-		h.subs[to] = map[*Subscription]struct{}{}
+	add(h.subs, to, s)
+	if session != "" {
+		add(h.bySession, session, s)
 	}
-	h.subs[to][s] = struct{}{}
 	return s
 }
 
+func add[K comparable](m map[K]map[*Subscription]struct{}, k K, s *Subscription) {
+	if m[k] == nil {
+		m[k] = map[*Subscription]struct{}{}
+	}
+	m[k][s] = struct{}{}
+}
+
+func del[K comparable](m map[K]map[*Subscription]struct{}, k K, s *Subscription) {
+	if set := m[k]; set != nil {
+		delete(set, s)
+		if len(set) == 0 {
+			delete(m, k)
+		}
+	}
+}
+
+// Reason tells whether the subscription still delivers and, if not, why.
+// Once it is SessionEnded nothing more may be written for it.
+func (s *Subscription) Reason() EndReason { return EndReason(s.reason.Load()) }
+
 // Slow reports whether the hub dropped the subscription because its buffer
 // was full.
-func (s *Subscription) Slow() bool {
-	s.hub.mu.Lock()
-	defer s.hub.mu.Unlock()
-	return s.slow
-}
+func (s *Subscription) Slow() bool { return s.Reason() == Slow }
+
+// SessionEnded reports whether the session the subscription was opened with
+// has ended.
+func (s *Subscription) SessionEnded() bool { return s.Reason() == SessionEnded }
 
 // Close stops delivery and closes C. Closing twice is harmless.
 func (s *Subscription) Close() {
 	s.hub.mu.Lock()
 	defer s.hub.mu.Unlock()
-	s.hub.remove(s)
+	s.hub.remove(s, Closed)
 }
 
-// remove detaches s and closes its channel; h.mu must be held.
-func (h *Hub) remove(s *Subscription) {
-	if s.done {
+// remove detaches s and closes its channel, recording why; h.mu must be held.
+func (h *Hub) remove(s *Subscription, why EndReason) {
+	if !s.reason.CompareAndSwap(int32(Open), int32(why)) {
 		return
 	}
-	s.done = true
 	close(s.c)
-	if set := h.subs[s.to]; set != nil {
-		delete(set, s)
-		if len(set) == 0 {
-			delete(h.subs, s.to)
-		}
+	del(h.subs, s.to, s)
+	if s.session != "" {
+		del(h.bySession, s.session, s)
 	}
 }
 
@@ -87,11 +127,36 @@ func (h *Hub) Publish(deliveries []backend.Delivery) {
 			select {
 			case s.c <- d.Event:
 			default:
-				s.slow = true
-				h.remove(s)
+				h.remove(s, Slow)
 			}
 		}
 	}
+}
+
+// EndSessions ends every subscription opened with one of these sessions:
+// each is marked SessionEnded (its writer sends nothing more, not even what
+// is buffered) and its channel is closed. Other sessions of the same person
+// are not touched. It never blocks on a subscriber.
+func (h *Hub) EndSessions(ids ...string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, id := range ids {
+		for s := range h.bySession[id] {
+			h.remove(s, SessionEnded)
+		}
+	}
+}
+
+// Sessions lists the sessions that have a live subscription, to check now
+// and then whether they still hold.
+func (h *Hub) Sessions() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ids := make([]string, 0, len(h.bySession))
+	for id := range h.bySession {
+		ids = append(ids, id)
+	}
+	return ids
 }
 
 // Subscribers counts live subscriptions (for tests and metrics).

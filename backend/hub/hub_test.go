@@ -1,6 +1,7 @@
 package hub_test
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 
@@ -20,8 +21,8 @@ func deliver(to backend.Recipient, id int64) []backend.Delivery {
 func TestHub(t *testing.T) {
 	t.Run("RoutesByRecipient", func(t *testing.T) {
 		h := hub.New()
-		a := h.Subscribe(landlord, 10)
-		b := h.Subscribe(tenant, 10)
+		a := h.Subscribe(landlord, "", 10)
+		b := h.Subscribe(tenant, "", 10)
 		h.Publish(deliver(landlord, 1))
 		h.Publish(deliver(tenant, 2))
 		if ev := <-a.C; ev.ID != 1 {
@@ -37,7 +38,7 @@ func TestHub(t *testing.T) {
 
 	t.Run("EverySubscriptionOfARecipientGetsIt", func(t *testing.T) {
 		h := hub.New()
-		a, b := h.Subscribe(landlord, 10), h.Subscribe(landlord, 10)
+		a, b := h.Subscribe(landlord, "", 10), h.Subscribe(landlord, "", 10)
 		h.Publish(deliver(landlord, 7))
 		if (<-a.C).ID != 7 || (<-b.C).ID != 7 {
 			t.Error("both of the landlord's connections should get the event")
@@ -46,8 +47,8 @@ func TestHub(t *testing.T) {
 
 	t.Run("SlowSubscriberIsDroppedOthersKeepReceiving", func(t *testing.T) {
 		h := hub.New()
-		slow := h.Subscribe(landlord, 2)
-		fast := h.Subscribe(landlord, 100)
+		slow := h.Subscribe(landlord, "", 2)
+		fast := h.Subscribe(landlord, "", 100)
 		for i := int64(1); i <= 50; i++ {
 			h.Publish(deliver(landlord, i)) // never blocks
 		}
@@ -73,7 +74,7 @@ func TestHub(t *testing.T) {
 
 	t.Run("CloseIsIdempotentAndStopsDelivery", func(t *testing.T) {
 		h := hub.New()
-		s := h.Subscribe(tenant, 10)
+		s := h.Subscribe(tenant, "", 10)
 		s.Close()
 		s.Close()
 		h.Publish(deliver(tenant, 1))
@@ -85,6 +86,56 @@ func TestHub(t *testing.T) {
 		}
 	})
 
+	t.Run("EndSessionsEndsOnlyThatSessionsSubscriptions", func(t *testing.T) {
+		h := hub.New()
+		laptop := h.Subscribe(landlord, "session-laptop", 10)
+		laptop2 := h.Subscribe(landlord, "session-laptop", 10) // a second window of the same session
+		phone := h.Subscribe(landlord, "session-phone", 10)
+		h.Publish(deliver(landlord, 1)) // buffered, not yet written when the session ends
+		h.EndSessions("session-laptop", "no-such-session")
+		for name, s := range map[string]*hub.Subscription{"laptop": laptop, "laptop2": laptop2} {
+			if !s.SessionEnded() || s.Slow() || s.Reason() != hub.SessionEnded {
+				t.Errorf("%s: reason %v, want SessionEnded", name, s.Reason())
+			}
+		}
+		h.Publish(deliver(landlord, 2))
+		// What was buffered is still in the channel; the flag is what tells
+		// the writer not to send it. Nothing published after the end arrives.
+		var got []int64
+		for ev := range laptop.C {
+			got = append(got, ev.ID)
+		}
+		if len(got) != 1 || got[0] != 1 {
+			t.Errorf("the ended subscription holds %v, want only the event buffered before the end", got)
+		}
+		if phone.Reason() != hub.Open || (<-phone.C).ID != 1 || (<-phone.C).ID != 2 {
+			t.Error("another session of the same landlord was touched")
+		}
+		if ids := h.Sessions(); len(ids) != 1 || ids[0] != "session-phone" {
+			t.Errorf("sessions with subscriptions: %v, want only session-phone", ids)
+		}
+		if h.Subscribers() != 1 {
+			t.Errorf("%d subscribers, want 1", h.Subscribers())
+		}
+		laptop.Close() // after the end: harmless, the reason stays
+		if !laptop.SessionEnded() {
+			t.Error("closing an ended subscription changed its reason")
+		}
+	})
+
+	t.Run("ClosedSubscriptionLeavesNoSession", func(t *testing.T) {
+		h := hub.New()
+		s := h.Subscribe(tenant, "session-1", 10)
+		s.Close()
+		if len(h.Sessions()) != 0 || s.Reason() != hub.Closed {
+			t.Errorf("after Close: sessions %v, reason %v", h.Sessions(), s.Reason())
+		}
+		h.EndSessions("session-1") // nothing left to end: harmless
+		if s.Reason() != hub.Closed {
+			t.Errorf("reason changed to %v", s.Reason())
+		}
+	})
+
 	t.Run("ConcurrentUse", func(t *testing.T) {
 		h := hub.New()
 		var wg sync.WaitGroup
@@ -92,7 +143,7 @@ func TestHub(t *testing.T) {
 			wg.Add(2)
 			go func() {
 				defer wg.Done()
-				s := h.Subscribe(backend.Recipient{Kind: backend.KindTenant, ID: int64(i % 3)}, 4)
+				s := h.Subscribe(backend.Recipient{Kind: backend.KindTenant, ID: int64(i % 3)}, fmt.Sprint("session-", i%4), 4)
 				for range 10 {
 					select {
 					case <-s.C:
@@ -105,6 +156,10 @@ func TestHub(t *testing.T) {
 				defer wg.Done()
 				for j := range 100 {
 					h.Publish(deliver(backend.Recipient{Kind: backend.KindTenant, ID: int64(j % 3)}, int64(j)))
+					if j%10 == 0 {
+						h.EndSessions(fmt.Sprint("session-", j%4))
+						h.Sessions()
+					}
 				}
 			}()
 		}

@@ -55,6 +55,7 @@ func StartDemo(tb testing.TB) *Server {
 	}
 	s := &Server{DB: db, tb: tb, srv: httpapi.NewServer(db, slog.New(slog.NewTextHandler(io.Discard, nil)), httpapi.WithFiles(files))}
 	db.SetEventSink(s.srv.Hub().Publish)
+	db.SetSessionEndSink(s.srv.Hub().EndSessions)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -46,6 +47,10 @@ func hashToken(token string) []byte {
 	h := sha256.Sum256([]byte(token))
 	return h[:]
 }
+
+// sessionID is how a session is named outside the store (backend.SessionRef):
+// its token's hash, the sessions table's key, which does not sign anyone in.
+func sessionID(tokenHash []byte) string { return hex.EncodeToString(tokenHash) }
 
 // timeLayout is fixed-width so stored times sort and compare as text.
 const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
@@ -208,15 +213,17 @@ func (db *DB) Me(ctx context.Context, token string) (backend.Me, error) {
 	}
 	var me backend.Me
 	var userID, tenantID sql.NullInt64
+	var expires string
+	hash := hashToken(token)
 	err := db.db.QueryRowContext(ctx, `
 		SELECT s.user_id, s.tenant_id, coalesce(u.org_id, t.org_id), coalesce(u.name, t.name), coalesce(u.email, t.email),
-		       coalesce(u.is_main, 0), o.name, o.time_zone
+		       coalesce(u.is_main, 0), o.name, o.time_zone, s.expires_at
 		FROM sessions s
 		LEFT JOIN users u ON u.id = s.user_id
 		LEFT JOIN tenants t ON t.id = s.tenant_id
 		JOIN orgs o ON o.id = coalesce(u.org_id, t.org_id)
 		WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ?`,
-		hashToken(token), formatTime(db.now())).Scan(&userID, &tenantID, &me.OrgID, &me.Name, &me.Email, &me.IsMain, &me.OrgName, &me.TimeZone)
+		hash, formatTime(db.now())).Scan(&userID, &tenantID, &me.OrgID, &me.Name, &me.Email, &me.IsMain, &me.OrgName, &me.TimeZone, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return backend.Me{}, errNoSession
 	}
@@ -228,17 +235,165 @@ func (db *DB) Me(ctx context.Context, token string) (backend.Me, error) {
 	} else {
 		me.Kind, me.ID = backend.KindTenant, tenantID.Int64
 	}
+	me.Session = backend.SessionRef{ID: sessionID(hash), ExpiresAt: parseTime(expires)}
 	return me, nil
+}
+
+// Now is the store's clock, by which sessions expire (see SetClock).
+func (db *DB) Now() time.Time { return db.now() }
+
+// SetSessionEndSink registers f to hear of sessions ended through this
+// store (sign-out, revocation) once that is durable: the websocket hub, which
+// closes their connections. f runs on the writer goroutine: it must not
+// block. Sessions ended by another process, or by expiry, are found by
+// EndedSessions instead.
+func (db *DB) SetSessionEndSink(f func(ids ...string)) {
+	db.sinkMu.Lock()
+	defer db.sinkMu.Unlock()
+	db.sessionSink = f
+}
+
+// sessionsEnded tells the sink, once tx is durable, that these sessions ended.
+func (db *DB) sessionsEnded(tx *Tx, ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	tx.AfterCommit(func() {
+		db.sinkMu.RLock()
+		f := db.sessionSink
+		db.sinkMu.RUnlock()
+		if f != nil {
+			f(ids...)
+		}
+	})
 }
 
 // SignOut revokes a session. Revoking an unknown or revoked token is not an
 // error: the outcome the caller wants holds either way.
 func (db *DB) SignOut(ctx context.Context, token string) error {
 	return db.Update(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, "UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
-			formatTime(tx.Now()), hashToken(token))
-		return err
+		hash := hashToken(token)
+		res, err := tx.ExecContext(ctx, "UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
+			formatTime(tx.Now()), hash)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			db.sessionsEnded(tx, []string{sessionID(hash)})
+		}
+		return nil
 	})
+}
+
+// SignOutEverywhere revokes every live session of the landlord-side users and
+// tenants with this e-mail address (ignoring case), in whichever
+// organisations have them: the host's lever against a lost or stolen device.
+// It lists who was found, with how many sessions each had.
+func (db *DB) SignOutEverywhere(ctx context.Context, email string) ([]backend.SignedOut, error) {
+	email = strings.TrimSpace(email)
+	if email == "" {
+		return nil, backend.Errorf(backend.EINVALID, "Give the e-mail address of the person to sign out.")
+	}
+	var out []backend.SignedOut
+	err := db.Update(ctx, func(tx *Tx) error {
+		out = nil
+		rows, err := tx.QueryContext(ctx, `
+			SELECT 'user', u.id, u.name, o.name FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.email = ? COLLATE NOCASE
+			UNION ALL
+			SELECT 'tenant', t.id, t.name, o.name FROM tenants t JOIN orgs o ON o.id = t.org_id WHERE t.email = ? COLLATE NOCASE
+			ORDER BY 1 DESC, 2`, email, email)
+		if err != nil {
+			return fmt.Errorf("people by e-mail: %w", err)
+		}
+		for rows.Next() {
+			var p backend.SignedOut
+			if err := rows.Scan(&p.Kind, &p.ID, &p.Name, &p.OrgName); err != nil {
+				rows.Close()
+				return fmt.Errorf("people by e-mail: %w", err)
+			}
+			out = append(out, p)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("people by e-mail: %w", err)
+		}
+		if len(out) == 0 {
+			return backend.Errorf(backend.ENOTFOUND, "No landlord user or tenant has the e-mail address %s.", email)
+		}
+		var ended []string
+		for i, p := range out {
+			column := "user_id"
+			if p.Kind == backend.KindTenant {
+				column = "tenant_id"
+			}
+			rows, err := tx.QueryContext(ctx, "UPDATE sessions SET revoked_at = ? WHERE "+column+" = ? AND revoked_at IS NULL AND expires_at > ? RETURNING token_hash",
+				formatTime(tx.Now()), p.ID, formatTime(tx.Now()))
+			if err != nil {
+				return fmt.Errorf("revoke sessions: %w", err)
+			}
+			for rows.Next() {
+				var hash []byte
+				if err := rows.Scan(&hash); err != nil {
+					rows.Close()
+					return fmt.Errorf("revoke sessions: %w", err)
+				}
+				ended = append(ended, sessionID(hash))
+				out[i].Sessions++
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("revoke sessions: %w", err)
+			}
+		}
+		db.sessionsEnded(tx, ended)
+		return nil
+	})
+	return out, err
+}
+
+// EndedSessions returns those of the given sessions that have ended by now:
+// signed out or revoked (by this process or another one on the same
+// database), expired by the store's clock, or unknown.
+func (db *DB) EndedSessions(ctx context.Context, ids []string) ([]string, error) {
+	var ended []string
+	const chunk = 500 // well under SQLite's limit on bound parameters
+	for len(ids) > 0 {
+		n := min(len(ids), chunk)
+		part := ids[:n]
+		ids = ids[n:]
+		args := []any{formatTime(db.now())}
+		for _, id := range part {
+			if hash, err := hex.DecodeString(id); err == nil { // anything else is no session: ended
+				args = append(args, hash)
+			}
+		}
+		live := make(map[string]bool, n)
+		if len(args) > 1 {
+			rows, err := db.db.QueryContext(ctx, "SELECT token_hash FROM sessions WHERE revoked_at IS NULL AND expires_at > ? AND token_hash IN (?"+
+				strings.Repeat(", ?", len(args)-2)+")", args...)
+			if err != nil {
+				return nil, fmt.Errorf("live sessions: %w", err)
+			}
+			for rows.Next() {
+				var hash []byte
+				if err := rows.Scan(&hash); err != nil {
+					rows.Close()
+					return nil, fmt.Errorf("live sessions: %w", err)
+				}
+				live[sessionID(hash)] = true
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, fmt.Errorf("live sessions: %w", err)
+			}
+		}
+		for _, id := range part {
+			if !live[id] {
+				ended = append(ended, id)
+			}
+		}
+	}
+	return ended, nil
 }
 
 // CreateTenantInvite makes a single-use token with which a tenant of orgID

@@ -36,7 +36,8 @@ type DB struct {
 
 	sinkMu       sync.RWMutex
 	sink         func([]backend.Delivery)
-	notifyQueued func() // see SetNotificationsQueued
+	notifyQueued func()              // see SetNotificationsQueued
+	sessionSink  func(ids ...string) // see SetSessionEndSink
 
 	// now is the clock; tests may replace it.
 	now func() time.Time

@@ -67,3 +67,6 @@ export async function chatWith(token, name) {
   const dir = await call('GET', `/api/v1/directory?q=${encodeURIComponent(name)}`, { token });
   return call('POST', '/api/v1/conversations', { token, body: { tenant_id: dir.tenants[0].id } });
 }
+
+/** Ends a session, as signing out on another device does. */
+export const signOut = (token) => call('POST', '/api/v1/auth/signout', { token });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { mailFor, openApp, openPage, serverURL, startServer, stopServer } from './harness.mjs';
-import { chatWith, conversations, demo, download, findTenant, inviteToken, messages, sendAs, shareFiles, signIn, upload } from './api.mjs';
+import { chatWith, conversations, demo, download, findTenant, inviteToken, messages, sendAs, shareFiles, signIn, signOut, upload } from './api.mjs';
 
 const phone = { width: 375, height: 740 };
 const computer = { width: 1180, height: 780 };
@@ -306,7 +306,9 @@ test('a right-to-left override neither disguises a file name nor reorders what i
   // In the list, the preview's text is isolated from "You: " and the time.
   const preview = page.getByTestId('conversation').locator('.preview bdi');
   assert.equal(await preview.textContent(), written);
-  assert.equal(await preview.evaluate((n) => getComputedStyle(n).unicodeBidi), 'isolate');
+  // Read in one evaluation: the list is drawn again once the socket is live,
+  // which may detach the element a locator found a moment before.
+  assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('[data-testid=conversation] .preview bdi')).unicodeBidi), 'isolate');
 
   await page.getByTestId('conversation').click();
   const message = page.getByTestId('message').filter({ hasText: 'The invoice is attached' });
@@ -340,5 +342,32 @@ test('a right-to-left override neither disguises a file name nor reorders what i
   assert.equal(await card.textContent(), 'photogpj.exe');
   assert.ok(await readsInOrder(card), 'the file name in the message is laid out out of order');
   assert.equal((await messages(landlord, chat.id)).at(-1).files[0].name, 'photogpj.exe');
+  assert.deepEqual(pageErrors, []);
+});
+
+test('a session ended elsewhere shows the signed-out page at once, without reconnecting', async (t) => {
+  const landlord = await signIn(demo.email, demo.password);
+  const chat = await chatWith(landlord, 'Jack Turner');
+  const token = await inviteToken(landlord, 'Jack Turner');
+  const { page, context, pageErrors, screenshot } = await openPage(t, `${serverURL}/portal/i/${token}`, phone);
+  const sockets = [];
+  page.on('websocket', (ws) => sockets.push(ws.url()));
+  await signInThroughLink(page);
+  await page.getByTestId('connection').waitFor({ state: 'hidden' });
+  await sendAs(landlord, chat.id, 'Before the session ended');
+  await page.getByTestId('conversation').filter({ hasText: 'Before the session ended' }).waitFor();
+  const opened = sockets.length;
+
+  // The session is ended by someone else (as a sign-out on another device,
+  // or the server's host revoking it): the page's socket is closed with
+  // 4001 and the page says so at once, without trying to reconnect.
+  const session = (await context.cookies()).find((c) => c.name === 'doorstep_session');
+  await signOut(session.value);
+  await page.getByTestId('notice').getByText('Your session has ended.').waitFor();
+  await page.getByTestId('notice').getByText(/Please sign in again: use the link in the latest e-mail/).waitFor();
+  await screenshot('portal-phone-session-ended');
+  assert.equal(sockets.length, opened, 'the page opened another socket after the session ended');
+  assert.equal(await page.getByTestId('connection').isVisible(), false);
+  assert.equal(await page.getByTestId('sign-out').isVisible(), false);
   assert.deepEqual(pageErrors, []);
 });

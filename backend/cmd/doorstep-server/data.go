@@ -13,8 +13,10 @@ import (
 	"strings"
 	"time"
 
+	"doorstep/backend"
 	"doorstep/backend/datadir"
 	"doorstep/backend/demo"
+	"doorstep/backend/httpapi"
 	"doorstep/backend/importcsv"
 	"doorstep/backend/sqlite"
 )
@@ -223,6 +225,63 @@ func portalLinkCmd(ctx context.Context, args []string, getenv func(string) strin
 	fmt.Fprintln(stdout, base+"/portal/i/"+token)
 	fmt.Fprintf(stderr, "Single-use link for %s, valid %d days: it signs them in to the tenant portal.\n", name, int(sqlite.InviteTTL/(24*time.Hour)))
 	return nil
+}
+
+// signOutCmd ends every session of the landlord user or tenant with an
+// e-mail address: for a lost phone, a stolen laptop, or someone who should no
+// longer read along. It works while a server runs on the same data
+// directory: that server closes their open connections within
+// httpapi.SessionCheckPeriod.
+func signOutCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var email string
+	fs, dir, err := parseDataCommand("sign-out", args, getenv, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&email, "email", "", "e-mail of the landlord user or tenant to sign out everywhere (required)")
+	})
+	if err != nil {
+		return err
+	}
+	if email == "" || fs.NArg() > 0 {
+		return errors.New("usage: doorstep-server sign-out -email ADDRESS [-data dir]")
+	}
+	db, err := openExisting(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	people, err := db.SignOutEverywhere(ctx, email)
+	if err != nil {
+		return err
+	}
+	for _, p := range people {
+		who := "landlord user"
+		if p.Kind == backend.KindTenant {
+			who = "tenant"
+		}
+		switch p.Sessions {
+		case 0:
+			fmt.Fprintf(stdout, "%s (%s, %s) had no open session.\n", p.Name, who, p.OrgName)
+		case 1:
+			fmt.Fprintf(stdout, "Signed out %s (%s, %s): 1 session ended.\n", p.Name, who, p.OrgName)
+		default:
+			fmt.Fprintf(stdout, "Signed out %s (%s, %s): %d sessions ended.\n", p.Name, who, p.OrgName, p.Sessions)
+		}
+	}
+	fmt.Fprintf(stderr, "A running server closes their open connections within %s; signing in again works as before.\n", httpapi.SessionCheckPeriod)
+	return nil
+}
+
+// openExisting opens the database of a data directory only if it exists:
+// a mistyped -data makes no new one.
+func openExisting(ctx context.Context, dir string) (*sqlite.DB, error) {
+	dir, err := resolveDataDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, databaseFile)
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("no database at %s (set -data or DOORSTEP_DATA_DIR to the server's data directory)", path)
+	}
+	return sqlite.Open(ctx, path)
 }
 
 // defaultPublicURL is where tenants reach the server when no public URL is

@@ -10,6 +10,7 @@
 //	doorstep-server demo [-data dir]
 //	doorstep-server mailbox [-data dir]
 //	doorstep-server portal-link -tenant EMAIL [-data dir] [-public-url URL]
+//	doorstep-server sign-out -email EMAIL [-data dir]
 //	doorstep-server health [-url URL] [-wait duration]
 //	doorstep-server version
 //
@@ -88,11 +89,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return mailboxCmd(args, getenv, stdout, stderr)
 	case "portal-link":
 		return portalLinkCmd(ctx, args, getenv, stdout, stderr)
+	case "sign-out":
+		return signOutCmd(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "doorstep-server", backend.Version)
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (commands: serve, add-landlord, import, demo, mailbox, portal-link, health, version)", cmd)
+		return fmt.Errorf("unknown command %q (commands: serve, add-landlord, import, demo, mailbox, portal-link, sign-out, health, version)", cmd)
 	}
 }
 
@@ -219,6 +222,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	}
 	events := hub.New()
 	db.SetEventSink(events.Publish)
+	db.SetSessionEndSink(events.EndSessions)
 	files, err := filestore.Open(filepath.Join(cfg.DataDir, "files"), cfg.MaxUploadMB<<20)
 	if err != nil {
 		return err

@@ -15,6 +15,9 @@ const CSRF_COOKIE = 'doorstep_csrf';
 const CSRF_HEADER = 'X-Doorstep-CSRF';
 const MAX_FILES = 10; // per message, as the server enforces
 const PAGE = 50; // messages per page in a thread
+// The events socket's close code for a session that ended (signed out on
+// another device, revoked, expired): reconnecting would be refused.
+const CLOSE_SESSION_ENDED = 4001;
 
 const app = document.getElementById('app');
 const who = document.querySelector('[data-testid=who]');
@@ -33,6 +36,7 @@ const state = {
   socket: null,
   retryDelay: 1000,
   signedOut: false,
+  signingOut: false, // the sign-out button was pressed: the end that follows is ours
 };
 
 // ---- helpers ---------------------------------------------------------------
@@ -113,7 +117,7 @@ async function api(method, path, body) {
   }
   if (!res.ok) {
     const e = data?.error;
-    if (res.status === 401) signedOut();
+    if (res.status === 401) signedOut(state.me !== null);
     throw new ApiError(res.status, e?.code ?? 'internal', e?.message ?? `The server answered ${res.status}.`);
   }
   return data;
@@ -248,17 +252,21 @@ function notice(title, text, alert = false) {
   app.replaceChildren(el('section', { class: 'notice', role: alert ? 'alert' : 'status', 'data-testid': 'notice' }, el('h1', { text: title }), el('p', { text })));
 }
 
-function signedOut() {
+/**
+ * Shows the signed-out page, and stops everything that would talk to the
+ * server. ended: the session ended while the page was using it (expired,
+ * revoked, signed out on another device), not by this page's button.
+ */
+function signedOut(ended = false) {
   if (state.signedOut) return;
   state.signedOut = true;
   state.socket?.close();
   signOutButton.hidden = true;
   connection.hidden = true;
   who.textContent = '';
-  notice(
-    'You are signed out',
-    'To open your messages, use the link in the latest e-mail or text message about your chat. Each link works once; ask your landlord for a new one if yours has expired.',
-  );
+  const link = 'use the link in the latest e-mail or text message about your chat. Each link works once; ask your landlord for a new one if yours has expired.';
+  if (ended && !state.signingOut) notice('Your session has ended.', `Please sign in again: ${link}`);
+  else notice('You are signed out', `To open your messages, ${link}`);
 }
 
 function setOnline(online) {
@@ -752,7 +760,7 @@ function upload(id, item) {
     if (xhr.status === 201 && body?.id) item.record = body;
     else {
       item.error = body?.error?.message ?? `The upload failed (${xhr.status}).`;
-      if (xhr.status === 401) signedOut();
+      if (xhr.status === 401) signedOut(true);
     }
     renderTray(id);
   });
@@ -875,8 +883,12 @@ function connect() {
     if (typeof ev.id === 'number' && ev.id > 0) state.lastEventId = ev.id;
     onEvent(ev);
   });
-  ws.addEventListener('close', () => {
-    if (state.socket !== ws || state.signedOut) return;
+  ws.addEventListener('close', (e) => {
+    if (state.socket !== ws || state.signedOut || state.signingOut) return;
+    if (e.code === CLOSE_SESSION_ENDED) {
+      signedOut(true); // no reconnecting: the server would refuse it
+      return;
+    }
     setOnline(false);
     const delay = state.retryDelay;
     state.retryDelay = Math.min(state.retryDelay * 2, 30000);
@@ -937,6 +949,7 @@ function onEvent(ev) {
 // ---- start -----------------------------------------------------------------
 
 signOutButton.addEventListener('click', async () => {
+  state.signingOut = true; // the socket closes before the answer comes
   try {
     await api('POST', '/auth/signout');
   } catch {
