@@ -147,7 +147,14 @@ func newWorldIn(t testing.TB, dir string) *world {
 		t.Fatal(err)
 	}
 	w.filesDir = filepath.Join(filepath.Dir(path), "files")
-	w.srv = httpapi.NewServer(db, slog.New(slog.NewTextHandler(testLogWriter(t), nil)), httpapi.WithFiles(files))
+	opts := []httpapi.Option{httpapi.WithFiles(files)}
+	if _, bench := t.(*testing.B); bench {
+		// Benchmarks play hundreds of tenants from one loopback address,
+		// which the limits would rightly refuse; the limits have tests of
+		// their own (backend/httpapi/limits_test.go).
+		opts = append(opts, httpapi.WithLimits(httpapi.NoLimits()))
+	}
+	w.srv = httpapi.NewServer(db, slog.New(slog.NewTextHandler(testLogWriter(t), nil)), opts...)
 	db.SetEventSink(w.srv.Hub().Publish)
 	db.SetSessionEndSink(w.srv.Hub().EndSessions)
 	ts := httptest.NewServer(w.srv.Handler())
