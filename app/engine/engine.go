@@ -80,6 +80,11 @@ type Engine struct {
 	viewing   int64 // conversation open in the window
 	focused   bool  // whether the window has focus
 	uploading map[int64]context.CancelFunc
+	heldUntil time.Time // the server asked to wait (rate_limited) until then
+
+	// Clock is the engine's time, for waiting out a server's Retry-After
+	// (tests set it together with the server's clock); nil: time.Now.
+	Clock func() time.Time
 
 	// OwnedDir holds copies the app made of pasted or dropped files; they
 	// are deleted once their message is sent or cancelled.
@@ -332,7 +337,7 @@ func (e *Engine) Reload(ctx context.Context) error {
 // transient errors leave a message queued; any other refusal is final.
 func transient(err error) bool {
 	switch backend.ErrorCode(err) {
-	case backend.EUNREACHABLE, backend.EUNAVAILABLE, backend.EINTERNAL, backend.EUNAUTHORIZED:
+	case backend.EUNREACHABLE, backend.EUNAVAILABLE, backend.EINTERNAL, backend.EUNAUTHORIZED, backend.ERATELIMITED:
 		return true
 	}
 	return errors.Is(err, context.DeadlineExceeded)
@@ -499,9 +504,38 @@ func (e *Engine) sendLoop(ctx context.Context) {
 	}
 }
 
+func (e *Engine) now() time.Time {
+	if e.Clock != nil {
+		return e.Clock()
+	}
+	return time.Now()
+}
+
+// holdIfAsked remembers how long the server asked the outbox to wait (a
+// rate_limited answer's Retry-After), so neither the ticker nor a new
+// message sends again before then.
+func (e *Engine) holdIfAsked(err error) {
+	if backend.ErrorCode(err) != backend.ERATELIMITED {
+		return
+	}
+	wait := time.Duration(max(backend.RetryAfter(err), 1)) * time.Second
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.heldUntil = e.now().Add(wait)
+}
+
+func (e *Engine) held() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.now().Before(e.heldUntil)
+}
+
 // SendPending sends what is pending in the outbox now; it returns how many
 // were confirmed.
 func (e *Engine) SendPending(ctx context.Context) int {
+	if e.held() {
+		return 0
+	}
 	out, err := e.cache.Outbox(ctx, 0)
 	if err != nil {
 		e.logger.Error("outbox", "err", err)
@@ -519,6 +553,7 @@ func (e *Engine) SendPending(ctx context.Context) int {
 		}
 		if err != nil {
 			if transient(err) {
+				e.holdIfAsked(err)
 				e.cache.Attempted(ctx, o.LocalID)
 				return sent
 			}
@@ -540,6 +575,7 @@ func (e *Engine) SendPending(ctx context.Context) int {
 			sent++
 			e.emit(EventMessage, m)
 		case transient(err):
+			e.holdIfAsked(err)
 			e.cache.Attempted(ctx, o.LocalID)
 			return sent // keep the order: try again from here later
 		default:

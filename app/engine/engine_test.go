@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"doorstep/app/engine"
 	"doorstep/backend"
 	"doorstep/backend/client"
+	"doorstep/backend/httpapi"
 	"doorstep/backend/servertest"
 )
 
@@ -71,7 +73,9 @@ type harness struct {
 	done     chan struct{}
 }
 
-func start(t *testing.T, s *servertest.Server, cachePath string) *harness {
+// start runs an engine for the demo landlord over a cache at cachePath;
+// configure changes the engine before it runs.
+func start(t *testing.T, s *servertest.Server, cachePath string, configure ...func(*engine.Engine)) *harness {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	c, err := cache.Open(ctx, cachePath, "test")
@@ -81,6 +85,9 @@ func start(t *testing.T, s *servertest.Server, cachePath string) *harness {
 	landlord, me := s.Landlord(t)
 	h := &harness{srv: s, landlord: landlord, me: me, cache: c, rec: &recorder{}, cancel: cancel, done: make(chan struct{})}
 	h.eng = engine.New(c, landlord, me.Principal, h.rec.emit, h.rec.notify, quiet)
+	for _, f := range configure {
+		f(h.eng)
+	}
 	go func() { defer close(h.done); h.eng.Run(ctx) }()
 	t.Cleanup(h.stop)
 	return h
@@ -215,6 +222,73 @@ func TestPermanentRefusalIsMarkedFailed(t *testing.T) {
 		t.Errorf("failed entry = %+v", out[0])
 	}
 	_ = good
+}
+
+// testClock is a clock the test moves, shared by the server's limits and
+// the engine.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *testClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// A rate_limited answer is the server asking to wait, not a refusal of the
+// message: it stays queued (not "Not sent"), the engine waits the
+// Retry-After out, and then it goes, once and in order.
+func TestRateLimitedMessageWaitsAndIsSentOnce(t *testing.T) {
+	clock := &testClock{now: time.Now()}
+	limits := httpapi.DefaultLimits()
+	limits.CreateRate = httpapi.Rate{N: 1, Per: time.Minute} // one new upload a minute
+	s := servertest.StartDemo(t, httpapi.WithLimits(limits), httpapi.WithClock(clock.Now))
+	h := start(t, s, filepath.Join(t.TempDir(), "cache.db"), func(e *engine.Engine) { e.Clock = clock.Now })
+	ctx := context.Background()
+	eventually(t, "online", func() bool { return h.eng.State().State == engine.StateOnline })
+	list, _ := h.cache.Conversations(ctx)
+	conv := list[0].ID
+
+	dir := t.TempDir()
+	var queued []cache.Outgoing
+	for _, name := range []string{"first.txt", "second.txt"} {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte("contents of "+name), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		o, err := h.cache.EnqueueWithFiles(ctx, conv, "with "+name, nil, []cache.Attachment{{Path: path, Name: name}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		queued = append(queued, o)
+	}
+	h.eng.Kick()
+	eventually(t, "the first is sent and the second asked to wait", func() bool {
+		out, _ := h.cache.Outbox(ctx, conv)
+		return len(out) == 1 && out[0].LocalID == queued[1].LocalID && out[0].Attempts > 0
+	})
+	out, _ := h.cache.Outbox(ctx, conv)
+	if out[0].State != "pending" || out[0].ErrorCode != "" {
+		t.Fatalf("a rate-limited message was given up on: %+v", out[0])
+	}
+
+	clock.Add(61 * time.Second)
+	h.eng.Kick()
+	eventually(t, "the second is sent once the wait is over", func() bool {
+		out, _ := h.cache.Outbox(ctx, conv)
+		return len(out) == 0
+	})
+	msgs, err := h.landlord.Messages(ctx, conv, backend.MessagePage{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := msgs[len(msgs)-2:]
+	if got[0].Text != "with first.txt" || got[1].Text != "with second.txt" || len(got[0].Files) != 1 || len(got[1].Files) != 1 {
+		t.Fatalf("the server has %+v, want the two messages once each, in order, with their files", got)
+	}
 }
 
 func TestResync(t *testing.T) {

@@ -36,8 +36,9 @@ type Server struct {
 }
 
 // StartDemo starts a server over a new database with the demo landlord; it
-// is stopped when the test ends.
-func StartDemo(tb testing.TB) *Server {
+// is stopped when the test ends. opts configure the HTTP server (limits,
+// their clock).
+func StartDemo(tb testing.TB, opts ...httpapi.Option) *Server {
 	tb.Helper()
 	sqlite.BcryptCost = bcrypt.MinCost // fast fixtures under the race detector
 	ctx := context.Background()
@@ -53,7 +54,7 @@ func StartDemo(tb testing.TB) *Server {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s := &Server{DB: db, tb: tb, srv: httpapi.NewServer(db, slog.New(slog.NewTextHandler(io.Discard, nil)), httpapi.WithFiles(files))}
+	s := &Server{DB: db, tb: tb, srv: httpapi.NewServer(db, slog.New(slog.NewTextHandler(io.Discard, nil)), append([]httpapi.Option{httpapi.WithFiles(files)}, opts...)...)}
 	db.SetEventSink(s.srv.Hub().Publish)
 	db.SetSessionEndSink(s.srv.Hub().EndSessions)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
