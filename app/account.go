@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -236,29 +237,43 @@ func (a *AccountService) SignIn(server, email, password string) (AccountState, e
 		c.SignOut(ctx)
 		return a.state(), err
 	}
-	started, err := a.install(ended, c, h.ServerID, sess)
+	started, replaced, err := a.install(ended, c, h.ServerID, sess)
 	if !started {
 		c.SignOut(ctx) // the new session is not used: end it on the server too
+	}
+	if replaced != nil {
+		// Signing in over a live session ends the one it replaces on the
+		// server too, as a sign-out would: no token stays valid unseen.
+		if err := replaced.client.SignOut(ctx); err != nil {
+			a.logger.Info("sign out the replaced session on the server", "err", err)
+		}
 	}
 	return a.state(), err
 }
 
 // install makes a session the server has just opened the current one,
 // unless the landlord signed out or quit while it was being opened (ended
-// has moved on). It reports whether the session started.
-func (a *AccountService) install(ended uint64, c *client.Client, serverID string, sess backend.Session) (bool, error) {
+// has moved on). It reports whether the session started, and the session
+// it replaced (stopped, its keychain entry gone unless the new one took
+// its place), which the caller ends on the server with no lock held.
+func (a *AccountService) install(ended uint64, c *client.Client, serverID string, sess backend.Session) (started bool, replaced *session, err error) {
 	a.lifecycle.Lock()
 	defer a.lifecycle.Unlock()
 	a.mu.Lock()
 	if a.ended != ended {
 		a.mu.Unlock()
-		return false, nil
+		return false, nil, nil
 	}
 	old := a.sess
 	a.sess = nil
 	a.mu.Unlock()
 	if old != nil {
 		old.stop() // waits for its engine, which never needs lifecycle
+		if old.server != c.BaseURL() || !strings.EqualFold(old.me.Email, sess.Me.Email) {
+			if err := a.keys.Delete(old.server, old.me.Email); err != nil {
+				a.logger.Warn("keychain delete", "err", err)
+			}
+		}
 	}
 	notice := ""
 	if err := a.keys.Save(c.BaseURL(), sess.Me.Email, sess.Token); err != nil {
@@ -285,10 +300,10 @@ func (a *AccountService) install(ended uint64, c *client.Client, serverID string
 	}
 	if err != nil {
 		a.keys.Delete(c.BaseURL(), sess.Me.Email) // the caller ends this session
-		return false, cacheError(err)
+		return false, old, cacheError(err)
 	}
 	a.start(c.BaseURL(), sess.Me, c, cc, notice)
-	return true, nil
+	return true, old, nil
 }
 
 // start runs a session's sync engine and makes it the current session;

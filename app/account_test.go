@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"doorstep/app/keychain"
 	"doorstep/backend"
+	"doorstep/backend/client"
 	"doorstep/backend/demo"
 	"doorstep/backend/servertest"
 )
@@ -278,5 +280,34 @@ func TestChatServiceOnline(t *testing.T) {
 	list, _ := chat.Conversations()
 	if list[0].ID != conv.ID {
 		t.Errorf("the newest conversation is not first: %+v", list[0])
+	}
+}
+
+// Signing in again over a live session (the same account, or another)
+// ends the replaced session on the server: its token stops working at
+// once, and only the new one is in the keychain.
+func TestSignInOverALiveSessionEndsTheOldOne(t *testing.T) {
+	server, _ := demoServer(t)
+	keys := &memKeys{m: map[string]string{}}
+	a := newAccounts(t, server, t.TempDir(), keys)
+	if _, err := a.SignIn(server, demo.LandlordEmail, demo.Password); err != nil {
+		t.Fatal(err)
+	}
+	first, _ := keys.Load(server, demo.LandlordEmail)
+	if st, err := a.SignIn(server, demo.LandlordEmail, demo.Password); err != nil || !st.SignedIn {
+		t.Fatalf("second sign-in: %+v, %v", st, err)
+	}
+	second, _ := keys.Load(server, demo.LandlordEmail)
+	if first == "" || second == "" || first == second {
+		t.Fatalf("keychain tokens %q then %q: want two different sessions", first, second)
+	}
+	ctx := context.Background()
+	old, _ := client.New(server, client.WithToken(first))
+	if _, err := old.Me(ctx); backend.ErrorCode(err) != backend.EUNAUTHORIZED {
+		t.Errorf("the replaced session still works on the server: %v", err)
+	}
+	current, _ := client.New(server, client.WithToken(second))
+	if _, err := current.Me(ctx); err != nil {
+		t.Errorf("the new session: %v", err)
 	}
 }
