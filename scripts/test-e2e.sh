@@ -37,7 +37,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_server "$WORK/server.log" 127.0.0.1:0 -data "$WORK/data" -demo
+start_server "$WORK/server.log" 127.0.0.1:0 -data "$WORK/data" -demo -access-log on
 echo "$SERVER_PID" >"$WORK/server.pid"
 
 # The stand-in default application (xdg-open splits a .desktop Exec on

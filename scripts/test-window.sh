@@ -206,7 +206,7 @@ inner() {
 		echo "FAIL: no window titled Doorstep" >&2
 		return 1
 	fi
-	if ! grep -q 'path=/healthz status=200 .*client=doorstep-desktop/' "$WORK/server.log"; then
+	if ! grep -q 'path=/healthz status=200 .*user_agent=doorstep-desktop/' "$WORK/server.log"; then
 		echo "FAIL: the server never saw the desktop app's health check" >&2
 		return 1
 	fi
@@ -239,7 +239,7 @@ WORK=$(mktemp -d)
 SERVER_PID=
 trap '[ -n "$SERVER_PID" ] && stop_pid "$SERVER_PID"; rm -rf "$WORK"' EXIT
 gcc -o "$WORK/dragsource" scripts/dragsource.c $(pkg-config --cflags --libs gtk+-3.0)
-start_server "$WORK/server.log" 127.0.0.1:0 -data "$WORK/data" -demo
+start_server "$WORK/server.log" 127.0.0.1:0 -data "$WORK/data" -demo -access-log on
 export WORK SERVER_PID SERVER_URL
 xvfb-run -a -s "-screen 0 1280x900x24" dbus-run-session -- "$0" inner
 echo "window smoke test: passed (screenshots in $OUT/)"
