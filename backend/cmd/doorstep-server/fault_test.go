@@ -156,6 +156,8 @@ func TestKillMidStream(t *testing.T) {
 	var evMu sync.Mutex
 	listenerDone := make(chan struct{})
 	stopListening := make(chan struct{})
+	listening := make(chan struct{}) // closed at the first "ready": subscribed, so no send is missed
+	var listeningOnce sync.Once
 	go func() {
 		defer close(listenerDone)
 		last := int64(client.Live)
@@ -181,6 +183,7 @@ func TestKillMidStream(t *testing.T) {
 					break
 				}
 				if ev.Type == backend.EventReady {
+					listeningOnce.Do(func() { close(listening) })
 					continue
 				}
 				if ev.ID <= last {
@@ -196,7 +199,11 @@ func TestKillMidStream(t *testing.T) {
 			s.Close()
 		}
 	}()
-	time.Sleep(100 * time.Millisecond) // let the listener connect before the first send
+	select { // the listener connects before the first send
+	case <-listening:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the websocket listener never connected")
+	}
 
 	var acked atomic.Int64
 	var mu sync.Mutex

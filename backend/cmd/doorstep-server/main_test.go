@@ -106,18 +106,34 @@ func TestHealthCommand(t *testing.T) {
 	defer cancel()
 
 	// Start checking before the server exists: -wait covers the start-up.
+	// Until then the address is held by a listener that hangs up on every
+	// connection, as a server still starting would; the first one proves
+	// the check is already under way, and the real server takes over.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
-	ln.Close()
+	triedEarly := make(chan struct{})
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		conn.Close()
+		close(triedEarly)
+	}()
 	checked := make(chan error, 1)
 	var out syncBuffer
 	go func() {
 		checked <- run(ctx, []string{"health", "-url", "http://" + addr, "-wait", "20s"}, env(nil), &out, io.Discard)
 	}()
-	time.Sleep(300 * time.Millisecond)
+	select {
+	case <-triedEarly:
+	case err := <-checked:
+		t.Fatalf("health returned before the server existed: %v", err)
+	}
+	ln.Close()
 	errc := make(chan error, 1)
 	go func() {
 		errc <- run(ctx, []string{"-addr", addr, "-data", dir, "-url-file", urlFile}, env(nil), io.Discard, io.Discard)
