@@ -29,7 +29,6 @@ import (
 	"strings"
 
 	"doorstep/backend"
-	"doorstep/backend/sqlite"
 )
 
 // Limits of one import.
@@ -44,8 +43,8 @@ var columns = map[string]bool{
 }
 
 // Parse reads a CSV file into directory rows. Problems come back as
-// sqlite.ImportErrors (one line each) or a coded *backend.Error.
-func Parse(r io.Reader) ([]sqlite.DirectoryRow, error) {
+// backend.ImportErrors (one line each) or a coded *backend.Error.
+func Parse(r io.Reader) ([]backend.DirectoryRow, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read: %w", err)
@@ -66,7 +65,7 @@ func Parse(r io.Reader) ([]sqlite.DirectoryRow, error) {
 		return nil, backend.Errorf(backend.EINVALID, "line 1: %s", csvProblem(err))
 	}
 	index := map[string]int{}
-	var problems sqlite.ImportErrors
+	var problems backend.ImportErrors
 	for i, h := range header {
 		name := strings.ToLower(strings.TrimSpace(h))
 		if _, known := columns[name]; !known {
@@ -87,7 +86,7 @@ func Parse(r io.Reader) ([]sqlite.DirectoryRow, error) {
 		return nil, problems
 	}
 
-	var rows []sqlite.DirectoryRow
+	var rows []backend.DirectoryRow
 	for {
 		line, _ := cr.FieldPos(0)
 		rec, err := cr.Read()
@@ -116,7 +115,7 @@ func Parse(r io.Reader) ([]sqlite.DirectoryRow, error) {
 			}
 			return ""
 		}
-		row := sqlite.DirectoryRow{
+		row := backend.DirectoryRow{
 			Line: fmt.Sprintf("line %d", line), Property: get("property"), Address: get("address"), Unit: get("unit"),
 			TenantName: get("tenant_name"), TenantEmail: get("tenant_email"), TenantPhone: get("tenant_phone"),
 			LeaseStart: strings.TrimSpace(get("lease_start")), LeaseEnd: strings.TrimSpace(get("lease_end")), LeaseRef: get("lease_ref"),

@@ -7,7 +7,6 @@ import (
 
 	"doorstep/backend"
 	"doorstep/backend/importcsv"
-	"doorstep/backend/sqlite"
 )
 
 const good = "\ufeffProperty,Address,Unit,Tenant_Name,Tenant_Email,Tenant_Phone,Lease_Start,Lease_End,Rent,Deposit,Lease_Ref\n" +
@@ -56,7 +55,7 @@ func TestParse(t *testing.T) {
 	})
 	t.Run("AllRowErrorsAtOnce", func(t *testing.T) {
 		_, err := importcsv.Parse(strings.NewReader("property,unit,tenant_name,lease_start,rent\nP,U,A,2025-01-01,x\nP,U,B,2025-01-01,ok\nP,U,C,2025-01-01,1\nP,U,D,2025-01-01,y\n"))
-		var list sqlite.ImportErrors
+		var list backend.ImportErrors
 		if !errors.As(err, &list) || len(list) != 3 {
 			t.Fatalf("err = %v, want three problems (lines 2, 3, 5)", err)
 		}

@@ -5,130 +5,29 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/mail"
 	"strings"
-	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"doorstep/backend"
 )
 
-// DirectoryRow is one tenant on one lease of one unit of one property, as a
-// CSV line gives it. Rows with the same LeaseRef are co-tenants on one lease;
-// a row without LeaseRef is a lease of its own.
-type DirectoryRow struct {
-	Line                                 string // where it came from, for errors ("line 7")
-	Property, Address, Unit              string
-	TenantName, TenantEmail, TenantPhone string
-	LeaseStart, LeaseEnd                 string // YYYY-MM-DD; LeaseEnd may be empty
-	RentCents, DepositCents              int64
-	LeaseRef                             string
-}
-
-// ImportResult counts what an import created.
-type ImportResult struct {
-	Properties, Units, Tenants, Leases int
-}
-
-// maxField bounds every text field of an imported row.
-const maxField = 200
-
-// ImportErrors lists every bad row of an import; nothing was written.
-type ImportErrors []string
-
-func (e ImportErrors) Error() string {
-	return fmt.Sprintf("%d problem(s) in the file:\n%s", len(e), strings.Join(e, "\n"))
-}
-
-// checkRow returns the problems of one row.
-func checkRow(r DirectoryRow) []string {
-	var errs []string
-	bad := func(format string, args ...any) { errs = append(errs, r.Line+": "+fmt.Sprintf(format, args...)) }
-	for _, f := range []struct {
-		name, value string
-		required    bool
-	}{
-		{"property", r.Property, true}, {"address", r.Address, false}, {"unit", r.Unit, true},
-		{"tenant_name", r.TenantName, true}, {"tenant_email", r.TenantEmail, false}, {"tenant_phone", r.TenantPhone, false},
-		{"lease_ref", r.LeaseRef, false},
-	} {
-		switch {
-		case f.required && strings.TrimSpace(f.value) == "":
-			bad("%s is empty", f.name)
-		case !utf8.ValidString(f.value):
-			bad("%s is not valid UTF-8 text", f.name)
-		case utf8.RuneCountInString(f.value) > maxField:
-			bad("%s is longer than %d characters", f.name, maxField)
-		case strings.IndexFunc(f.value, unicode.IsControl) >= 0:
-			bad("%s holds control characters", f.name)
-		}
-	}
-	if e := strings.TrimSpace(r.TenantEmail); e != "" {
-		if a, err := mail.ParseAddress(e); err != nil || a.Address != e {
-			bad("tenant_email %q is not an e-mail address", e)
-		}
-	}
-	start, okStart := parseDate(r.LeaseStart)
-	if !okStart {
-		bad("lease_start %q is not a date (YYYY-MM-DD)", r.LeaseStart)
-	}
-	if r.LeaseEnd != "" {
-		end, ok := parseDate(r.LeaseEnd)
-		switch {
-		case !ok:
-			bad("lease_end %q is not a date (YYYY-MM-DD)", r.LeaseEnd)
-		case okStart && end.Before(start):
-			bad("lease_end %s is before lease_start %s", r.LeaseEnd, r.LeaseStart)
-		}
-	}
-	if r.RentCents < 0 || r.DepositCents < 0 {
-		bad("rent and deposit cannot be negative")
-	}
-	return errs
-}
-
-// parseDate accepts real dates in YYYY-MM-DD only (2024-02-30 is refused).
-func parseDate(s string) (time.Time, bool) {
-	t, err := time.Parse(backend.DateLayout, s)
-	return t, err == nil && t.Format(backend.DateLayout) == s
-}
-
 // ImportDirectory adds properties, units, tenants and leases to an
-// organisation. Everything is checked first and written in one transaction:
-// a file with any bad row imports nothing, and the error lists every bad row.
+// organisation. It trims the rows' fields in place and checks them all first
+// (backend.CheckDirectoryRows), then writes them in one transaction: a file
+// with any bad row imports nothing, and the error lists every bad row.
 // Existing properties (by name), units (by name within the property), tenants
 // (by e-mail, or by name and phone without one) and identical leases are
 // reused, so importing the same file twice adds nothing.
-func (db *DB) ImportDirectory(ctx context.Context, orgID int64, rows []DirectoryRow) (ImportResult, error) {
-	var problems ImportErrors
+func (db *DB) ImportDirectory(ctx context.Context, orgID int64, rows []backend.DirectoryRow) (backend.ImportResult, error) {
 	for i := range rows {
-		r := &rows[i]
-		for _, s := range []*string{&r.Property, &r.Address, &r.Unit, &r.TenantName, &r.TenantEmail, &r.TenantPhone, &r.LeaseStart, &r.LeaseEnd, &r.LeaseRef} {
-			*s = strings.TrimSpace(*s)
-		}
-		problems = append(problems, checkRow(*r)...)
+		rows[i].TrimSpace()
 	}
-	// Rows of one lease must agree on the lease.
-	type leaseKey struct{ property, unit, start, end string }
-	refs := map[string]leaseKey{}
-	for _, r := range rows {
-		if r.LeaseRef == "" {
-			continue
-		}
-		k := leaseKey{strings.ToLower(r.Property), strings.ToLower(r.Unit), r.LeaseStart, r.LeaseEnd}
-		if prev, ok := refs[r.LeaseRef]; ok && prev != k {
-			problems = append(problems, fmt.Sprintf("%s: lease_ref %s is used for a different unit or dates elsewhere in the file", r.Line, r.LeaseRef))
-		}
-		refs[r.LeaseRef] = k
-	}
-	if len(problems) > 0 {
-		return ImportResult{}, problems
+	if err := backend.CheckDirectoryRows(rows); err != nil {
+		return backend.ImportResult{}, err
 	}
 
-	var res ImportResult
+	var res backend.ImportResult
 	err := db.Update(ctx, func(tx *Tx) error {
-		res = ImportResult{}
+		res = backend.ImportResult{}
 		var exists bool
 		if err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM orgs WHERE id = ?)", orgID).Scan(&exists); err != nil {
 			return err
