@@ -53,6 +53,13 @@ func TestParse(t *testing.T) {
 			t.Errorf("err = %v", err)
 		}
 	})
+	t.Run("ErrTooManyRows", func(t *testing.T) {
+		in := "property,unit,tenant_name,lease_start\n" + strings.Repeat("P,U,T,2025-01-01\n", importcsv.MaxRows+1)
+		_, err := importcsv.Parse(strings.NewReader(in))
+		if backend.ErrorCode(err) != backend.ETOOLARGE {
+			t.Errorf("err = %v", err)
+		}
+	})
 	t.Run("AllRowErrorsAtOnce", func(t *testing.T) {
 		_, err := importcsv.Parse(strings.NewReader("property,unit,tenant_name,lease_start,rent\nP,U,A,2025-01-01,x\nP,U,B,2025-01-01,ok\nP,U,C,2025-01-01,1\nP,U,D,2025-01-01,y\n"))
 		var list backend.ImportErrors
