@@ -15,7 +15,7 @@ import (
 	"doorstep/app/cache"
 	"doorstep/app/engine"
 	"doorstep/backend"
-	"doorstep/backend/filestore"
+	"doorstep/backend/filename"
 )
 
 // pageSize is how many messages a thread shows at a time.
@@ -501,7 +501,7 @@ func (c *ChatService) addDraftFiles(convID int64, files []cache.DraftFile) ([]ca
 		return nil, err
 	}
 	for i := range files {
-		files[i].Name = filestore.SafeName(files[i].Name)
+		files[i].Name = filename.Safe(files[i].Name)
 		if err := checkLocalFile(&files[i]); err != nil {
 			return nil, err
 		}
@@ -570,12 +570,12 @@ func (c *ChatService) attachBytes(convID int64, name, data string, imagesOnly bo
 		name = "Pasted image" + ext
 	}
 	if err := os.MkdirAll(c.incomingDir(), 0o700); err != nil {
-		return nil, fileProblem(err, keeping(filestore.SafeName(name)))
+		return nil, fileProblem(err, keeping(filename.Safe(name)))
 	}
 	path := filepath.Join(c.incomingDir(), cache.NewKey())
 	if err := os.WriteFile(path, body, 0o600); err != nil {
 		os.Remove(path)
-		return nil, fileProblem(err, keeping(filestore.SafeName(name)))
+		return nil, fileProblem(err, keeping(filename.Safe(name)))
 	}
 	files, err := c.addDraftFiles(convID, []cache.DraftFile{{Path: path, Name: name}})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"doorstep/backend"
+	"doorstep/backend/filename"
 	"doorstep/backend/filestore"
 )
 
@@ -81,7 +82,7 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
-		f, err := s.store.CreateFile(r.Context(), p, backend.NewFile{Name: filestore.SafeName(part.FileName()), Size: saved.Size,
+		f, err := s.store.CreateFile(r.Context(), p, backend.NewFile{Name: filename.Safe(part.FileName()), Size: saved.Size,
 			SHA256: saved.SHA256, ContentType: saved.ContentType, StorageName: saved.StorageName})
 		if err != nil {
 			s.files.Remove(saved.StorageName)

@@ -769,7 +769,7 @@ func seedTenant(t *testing.T, db *sqlite.DB, org int64) int64 {
 	t.Helper()
 	ctx := context.Background()
 	email := fmt.Sprintf("tenant-%d@example.org", org)
-	if _, err := db.ImportDirectory(ctx, org, []sqlite.DirectoryRow{{Line: "line 2", Property: "Elm Court", Address: "12 Elm St", Unit: "1A",
+	if _, err := db.ImportDirectory(ctx, org, []backend.DirectoryRow{{Line: "line 2", Property: "Elm Court", Address: "12 Elm St", Unit: "1A",
 		TenantName: "Tess Tenant", TenantEmail: email, TenantPhone: "555-0100", LeaseStart: "2025-01-01"}}); err != nil {
 		t.Fatal(err)
 	}

@@ -16,10 +16,15 @@ import (
 	"time"
 
 	"doorstep/backend"
+	"doorstep/backend/migrate"
 )
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
+
+// ErrNewerSchema reports a database written by a newer server: it is refused
+// rather than guessed at (a server restored from a newer backup, say).
+var ErrNewerSchema = migrate.ErrNewerSchema
 
 // DB is an open server database. Reads use a pool of connections (WAL lets
 // them run beside the writer); every write goes through Update, on the one
@@ -137,5 +142,5 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return Migrate(ctx, db.writer, sub, "doorstep-server "+backend.Version, db.now)
+	return migrate.Run(ctx, db.writer, sub, "doorstep-server "+backend.Version, db.now)
 }
