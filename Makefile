@@ -75,7 +75,7 @@ check: frontend/wailsjs/go/models.ts frontend/node_modules/.package-lock.json ##
 	cd frontend && npm run --silent check
 
 .PHONY: test
-test: deps check test-go test-frontend test-window test-e2e ## Install what is missing, then run every check and test
+test: deps check test-go test-frontend test-portal test-window test-e2e ## Install what is missing, then run every check and test
 	@echo "make test: all passed"
 
 .PHONY: test-go
@@ -83,8 +83,12 @@ test-go: frontend/dist/index.html ## Go tests with the race detector (real keyri
 	scripts/test-go.sh "$(strip $(TAGS))"
 
 .PHONY: test-frontend
-test-frontend: frontend/wailsjs/go/models.ts frontend/node_modules/.package-lock.json ## Vitest unit and component tests
+test-frontend: frontend/wailsjs/go/models.ts frontend/node_modules/.package-lock.json ## Vitest unit and component tests of the desktop UI
 	cd frontend && npx vitest run
+
+.PHONY: test-portal
+test-portal: frontend/node_modules/.package-lock.json ## Vitest unit tests of the tenant portal's modules (backend/portal/test)
+	cd frontend && npx vitest run --config ../backend/portal/vitest.config.mjs
 
 .PHONY: test-window
 test-window: $(APP) $(SERVER) ## The real app window under Xvfb, screenshot in test-output/
