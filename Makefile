@@ -6,8 +6,12 @@ SHELL := bash
 .DEFAULT_GOAL := help
 
 # The Wails CLI is pinned in tools/go.mod and run through `go tool`; nothing
-# is installed globally.
+# is installed globally. ESLint and tsc come with the UI's npm packages;
+# ESLint's config (frontend/eslint.config.js) takes its paths from the
+# repository's root.
 WAILS := go tool -modfile=tools/go.mod wails
+ESLINT := frontend/node_modules/.bin/eslint --config frontend/eslint.config.js --max-warnings 0
+TSC := frontend/node_modules/.bin/tsc
 
 # Build tags: FTS5 for SQLite everywhere; WebKitGTK 4.1 where 4.0 is absent.
 # Recursive (=) on purpose: evaluated when a recipe runs, after `deps` has
@@ -16,6 +20,17 @@ webkit_tag = $(shell [ "$$(uname -s)" = Linux ] && ! pkg-config --exists webkit2
 TAGS = sqlite_fts5 $(webkit_tag)
 GOTAGS = -tags "$(strip $(TAGS))"
 WAILSTAGS = -tags "$(strip $(TAGS))"
+
+# LINT_RESHAPED: issue 11's other branches reshape the UI while ESLint
+# arrives, so until they are merged ESLint leaves out frontend/src. After the
+# merge: `make lint LINT_RESHAPED=on`, fix what it reports, then set the
+# default below to on (or drop the switch).
+LINT_RESHAPED ?= off
+ifeq ($(LINT_RESHAPED),on)
+ESLINT_PATHS = frontend/src backend/portal
+else
+ESLINT_PATHS = backend/portal
+endif
 
 BIN := build/bin
 APP := $(BIN)/doorstep
@@ -68,11 +83,17 @@ run: build ## Start the server (data in the user's data dir) and open the deskto
 	scripts/run.sh
 
 .PHONY: check
-check: frontend/wailsjs/go/models.ts frontend/node_modules/.package-lock.json ## Static checks: gofmt, go vet, svelte-check
+check: frontend/wailsjs/go/models.ts frontend/node_modules/.package-lock.json ## Static checks: gofmt, go vet, svelte-check, then make lint
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 	go vet $(GOTAGS) ./...
 	cd frontend && npm run --silent check
+	@$(MAKE) --no-print-directory lint
+
+.PHONY: lint
+lint: frontend/node_modules/.package-lock.json ## ESLint (UI, portal) and tsc over the portal (see LINT_RESHAPED)
+	$(ESLINT) $(ESLINT_PATHS)
+	$(TSC) -p backend/portal/jsconfig.json
 
 .PHONY: test
 test: deps check test-go test-frontend test-portal test-window test-e2e ## Install what is missing, then run every check and test
