@@ -334,7 +334,7 @@ func TestKillMidStream(t *testing.T) {
 // belongs to conversation conv (the sender's index in convIDs).
 func keyInConv(key string, conv int64, convIDs []int64) bool {
 	name, _, _ := strings.Cut(key, "-")
-	idx := strings.TrimLeft(name, "landlordtenant")
+	idx := strings.TrimPrefix(strings.TrimPrefix(name, "landlord"), "tenant")
 	for i, c := range convIDs {
 		if c == conv {
 			return idx == fmt.Sprint(i)
