@@ -220,11 +220,7 @@ func (db *DB) view(ctx context.Context, q queryer, c convRow, viewer backend.Pri
 // exists it is returned (created false); a unit's group gains tenants who
 // became Active since.
 func (db *DB) StartConversation(ctx context.Context, p backend.Principal, req backend.StartConversation) (backend.Conversation, bool, error) {
-	if p.Kind == backend.KindTenant {
-		return backend.Conversation{}, false, backend.Errorf(backend.ETENANTCANNOTINITIATE,
-			"Tenants can answer chats but not start them; your landlord starts the conversation.")
-	}
-	if err := requireLandlord(p); err != nil {
+	if err := p.MayStartConversation(); err != nil {
 		return backend.Conversation{}, false, err
 	}
 	if err := req.Validate(); err != nil {
