@@ -27,10 +27,6 @@ const (
 // MinPasswordLength is the shortest password accepted for a landlord user.
 const MinPasswordLength = 10
 
-// BcryptCost is the work factor for new password hashes. Only tests lower it
-// (to bcrypt.MinCost), to keep fixtures fast under the race detector.
-var BcryptCost = bcrypt.DefaultCost
-
 // dummyHash is compared against when an e-mail is unknown, so a sign-in for
 // a missing account takes as long as one with a wrong password.
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("doorstep-no-such-user"), bcrypt.DefaultCost)
@@ -75,7 +71,7 @@ func (db *DB) CreateOrg(ctx context.Context, name, tz string) (int64, error) {
 // CreateLandlord creates an organisation and its main user together: either
 // both exist afterwards or neither.
 func (db *DB) CreateLandlord(ctx context.Context, orgName, tz, email, name, password string) (orgID int64, err error) {
-	hash, err := hashPassword(email, name, password)
+	hash, err := db.hashPassword(email, name, password)
 	if err != nil {
 		return 0, err
 	}
@@ -104,7 +100,7 @@ func createOrg(ctx context.Context, tx *Tx, name, tz string) (int64, error) {
 }
 
 // hashPassword checks a new user's fields and hashes the password.
-func hashPassword(email, name, password string) (string, error) {
+func (db *DB) hashPassword(email, name, password string) (string, error) {
 	email, name = strings.TrimSpace(email), strings.TrimSpace(name)
 	if !strings.Contains(email, "@") || len(email) > 254 {
 		return "", backend.Errorf(backend.EINVALID, "%q is not an e-mail address.", email)
@@ -115,7 +111,7 @@ func hashPassword(email, name, password string) (string, error) {
 	if len(password) < MinPasswordLength || len(password) > 72 {
 		return "", backend.Errorf(backend.EINVALID, "A password must be %d to 72 characters.", MinPasswordLength)
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), BcryptCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), db.bcryptCost)
 	if err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}
@@ -125,7 +121,7 @@ func hashPassword(email, name, password string) (string, error) {
 // CreateUser adds a landlord-side user to an organisation: its main user
 // (one per organisation) or a sub-user.
 func (db *DB) CreateUser(ctx context.Context, orgID int64, email, name, password string, isMain bool) (int64, error) {
-	hash, err := hashPassword(email, name, password)
+	hash, err := db.hashPassword(email, name, password)
 	if err != nil {
 		return 0, err
 	}

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"doorstep/backend"
 	"doorstep/backend/migrate"
 )
@@ -46,6 +48,8 @@ type DB struct {
 
 	// now is the clock; tests may replace it.
 	now func() time.Time
+	// bcryptCost is the work factor of new password hashes (WithBcryptCost).
+	bcryptCost int
 }
 
 // Open opens (creating if needed) the database at path and brings its schema
@@ -56,7 +60,7 @@ type DB struct {
 // disk and survives a crash or power loss; this is what lets the server
 // acknowledge a message only after it is stored. (synchronous=NORMAL would be
 // faster but may lose the last commits on power loss.)
-func Open(ctx context.Context, path string) (*DB, error) {
+func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty database path")
 	}
@@ -75,8 +79,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	writer.SetMaxOpenConns(1)
 	writer.SetConnMaxIdleTime(0)
-	db := &DB{writer: writer, path: path, now: time.Now,
+	db := &DB{writer: writer, path: path, now: time.Now, bcryptCost: bcrypt.DefaultCost,
 		writes: make(chan writeRequest), closing: make(chan struct{}), writerDone: make(chan struct{})}
+	for _, o := range opts {
+		o(db)
+	}
 	if err := db.migrate(ctx); err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
