@@ -18,12 +18,6 @@ import (
 	"doorstep/backend"
 )
 
-// Session and invite lifetimes.
-const (
-	SessionTTL = 30 * 24 * time.Hour
-	InviteTTL  = 7 * 24 * time.Hour
-)
-
 // MinPasswordLength is the shortest password accepted for a landlord user.
 const MinPasswordLength = 10
 
@@ -178,7 +172,7 @@ func (db *DB) openSession(ctx context.Context, column string, id int64) (backend
 	token, hash := newToken()
 	var expires time.Time
 	err := db.Update(ctx, func(tx *Tx) error {
-		expires = tx.Now().Add(SessionTTL)
+		expires = tx.Now().Add(backend.SessionTTL)
 		_, err := tx.ExecContext(ctx, "INSERT INTO sessions (token_hash, "+column+", created_at, expires_at) VALUES (?, ?, ?, ?)",
 			hash, id, formatTime(tx.Now()), formatTime(expires))
 		return err
@@ -399,7 +393,7 @@ func (db *DB) CreateTenantInvite(ctx context.Context, orgID, tenantID int64) (st
 	err := db.Update(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO tenant_invites (token_hash, tenant_id, created_at, expires_at)
 			SELECT ?, id, ?, ? FROM tenants WHERE id = ? AND org_id = ?`,
-			hash, formatTime(tx.Now()), formatTime(tx.Now().Add(InviteTTL)), tenantID, orgID)
+			hash, formatTime(tx.Now()), formatTime(tx.Now().Add(backend.InviteTTL)), tenantID, orgID)
 		if err != nil {
 			return err
 		}

@@ -223,7 +223,7 @@ func portalLinkCmd(ctx context.Context, args []string, getenv func(string) strin
 		return err
 	}
 	fmt.Fprintln(stdout, base+"/portal/i/"+token)
-	fmt.Fprintf(stderr, "Single-use link for %s, valid %d days: it signs them in to the tenant portal.\n", name, int(sqlite.InviteTTL/(24*time.Hour)))
+	fmt.Fprintf(stderr, "Single-use link for %s, valid %d days: it signs them in to the tenant portal.\n", name, int(backend.InviteTTL/(24*time.Hour)))
 	return nil
 }
 
