@@ -10,7 +10,6 @@ import (
 // The sentences of a chat a lease ending closed.
 const (
 	tenantReadOnly = "Your lease is no longer active, so you can read this conversation but not write in it."
-	tenantRefused  = "Your lease is no longer active, so this conversation is read-only."
 	closedGroup1A  = "No tenant of Elm Court · 1A is on an active lease any more. New messages would reach no one, so this conversation is read-only."
 	closedAlice    = "Alice's lease ended on 2026-12-31. New messages would reach no one, so this conversation is read-only."
 )
@@ -31,7 +30,7 @@ func testLeaseEnd(t *testing.T, w *world) {
 
 	w.run(t, "TheTenantReadsButWritesNoMore", func(t *testing.T) {
 		_, err := w.s.SendMessage(w.ctx, alice, g.ID, backend.SendMessage{Key: w.key(), Text: "still here?"})
-		wantRefusal(t, err, backend.ETENANTNOTACTIVE, tenantRefused)
+		wantRefusal(t, err, backend.ETENANTNOTACTIVE, tenantReadOnly)
 		for _, c := range must[[]backend.Conversation](t)(w.s.Conversations(w.ctx, alice)) {
 			if !c.ReadOnly || c.ReadOnlyReason != tenantReadOnly {
 				t.Errorf("after the lease: %+v", c)
@@ -121,7 +120,7 @@ func testLeaseEndVisibility(t *testing.T, w *world) {
 
 	w.run(t, "TheTenantWhoLeftWritesAndUploadsNoMore", func(t *testing.T) {
 		_, err := w.s.SendMessage(w.ctx, gina, g.ID, backend.SendMessage{Key: w.key(), Text: "one more thing"})
-		wantRefusal(t, err, backend.ETENANTNOTACTIVE, tenantRefused)
+		wantRefusal(t, err, backend.ETENANTNOTACTIVE, tenantReadOnly)
 		wantRefusal(t, w.s.CanUpload(w.ctx, gina), backend.ETENANTNOTACTIVE, "Your lease is no longer active, so you cannot share files.")
 		if err := w.s.CanUpload(w.ctx, hank); err != nil {
 			t.Errorf("Hank may not upload: %v", err)
