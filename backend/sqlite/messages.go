@@ -281,8 +281,11 @@ func (db *DB) storedMessage(ctx context.Context, q queryer, p backend.Principal,
 		return msg, true, err
 	}
 	msgs, err := db.messagesWhere(ctx, q, convID, time.Time{}, "AND m.id = ?", id)
-	if err != nil || len(msgs) != 1 {
+	if err != nil {
 		return msg, true, fmt.Errorf("read back message %d: %w", id, err)
+	}
+	if len(msgs) != 1 {
+		return msg, true, fmt.Errorf("read back message %d: found %d", id, len(msgs))
 	}
 	return msgs[0], true, nil
 }
@@ -380,8 +383,10 @@ func (db *DB) LatestEventID(ctx context.Context, p backend.Principal) (int64, er
 		return 0, err
 	}
 	var id int64
-	err = db.db.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM events WHERE "+col+" = ?", p.ID).Scan(&id)
-	return id, err
+	if err := db.db.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM events WHERE "+col+" = ?", p.ID).Scan(&id); err != nil {
+		return 0, fmt.Errorf("latest event: %w", err)
+	}
+	return id, nil
 }
 
 func eventColumn(p backend.Principal) (string, error) {

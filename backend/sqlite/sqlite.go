@@ -1,6 +1,9 @@
 // Package sqlite is the server's store on SQLite (mattn/go-sqlite3). All of
 // the server's SQL lives in this package so another store (PostgreSQL) can be
-// added later without touching the HTTP handlers.
+// added later without touching the HTTP handlers. It keeps the store
+// contracts of package backend (see contracts.go) and decides nothing
+// itself: it answers questions (the leases of a tenant, the members of a
+// conversation) and persists what backend's rules decide.
 package sqlite
 
 import (
