@@ -122,7 +122,7 @@ func messagePage(r *http.Request) (backend.MessagePage, error) {
 		return page, err
 	}
 	if r.URL.Query().Get("before") != "" && before == 0 {
-		return page, backend.Errorf(backend.EINVALID, "before must be the seq of a message (1 or more).")
+		return page, backend.ErrBeforeNotASeq
 	}
 	page.Before = before
 	if r.URL.Query().Get("after") != "" {

@@ -82,11 +82,9 @@ func (s *Server) checkOrigin(r *http.Request) error {
 // log keeps, a "resync" event (carrying the newest id) comes first.
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	p := principal(r.Context())
-	if p.Kind == backend.KindUser {
-		if err := p.CanChatAsLandlord(); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
+	if err := p.MayChat(); err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	if err := s.checkOrigin(r); err != nil {
 		s.writeError(w, r, err)
