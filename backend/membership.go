@@ -203,3 +203,18 @@ func ValidateReadSeq(seq int64) error {
 	}
 	return nil
 }
+
+// Activity is when c last changed as its list shows it: its last message
+// visible to the viewer, else when it was started.
+func (c Conversation) Activity() time.Time {
+	if c.LastMessage != nil {
+		return c.LastMessage.CreatedAt
+	}
+	return c.CreatedAt
+}
+
+// SortByActivity orders a conversation list as people read it: most recent
+// activity first, ties kept in their order.
+func SortByActivity(list []Conversation) {
+	slices.SortStableFunc(list, func(a, b Conversation) int { return b.Activity().Compare(a.Activity()) })
+}

@@ -206,3 +206,22 @@ func TestNextReadSeq(t *testing.T) {
 		t.Errorf("seq 0: %v", err)
 	}
 }
+
+func TestSortByActivity(t *testing.T) {
+	at := func(h int) time.Time { return time.Date(2026, 6, 15, h, 0, 0, 0, time.UTC) }
+	list := []backend.Conversation{
+		{ID: 1, CreatedAt: at(1)},
+		{ID: 2, CreatedAt: at(2), LastMessage: &backend.Message{CreatedAt: at(9)}},
+		{ID: 3, CreatedAt: at(5)},
+		{ID: 4, CreatedAt: at(5)}, // a tie keeps its order
+		{ID: 5, CreatedAt: at(0), LastMessage: &backend.Message{CreatedAt: at(7)}},
+	}
+	backend.SortByActivity(list)
+	var ids []int64
+	for _, c := range list {
+		ids = append(ids, c.ID)
+	}
+	if fmt.Sprint(ids) != "[2 5 3 4 1]" {
+		t.Errorf("order = %v, want [2 5 3 4 1]", ids)
+	}
+}

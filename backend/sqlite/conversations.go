@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
-	"time"
 
 	"doorstep/backend"
 )
@@ -398,7 +396,7 @@ func (db *DB) Conversations(ctx context.Context, p backend.Principal) ([]backend
 	if err != nil {
 		return nil, err
 	}
-	sort.SliceStable(out, func(i, j int) bool { return activity(out[i]).After(activity(out[j])) })
+	backend.SortByActivity(out)
 	return out, nil
 }
 
@@ -429,13 +427,6 @@ func (db *DB) conversationsOf(ctx context.Context, p backend.Principal) ([]convR
 		return nil, fmt.Errorf("conversations: %w", err)
 	}
 	return list, nil
-}
-
-func activity(c backend.Conversation) time.Time {
-	if c.LastMessage != nil {
-		return c.LastMessage.CreatedAt
-	}
-	return c.CreatedAt
 }
 
 // shape turns conversations, loaded with their members, into p's view, with
