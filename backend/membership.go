@@ -26,8 +26,8 @@ type Chat struct {
 	// Members are the tenants taking part, by name.
 	Members []TenantRef
 	// Leases are the members' leases in the landlord's organisation, newest
-	// first, each naming its tenants. A store may load only some members'
-	// leases when it asks only about them.
+	// first, each naming (at least) the members on it. A store may load only
+	// some members' leases when it asks only about them.
 	Leases []Lease
 }
 

@@ -240,11 +240,15 @@ func insertMessage(ctx context.Context, tx *Tx, p backend.Principal, c convRow, 
 			return msg, fmt.Errorf("attach file: %w", err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, "UPDATE conversations SET last_seq = ? WHERE id = ?", msg.Seq, c.ID); err != nil {
-		return msg, fmt.Errorf("advance conversation: %w", err)
+	if p.Kind == backend.KindTenant {
+		if _, err := tx.ExecContext(ctx, "UPDATE conversations SET last_seq = ? WHERE id = ?", msg.Seq, c.ID); err != nil {
+			return msg, fmt.Errorf("advance conversation: %w", err)
+		}
+		return msg, setReadSeq(ctx, tx, p, c.ID, msg.Seq)
 	}
-	if err := setReadSeq(ctx, tx, p, c.ID, msg.Seq); err != nil {
-		return msg, err
+	// The landlord's read position is a column of the conversation: one statement.
+	if _, err := tx.ExecContext(ctx, "UPDATE conversations SET last_seq = ?, landlord_read_seq = ? WHERE id = ?", msg.Seq, msg.Seq, c.ID); err != nil {
+		return msg, fmt.Errorf("advance conversation: %w", err)
 	}
 	return msg, nil
 }
