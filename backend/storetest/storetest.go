@@ -135,7 +135,7 @@ func newWorld(t *testing.T, s Store) *world {
 	if w.orgA, err = s.CreateLandlord(w.ctx, "Maple Street Rentals", "America/Chicago", "landlord@a.test", "Pat Landlord", password); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateUser(w.ctx, w.orgA, "assistant@a.test", "Sam Assistant", password, false); err != nil {
+	if _, err := s.CreateUser(w.ctx, w.orgA, "deputy@a.test", "Sam Deputy", password, false); err != nil {
 		t.Fatal(err)
 	}
 	if w.orgB, err = s.CreateLandlord(w.ctx, "Other Homes", "Europe/Berlin", "landlord@b.test", "Kim Other", password); err != nil {
@@ -173,7 +173,7 @@ func newWorld(t *testing.T, s Store) *world {
 		}
 	}
 	w.landlord = w.signIn("landlord@a.test").Me.Principal
-	w.subUser = w.signIn("assistant@a.test").Me.Principal
+	w.subUser = w.signIn("deputy@a.test").Me.Principal
 	w.other = w.signIn("landlord@b.test").Me.Principal
 	return w
 }
