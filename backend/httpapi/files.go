@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,14 +13,6 @@ import (
 	"doorstep/backend/filename"
 	"doorstep/backend/filestore"
 )
-
-// FileStore keeps uploaded files' metadata and who may fetch them.
-type FileStore interface {
-	CanUpload(ctx context.Context, p backend.Principal) error
-	CreateFile(ctx context.Context, p backend.Principal, f backend.NewFile) (backend.File, error)
-	FileForDownload(ctx context.Context, p backend.Principal, fileID int64) (backend.File, string, error)
-	ConversationFiles(ctx context.Context, p backend.Principal, convID int64) ([]backend.SharedFile, error)
-}
 
 // WithFiles sets where uploaded files are kept; without it uploads are refused.
 func WithFiles(fs *filestore.Store) Option { return func(s *Server) { s.files = fs } }

@@ -40,9 +40,8 @@ type Server struct {
 // their clock).
 func StartDemo(tb testing.TB, opts ...httpapi.Option) *Server {
 	tb.Helper()
-	sqlite.BcryptCost = bcrypt.MinCost // fast fixtures under the race detector
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "server.db"))
+	db, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "server.db"), sqlite.WithBcryptCost(bcrypt.MinCost))
 	if err != nil {
 		tb.Fatal(err)
 	}

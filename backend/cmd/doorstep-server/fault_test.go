@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"doorstep/backend"
 	"doorstep/backend/client"
 	"doorstep/backend/sqlite"
@@ -60,10 +58,9 @@ func startProcess(t *testing.T, bin, addr, dataDir string) (*exec.Cmd, string) {
 func seedConversations(t *testing.T, dataDir string, n int) (convIDs, tenantIDs []int64) {
 	t.Helper()
 	ctx := context.Background()
-	sqlite.BcryptCost = bcrypt.MinCost
 	os.MkdirAll(dataDir, 0o700)
 	path := filepath.Join(dataDir, databaseFile)
-	db, err := sqlite.Open(ctx, path)
+	db, err := sqlite.Open(ctx, path, fastHashes())
 	if err != nil {
 		t.Fatal(err)
 	}
