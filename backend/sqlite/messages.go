@@ -386,8 +386,11 @@ func (db *DB) LatestEventID(ctx context.Context, p backend.Principal) (int64, er
 	if err != nil {
 		return 0, err
 	}
+	// Never below the pruning floor: a recipient whose events were all
+	// pruned must get an id from which `since` needs no resync.
 	var id int64
-	if err := db.db.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM events WHERE "+col+" = ?", p.ID).Scan(&id); err != nil {
+	if err := db.db.QueryRowContext(ctx, `SELECT max(coalesce((SELECT max(id) FROM events WHERE `+col+` = ?), 0),
+		coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'events_floor'), 0))`, p.ID).Scan(&id); err != nil {
 		return 0, fmt.Errorf("latest event: %w", err)
 	}
 	return id, nil

@@ -126,6 +126,13 @@ func testEventsSinceAndResync(t *testing.T, w *world) {
 			t.Errorf("since %d after pruning: err = %v, want ErrResync", since, err)
 		}
 	}
+	// A recipient with no event left starts from an id that needs no
+	// resync: told to resync, a client carries on from LatestEventID, and
+	// must not be told again at its next connection.
+	start := must[int64](t)(w.s.LatestEventID(w.ctx, erin))
+	if _, err := w.s.Events(w.ctx, erin, start, 100); err != nil {
+		t.Errorf("since LatestEventID (%d) once everything was pruned: %v, want no resync", start, err)
+	}
 	// From the newest id pruned on, the log goes on without a resync.
 	newest := max(latest, must[int64](t)(w.s.LatestEventID(w.ctx, w.landlord)))
 	if none, err := w.s.Events(w.ctx, erin, newest, 100); err != nil || len(none) != 0 {
