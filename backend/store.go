@@ -108,7 +108,9 @@ type EventLog interface {
 	// first, or an error wrapping ErrResync when some of them are no longer
 	// kept.
 	Events(ctx context.Context, p Principal, since int64, limit int) ([]Event, error)
-	// LatestEventID is the id of p's newest event (0 if none).
+	// LatestEventID is where a client that has just loaded its state starts
+	// listening: the id of p's newest event, never below the oldest id
+	// still kept (so `since` from it needs no resync); 0 for a new log.
 	LatestEventID(ctx context.Context, p Principal) (int64, error)
 }
 
