@@ -109,8 +109,8 @@ type EventLog interface {
 	// kept.
 	Events(ctx context.Context, p Principal, since int64, limit int) ([]Event, error)
 	// LatestEventID is where a client that has just loaded its state starts
-	// listening: the id of p's newest event, never below the oldest id
-	// still kept (so `since` from it needs no resync); 0 for a new log.
+	// listening: the id of p's newest event, never below the newest id
+	// pruned (so `since` from it needs no resync); 0 for a new log.
 	LatestEventID(ctx context.Context, p Principal) (int64, error)
 }
 
