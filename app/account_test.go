@@ -8,13 +8,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"doorstep/app/keychain"
 	"doorstep/backend"
 	"doorstep/backend/client"
 	"doorstep/backend/demo"
 	"doorstep/backend/servertest"
+	"doorstep/internal/wait"
 )
 
 // memKeys stands in for the OS keychain (tested for real in app/keychain);
@@ -62,17 +62,6 @@ func demoServer(t testing.TB) (url string, stop func()) {
 	return s.URL, s.Stop
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func newAccounts(t *testing.T, server, dataDir string, keys KeyStore) *AccountService {
 	a := NewAccountService(Config{ServerURL: server}, &Lifecycle{}, keys, dataDir, nil, quiet)
 	t.Cleanup(a.shutdown)
@@ -115,7 +104,7 @@ func TestAccount(t *testing.T) {
 		if _, err := chat.Directory(""); err != nil { // fetched once, kept for offline
 			t.Fatal(err)
 		}
-		waitFor(t, "conversations cached", func() bool {
+		wait.For(t, "conversations cached", func() bool {
 			list, _ := chat.Conversations()
 			convs = len(list)
 			return convs >= 3 && list[0].LastMessage != nil
@@ -163,7 +152,7 @@ func TestAccount(t *testing.T) {
 		if len(th.Outbox) != 1 || th.Outbox[0].Text != "Sent from the train" {
 			t.Errorf("the queued message is not shown: %+v", th.Outbox)
 		}
-		waitFor(t, "offline state", func() bool { s, _ := a.State(); return s.Sync.State == "offline" })
+		wait.For(t, "offline state", func() bool { s, _ := a.State(); return s.Sync.State == "offline" })
 		checked := 0
 		for _, c := range list {
 			if c.Kind == backend.ConversationDirect {
@@ -253,7 +242,7 @@ func TestChatServiceOnline(t *testing.T) {
 		t.Fatal(err)
 	}
 	chat := NewChatService(a)
-	waitFor(t, "online", func() bool { s, _ := a.State(); return s.Sync.State == "online" })
+	wait.For(t, "online", func() bool { s, _ := a.State(); return s.Sync.State == "online" })
 
 	dir, err := chat.Directory("riverside 201")
 	if err != nil || len(dir.Units) != 1 {
@@ -269,7 +258,7 @@ func TestChatServiceOnline(t *testing.T) {
 	if _, err := chat.Send(conv.ID, "Welcome to Riverside 201!"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "delivered", func() bool {
+	wait.For(t, "delivered", func() bool {
 		th, _ := chat.Thread(conv.ID, 0)
 		return len(th.Outbox) == 0 && len(th.Messages) == 1 && th.Messages[0].Text == "Welcome to Riverside 201!"
 	})

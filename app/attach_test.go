@@ -18,6 +18,7 @@ import (
 	"doorstep/backend/client"
 	"doorstep/backend/demo"
 	"doorstep/backend/servertest"
+	"doorstep/internal/wait"
 )
 
 func TestAttach(t *testing.T) {
@@ -50,7 +51,7 @@ func TestAttach(t *testing.T) {
 	chat := NewChatService(a)
 	list, _ := landlord.Conversations(ctx)
 	conv := list[0].ID
-	waitFor(t, "the conversations are cached", func() bool { l, _ := chat.Conversations(); return len(l) == len(list) })
+	wait.For(t, "the conversations are cached", func() bool { l, _ := chat.Conversations(); return len(l) == len(list) })
 	dir := t.TempDir()
 	write := func(name, body string) string {
 		p := filepath.Join(dir, name)
@@ -74,7 +75,7 @@ func TestAttach(t *testing.T) {
 	}
 	delivered := func() backend.Message {
 		t.Helper()
-		waitFor(t, "delivered", func() bool { out, _ := a.sess.cache.Outbox(ctx, conv); return len(out) == 0 })
+		wait.For(t, "delivered", func() bool { out, _ := a.sess.cache.Outbox(ctx, conv); return len(out) == 0 })
 		msgs, _ := landlord.Messages(ctx, conv, backend.MessagePage{})
 		return msgs[len(msgs)-1]
 	}
@@ -292,7 +293,7 @@ func TestAttach(t *testing.T) {
 		if last := delivered(); len(last.Files) != 2 || serverFiles() != before+2 {
 			t.Errorf("the pasted and dropped files were not shared: %+v", last)
 		}
-		waitFor(t, "the app's copies are deleted once sent", func() bool {
+		wait.For(t, "the app's copies are deleted once sent", func() bool {
 			left, _ := os.ReadDir(filepath.Join(a.dataDir, "incoming"))
 			return len(left) == 0
 		})
@@ -326,7 +327,7 @@ func TestAttach(t *testing.T) {
 			t.Fatal(err)
 		}
 		<-cancelled
-		waitFor(t, "the outbox is empty", func() bool { out, _ := a.sess.cache.Outbox(ctx, conv); return len(out) == 0 })
+		wait.For(t, "the outbox is empty", func() bool { out, _ := a.sess.cache.Outbox(ctx, conv); return len(out) == 0 })
 		mu.Lock()
 		onProgress = nil
 		got := append([]engine.UploadProgress(nil), progress...)
@@ -363,7 +364,7 @@ func TestAttach(t *testing.T) {
 			t.Fatal(err)
 		}
 		<-stopped
-		waitFor(t, "the failed try is noticed", func() bool {
+		wait.For(t, "the failed try is noticed", func() bool {
 			out, _ := a.sess.cache.Outbox(ctx, conv)
 			return len(out) == 1 && out[0].Attempts > 0 && out[0].Attachments[0].UploadID != ""
 		})
@@ -402,7 +403,7 @@ func TestAttach(t *testing.T) {
 		a.sess.cache.Uploaded(ctx, o.LocalID, 0, done.ID)
 		s.Start()
 		a.sess.engine.Kick()
-		waitFor(t, "delivered", func() bool { out, _ := a.sess.cache.Outbox(ctx, conv); return len(out) == 0 })
+		wait.For(t, "delivered", func() bool { out, _ := a.sess.cache.Outbox(ctx, conv); return len(out) == 0 })
 		if got := serverFiles(); got != before+2 {
 			t.Errorf("files shared: %d → %d, want exactly the two", before, got)
 		}

@@ -35,12 +35,17 @@ type Server struct {
 	ln   *connSet
 }
 
+// fastHashes sets the bcrypt cost once, before the first server seeds its
+// accounts: fast fixtures under the race detector, and parallel tests never
+// write it while another one hashes with it.
+var fastHashes sync.Once
+
 // StartDemo starts a server over a new database with the demo landlord; it
 // is stopped when the test ends. opts configure the HTTP server (limits,
 // their clock).
 func StartDemo(tb testing.TB, opts ...httpapi.Option) *Server {
 	tb.Helper()
-	sqlite.BcryptCost = bcrypt.MinCost // fast fixtures under the race detector
+	fastHashes.Do(func() { sqlite.BcryptCost = bcrypt.MinCost })
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "server.db"))
 	if err != nil {
