@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"doorstep/app/attach"
 	"doorstep/app/cache"
 	"doorstep/app/engine"
 	"doorstep/app/keychain"
@@ -112,11 +113,6 @@ func NewAccountService(cfg Config, life *Lifecycle, keys KeyStore, dataDir strin
 }
 
 func (a *AccountService) accountPath() string { return filepath.Join(a.dataDir, "account.json") }
-
-// incomingDir, in the app's data directory, holds the app's own copies of
-// files handed over as bytes (pasted, or dropped on the page) until they
-// are sent or removed; the sync engine deletes them once sent.
-func incomingDir(dataDir string) string { return filepath.Join(dataDir, "incoming") }
 
 func (a *AccountService) readAccount() (accountFile, bool) {
 	var f accountFile
@@ -237,7 +233,7 @@ func (a *AccountService) SignIn(server, email, password string) (AccountState, e
 		c.SignOut(ctx)
 		return a.state(), err
 	}
-	started, replaced, err := a.install(ended, c, h.ServerID, sess)
+	started, replaced, err := a.install(ended, c, h, sess)
 	if !started {
 		c.SignOut(ctx) // the new session is not used: end it on the server too
 	}
@@ -256,7 +252,7 @@ func (a *AccountService) SignIn(server, email, password string) (AccountState, e
 // has moved on). It reports whether the session started, and the session
 // it replaced (stopped, its keychain entry gone unless the new one took
 // its place), which the caller ends on the server with no lock held.
-func (a *AccountService) install(ended uint64, c *client.Client, serverID string, sess backend.Session) (started bool, replaced *session, err error) {
+func (a *AccountService) install(ended uint64, c *client.Client, h backend.Health, sess backend.Session) (started bool, replaced *session, err error) {
 	a.lifecycle.Lock()
 	defer a.lifecycle.Unlock()
 	a.mu.Lock()
@@ -287,14 +283,17 @@ func (a *AccountService) install(ended uint64, c *client.Client, serverID string
 	}
 	a.fileMu.Lock()
 	notif := a.notifications.Load()
-	if err := a.writeAccount(accountFile{Server: c.BaseURL(), Email: sess.Me.Email, ServerID: serverID, Notifications: &notif}); err != nil {
+	if err := a.writeAccount(accountFile{Server: c.BaseURL(), Email: sess.Me.Email, ServerID: h.ServerID, Notifications: &notif}); err != nil {
 		a.logger.Warn("account file", "err", err)
 	}
 	a.fileMu.Unlock()
 	ctx := a.life.Context()
-	cc, err := cache.Open(ctx, cache.PathFor(a.dataDir, serverID, sess.Me.Email), backend.Version)
+	cc, err := cache.Open(ctx, cache.PathFor(a.dataDir, h.ServerID, sess.Me.Email), backend.Version)
 	if err == nil {
-		if err = cc.SetMe(ctx, sess.Me); err != nil {
+		if err = cc.SetMe(ctx, sess.Me); err == nil {
+			err = cc.SetLimits(ctx, h.Limits)
+		}
+		if err != nil {
 			cc.Close()
 		}
 	}
@@ -312,7 +311,7 @@ func (a *AccountService) start(server string, me backend.Me, c *client.Client, c
 	ctx, cancel := context.WithCancel(a.life.Context())
 	notifier := DesktopNotifier{Logger: a.logger, Enabled: a.notifications.Load}
 	eng := engine.New(cc, c, me.Principal, a.emit, notifier.Notify, a.logger)
-	eng.OwnedDir = incomingDir(a.dataDir) // see ChatService.attachBytes
+	eng.OwnedDir = string(attach.IncomingDir(a.dataDir)) // see AttachmentService.attachBytes
 	s := &session{me: me, server: server, client: c, cache: cc, engine: eng, cancel: cancel, done: make(chan struct{}), notice: notice}
 	go func() { defer close(s.done); eng.Run(ctx) }()
 	a.mu.Lock()

@@ -100,25 +100,24 @@ func TestAccount(t *testing.T) {
 		if tok, _ := keys.Load(server, demo.LandlordEmail); tok == "" {
 			t.Fatal("no token in the keychain")
 		}
-		chat := NewChatService(a)
-		if _, err := chat.Directory(""); err != nil { // fetched once, kept for offline
+		chat, tenants := NewConversationService(a), NewTenantService(a)
+		if _, err := tenants.Directory(""); err != nil { // fetched once, kept for offline
 			t.Fatal(err)
 		}
-		wait.For(t, "conversations cached", func() bool {
-			list, _ := chat.Conversations()
-			convs = len(list)
-			return convs >= 3 && list[0].LastMessage != nil
-		})
+		wait.For(t, "caught up", func() bool { st, _ := a.State(); return st.Sync.State == "online" })
+		list, _ := chat.Conversations()
+		if convs = len(list); convs < 3 || list[0].LastMessage == nil {
+			t.Fatalf("cached conversations: %+v", list)
+		}
 		// Tenant Info of every one-to-one chat and Group Details of every group,
 		// seen once online, keep working offline.
-		list, _ := chat.Conversations()
 		for _, c := range list {
 			if c.Kind == backend.ConversationGroup {
-				recs, err := chat.GroupDetails(c.ID)
+				recs, err := tenants.GroupDetails(c.ID)
 				if err != nil || len(recs) != len(c.Members) || len(recs[0].Leases) == 0 {
 					t.Errorf("Group Details of %q: %+v, %v", c.Title, recs, err)
 				}
-			} else if rec, err := chat.TenantRecord(c.TenantID); err != nil || len(rec.Leases) == 0 || rec.Leases[0].RentCents == 0 {
+			} else if rec, err := tenants.TenantRecord(c.TenantID); err != nil || len(rec.Leases) == 0 || rec.Leases[0].RentCents == 0 {
 				t.Errorf("Tenant Info of %q: %+v, %v", c.Title, rec, err)
 			}
 			// How each member was told of the chat: an e-mail and a text each.
@@ -135,7 +134,7 @@ func TestAccount(t *testing.T) {
 		if err != nil || !st.SignedIn {
 			t.Fatalf("restore while the server is down: %+v, %v", st, err)
 		}
-		chat := NewChatService(a)
+		chat, tenants := NewConversationService(a), NewTenantService(a)
 		list, err := chat.Conversations()
 		if err != nil || len(list) != convs {
 			t.Fatalf("offline list: %d conversations, %v", len(list), err)
@@ -156,7 +155,7 @@ func TestAccount(t *testing.T) {
 		checked := 0
 		for _, c := range list {
 			if c.Kind == backend.ConversationDirect {
-				rec, err := chat.TenantRecord(c.TenantID)
+				rec, err := tenants.TenantRecord(c.TenantID)
 				if err != nil || rec.Name != c.Title || len(rec.Leases) == 0 {
 					t.Errorf("Tenant Info offline: %+v, %v", rec, err)
 				}
@@ -169,7 +168,7 @@ func TestAccount(t *testing.T) {
 		if log, err := chat.DeliveryLog(list[0].ID); err != nil || len(log) == 0 {
 			t.Errorf("delivery log offline: %+v, %v", log, err)
 		}
-		d, err := chat.Directory("maria")
+		d, err := tenants.Directory("maria")
 		if err != nil || len(d.Tenants) != 1 || d.Tenants[0].Name != "Maria Garcia" {
 			t.Errorf("New Chat search offline: %+v, %v", d.Tenants, err)
 		}
@@ -202,7 +201,7 @@ func TestAccount(t *testing.T) {
 		if _, err := keys.Load(server3, demo.LandlordEmail); !errors.Is(err, keychain.ErrNotFound) {
 			t.Errorf("token still in the keychain: %v", err)
 		}
-		if _, err := NewChatService(a).Conversations(); backend.ErrorCode(err) != backend.EUNAUTHORIZED {
+		if _, err := NewConversationService(a).Conversations(); backend.ErrorCode(err) != backend.EUNAUTHORIZED {
 			t.Errorf("chat after sign-out: %v", err)
 		}
 	})
@@ -235,16 +234,16 @@ func TestNewerCacheIsRefusedWithAClearMessage(t *testing.T) {
 	}
 }
 
-func TestChatServiceOnline(t *testing.T) {
+func TestConversationsOnline(t *testing.T) {
 	server, _ := demoServer(t)
 	a := newAccounts(t, server, t.TempDir(), &memKeys{m: map[string]string{}})
 	if _, err := a.SignIn(server, demo.LandlordEmail, demo.Password); err != nil {
 		t.Fatal(err)
 	}
-	chat := NewChatService(a)
+	chat, tenants := NewConversationService(a), NewTenantService(a)
 	wait.For(t, "online", func() bool { s, _ := a.State(); return s.Sync.State == "online" })
 
-	dir, err := chat.Directory("riverside 201")
+	dir, err := tenants.Directory("riverside 201")
 	if err != nil || len(dir.Units) != 1 {
 		t.Fatalf("directory: %+v, %v", dir.Units, err)
 	}

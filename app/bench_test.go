@@ -58,7 +58,7 @@ func BenchmarkStartToList(b *testing.B) {
 		if st, err := a.Restore(); err != nil || !st.SignedIn {
 			b.Fatalf("restore: %+v, %v", st, err)
 		}
-		list, err := NewChatService(a).Conversations()
+		list, err := NewConversationService(a).Conversations()
 		if err != nil || len(list) < 4 {
 			b.Fatalf("list: %d, %v", len(list), err)
 		}
@@ -77,7 +77,7 @@ func BenchmarkOpenBigThread(b *testing.B) {
 	if _, err := a.Restore(); err != nil {
 		b.Fatal(err)
 	}
-	chat := NewChatService(a)
+	chat := NewConversationService(a)
 	b.ResetTimer()
 	for range b.N {
 		th, err := chat.Thread(conv, 0)

@@ -39,7 +39,7 @@ func TestViewFiles(t *testing.T) {
 	files := NewFileService(a)
 	files.OpenWith = func(path string) error { opened = append(opened, path); return nil }
 	wait.For(t, "the shared file is cached", func() bool {
-		th, _ := NewChatService(a).Thread(conv, 0)
+		th, _ := NewConversationService(a).Thread(conv, 0)
 		return len(th.Messages) > 0 && len(th.Messages[len(th.Messages)-1].Files) == 1
 	})
 

@@ -116,6 +116,22 @@ func (c *Cache) SetMe(ctx context.Context, me backend.Me) error {
 	return setState(ctx, c.db, "me", string(b))
 }
 
+// Limits are the server's limits as it last said them (zero: never said).
+func (c *Cache) Limits(ctx context.Context) (backend.Limits, error) {
+	var l backend.Limits
+	v, err := c.state(ctx, "limits")
+	if err != nil || v == "" {
+		return l, err
+	}
+	return l, json.Unmarshal([]byte(v), &l)
+}
+
+// SetLimits keeps the server's limits, for checks made offline.
+func (c *Cache) SetLimits(ctx context.Context, l backend.Limits) error {
+	b, _ := json.Marshal(l)
+	return setState(ctx, c.db, "limits", string(b))
+}
+
 // LastEventID is where the event stream left off (0: never synced).
 func (c *Cache) LastEventID(ctx context.Context) (int64, error) {
 	v, err := c.state(ctx, "last_event_id")
@@ -614,15 +630,15 @@ type DraftFile struct {
 }
 
 // AddDraftFiles adds files to a conversation's draft, all or none: a
-// message carries at most backend.MaxFilesPerMessage files.
-func (c *Cache) AddDraftFiles(ctx context.Context, convID int64, files []DraftFile) error {
+// message carries at most maxFiles files (the server's limit).
+func (c *Cache) AddDraftFiles(ctx context.Context, convID int64, files []DraftFile, maxFiles int) error {
 	return c.tx(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM draft_files WHERE conversation_id = ?", convID).Scan(&n); err != nil {
 			return err
 		}
-		if n+len(files) > backend.MaxFilesPerMessage {
-			return backend.Errorf(backend.ETOOLARGE, "A message can carry at most %d files; send these, then attach the rest.", backend.MaxFilesPerMessage)
+		if n+len(files) > maxFiles {
+			return backend.Errorf(backend.ETOOLARGE, "A message can carry at most %d files; send these, then attach the rest.", maxFiles)
 		}
 		now := formatTime(c.now())
 		for _, f := range files {

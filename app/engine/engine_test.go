@@ -15,6 +15,7 @@ import (
 	"doorstep/app/engine"
 	"doorstep/backend"
 	"doorstep/backend/client"
+	"doorstep/backend/filestore"
 	"doorstep/backend/httpapi"
 	"doorstep/backend/servertest"
 	"doorstep/internal/wait"
@@ -140,6 +141,22 @@ func TestCatchUpAndLive(t *testing.T) {
 	})
 	if n := h.rec.notifications(); len(n) != 1 {
 		t.Errorf("%d notifications, want only the first one", len(n))
+	}
+}
+
+// The limits the app checks before queueing are the server's, learned on
+// connecting and kept for offline use.
+func TestLearnsTheServersLimitsOnConnect(t *testing.T) {
+	files, err := filestore.Open(filepath.Join(t.TempDir(), "files"), 2<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := servertest.StartDemo(t, httpapi.WithFiles(files))
+	h := start(t, s, filepath.Join(t.TempDir(), "cache.db"))
+	wait.For(t, "online", func() bool { return h.eng.State().State == engine.StateOnline })
+	l, err := h.cache.Limits(context.Background())
+	if want := (backend.Limits{MaxUploadBytes: 2 << 20, MaxFilesPerMessage: backend.MaxFilesPerMessage, MaxMessageRunes: backend.MaxMessageRunes}); err != nil || l != want {
+		t.Errorf("kept limits = %+v, %v; want the server's %+v", l, err, want)
 	}
 }
 

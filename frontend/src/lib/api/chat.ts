@@ -1,7 +1,10 @@
-// The only module that calls the Go ChatService binding and listens to the
-// events the sync engine sends (names as in app/engine/engine.go). A failed
-// call rejects with an AppError (see errors.ts).
-import * as Chat from '../../../wailsjs/go/app/ChatService';
+// The only module that calls the Go ConversationService, TenantService and
+// AttachmentService bindings and listens to the events the sync engine sends
+// (names as in app/engine/engine.go). A failed call rejects with an AppError
+// (see errors.ts).
+import * as Chat from '../../../wailsjs/go/app/ConversationService';
+import * as Tenants from '../../../wailsjs/go/app/TenantService';
+import * as Attachments from '../../../wailsjs/go/app/AttachmentService';
 import { EventsOn } from '../../../wailsjs/runtime/runtime';
 import { type AppError, call, toAppError } from './errors';
 import type {
@@ -28,27 +31,27 @@ export const discard = (localId: number): Promise<void> => call(() => Chat.Disca
 export const cancel = (localId: number): Promise<void> => call(() => Chat.Cancel(localId));
 export const markRead = (id: number, seq: number): Promise<void> => call(() => Chat.MarkRead(id, seq));
 export const directory = (q: string): Promise<Directory> =>
-  call(async () => (await Chat.Directory(q)) as Directory);
+  call(async () => (await Tenants.Directory(q)) as Directory);
 export const start = (tenantId: number, unitId: number): Promise<Conversation> =>
   call(async () => (await Chat.Start(tenantId, unitId)) as Conversation);
 export const tenantRecord = (tenantId: number): Promise<TenantRecord> =>
-  call(async () => (await Chat.TenantRecord(tenantId)) as TenantRecord);
+  call(async () => (await Tenants.TenantRecord(tenantId)) as TenantRecord);
 /** How the conversation's tenants were told of it, newest first. */
 export const deliveryLog = (conversationId: number): Promise<Notification[]> =>
   call(async () => (await Chat.DeliveryLog(conversationId)) as unknown as Notification[]);
 export const groupDetails = (conversationId: number): Promise<TenantRecord[]> =>
-  call(async () => (await Chat.GroupDetails(conversationId)) as TenantRecord[]);
+  call(async () => (await Tenants.GroupDetails(conversationId)) as TenantRecord[]);
 // Attaching adds files to the conversation's draft; Send sends them.
 export const attach = (id: number): Promise<DraftFile[]> =>
-  call(async () => (await Chat.AttachFiles(id)) as unknown as DraftFile[]);
+  call(async () => (await Attachments.AttachFiles(id)) as unknown as DraftFile[]);
 export const pasteImage = (id: number, name: string, base64: string): Promise<DraftFile[]> =>
-  call(async () => (await Chat.AttachPasted(id, name, base64)) as unknown as DraftFile[]);
+  call(async () => (await Attachments.AttachPastedImage(id, name, base64)) as unknown as DraftFile[]);
 export const dropFile = (id: number, name: string, base64: string): Promise<DraftFile[]> =>
-  call(async () => (await Chat.AttachDropped(id, name, base64)) as unknown as DraftFile[]);
+  call(async () => (await Attachments.AttachDroppedBytes(id, name, base64)) as unknown as DraftFile[]);
 export const removeAttachment = (id: number, fileId: number): Promise<DraftFile[]> =>
-  call(async () => (await Chat.RemoveAttachment(id, fileId)) as unknown as DraftFile[]);
+  call(async () => (await Attachments.Remove(id, fileId)) as unknown as DraftFile[]);
 /** A data: URL of an attached image the webview can show, or "". */
-export const draftThumbnail = (id: number, fileId: number): Promise<string> => call(() => Chat.DraftThumbnail(id, fileId));
+export const draftThumbnail = (id: number, fileId: number): Promise<string> => call(() => Attachments.DraftThumbnail(id, fileId));
 export const setDraft = (id: number, text: string): Promise<void> => call(() => Chat.SetDraft(id, text));
 export const setViewing = (id: number, focused: boolean): Promise<void> => call(() => Chat.SetViewing(id, focused));
 

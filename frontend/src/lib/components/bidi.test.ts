@@ -22,10 +22,10 @@ vi.mock('../../../wailsjs/go/app/FileService', () => ({
   Thumbnail: async () => '',
   Files: async () => [{ ...sharedFile, created_at: '', message_id: 5, seq: 1, shared_by: { kind: 'tenant', id: 3, name: tenant.name }, shared_at: '2026-11-27T10:00:00Z' }],
 }));
-vi.mock('../../../wailsjs/go/app/ChatService', () => ({
+vi.mock('../../../wailsjs/go/app/ConversationService', () => ({ DeliveryLog: async () => [] }));
+vi.mock('../../../wailsjs/go/app/AttachmentService', () => ({ DraftThumbnail: async () => '' }));
+vi.mock('../../../wailsjs/go/app/TenantService', () => ({
   TenantRecord: async () => record,
-  DeliveryLog: async () => [],
-  DraftThumbnail: async () => '',
   Directory: async () => ({
     tenants: [{ id: 3, name: tenant.name, email: '', leases: record.leases, can_chat: true } satisfies DirectoryTenant],
     units: [],

@@ -11,7 +11,7 @@ const go = {
   SetViewing: vi.fn(async () => {}),
 };
 const listeners: Record<string, (data: unknown) => void> = {};
-vi.mock('../../../wailsjs/go/app/ChatService', () => ({
+vi.mock('../../../wailsjs/go/app/ConversationService', () => ({
   Conversations: () => go.Conversations(),
   Thread: (id: number, before: number) => go.Thread(id, before),
   Send: (id: number, text: string) => go.Send(id, text),
