@@ -63,7 +63,7 @@ export class ChatStore {
       const t = await chat.thread(id);
       if (id !== this.selectedId) return;
       this.thread = t;
-      const last = t.messages.at(-1);
+      const last = (t.messages ?? []).at(-1);
       const conv = this.conversations.find((c) => c.id === id);
       if (last && conv && (conv.unread > 0 || conv.read_seq < last.seq) && this.focused) {
         await chat.markRead(id, last.seq);
@@ -75,7 +75,7 @@ export class ChatStore {
 
   async loadOlder(): Promise<void> {
     const id = this.selectedId;
-    const first = this.thread?.messages[0];
+    const first = this.thread?.messages?.[0];
     if (id === null || !first || !this.thread?.hasMore) return;
     let older: Thread;
     try {
@@ -85,14 +85,14 @@ export class ChatStore {
       return;
     }
     if (id !== this.selectedId || !this.thread) return;
-    this.thread = { ...this.thread, messages: [...older.messages, ...this.thread.messages], hasMore: older.hasMore };
+    this.thread = { ...this.thread, messages: [...(older.messages ?? []), ...(this.thread.messages ?? [])], hasMore: older.hasMore };
   }
 
   /** Sends the compose box: the text, with the attached files if any (the
    * text is then an optional caption). */
   async send(text: string): Promise<boolean> {
     const id = this.selectedId;
-    const files = this.thread?.draftFiles.length ?? 0;
+    const files = this.thread?.draftFiles?.length ?? 0;
     if (id === null || (text.trim() === '' && files === 0)) return false;
     this.problem = null;
     try {
