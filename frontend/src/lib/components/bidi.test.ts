@@ -85,7 +85,7 @@ function expectReadsAsExe(el: Element) {
 
 describe('a right-to-left override cannot disguise a file', () => {
   it('FileCard: the name ends in .exe, and so do its tooltip and labels', () => {
-    const { container } = render(FileCard, { file: sharedFile, onerror: () => {} });
+    const { container } = render(FileCard, { chat: new ChatStore(), file: sharedFile });
     expectReadsAsExe(screen.getByTestId('file-name'));
     expect(container.querySelector('.open')?.getAttribute('title')).toBe(`Open invoice${CONTROL_MARK}gpj.exe`);
     expect(container.innerHTML).not.toContain(RLO);
@@ -98,9 +98,8 @@ describe('a right-to-left override cannot disguise a file', () => {
 
   it('AttachmentTray: the extension stays whole when the name is shortened', () => {
     const { container } = render(AttachmentTray, {
-      conversationId: 7,
+      chat: new ChatStore(),
       files: [{ id: 1, conversationId: 7, name: trap, size: 10, contentType: 'application/octet-stream', addedAt: '' }],
-      onremove: () => {},
     });
     expectReadsAsExe(screen.getByTestId('file-name'));
     expect(container.innerHTML).not.toContain(RLO);
@@ -108,7 +107,7 @@ describe('a right-to-left override cannot disguise a file', () => {
 
   it('FilesPanel: the name ends in .exe; the sharer is isolated', async () => {
     const conv: Conversation = { id: 7, kind: 'direct', title: tenant.name, members: [tenant], created_at: '', last_seq: 1, read_seq: 1, unread: 0 };
-    const { container } = render(FilesPanel, { conv, onclose: () => {} });
+    const { container } = render(FilesPanel, { chat: new ChatStore(), conv, onclose: () => {} });
     await waitFor(() => expect(screen.getByTestId('shared-file')).toBeTruthy());
     expectReadsAsExe(screen.getByTestId('file-name'));
     expect(expectIsolated(container)).toBe(1); // the sharer's name
@@ -144,7 +143,7 @@ describe('names and messages are isolated', () => {
 
   it('TenantPanel: names and places are isolated', async () => {
     const conv: Conversation = { id: 7, kind: 'direct', title: tenant.name, tenant_id: 3, members: [tenant], created_at: '', last_seq: 1, read_seq: 1, unread: 0 };
-    const { container } = render(TenantPanel, { conv, onclose: () => {} });
+    const { container } = render(TenantPanel, { chat: new ChatStore(), conv, onclose: () => {} });
     await waitFor(() => expect(screen.getByTestId('tenant-info')).toBeTruthy());
     expect(expectIsolated(container)).toBe(2); // the name and the unit
   });

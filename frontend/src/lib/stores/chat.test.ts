@@ -8,7 +8,8 @@ const go = {
   Send: vi.fn<(id: number, text: string) => Promise<unknown>>(),
   Retry: vi.fn<(localId: number) => Promise<void>>(),
   MarkRead: vi.fn(async () => {}),
-  SetViewing: vi.fn(async () => {}),
+  SetViewing: vi.fn<() => Promise<void>>(async () => {}),
+  SetDraft: vi.fn<() => Promise<void>>(async () => {}),
 };
 const listeners: Record<string, (data: unknown) => void> = {};
 vi.mock('../../../wailsjs/go/app/ConversationService', () => ({
@@ -18,6 +19,7 @@ vi.mock('../../../wailsjs/go/app/ConversationService', () => ({
   Retry: (localId: number) => go.Retry(localId),
   MarkRead: () => go.MarkRead(),
   SetViewing: () => go.SetViewing(),
+  SetDraft: () => go.SetDraft(),
 }));
 vi.mock('../../../wailsjs/runtime/runtime', () => ({
   EventsOn: (name: string, cb: (data: unknown) => void) => {
@@ -90,6 +92,28 @@ describe('ChatStore handles failures by code', () => {
       'Open a conversation, then drop the files on it.',
     ]);
     stop();
+  });
+});
+
+describe('ChatStore actions never leave a rejection unhandled', () => {
+  beforeEach(() => Object.values(go).forEach((f) => f.mockClear()));
+
+  it('telling Go what is open, or keeping the draft, without a session: asks to sign in again', async () => {
+    const chat = await opened();
+    go.SetViewing.mockRejectedValueOnce({ code: 'unauthorized', message: 'Please sign in.' });
+    chat.setFocused(false);
+    await vi.waitFor(() => expect(chat.sync.state).toBe('signed_out'));
+    chat.sync = { state: 'online' };
+    go.SetDraft.mockRejectedValueOnce({ code: 'unauthorized', message: 'Please sign in.' });
+    await expect(chat.saveDraft('hello')).resolves.toBeUndefined();
+    expect(chat.sync).toEqual({ state: 'signed_out', message: 'Please sign in.' });
+  });
+
+  it('a failed draft save on this computer is shown', async () => {
+    const chat = await opened();
+    go.SetDraft.mockRejectedValueOnce({ code: 'unavailable', message: 'Doorstep could not open your saved conversations on this computer.' });
+    await chat.saveDraft('hello');
+    expect(chat.problem?.code).toBe('unavailable');
   });
 });
 
