@@ -29,11 +29,14 @@ type KeyStore interface {
 
 // AccountState is what the UI knows about the signed-in account.
 type AccountState struct {
-	SignedIn bool             `json:"signedIn"`
-	Server   string           `json:"server"`
-	Email    string           `json:"email"`
-	Name     string           `json:"name"`
-	OrgName  string           `json:"orgName"`
+	SignedIn bool   `json:"signedIn"`
+	Server   string `json:"server"`
+	Email    string `json:"email"`
+	Name     string `json:"name"`
+	OrgName  string `json:"orgName"`
+	// Currency is the organisation's (ISO 4217), for rents and deposits;
+	// "" when the server does not say (older than Me.Currency).
+	Currency string           `json:"currency"`
 	Notice   string           `json:"notice,omitempty"` // e.g. the keychain cannot be used
 	Sync     engine.SyncState `json:"sync"`
 	// Notifications says whether desktop notifications are on.
@@ -155,7 +158,7 @@ func (a *AccountService) state() AccountState {
 		st.Server, st.Email = f.Server, f.Email
 	}
 	if s := a.current(); s != nil {
-		st.SignedIn, st.Server, st.Email, st.Name, st.OrgName = true, s.server, s.me.Email, s.me.Name, s.me.OrgName
+		st.SignedIn, st.Server, st.Email, st.Name, st.OrgName, st.Currency = true, s.server, s.me.Email, s.me.Name, s.me.OrgName, s.me.Currency
 		st.Notice, st.Sync = s.notice, s.engine.State()
 	}
 	return st

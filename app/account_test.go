@@ -94,7 +94,7 @@ func TestAccount(t *testing.T) {
 	t.Run("SignInSyncsAndKeepsTheTokenInTheKeychain", func(t *testing.T) {
 		a := newAccounts(t, server, dataDir, keys)
 		st, err := a.SignIn(server, demo.LandlordEmail, demo.Password)
-		if err != nil || !st.SignedIn || st.OrgName != demo.OrgName || st.Notice != "" {
+		if err != nil || !st.SignedIn || st.OrgName != demo.OrgName || st.Currency != "USD" || st.Notice != "" {
 			t.Fatalf("sign-in: %+v, %v", st, err)
 		}
 		if tok, _ := keys.Load(server, demo.LandlordEmail); tok == "" {

@@ -6,6 +6,23 @@ export function fileSize(bytes: number): string {
 }
 
 /**
+ * An amount in cents as people read it, in the organisation's currency
+ * (ISO 4217, as the server says it): "$1,250.00". With no currency, or a
+ * code this system does not know, the plain amount: "1,250.00".
+ */
+export function money(cents: number, currency: string, locale?: string): string {
+  const amount = cents / 100;
+  if (currency) {
+    try {
+      return amount.toLocaleString(locale, { style: 'currency', currency });
+    } catch {
+      // RangeError: not a currency code; the plain amount below.
+    }
+  }
+  return amount.toLocaleString(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+}
+
+/**
  * When a refused action may be tried again, as a clock time: with seconds
  * when that is within two minutes.
  */

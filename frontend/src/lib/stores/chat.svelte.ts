@@ -14,6 +14,8 @@ export class ChatStore {
   /** Upload progress of outbox messages, by local id. */
   uploads = $state<Record<number, UploadProgress>>({});
   focused = true;
+  /** The organisation's currency (ISO 4217), for rents and deposits; "" when the server does not say. */
+  currency = $state('');
 
   selected = $derived(this.conversations.find((c) => c.id === this.selectedId) ?? null);
 
