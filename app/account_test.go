@@ -69,6 +69,7 @@ func newAccounts(t *testing.T, server, dataDir string, keys KeyStore) *AccountSe
 }
 
 func TestAccount(t *testing.T) {
+	t.Parallel()
 	server, stop := demoServer(t)
 	dataDir := t.TempDir()
 	keys := &memKeys{m: map[string]string{}}
@@ -208,6 +209,7 @@ func TestAccount(t *testing.T) {
 }
 
 func TestNewerCacheIsRefusedWithAClearMessage(t *testing.T) {
+	t.Parallel()
 	server, _ := demoServer(t)
 	dataDir := t.TempDir()
 	keys := &memKeys{m: map[string]string{}}
@@ -235,6 +237,7 @@ func TestNewerCacheIsRefusedWithAClearMessage(t *testing.T) {
 }
 
 func TestConversationsOnline(t *testing.T) {
+	t.Parallel()
 	server, _ := demoServer(t)
 	a := newAccounts(t, server, t.TempDir(), &memKeys{m: map[string]string{}})
 	if _, err := a.SignIn(server, demo.LandlordEmail, demo.Password); err != nil {
@@ -275,6 +278,7 @@ func TestConversationsOnline(t *testing.T) {
 // ends the replaced session on the server: its token stops working at
 // once, and only the new one is in the keychain.
 func TestSignInOverALiveSessionEndsTheOldOne(t *testing.T) {
+	t.Parallel()
 	server, _ := demoServer(t)
 	keys := &memKeys{m: map[string]string{}}
 	a := newAccounts(t, server, t.TempDir(), keys)

@@ -13,6 +13,7 @@ import (
 // TestBoundMethodsRejectWithAProblem: what the UI receives when a bound
 // method fails (through the app's ErrorFormatter).
 func TestBoundMethodsRejectWithAProblem(t *testing.T) {
+	t.Parallel()
 	a := newAccounts(t, "http://127.0.0.1:1", t.TempDir(), &memKeys{m: map[string]string{}})
 	format := func(err error) (Problem, string) {
 		var log bytes.Buffer

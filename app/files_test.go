@@ -16,6 +16,7 @@ import (
 )
 
 func TestViewFiles(t *testing.T) {
+	t.Parallel()
 	s := servertest.StartDemo(t)
 	ctx := context.Background()
 	landlord, _ := s.Landlord(t)

@@ -11,6 +11,7 @@ import (
 )
 
 func TestNotificationText(t *testing.T) {
+	t.Parallel()
 	group := backend.Conversation{Kind: backend.ConversationGroup, Title: "Maple Court · 2B"}
 	m := backend.Message{Sender: backend.Sender{Kind: backend.KindTenant, Name: "Emily Chen"}, Text: "  The heating is off\nsince this morning.\nCan someone come?"}
 	title, body := NotificationText(group, m)
@@ -27,6 +28,7 @@ func TestNotificationText(t *testing.T) {
 // TestNotificationTextCannotBeReordered: a right-to-left override in a
 // name, a message or a file name shows as a mark in the notification.
 func TestNotificationTextCannotBeReordered(t *testing.T) {
+	t.Parallel()
 	conv := backend.Conversation{Kind: backend.ConversationDirect, Place: "Maple Court · 2B"}
 	file := backend.Message{Sender: backend.Sender{Name: "Mallory\u202E"}, Files: []backend.File{{Name: "invoice\u202Egpj.exe"}}}
 	if title, body := NotificationText(conv, file); title != "Mallory\uFFFD · Maple Court · 2B" || body != "Shared a file: invoice\uFFFDgpj.exe" {

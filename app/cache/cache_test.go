@@ -38,6 +38,7 @@ func msgEvent(id int64, m backend.Message) backend.Event {
 }
 
 func TestOpen(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	t.Run("ErrNewerSchema", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "cache.db")
@@ -63,6 +64,7 @@ func TestOpen(t *testing.T) {
 }
 
 func TestApplyEvents(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	c := openCache(t)
 	conv := backend.Conversation{ID: 5, Kind: backend.ConversationDirect, Title: "Alice", CreatedAt: t0}
@@ -121,6 +123,7 @@ func TestApplyEvents(t *testing.T) {
 }
 
 func TestOutbox(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "cache.db")
 	c, err := cache.Open(ctx, path, "test")
@@ -160,6 +163,7 @@ func TestOutbox(t *testing.T) {
 }
 
 func TestDraftsAndDirectory(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	c := openCache(t)
 	c.SetDraft(ctx, 5, "half a thought")
@@ -181,6 +185,7 @@ func TestDraftsAndDirectory(t *testing.T) {
 }
 
 func TestDraftFiles(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "cache.db")
 	c, err := cache.Open(ctx, path, "test")

@@ -103,6 +103,7 @@ func (h *harness) cachedMessages(t *testing.T) int {
 }
 
 func TestCatchUpAndLive(t *testing.T) {
+	t.Parallel()
 	s := servertest.StartDemo(t)
 	h := start(t, s, filepath.Join(t.TempDir(), "cache.db"))
 	ctx := context.Background()
@@ -147,6 +148,7 @@ func TestCatchUpAndLive(t *testing.T) {
 // The limits the app checks before queueing are the server's, learned on
 // connecting and kept for offline use.
 func TestLearnsTheServersLimitsOnConnect(t *testing.T) {
+	t.Parallel()
 	files, err := filestore.Open(filepath.Join(t.TempDir(), "files"), 2<<20)
 	if err != nil {
 		t.Fatal(err)
@@ -161,6 +163,7 @@ func TestLearnsTheServersLimitsOnConnect(t *testing.T) {
 }
 
 func TestOutboxOfflineThenDeliveredOnceInOrder(t *testing.T) {
+	t.Parallel()
 	s := servertest.StartDemo(t)
 	cachePath := filepath.Join(t.TempDir(), "cache.db")
 	h := start(t, s, cachePath)
@@ -215,6 +218,7 @@ func TestOutboxOfflineThenDeliveredOnceInOrder(t *testing.T) {
 }
 
 func TestPermanentRefusalIsMarkedFailed(t *testing.T) {
+	t.Parallel()
 	s := servertest.StartDemo(t)
 	h := start(t, s, filepath.Join(t.TempDir(), "cache.db"))
 	ctx := context.Background()
@@ -252,6 +256,7 @@ func (c *testClock) Add(d time.Duration) {
 // message: it stays queued (not "Not sent"), the engine waits the
 // Retry-After out, and then it goes, once and in order.
 func TestRateLimitedMessageWaitsAndIsSentOnce(t *testing.T) {
+	t.Parallel()
 	clock := &testClock{now: time.Now()}
 	limits := httpapi.DefaultLimits()
 	limits.CreateRate = httpapi.Rate{N: 1, Per: time.Minute} // one new upload a minute
@@ -302,6 +307,7 @@ func TestRateLimitedMessageWaitsAndIsSentOnce(t *testing.T) {
 }
 
 func TestResync(t *testing.T) {
+	t.Parallel()
 	s := servertest.StartDemo(t)
 	cachePath := filepath.Join(t.TempDir(), "cache.db")
 	h := start(t, s, cachePath)

@@ -32,6 +32,7 @@ func TestKilledMidSend(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills a child process")
 	}
+	t.Parallel()
 	s := servertest.StartDemo(t)
 	landlord, _ := s.Landlord(t)
 	ctx := context.Background()

@@ -23,6 +23,7 @@ func (r *recorder) stateLog() []string {
 // is online), the engine says so and stops, as when the session is refused:
 // straight from online to signed out, never offline or reconnecting.
 func TestSessionEndedStopsSyncing(t *testing.T) {
+	t.Parallel()
 	s := servertest.StartDemo(t)
 	h := start(t, s, filepath.Join(t.TempDir(), "cache.db"))
 	wait.For(t, "online", func() bool { return h.eng.State().State == engine.StateOnline })
