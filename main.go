@@ -81,7 +81,7 @@ func main() {
 		// A failed call rejects in the page with {code, message,
 		// retry_after}; Go's error text stays in the log.
 		ErrorFormatter: app.ErrorFormatter(logger),
-		Linux:          &linux.Options{ProgramName: "doorstep"},
+		Linux:          &linux.Options{ProgramName: "doorstep", Icon: icon},
 		Mac:            &mac.Options{About: &mac.AboutInfo{Title: "Doorstep", Message: "Chat with your tenants."}},
 	})
 	if err != nil {

@@ -37,9 +37,8 @@ var ErrNewerSchema = sqlite.ErrNewerSchema
 
 // Cache is an open cache database.
 type Cache struct {
-	db   *sql.DB
-	path string
-	now  func() time.Time
+	db  *sql.DB
+	now func() time.Time
 }
 
 // PathFor is where the cache of an account on a server lives: one file per
@@ -71,14 +70,11 @@ func Open(ctx context.Context, path string, version string) (*Cache, error) {
 		db.Close()
 		return nil, fmt.Errorf("cache %s: %w", path, err)
 	}
-	return &Cache{db: db, path: path, now: time.Now}, nil
+	return &Cache{db: db, now: time.Now}, nil
 }
 
 // Close closes the cache.
 func (c *Cache) Close() error { return c.db.Close() }
-
-// Path is the cache file.
-func (c *Cache) Path() string { return c.path }
 
 func (c *Cache) state(ctx context.Context, key string) (string, error) {
 	var v string

@@ -26,7 +26,6 @@ export type Thread = Plain<app.Thread>;
 export type Conversation = Plain<backend.Conversation>;
 export type Directory = Plain<backend.Directory>;
 export type DirectoryTenant = Plain<backend.DirectoryTenant>;
-export type DirectoryUnit = Plain<backend.DirectoryUnit>;
 /** A file shared in a conversation (backend.File). */
 export type FileInfo = Plain<backend.File>;
 export type Lease = Plain<backend.Lease>;
@@ -37,7 +36,6 @@ export type Sender = Plain<backend.Sender>;
 /** A file as View Files lists it: the file, and who shared it when. */
 export type SharedFile = Plain<backend.SharedFile>;
 export type TenantRecord = Plain<backend.TenantRecord>;
-export type TenantRef = Plain<backend.TenantRef>;
 
 /** A file waiting in a conversation's draft (its local path stays in Go). */
 export type DraftFile = Plain<cache.DraftFile>;
