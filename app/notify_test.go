@@ -92,12 +92,25 @@ func TestDesktopNotificationOverDBus(t *testing.T) {
 		t.Fatal("no notification reached the bus")
 	}
 
-	off := DesktopNotifier{Logger: quiet, Enabled: func() bool { return false }}
-	off.Notify(backend.Conversation{}, backend.Message{Text: "quiet please"})
+	// Off, then on again: the first to reach the bus must be the second.
+	on := true
+	toggled := DesktopNotifier{Logger: quiet, Enabled: func() bool { return on }}
+	on = false
+	toggled.Notify(backend.Conversation{}, backend.Message{Text: "quiet please"})
+	on = true
+	toggled.Notify(backend.Conversation{}, backend.Message{Text: "back on"})
 	select {
 	case got := <-srv.got:
-		t.Errorf("notifications are off, yet %q was shown", got)
-	case <-time.After(500 * time.Millisecond):
+		if got[1] != "back on" {
+			t.Errorf("notifications were off, yet %q was shown", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no notification reached the bus once they were on again")
+	}
+	select {
+	case got := <-srv.got:
+		t.Errorf("notifications were off, yet %q was shown", got)
+	default:
 	}
 }
 
