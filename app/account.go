@@ -274,8 +274,21 @@ func (a *AccountService) install(ended uint64, c *client.Client, h backend.Healt
 			}
 		}
 	}
-	notice := ""
-	if err := a.keys.Save(c.BaseURL(), sess.Me.Email, sess.Token); err != nil {
+	notice := a.remember(c.BaseURL(), h.ServerID, sess)
+	cc, err := a.openCache(h, sess.Me)
+	if err != nil {
+		a.keys.Delete(c.BaseURL(), sess.Me.Email) // the caller ends this session
+		return false, old, cacheError(err)
+	}
+	a.start(c.BaseURL(), sess.Me, c, cc, notice)
+	return true, old, nil
+}
+
+// remember keeps a new session's token in the keychain and the account in
+// the account file, for the next start. It returns what to tell the
+// landlord when the keychain cannot keep the token. Callers hold lifecycle.
+func (a *AccountService) remember(server, serverID string, sess backend.Session) (notice string) {
+	if err := a.keys.Save(server, sess.Me.Email, sess.Token); err != nil {
 		var unavailable *keychain.UnavailableError
 		if errors.As(err, &unavailable) {
 			notice = unavailable.Reason
@@ -285,27 +298,31 @@ func (a *AccountService) install(ended uint64, c *client.Client, h backend.Healt
 		a.logger.Warn("keychain", "err", err)
 	}
 	a.fileMu.Lock()
+	defer a.fileMu.Unlock()
 	notif := a.notifications.Load()
-	if err := a.writeAccount(accountFile{Server: c.BaseURL(), Email: sess.Me.Email, ServerID: h.ServerID, Notifications: &notif}); err != nil {
+	if err := a.writeAccount(accountFile{Server: server, Email: sess.Me.Email, ServerID: serverID, Notifications: &notif}); err != nil {
 		a.logger.Warn("account file", "err", err)
 	}
-	a.fileMu.Unlock()
+	return notice
+}
+
+// openCache opens the cache of an account on the server that answered h,
+// recording who is signed in and the server's limits. Callers hold
+// lifecycle.
+func (a *AccountService) openCache(h backend.Health, me backend.Me) (*cache.Cache, error) {
 	ctx := a.life.Context()
-	cc, err := cache.Open(ctx, cache.PathFor(a.dataDir, h.ServerID, sess.Me.Email), backend.Version)
-	if err == nil {
-		if err = cc.SetMe(ctx, sess.Me); err == nil {
-			err = cc.SetLimits(ctx, h.Limits)
-		}
-		if err != nil {
-			cc.Close()
-		}
+	cc, err := cache.Open(ctx, cache.PathFor(a.dataDir, h.ServerID, me.Email), backend.Version)
+	if err != nil {
+		return nil, err
+	}
+	if err = cc.SetMe(ctx, me); err == nil {
+		err = cc.SetLimits(ctx, h.Limits)
 	}
 	if err != nil {
-		a.keys.Delete(c.BaseURL(), sess.Me.Email) // the caller ends this session
-		return false, old, cacheError(err)
+		cc.Close()
+		return nil, err
 	}
-	a.start(c.BaseURL(), sess.Me, c, cc, notice)
-	return true, old, nil
+	return cc, nil
 }
 
 // start runs a session's sync engine and makes it the current session;
