@@ -7,7 +7,7 @@ import (
 	"doorstep/app/attach"
 	"doorstep/app/cache"
 	"doorstep/backend"
-	"doorstep/backend/filestore"
+	"doorstep/backend/filename"
 )
 
 // EventDraftFiles tells the UI that a conversation's draft files changed
@@ -138,7 +138,7 @@ func (a *AttachmentService) attachBytes(convID int64, name, data string, imagesO
 		}
 		path, err := a.incoming.Keep(body)
 		if err != nil {
-			return nil, fileProblem(err, keeping(filestore.SafeName(name)))
+			return nil, fileProblem(err, keeping(filename.Safe(name)))
 		}
 		files, err := a.addDraftFiles(ctx, s, convID, []cache.DraftFile{{Path: path, Name: name}})
 		if err != nil {
@@ -159,7 +159,7 @@ func (a *AttachmentService) addDraftFiles(ctx context.Context, s *session, convI
 	}
 	limits := s.limits(ctx)
 	for i := range files {
-		files[i].Name = filestore.SafeName(files[i].Name)
+		files[i].Name = filename.Safe(files[i].Name)
 		info, err := attach.Check(files[i].Path, files[i].Name, limits.MaxUploadBytes)
 		if err != nil {
 			return nil, err

@@ -16,7 +16,7 @@ import (
 
 	"doorstep/app/attach"
 	"doorstep/backend"
-	"doorstep/backend/filestore"
+	"doorstep/backend/filename"
 )
 
 // FileService is View Files: the files shared in a conversation, opened or
@@ -107,7 +107,7 @@ func (f *FileService) local(file backend.File) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	name := filestore.SafeName(file.Name)
+	name := filename.Safe(file.Name)
 	if err := os.MkdirAll(f.downloadsDir(), 0o700); err != nil {
 		return "", fileProblem(err, keeping(name))
 	}
@@ -176,7 +176,7 @@ func (f *FileService) Open(file backend.File) error {
 	if err != nil {
 		return err
 	}
-	name := filestore.SafeName(file.Name)
+	name := filename.Safe(file.Name)
 	named := filepath.Join(f.downloadsDir(), "open", file.SHA256[:16], name)
 	if err := os.MkdirAll(filepath.Dir(named), 0o700); err != nil {
 		return fileProblem(err, keeping(name))
@@ -196,7 +196,7 @@ func (f *FileService) SaveAs(file backend.File) (string, error) {
 	if f.SaveDialog == nil {
 		return "", backend.Errorf(backend.EUNAVAILABLE, "Saving files is not available here.")
 	}
-	dest, err := f.SaveDialog(f.saveDir(), filestore.SafeName(file.Name))
+	dest, err := f.SaveDialog(f.saveDir(), filename.Safe(file.Name))
 	if err != nil || dest == "" {
 		return "", err
 	}
@@ -216,7 +216,7 @@ func (f *FileService) saveTo(file backend.File, dest string) error {
 	if err != nil {
 		return err
 	}
-	return fileProblem(copyFile(path, filepath.Clean(dest)), savingAs(filestore.SafeName(file.Name)))
+	return fileProblem(copyFile(path, filepath.Clean(dest)), savingAs(filename.Safe(file.Name)))
 }
 
 func copyFile(from, to string) error {

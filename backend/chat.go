@@ -410,13 +410,17 @@ type MessagePage struct {
 	Limit  int
 }
 
+// ErrBeforeNotASeq refuses a page of messages before something that cannot
+// be a message's seq (they start at 1).
+var ErrBeforeNotASeq = Errorf(EINVALID, "before must be the seq of a message (1 or more).")
+
 // Validate checks a page request before anything is read.
 func (p MessagePage) Validate() error {
 	switch {
 	case p.Before != 0 && p.After != nil:
 		return Errorf(EINVALID, "Ask for messages before or after a point, not both.")
 	case p.Before < 0:
-		return Errorf(EINVALID, "before must be the seq of a message (1 or more).")
+		return ErrBeforeNotASeq
 	case p.After != nil && *p.After < 0:
 		return Errorf(EINVALID, "after must be the seq of a message, or 0 for the start.")
 	case p.Limit < 0 || p.Limit > MaxPageSize:

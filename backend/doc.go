@@ -1,5 +1,7 @@
 // Package backend holds the chat server's domain: the types, wire formats and
-// error vocabulary shared by the server, its Go client and the desktop app.
+// error vocabulary shared by the server, its Go client and the desktop app;
+// the chat rules and the sentences that explain them; and the contracts a
+// store keeps (store.go).
 //
 // It has no dependencies beyond the standard library. Adapters live in
 // sub-packages named after their technology (sqlite, httpapi) and are wired

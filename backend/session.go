@@ -2,6 +2,12 @@ package backend
 
 import "time"
 
+// How long a session and a tenant's invite link last, by the store's clock.
+const (
+	SessionTTL = 30 * 24 * time.Hour
+	InviteTTL  = 7 * 24 * time.Hour
+)
+
 // SessionRef identifies the session a principal was authenticated with, so
 // that whatever the session opened (an events websocket) ends with it.
 type SessionRef struct {

@@ -26,14 +26,14 @@ import (
 	_ "github.com/mattn/go-sqlite3" // the "sqlite3" driver
 
 	"doorstep/backend"
-	"doorstep/backend/sqlite"
+	"doorstep/backend/migrate"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
 // ErrNewerSchema: the cache was written by a newer Doorstep.
-var ErrNewerSchema = sqlite.ErrNewerSchema
+var ErrNewerSchema = migrate.ErrNewerSchema
 
 // Cache is an open cache database.
 type Cache struct {
@@ -66,7 +66,7 @@ func Open(ctx context.Context, path string, version string) (*Cache, error) {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
 	sub, _ := fs.Sub(migrations, "migrations")
-	if err := sqlite.Migrate(ctx, db, sub, "Doorstep "+version, time.Now); err != nil {
+	if err := migrate.Run(ctx, db, sub, "Doorstep "+version, time.Now); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("cache %s: %w", path, err)
 	}

@@ -67,10 +67,9 @@ func newWorld(t testing.TB) *world { t.Helper(); return newWorldIn(t, t.TempDir(
 // newWorldIn is newWorld with its database and files in dir.
 func newWorldIn(t testing.TB, dir string) *world {
 	t.Helper()
-	sqlite.BcryptCost = bcrypt.MinCost
 	ctx := context.Background()
 	path := filepath.Join(dir, "doorstep.db")
-	db, err := sqlite.Open(ctx, path)
+	db, err := sqlite.Open(ctx, path, sqlite.WithBcryptCost(bcrypt.MinCost))
 	if err != nil {
 		t.Fatal(err)
 	}

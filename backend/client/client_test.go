@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"doorstep/backend"
 	"doorstep/backend/client"
 	"doorstep/backend/httpapi"
@@ -22,7 +24,7 @@ import (
 // startServer runs the real server handler over a real database on loopback.
 func startServer(t *testing.T) (*httptest.Server, *sqlite.DB) {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "doorstep.db"))
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "doorstep.db"), sqlite.WithBcryptCost(bcrypt.MinCost))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,7 +66,7 @@ func TestBrowserRequestsNeedThisServersHost(t *testing.T) {
 			resp, body := do("GET", path, evil, nil, nil)
 			refused(t, "GET "+path, resp, body, true)
 		}
-		for _, path := range []string{"/portal/assets/portal.js", "/portal/assets/nothing.css"} {
+		for _, path := range []string{"/portal/assets/main.js", "/portal/assets/nothing.css"} {
 			resp, body := do("GET", path, evil, nil, nil)
 			refused(t, "GET "+path, resp, body, false)
 		}

@@ -5,12 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"path"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +22,7 @@ import (
 
 	"doorstep/backend"
 	"doorstep/backend/httpapi"
+	"doorstep/backend/portal"
 )
 
 // lockedBuffer is a log sink safe for the server's goroutines.
@@ -217,6 +222,11 @@ func TestPortalSignInThroughTheLink(t *testing.T) {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
+// moduleImport finds a module's static imports of other modules
+// (import … from './x.js', import './x.js', export … from './x.js'); the
+// type-only import('./x.js') in JSDoc is not loaded and not matched.
+var moduleImport = regexp.MustCompile(`(?m)^(?:import|export)\s(?:[^'";]*?\sfrom\s*)?['"](\.{1,2}/[^'"]+)['"]`)
+
 // TestPortalPage: the portal is one document for the list and every
 // conversation, plus its script and styles, all under a policy that runs
 // nothing inline and talks to this server only.
@@ -235,7 +245,7 @@ func TestPortalPage(t *testing.T) {
 		return resp, string(body)
 	}
 	home, page := get("/portal/")
-	if home.StatusCode != 200 || !strings.HasPrefix(home.Header.Get("Content-Type"), "text/html") || !strings.Contains(page, `src="/portal/assets/portal.js"`) {
+	if home.StatusCode != 200 || !strings.HasPrefix(home.Header.Get("Content-Type"), "text/html") || !strings.Contains(page, `<script type="module" src="/portal/assets/main.js">`) {
 		t.Fatalf("/portal/: %d %s", home.StatusCode, home.Header.Get("Content-Type"))
 	}
 	csp := home.Header.Get("Content-Security-Policy")
@@ -255,16 +265,54 @@ func TestPortalPage(t *testing.T) {
 	if resp, body := get("/portal/c/99999"); resp.StatusCode != 200 || body != page {
 		t.Errorf("/portal/c/99999: %d", resp.StatusCode)
 	}
-	for path, ctype := range map[string]string{"/portal/assets/portal.js": "text/javascript", "/portal/assets/portal.css": "text/css", "/portal/assets/icon.svg": "image/svg+xml"} {
+	for path, ctype := range map[string]string{"/portal/assets/portal.css": "text/css", "/portal/assets/icon.svg": "image/svg+xml"} {
 		resp, body := get(path)
 		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), ctype) || len(body) == 0 ||
 			resp.Header.Get("Content-Security-Policy") == "" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
 			t.Errorf("%s: %d %q, %d bytes", path, resp.StatusCode, resp.Header.Get("Content-Type"), len(body))
 		}
 	}
-	// The script never puts received text into the page as markup.
-	if _, js := get("/portal/assets/portal.js"); strings.Contains(js, "innerHTML") || strings.Contains(js, "insertAdjacentHTML") || strings.Contains(js, "document.write") {
-		t.Error("portal.js writes markup")
+	// The script is ES modules: main.js imports the others by relative path.
+	// Each one the browser would load is served as a script under the same
+	// policy, and none puts received text into the page as markup.
+	seen := map[string]bool{"main.js": true}
+	for queue := []string{"main.js"}; len(queue) > 0; queue = queue[1:] {
+		name := queue[0]
+		resp, js := get("/portal/assets/" + name)
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") || len(js) == 0 ||
+			resp.Header.Get("Content-Security-Policy") == "" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s: %d %q, %d bytes", name, resp.StatusCode, resp.Header.Get("Content-Type"), len(js))
+		}
+		for _, markup := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "createContextualFragment", "DOMParser"} {
+			if strings.Contains(js, markup) {
+				t.Errorf("%s writes markup (%s)", name, markup)
+			}
+		}
+		for _, m := range moduleImport.FindAllStringSubmatch(js, -1) {
+			// The asset route is flat: a module imports its siblings only.
+			dep := path.Clean(m[1])
+			if strings.Contains(dep, "/") {
+				t.Errorf("%s imports %s, outside /portal/assets/", name, m[1])
+			} else if !seen[dep] {
+				seen[dep] = true
+				queue = append(queue, dep)
+			}
+		}
+	}
+	// Every module the binary carries is one the page loads, and no test of
+	// them is carried at all.
+	embedded, err := fs.Glob(portal.Assets, "assets/*.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var loaded []string
+	for name := range seen {
+		loaded = append(loaded, "assets/"+name)
+	}
+	slices.Sort(embedded)
+	slices.Sort(loaded)
+	if len(loaded) < 5 || !slices.Equal(embedded, loaded) {
+		t.Errorf("modules embedded %v, loaded by the page %v", embedded, loaded)
 	}
 	for _, path := range []string{"/portal/assets/index.html", "/portal/assets/missing.js", "/portal/assets/..%2fportal.go", "/portal/c/1/files", "/portal/x"} {
 		if resp, body := get(path); resp.StatusCode != 404 || !strings.Contains(body, `"not_found"`) {

@@ -91,7 +91,7 @@ func Seed(ctx context.Context, db *sqlite.DB, today time.Time) (Credentials, err
 	loc, _ := time.LoadLocation(TimeZone)
 	base := today.In(loc)
 	month := func(m int) string { return base.AddDate(0, m, 0).Format(backend.DateLayout) }
-	var rows []sqlite.DirectoryRow
+	var rows []backend.DirectoryRow
 	for i, l := range leases {
 		end := ""
 		if l.endM != 0 {
@@ -100,7 +100,7 @@ func Seed(ctx context.Context, db *sqlite.DB, today time.Time) (Credentials, err
 		for j, name := range l.tenants {
 			first := strings.ToLower(strings.Fields(name)[0])
 			last := strings.ToLower(strings.Fields(name)[1])
-			rows = append(rows, sqlite.DirectoryRow{
+			rows = append(rows, backend.DirectoryRow{
 				Line: fmt.Sprintf("demo %d.%d", i, j), Property: l.property, Address: properties[l.property], Unit: l.unit,
 				TenantName: name, TenantEmail: first + "." + last + "@example.com", TenantPhone: fmt.Sprintf("(312) 555-01%02d", len(rows)),
 				LeaseStart: month(l.startM), LeaseEnd: end, RentCents: l.rent * 100, DepositCents: l.rent * 100,

@@ -15,8 +15,7 @@ import (
 
 func TestSeed(t *testing.T) {
 	ctx := context.Background()
-	sqlite.BcryptCost = bcrypt.MinCost
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "doorstep.db"))
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "doorstep.db"), sqlite.WithBcryptCost(bcrypt.MinCost))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"doorstep/backend"
+	"doorstep/backend/filename"
 )
 
 // A resumable upload is kept in partial/ as two files: <id>, the bytes
@@ -60,7 +61,7 @@ func (s *Store) BeginPartial(owner, name string, size int64, sha256Hex string) (
 	if err := os.MkdirAll(s.partialDir(), 0o700); err != nil {
 		return Partial{}, diskError("begin upload", err)
 	}
-	p := Partial{ID: randomName(), Owner: owner, Name: SafeName(name), Size: size, SHA256: sha256Hex, Created: time.Now().UTC()}
+	p := Partial{ID: randomName(), Owner: owner, Name: filename.Safe(name), Size: size, SHA256: sha256Hex, Created: time.Now().UTC()}
 	meta, _ := json.Marshal(p)
 	base := filepath.Join(s.partialDir(), p.ID)
 	if err := writeSynced(base+".json", meta); err != nil {

@@ -1,21 +1,8 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
-
-	"doorstep/backend"
 )
-
-// AuthStore signs people in and out.
-type AuthStore interface {
-	SignIn(ctx context.Context, email, password string) (backend.Session, error)
-	SignOut(ctx context.Context, token string) error
-	Authenticate(ctx context.Context, token string) (backend.Principal, error)
-	Me(ctx context.Context, token string) (backend.Me, error)
-	CreateTenantInvite(ctx context.Context, orgID, tenantID int64) (string, error)
-	RedeemInvite(ctx context.Context, token string) (backend.Session, error)
-}
 
 // SignInRequest is the body of POST /api/v1/auth/signin.
 type SignInRequest struct {

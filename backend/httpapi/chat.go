@@ -1,24 +1,10 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 
 	"doorstep/backend"
 )
-
-// ChatStore holds the directory, conversations and messages. It enforces the
-// chat rules itself (who may start, read and send) so no handler can forget one.
-type ChatStore interface {
-	Directory(ctx context.Context, p backend.Principal, query string) (backend.Directory, error)
-	TenantRecord(ctx context.Context, p backend.Principal, tenantID int64) (backend.TenantRecord, error)
-	Conversations(ctx context.Context, p backend.Principal) ([]backend.Conversation, error)
-	Conversation(ctx context.Context, p backend.Principal, id int64) (backend.Conversation, error)
-	StartConversation(ctx context.Context, p backend.Principal, req backend.StartConversation) (backend.Conversation, bool, error)
-	Messages(ctx context.Context, p backend.Principal, convID int64, page backend.MessagePage) ([]backend.Message, error)
-	SendMessage(ctx context.Context, p backend.Principal, convID int64, req backend.SendMessage) (backend.Message, error)
-	MarkRead(ctx context.Context, p backend.Principal, convID, seq int64) error
-}
 
 // ReadRequest is the body of POST /api/v1/conversations/{id}/read.
 type ReadRequest struct {
@@ -82,9 +68,8 @@ func (s *Server) handleConversations(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleStartConversation(w http.ResponseWriter, r *http.Request) {
 	p := principal(r.Context())
-	if p.Kind == backend.KindTenant {
-		// Refused before the body is even read: tenants never start chats.
-		_, _, err := s.store.StartConversation(r.Context(), p, backend.StartConversation{})
+	// Refused before the body is even read: tenants never start chats.
+	if err := p.MayStartConversation(); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -137,7 +122,7 @@ func messagePage(r *http.Request) (backend.MessagePage, error) {
 		return page, err
 	}
 	if r.URL.Query().Get("before") != "" && before == 0 {
-		return page, backend.Errorf(backend.EINVALID, "before must be the seq of a message (1 or more).")
+		return page, backend.ErrBeforeNotASeq
 	}
 	page.Before = before
 	if r.URL.Query().Get("after") != "" {

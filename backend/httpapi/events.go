@@ -15,22 +15,8 @@ import (
 	"doorstep/backend/hub"
 )
 
-// EventStore replays a recipient's stored events, and says which sessions
-// of the open streams have ended.
-type EventStore interface {
-	// Events returns up to limit events with ids above since, oldest first,
-	// or an error wrapping ErrResync when some of them are no longer kept.
-	Events(ctx context.Context, p backend.Principal, since int64, limit int) ([]backend.Event, error)
-	LatestEventID(ctx context.Context, p backend.Principal) (int64, error)
-	// EndedSessions returns those of the given session ids (SessionRef.ID)
-	// that have ended: signed out or revoked, by any process, or expired.
-	EndedSessions(ctx context.Context, ids []string) ([]string, error)
-	// Now is the store's clock, by which sessions expire.
-	Now() time.Time
-}
-
-// ErrResync is what an EventStore returns when `since` is older than what
-// it keeps; the sqlite store's ErrResync is the same value.
+// ErrResync is what a backend.EventLog returns when `since` is older than
+// what it keeps; the sqlite store's ErrResync is the same value.
 var ErrResync = backend.ErrResync
 
 // Websocket timing and limits (as in gorilla/websocket's chat example).
@@ -96,11 +82,9 @@ func (s *Server) checkOrigin(r *http.Request) error {
 // log keeps, a "resync" event (carrying the newest id) comes first.
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	p := principal(r.Context())
-	if p.Kind == backend.KindUser {
-		if err := p.CanChatAsLandlord(); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
+	if err := p.MayChat(); err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	if err := s.checkOrigin(r); err != nil {
 		s.writeError(w, r, err)

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,16 +10,9 @@ import (
 	"strings"
 
 	"doorstep/backend"
+	"doorstep/backend/filename"
 	"doorstep/backend/filestore"
 )
-
-// FileStore keeps uploaded files' metadata and who may fetch them.
-type FileStore interface {
-	CanUpload(ctx context.Context, p backend.Principal) error
-	CreateFile(ctx context.Context, p backend.Principal, f backend.NewFile) (backend.File, error)
-	FileForDownload(ctx context.Context, p backend.Principal, fileID int64) (backend.File, string, error)
-	ConversationFiles(ctx context.Context, p backend.Principal, convID int64) ([]backend.SharedFile, error)
-}
 
 // WithFiles sets where uploaded files are kept; without it uploads are refused.
 func WithFiles(fs *filestore.Store) Option { return func(s *Server) { s.files = fs } }
@@ -81,7 +73,7 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
-		f, err := s.store.CreateFile(r.Context(), p, backend.NewFile{Name: filestore.SafeName(part.FileName()), Size: saved.Size,
+		f, err := s.store.CreateFile(r.Context(), p, backend.NewFile{Name: filename.Safe(part.FileName()), Size: saved.Size,
 			SHA256: saved.SHA256, ContentType: saved.ContentType, StorageName: saved.StorageName})
 		if err != nil {
 			s.files.Remove(saved.StorageName)

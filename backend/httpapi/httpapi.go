@@ -30,28 +30,9 @@ const (
 	idleTimeout       = 120 * time.Second
 )
 
-// Store is what the HTTP layer needs from storage, one interface per area.
-// The sqlite package implements it; a PostgreSQL store would too.
-type Store interface {
-	HealthStore
-	AuthStore
-	ChatStore
-	FileStore
-	EventStore
-	NotificationStore
-}
-
-// HealthStore answers the health check.
-type HealthStore interface {
-	Ping(ctx context.Context) error
-	ServerID(ctx context.Context) (string, error)
-	// ProbeWrite makes a tiny durable write, to show the store can write.
-	ProbeWrite(ctx context.Context) error
-}
-
 // Server serves the Doorstep HTTP API.
 type Server struct {
-	store          Store
+	store          backend.Store
 	logger         *slog.Logger
 	http           *http.Server
 	hub            *hub.Hub
@@ -93,7 +74,7 @@ func WithAllowedOrigins(origins ...string) Option {
 }
 
 // NewServer returns a server backed by store, logging to logger.
-func NewServer(store Store, logger *slog.Logger, opts ...Option) *Server {
+func NewServer(store backend.Store, logger *slog.Logger, opts ...Option) *Server {
 	s := &Server{store: store, logger: logger, allowedOrigins: map[string]bool{}, publicHosts: map[string]bool{}}
 	for _, o := range opts {
 		o(s)

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"doorstep/backend"
 	"doorstep/backend/client"
 	"doorstep/backend/filestore"
@@ -23,7 +25,7 @@ import (
 // newTestServer starts the real handler on loopback over a real SQLite file.
 func newTestServer(t *testing.T) (*httptest.Server, *sqlite.DB) {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "doorstep.db"))
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "doorstep.db"), sqlite.WithBcryptCost(bcrypt.MinCost))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +152,7 @@ func TestUnknownPath(t *testing.T) {
 // returns its host:port.
 func serveReal(t *testing.T, opts ...httpapi.Option) string {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "doorstep.db"))
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "doorstep.db"), sqlite.WithBcryptCost(bcrypt.MinCost))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +242,7 @@ func TestHugeHeaderIsRefused(t *testing.T) {
 func TestServeThroughWrappedConnections(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "doorstep.db"))
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "doorstep.db"), sqlite.WithBcryptCost(bcrypt.MinCost))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,8 +79,7 @@ const password = "correct horse battery"
 
 func newLimitWorld(t *testing.T, opts ...httpapi.Option) *limitWorld {
 	t.Helper()
-	sqlite.BcryptCost = bcrypt.MinCost
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "doorstep.db"))
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "doorstep.db"), sqlite.WithBcryptCost(bcrypt.MinCost))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -549,7 +548,7 @@ func TestClientAddress(t *testing.T) {
 	t.Run("ForwardedForIgnoredFromAnUntrustedPeer", func(t *testing.T) {
 		// The peer (loopback) is not a trusted proxy here.
 		w := newLimitWorld(t)
-		db, _ := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "d.db"))
+		db, _ := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "d.db"), sqlite.WithBcryptCost(bcrypt.MinCost))
 		defer db.Close()
 		for i := range 20 {
 			addLandlord(t, db, fmt.Sprintf("u%d@example.org", i))
@@ -620,7 +619,7 @@ func TestClientAddress(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "d.db"))
+				db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "d.db"), sqlite.WithBcryptCost(bcrypt.MinCost))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -769,7 +768,7 @@ func seedTenant(t *testing.T, db *sqlite.DB, org int64) int64 {
 	t.Helper()
 	ctx := context.Background()
 	email := fmt.Sprintf("tenant-%d@example.org", org)
-	if _, err := db.ImportDirectory(ctx, org, []sqlite.DirectoryRow{{Line: "line 2", Property: "Elm Court", Address: "12 Elm St", Unit: "1A",
+	if _, err := db.ImportDirectory(ctx, org, []backend.DirectoryRow{{Line: "line 2", Property: "Elm Court", Address: "12 Elm St", Unit: "1A",
 		TenantName: "Tess Tenant", TenantEmail: email, TenantPhone: "555-0100", LeaseStart: "2025-01-01"}}); err != nil {
 		t.Fatal(err)
 	}

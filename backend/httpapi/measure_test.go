@@ -49,8 +49,7 @@ func TestMeasureSignInGuessing(t *testing.T) {
 	ctx := context.Background()
 	loopback := httpapi.WithTrustedProxies(netip.MustParsePrefix("127.0.0.0/8"))
 	start := func(t *testing.T, cost int, accounts int, opts ...httpapi.Option) (string, *atomic.Int64) {
-		sqlite.BcryptCost = cost
-		db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "doorstep.db"))
+		db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "doorstep.db"), sqlite.WithBcryptCost(cost))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,17 +1,8 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
-
-	"doorstep/backend"
 )
-
-// NotificationStore keeps the delivery log of the e-mails and text messages
-// sent to tenants.
-type NotificationStore interface {
-	ConversationNotifications(ctx context.Context, p backend.Principal, convID int64) ([]backend.Notification, error)
-}
 
 func (s *Server) notificationRoutes(mux *http.ServeMux) {
 	s.route(mux, "/api/v1/conversations/{id}/notifications", map[string]http.HandlerFunc{"GET": s.chat(s.handleNotifications)})

@@ -29,7 +29,6 @@ import (
 	"strings"
 
 	"doorstep/backend"
-	"doorstep/backend/sqlite"
 )
 
 // Limits of one import.
@@ -44,8 +43,32 @@ var columns = map[string]bool{
 }
 
 // Parse reads a CSV file into directory rows. Problems come back as
-// sqlite.ImportErrors (one line each) or a coded *backend.Error.
-func Parse(r io.Reader) ([]sqlite.DirectoryRow, error) {
+// backend.ImportErrors (one line each) or a coded *backend.Error.
+func Parse(r io.Reader) ([]backend.DirectoryRow, error) {
+	data, err := readAll(r)
+	if err != nil {
+		return nil, err
+	}
+	cr := csv.NewReader(bytes.NewReader(data))
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = false
+	h, err := readHeader(cr)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := readRows(cr, h)
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, backend.Errorf(backend.EINVALID, "The file has a header but no rows.")
+	}
+	return rows, nil
+}
+
+// readAll reads the whole file, at most MaxBytes, without the byte-order
+// mark spreadsheet programs add.
+func readAll(r io.Reader) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read: %w", err)
@@ -53,41 +76,63 @@ func Parse(r io.Reader) ([]sqlite.DirectoryRow, error) {
 	if len(data) > MaxBytes {
 		return nil, backend.Errorf(backend.ETOOLARGE, "The file is larger than %d MB; split it.", MaxBytes>>20)
 	}
-	data = bytes.TrimPrefix(data, []byte("\ufeff")) // spreadsheet programs add a byte-order mark
-	cr := csv.NewReader(bytes.NewReader(data))
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = false
+	return bytes.TrimPrefix(data, []byte("\ufeff")), nil
+}
 
-	header, err := cr.Read()
+// header is the first line: which field holds each known column.
+type header struct {
+	index map[string]int // column name → field
+	width int            // fields per line
+}
+
+// field is the named column of rec, or "" when the file does not have it.
+func (h header) field(rec []string, name string) string {
+	if i, ok := h.index[name]; ok {
+		return rec[i]
+	}
+	return ""
+}
+
+// readHeader reads the first line and checks its columns: every one known,
+// none twice, none required missing.
+func readHeader(cr *csv.Reader) (header, error) {
+	names, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, backend.Errorf(backend.EINVALID, "The file is empty: the first line must name the columns.")
+		return header{}, backend.Errorf(backend.EINVALID, "The file is empty: the first line must name the columns.")
 	}
 	if err != nil {
-		return nil, backend.Errorf(backend.EINVALID, "line 1: %s", csvProblem(err))
+		return header{}, backend.Errorf(backend.EINVALID, "line 1: %s", csvProblem(err))
 	}
-	index := map[string]int{}
-	var problems sqlite.ImportErrors
-	for i, h := range header {
-		name := strings.ToLower(strings.TrimSpace(h))
+	h := header{index: map[string]int{}, width: len(names)}
+	var problems backend.ImportErrors
+	for i, raw := range names {
+		name := strings.ToLower(strings.TrimSpace(raw))
 		if _, known := columns[name]; !known {
-			problems = append(problems, fmt.Sprintf("line 1: unknown column %q", h))
+			problems = append(problems, fmt.Sprintf("line 1: unknown column %q", raw))
 			continue
 		}
-		if _, dup := index[name]; dup {
+		if _, dup := h.index[name]; dup {
 			problems = append(problems, fmt.Sprintf("line 1: column %q appears twice", name))
 		}
-		index[name] = i
+		h.index[name] = i
 	}
 	for name, required := range columns {
-		if _, ok := index[name]; required && !ok {
+		if _, ok := h.index[name]; required && !ok {
 			problems = append(problems, fmt.Sprintf("line 1: required column %q is missing", name))
 		}
 	}
 	if len(problems) > 0 {
-		return nil, problems
+		return header{}, problems
 	}
+	return h, nil
+}
 
-	var rows []sqlite.DirectoryRow
+// readRows reads the lines after the header into rows, collecting the
+// problems of every line; a broken quote ends the reading, since the reader
+// cannot find the next line after it.
+func readRows(cr *csv.Reader, h header) ([]backend.DirectoryRow, error) {
+	var rows []backend.DirectoryRow
+	var problems backend.ImportErrors
 	for {
 		line, _ := cr.FieldPos(0)
 		rec, err := cr.Read()
@@ -100,45 +145,47 @@ func Parse(r io.Reader) ([]sqlite.DirectoryRow, error) {
 				line = pe.StartLine
 			}
 			problems = append(problems, fmt.Sprintf("line %d: %s", line, csvProblem(err)))
-			break // the reader cannot resynchronise after a broken quote
+			break
 		}
 		line, _ = cr.FieldPos(0)
 		if len(rows) >= MaxRows {
 			return nil, backend.Errorf(backend.ETOOLARGE, "The file has more than %d rows; split it.", MaxRows)
 		}
-		if len(rec) != len(header) {
-			problems = append(problems, fmt.Sprintf("line %d: %d fields, but the header names %d", line, len(rec), len(header)))
+		if len(rec) != h.width {
+			problems = append(problems, fmt.Sprintf("line %d: %d fields, but the header names %d", line, len(rec), h.width))
 			continue
 		}
-		get := func(name string) string {
-			if i, ok := index[name]; ok {
-				return rec[i]
-			}
-			return ""
-		}
-		row := sqlite.DirectoryRow{
-			Line: fmt.Sprintf("line %d", line), Property: get("property"), Address: get("address"), Unit: get("unit"),
-			TenantName: get("tenant_name"), TenantEmail: get("tenant_email"), TenantPhone: get("tenant_phone"),
-			LeaseStart: strings.TrimSpace(get("lease_start")), LeaseEnd: strings.TrimSpace(get("lease_end")), LeaseRef: get("lease_ref"),
-		}
-		var ok bool
-		if row.RentCents, ok = ParseMoney(get("rent")); !ok {
-			problems = append(problems, fmt.Sprintf("line %d: rent %q is not an amount such as 1250.00", line, get("rent")))
-		}
-		if row.DepositCents, ok = ParseMoney(get("deposit")); !ok {
-			problems = append(problems, fmt.Sprintf("line %d: deposit %q is not an amount such as 1250.00", line, get("deposit")))
-		}
+		row, bad := parseRow(rec, line, h)
+		problems = append(problems, bad...)
 		rows = append(rows, row)
 	}
 	if len(problems) > 0 {
 		return nil, problems
 	}
-	if len(rows) == 0 {
-		return nil, backend.Errorf(backend.EINVALID, "The file has a header but no rows.")
-	}
 	return rows, nil
 }
 
+// parseRow makes the row of one line, with the problems of its amounts.
+func parseRow(rec []string, line int, h header) (backend.DirectoryRow, []string) {
+	get := func(name string) string { return h.field(rec, name) }
+	row := backend.DirectoryRow{
+		Line: fmt.Sprintf("line %d", line), Property: get("property"), Address: get("address"), Unit: get("unit"),
+		TenantName: get("tenant_name"), TenantEmail: get("tenant_email"), TenantPhone: get("tenant_phone"),
+		LeaseStart: strings.TrimSpace(get("lease_start")), LeaseEnd: strings.TrimSpace(get("lease_end")), LeaseRef: get("lease_ref"),
+	}
+	var problems []string
+	var ok bool
+	if row.RentCents, ok = ParseMoney(get("rent")); !ok {
+		problems = append(problems, fmt.Sprintf("line %d: rent %q is not an amount such as 1250.00", line, get("rent")))
+	}
+	if row.DepositCents, ok = ParseMoney(get("deposit")); !ok {
+		problems = append(problems, fmt.Sprintf("line %d: deposit %q is not an amount such as 1250.00", line, get("deposit")))
+	}
+	return row, problems
+}
+
+// csvProblem is what the CSV reader found wrong, without its position
+// (the caller names the line).
 func csvProblem(err error) string {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {

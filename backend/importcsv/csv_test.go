@@ -7,7 +7,6 @@ import (
 
 	"doorstep/backend"
 	"doorstep/backend/importcsv"
-	"doorstep/backend/sqlite"
 )
 
 const good = "\ufeffProperty,Address,Unit,Tenant_Name,Tenant_Email,Tenant_Phone,Lease_Start,Lease_End,Rent,Deposit,Lease_Ref\n" +
@@ -54,9 +53,16 @@ func TestParse(t *testing.T) {
 			t.Errorf("err = %v", err)
 		}
 	})
+	t.Run("ErrTooManyRows", func(t *testing.T) {
+		in := "property,unit,tenant_name,lease_start\n" + strings.Repeat("P,U,T,2025-01-01\n", importcsv.MaxRows+1)
+		_, err := importcsv.Parse(strings.NewReader(in))
+		if backend.ErrorCode(err) != backend.ETOOLARGE {
+			t.Errorf("err = %v", err)
+		}
+	})
 	t.Run("AllRowErrorsAtOnce", func(t *testing.T) {
 		_, err := importcsv.Parse(strings.NewReader("property,unit,tenant_name,lease_start,rent\nP,U,A,2025-01-01,x\nP,U,B,2025-01-01,ok\nP,U,C,2025-01-01,1\nP,U,D,2025-01-01,y\n"))
-		var list sqlite.ImportErrors
+		var list backend.ImportErrors
 		if !errors.As(err, &list) || len(list) != 3 {
 			t.Fatalf("err = %v, want three problems (lines 2, 3, 5)", err)
 		}

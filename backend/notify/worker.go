@@ -13,11 +13,7 @@ import (
 // Store is what the worker needs of the database: the queue of
 // notifications and the tenant invites their links carry.
 type Store interface {
-	DueNotifications(ctx context.Context, now time.Time, limit int) ([]backend.PendingNotification, error)
-	NextNotificationDue(ctx context.Context) (time.Time, bool, error)
-	NotificationSent(ctx context.Context, id int64, note string) error
-	NotificationRetry(ctx context.Context, id int64, reason string, next time.Time) error
-	NotificationFailed(ctx context.Context, id int64, reason string) error
+	backend.NotificationQueue
 	CreateTenantInvite(ctx context.Context, orgID, tenantID int64) (string, error)
 }
 

@@ -165,7 +165,10 @@ func TestWorkerDeliversEverythingOnceAfterAnOutage(t *testing.T) {
 	sms.down.Store(false)
 	w.Wake()
 	waitUntil(t, "the queue is empty", func() bool { _, ok, _ := s.DB.NextNotificationDue(ctx); return !ok })
-	time.Sleep(300 * time.Millisecond) // anything sent twice would show by now
+	// Stop the worker: nothing more can be sent, so the counts below are
+	// final (a second send of anything would be in them).
+	stop()
+	<-done
 
 	wantEmail, wantSMS := map[string]int{}, map[string]int{}
 	for _, n := range all {

@@ -35,19 +35,13 @@ type Server struct {
 	ln   *connSet
 }
 
-// fastHashes sets the bcrypt cost once, before the first server seeds its
-// accounts: fast fixtures under the race detector, and parallel tests never
-// write it while another one hashes with it.
-var fastHashes sync.Once
-
 // StartDemo starts a server over a new database with the demo landlord; it
 // is stopped when the test ends. opts configure the HTTP server (limits,
 // their clock).
 func StartDemo(tb testing.TB, opts ...httpapi.Option) *Server {
 	tb.Helper()
-	fastHashes.Do(func() { sqlite.BcryptCost = bcrypt.MinCost })
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "server.db"))
+	db, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "server.db"), sqlite.WithBcryptCost(bcrypt.MinCost))
 	if err != nil {
 		tb.Fatal(err)
 	}

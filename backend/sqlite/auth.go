@@ -18,19 +18,6 @@ import (
 	"doorstep/backend"
 )
 
-// Session and invite lifetimes.
-const (
-	SessionTTL = 30 * 24 * time.Hour
-	InviteTTL  = 7 * 24 * time.Hour
-)
-
-// MinPasswordLength is the shortest password accepted for a landlord user.
-const MinPasswordLength = 10
-
-// BcryptCost is the work factor for new password hashes. Only tests lower it
-// (to bcrypt.MinCost), to keep fixtures fast under the race detector.
-var BcryptCost = bcrypt.DefaultCost
-
 // dummyHash is compared against when an e-mail is unknown, so a sign-in for
 // a missing account takes as long as one with a wrong password.
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("doorstep-no-such-user"), bcrypt.DefaultCost)
@@ -75,7 +62,7 @@ func (db *DB) CreateOrg(ctx context.Context, name, tz string) (int64, error) {
 // CreateLandlord creates an organisation and its main user together: either
 // both exist afterwards or neither.
 func (db *DB) CreateLandlord(ctx context.Context, orgName, tz, email, name, password string) (orgID int64, err error) {
-	hash, err := hashPassword(email, name, password)
+	hash, err := db.hashPassword(email, name, password)
 	if err != nil {
 		return 0, err
 	}
@@ -90,32 +77,22 @@ func (db *DB) CreateLandlord(ctx context.Context, orgName, tz, email, name, pass
 }
 
 func createOrg(ctx context.Context, tx *Tx, name, tz string) (int64, error) {
-	name = strings.TrimSpace(name)
-	if name == "" {
-		return 0, backend.Errorf(backend.EINVALID, "The organisation needs a name.")
-	}
-	if _, err := time.LoadLocation(tz); err != nil || tz == "" || tz == "Local" {
-		return 0, backend.Errorf(backend.EINVALID, "%q is not a time zone name such as America/Chicago.", tz)
+	name, err := backend.ValidateOrg(name, tz)
+	if err != nil {
+		return 0, err
 	}
 	var id int64
-	err := tx.QueryRowContext(ctx, "INSERT INTO orgs (name, time_zone, created_at) VALUES (?, ?, ?) RETURNING id",
+	err = tx.QueryRowContext(ctx, "INSERT INTO orgs (name, time_zone, created_at) VALUES (?, ?, ?) RETURNING id",
 		name, tz, formatTime(tx.Now())).Scan(&id)
 	return id, err
 }
 
 // hashPassword checks a new user's fields and hashes the password.
-func hashPassword(email, name, password string) (string, error) {
-	email, name = strings.TrimSpace(email), strings.TrimSpace(name)
-	if !strings.Contains(email, "@") || len(email) > 254 {
-		return "", backend.Errorf(backend.EINVALID, "%q is not an e-mail address.", email)
+func (db *DB) hashPassword(email, name, password string) (string, error) {
+	if err := backend.ValidateNewUser(email, name, password); err != nil {
+		return "", err
 	}
-	if name == "" {
-		return "", backend.Errorf(backend.EINVALID, "The user needs a name.")
-	}
-	if len(password) < MinPasswordLength || len(password) > 72 {
-		return "", backend.Errorf(backend.EINVALID, "A password must be %d to 72 characters.", MinPasswordLength)
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), BcryptCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), db.bcryptCost)
 	if err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}
@@ -125,7 +102,7 @@ func hashPassword(email, name, password string) (string, error) {
 // CreateUser adds a landlord-side user to an organisation: its main user
 // (one per organisation) or a sub-user.
 func (db *DB) CreateUser(ctx context.Context, orgID int64, email, name, password string, isMain bool) (int64, error) {
-	hash, err := hashPassword(email, name, password)
+	hash, err := db.hashPassword(email, name, password)
 	if err != nil {
 		return 0, err
 	}
@@ -143,19 +120,27 @@ func createUser(ctx context.Context, tx *Tx, orgID int64, email, name, hash stri
 	err := tx.QueryRowContext(ctx, `INSERT INTO users (org_id, email, name, password_hash, is_main, created_at)
 		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, orgID, email, name, hash, isMain, formatTime(tx.Now())).Scan(&id)
 	if isUniqueViolation(err) {
-		if isMain {
-			var n int
-			tx.QueryRowContext(ctx, "SELECT count(*) FROM users WHERE org_id = ? AND is_main = 1", orgID).Scan(&n)
-			if n > 0 {
-				return 0, backend.Errorf(backend.ECONFLICT, "This organisation already has a main user.")
-			}
-		}
-		return 0, backend.Errorf(backend.ECONFLICT, "There is already a user with the e-mail %s.", email)
+		return 0, whichConflict(ctx, tx, orgID, email, isMain)
 	}
 	if isForeignKeyViolation(err) {
-		return 0, backend.Errorf(backend.ENOTFOUND, "There is no organisation %d.", orgID)
+		return 0, backend.ErrNoOrg(orgID)
 	}
 	return id, err
+}
+
+// whichConflict tells which uniqueness a new user broke: a second main user
+// of the organisation, or an e-mail address already taken.
+func whichConflict(ctx context.Context, tx *Tx, orgID int64, email string, isMain bool) error {
+	if isMain {
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM users WHERE org_id = ? AND is_main = 1", orgID).Scan(&n); err != nil {
+			return fmt.Errorf("main users: %w", err)
+		}
+		if n > 0 {
+			return backend.ErrMainUserExists
+		}
+	}
+	return backend.ErrEmailTaken(email)
 }
 
 // SignIn checks a landlord user's e-mail and password and opens a session.
@@ -165,24 +150,22 @@ func (db *DB) SignIn(ctx context.Context, email, password string) (backend.Sessi
 	err := db.db.QueryRowContext(ctx, "SELECT id, password_hash FROM users WHERE email = ?", strings.TrimSpace(email)).Scan(&userID, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
-		return backend.Session{}, errBadCredentials
+		return backend.Session{}, backend.ErrBadCredentials
 	}
 	if err != nil {
 		return backend.Session{}, fmt.Errorf("sign in: %w", err)
 	}
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
-		return backend.Session{}, errBadCredentials
+		return backend.Session{}, backend.ErrBadCredentials
 	}
 	return db.openSession(ctx, "user_id", userID)
 }
-
-var errBadCredentials = backend.Errorf(backend.EUNAUTHORIZED, "The e-mail or password is not right.")
 
 func (db *DB) openSession(ctx context.Context, column string, id int64) (backend.Session, error) {
 	token, hash := newToken()
 	var expires time.Time
 	err := db.Update(ctx, func(tx *Tx) error {
-		expires = tx.Now().Add(SessionTTL)
+		expires = tx.Now().Add(backend.SessionTTL)
 		_, err := tx.ExecContext(ctx, "INSERT INTO sessions (token_hash, "+column+", created_at, expires_at) VALUES (?, ?, ?, ?)",
 			hash, id, formatTime(tx.Now()), formatTime(expires))
 		return err
@@ -204,31 +187,33 @@ func (db *DB) Authenticate(ctx context.Context, token string) (backend.Principal
 	return me.Principal, err
 }
 
-var errNoSession = backend.Errorf(backend.EUNAUTHORIZED, "Please sign in again.")
-
 // Me describes the holder of a session token and their organisation.
 func (db *DB) Me(ctx context.Context, token string) (backend.Me, error) {
 	if token == "" || len(token) > 100 {
-		return backend.Me{}, errNoSession
+		return backend.Me{}, backend.ErrNotSignedIn
 	}
 	var me backend.Me
 	var userID, tenantID sql.NullInt64
 	var expires string
+	var revoked bool
 	hash := hashToken(token)
 	err := db.db.QueryRowContext(ctx, `
 		SELECT s.user_id, s.tenant_id, coalesce(u.org_id, t.org_id), coalesce(u.name, t.name), coalesce(u.email, t.email),
-		       coalesce(u.is_main, 0), o.name, o.time_zone, o.currency, s.expires_at
+		       coalesce(u.is_main, 0), o.name, o.time_zone, o.currency, s.expires_at, s.revoked_at IS NOT NULL
 		FROM sessions s
 		LEFT JOIN users u ON u.id = s.user_id
 		LEFT JOIN tenants t ON t.id = s.tenant_id
 		JOIN orgs o ON o.id = coalesce(u.org_id, t.org_id)
-		WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ?`,
-		hash, formatTime(db.now())).Scan(&userID, &tenantID, &me.OrgID, &me.Name, &me.Email, &me.IsMain, &me.OrgName, &me.TimeZone, &me.Currency, &expires)
+		WHERE s.token_hash = ?`,
+		hash).Scan(&userID, &tenantID, &me.OrgID, &me.Name, &me.Email, &me.IsMain, &me.OrgName, &me.TimeZone, &me.Currency, &expires, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
-		return backend.Me{}, errNoSession
+		return backend.Me{}, backend.ErrNotSignedIn
 	}
 	if err != nil {
 		return backend.Me{}, fmt.Errorf("authenticate: %w", err)
+	}
+	if backend.SessionEnded(revoked, parseTime(expires), db.now()) {
+		return backend.Me{}, backend.ErrNotSignedIn
 	}
 	if userID.Valid {
 		me.Kind, me.ID = backend.KindUser, userID.Int64
@@ -292,63 +277,97 @@ func (db *DB) SignOut(ctx context.Context, token string) error {
 func (db *DB) SignOutEverywhere(ctx context.Context, email string) ([]backend.SignedOut, error) {
 	email = strings.TrimSpace(email)
 	if email == "" {
-		return nil, backend.Errorf(backend.EINVALID, "Give the e-mail address of the person to sign out.")
+		return nil, backend.ErrNoSignOutEmail
 	}
 	var out []backend.SignedOut
 	err := db.Update(ctx, func(tx *Tx) error {
-		out = nil
-		rows, err := tx.QueryContext(ctx, `
-			SELECT 'user', u.id, u.name, o.name FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.email = ? COLLATE NOCASE
-			UNION ALL
-			SELECT 'tenant', t.id, t.name, o.name FROM tenants t JOIN orgs o ON o.id = t.org_id WHERE t.email = ? COLLATE NOCASE
-			ORDER BY 1 DESC, 2`, email, email)
-		if err != nil {
-			return fmt.Errorf("people by e-mail: %w", err)
-		}
-		for rows.Next() {
-			var p backend.SignedOut
-			if err := rows.Scan(&p.Kind, &p.ID, &p.Name, &p.OrgName); err != nil {
-				rows.Close()
-				return fmt.Errorf("people by e-mail: %w", err)
-			}
-			out = append(out, p)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("people by e-mail: %w", err)
+		var err error
+		if out, err = peopleByEmail(ctx, tx, email); err != nil {
+			return err
 		}
 		if len(out) == 0 {
-			return backend.Errorf(backend.ENOTFOUND, "No landlord user or tenant has the e-mail address %s.", email)
+			return backend.ErrNobodyWithEmail(email)
 		}
 		var ended []string
 		for i, p := range out {
-			column := "user_id"
-			if p.Kind == backend.KindTenant {
-				column = "tenant_id"
-			}
-			rows, err := tx.QueryContext(ctx, "UPDATE sessions SET revoked_at = ? WHERE "+column+" = ? AND revoked_at IS NULL AND expires_at > ? RETURNING token_hash",
-				formatTime(tx.Now()), p.ID, formatTime(tx.Now()))
+			ids, err := revokeLiveSessions(ctx, tx, p.Kind, p.ID)
 			if err != nil {
-				return fmt.Errorf("revoke sessions: %w", err)
+				return err
 			}
-			for rows.Next() {
-				var hash []byte
-				if err := rows.Scan(&hash); err != nil {
-					rows.Close()
-					return fmt.Errorf("revoke sessions: %w", err)
-				}
-				ended = append(ended, sessionID(hash))
-				out[i].Sessions++
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return fmt.Errorf("revoke sessions: %w", err)
-			}
+			out[i].Sessions = len(ids)
+			ended = append(ended, ids...)
 		}
 		db.sessionsEnded(tx, ended)
 		return nil
 	})
 	return out, err
+}
+
+// peopleByEmail lists the landlord-side users and tenants with this e-mail
+// address, ignoring case: users first.
+func peopleByEmail(ctx context.Context, q queryer, email string) ([]backend.SignedOut, error) {
+	rows, err := q.QueryContext(ctx, `
+		SELECT 'user', u.id, u.name, o.name FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.email = ? COLLATE NOCASE
+		UNION ALL
+		SELECT 'tenant', t.id, t.name, o.name FROM tenants t JOIN orgs o ON o.id = t.org_id WHERE t.email = ? COLLATE NOCASE
+		ORDER BY 1 DESC, 2`, email, email)
+	if err != nil {
+		return nil, fmt.Errorf("people by e-mail: %w", err)
+	}
+	defer rows.Close()
+	var out []backend.SignedOut
+	for rows.Next() {
+		var p backend.SignedOut
+		if err := rows.Scan(&p.Kind, &p.ID, &p.Name, &p.OrgName); err != nil {
+			return nil, fmt.Errorf("people by e-mail: %w", err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("people by e-mail: %w", err)
+	}
+	return out, nil
+}
+
+// sessionColumn is the sessions column naming a person of kind.
+func sessionColumn(kind backend.PrincipalKind) string {
+	if kind == backend.KindTenant {
+		return "tenant_id"
+	}
+	return "user_id"
+}
+
+// revokeLiveSessions ends the sessions of one person that have not ended
+// yet (backend.SessionEnded) and returns their ids.
+func revokeLiveSessions(ctx context.Context, tx *Tx, kind backend.PrincipalKind, id int64) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT token_hash, expires_at FROM sessions WHERE "+sessionColumn(kind)+" = ? AND revoked_at IS NULL", id)
+	if err != nil {
+		return nil, fmt.Errorf("sessions: %w", err)
+	}
+	var live [][]byte
+	for rows.Next() {
+		var hash []byte
+		var expires string
+		if err := rows.Scan(&hash, &expires); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("sessions: %w", err)
+		}
+		if !backend.SessionEnded(false, parseTime(expires), tx.Now()) {
+			live = append(live, hash)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sessions: %w", err)
+	}
+	ids := make([]string, 0, len(live))
+	for _, hash := range live {
+		if _, err := tx.ExecContext(ctx, "UPDATE sessions SET revoked_at = ? WHERE token_hash = ?", formatTime(tx.Now()), hash); err != nil {
+			return nil, fmt.Errorf("revoke session: %w", err)
+		}
+		ids = append(ids, sessionID(hash))
+	}
+	return ids, nil
 }
 
 // EndedSessions returns those of the given sessions that have ended by now:
@@ -358,34 +377,11 @@ func (db *DB) EndedSessions(ctx context.Context, ids []string) ([]string, error)
 	var ended []string
 	const chunk = 500 // well under SQLite's limit on bound parameters
 	for len(ids) > 0 {
-		n := min(len(ids), chunk)
-		part := ids[:n]
-		ids = ids[n:]
-		args := []any{formatTime(db.now())}
-		for _, id := range part {
-			if hash, err := hex.DecodeString(id); err == nil { // anything else is no session: ended
-				args = append(args, hash)
-			}
-		}
-		live := make(map[string]bool, n)
-		if len(args) > 1 {
-			rows, err := db.db.QueryContext(ctx, "SELECT token_hash FROM sessions WHERE revoked_at IS NULL AND expires_at > ? AND token_hash IN (?"+
-				strings.Repeat(", ?", len(args)-2)+")", args...)
-			if err != nil {
-				return nil, fmt.Errorf("live sessions: %w", err)
-			}
-			for rows.Next() {
-				var hash []byte
-				if err := rows.Scan(&hash); err != nil {
-					rows.Close()
-					return nil, fmt.Errorf("live sessions: %w", err)
-				}
-				live[sessionID(hash)] = true
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return nil, fmt.Errorf("live sessions: %w", err)
-			}
+		part := ids[:min(len(ids), chunk)]
+		ids = ids[len(part):]
+		live, err := db.liveSessions(ctx, part)
+		if err != nil {
+			return nil, err
 		}
 		for _, id := range part {
 			if !live[id] {
@@ -396,6 +392,43 @@ func (db *DB) EndedSessions(ctx context.Context, ids []string) ([]string, error)
 	return ended, nil
 }
 
+// liveSessions says which of ids (at most a few hundred) name a session that
+// has not ended (backend.SessionEnded).
+func (db *DB) liveSessions(ctx context.Context, ids []string) (map[string]bool, error) {
+	var args []any
+	for _, id := range ids {
+		if hash, err := hex.DecodeString(id); err == nil { // anything else is no session: ended
+			args = append(args, hash)
+		}
+	}
+	live := make(map[string]bool, len(ids))
+	if len(args) == 0 {
+		return live, nil
+	}
+	rows, err := db.db.QueryContext(ctx, "SELECT token_hash, expires_at, revoked_at IS NOT NULL FROM sessions WHERE token_hash IN (?"+
+		strings.Repeat(", ?", len(args)-1)+")", args...)
+	if err != nil {
+		return nil, fmt.Errorf("live sessions: %w", err)
+	}
+	defer rows.Close()
+	now := db.now()
+	for rows.Next() {
+		var hash []byte
+		var expires string
+		var revoked bool
+		if err := rows.Scan(&hash, &expires, &revoked); err != nil {
+			return nil, fmt.Errorf("live sessions: %w", err)
+		}
+		if !backend.SessionEnded(revoked, parseTime(expires), now) {
+			live[sessionID(hash)] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("live sessions: %w", err)
+	}
+	return live, nil
+}
+
 // CreateTenantInvite makes a single-use token with which a tenant of orgID
 // opens a session (the link sent by e-mail and SMS).
 func (db *DB) CreateTenantInvite(ctx context.Context, orgID, tenantID int64) (string, error) {
@@ -403,12 +436,12 @@ func (db *DB) CreateTenantInvite(ctx context.Context, orgID, tenantID int64) (st
 	err := db.Update(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO tenant_invites (token_hash, tenant_id, created_at, expires_at)
 			SELECT ?, id, ?, ? FROM tenants WHERE id = ? AND org_id = ?`,
-			hash, formatTime(tx.Now()), formatTime(tx.Now().Add(InviteTTL)), tenantID, orgID)
+			hash, formatTime(tx.Now()), formatTime(tx.Now().Add(backend.InviteTTL)), tenantID, orgID)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return backend.Errorf(backend.ENOTFOUND, "There is no such tenant.")
+			return backend.ErrNoTenant
 		}
 		return nil
 	})
@@ -418,25 +451,21 @@ func (db *DB) CreateTenantInvite(ctx context.Context, orgID, tenantID int64) (st
 // TenantByEmail finds the tenant with this e-mail address, ignoring case,
 // in whichever organisation has them: for commands run by the server's host,
 // such as making a tenant a portal link. An address shared by several
-// tenants is refused rather than guessed.
+// tenants is refused rather than guessed (backend.PickTenantByEmail).
 func (db *DB) TenantByEmail(ctx context.Context, email string) (orgID, tenantID int64, name string, err error) {
 	email = strings.TrimSpace(email)
 	if email == "" {
-		return 0, 0, "", backend.Errorf(backend.EINVALID, "Give the tenant's e-mail address.")
+		return 0, 0, "", backend.ErrNoTenantEmail
 	}
 	rows, err := db.db.QueryContext(ctx, "SELECT org_id, id, name FROM tenants WHERE email = ? COLLATE NOCASE ORDER BY org_id, id LIMIT 2", email)
 	if err != nil {
 		return 0, 0, "", fmt.Errorf("tenant by e-mail: %w", err)
 	}
 	defer rows.Close()
-	type match struct {
-		org, id int64
-		name    string
-	}
-	var found []match
+	var found []backend.TenantMatch
 	for rows.Next() {
-		var m match
-		if err := rows.Scan(&m.org, &m.id, &m.name); err != nil {
+		var m backend.TenantMatch
+		if err := rows.Scan(&m.OrgID, &m.ID, &m.Name); err != nil {
 			return 0, 0, "", fmt.Errorf("tenant by e-mail: %w", err)
 		}
 		found = append(found, m)
@@ -444,27 +473,27 @@ func (db *DB) TenantByEmail(ctx context.Context, email string) (orgID, tenantID 
 	if err := rows.Err(); err != nil {
 		return 0, 0, "", fmt.Errorf("tenant by e-mail: %w", err)
 	}
-	switch {
-	case len(found) == 0:
-		return 0, 0, "", backend.Errorf(backend.ENOTFOUND, "No tenant has the e-mail address %s.", email)
-	case len(found) > 1 && found[0].org != found[1].org:
-		return 0, 0, "", backend.Errorf(backend.ECONFLICT, "Several organisations have a tenant with the e-mail address %s.", email)
-	case len(found) > 1:
-		return 0, 0, "", backend.Errorf(backend.ECONFLICT, "Several tenants (%s, %s) have the e-mail address %s.", found[0].name, found[1].name, email)
-	}
-	return found[0].org, found[0].id, found[0].name, nil
+	m, err := backend.PickTenantByEmail(email, found)
+	return m.OrgID, m.ID, m.Name, err
 }
 
-// RedeemInvite turns an unused, unexpired invite token into a tenant session.
+// RedeemInvite turns an unused, unexpired invite token into a tenant session
+// (backend.InviteUsable).
 func (db *DB) RedeemInvite(ctx context.Context, token string) (backend.Session, error) {
 	var tenantID int64
 	err := db.Update(ctx, func(tx *Tx) error {
-		err := tx.QueryRowContext(ctx, `UPDATE tenant_invites SET used_at = ?
-			WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING tenant_id`,
-			formatTime(tx.Now()), hashToken(token), formatTime(tx.Now())).Scan(&tenantID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return backend.Errorf(backend.EUNAUTHORIZED, "This link has expired or was already used. Ask your landlord for a new one.")
+		hash := hashToken(token)
+		var used bool
+		var expires string
+		err := tx.QueryRowContext(ctx, "SELECT tenant_id, used_at IS NOT NULL, expires_at FROM tenant_invites WHERE token_hash = ?",
+			hash).Scan(&tenantID, &used, &expires)
+		if errors.Is(err, sql.ErrNoRows) || err == nil && !backend.InviteUsable(used, parseTime(expires), tx.Now()) {
+			return backend.ErrInviteUsed
 		}
+		if err != nil {
+			return fmt.Errorf("invite: %w", err)
+		}
+		_, err = tx.ExecContext(ctx, "UPDATE tenant_invites SET used_at = ? WHERE token_hash = ?", formatTime(tx.Now()), hash)
 		return err
 	})
 	if err != nil {

@@ -61,16 +61,12 @@ func orgToday(ctx context.Context, q queryer, orgID int64, now time.Time) (strin
 	return backend.Today(now, loc), loc, nil
 }
 
-// activeLeaseSQL is true for a lease row `l` that is Active on the date bound to ?today.
-const activeLeaseSQL = "(l.start_date <= :today AND (l.end_date IS NULL OR l.end_date >= :today))"
-
-func requireLandlord(p backend.Principal) error { return p.CanChatAsLandlord() }
-
 // ---------------------------------------------------------------- directory
 
 // leasesWhere loads leases (with unit, property and co-tenants) matching a
-// condition on l/u/p, newest first.
-func leasesWhere(ctx context.Context, q queryer, today, cond string, args ...any) ([]backend.Lease, error) {
+// condition on l/u/p, newest first. Their Status is not set: the domain
+// decides it (backend.LeasesOn) for the date it asks about.
+func leasesWhere(ctx context.Context, q queryer, cond string, args ...any) ([]backend.Lease, error) {
 	rows, err := q.QueryContext(ctx, `
 		SELECT l.id, u.id, u.name, p.id, p.name, p.address, l.start_date, coalesce(l.end_date, ''), l.rent_cents, l.deposit_cents,
 		       (SELECT json_group_array(json_object('id', t.id, 'name', t.name))
@@ -92,41 +88,29 @@ func leasesWhere(ctx context.Context, q queryer, today, cond string, args ...any
 		if err := json.Unmarshal([]byte(tenants), &l.Tenants); err != nil {
 			return nil, fmt.Errorf("lease tenants: %w", err)
 		}
-		l.Status = backend.StatusOn(l.Start, l.End, today)
 		out = append(out, l)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("leases: %w", err)
+	}
+	return out, nil
 }
 
-// notActiveReason explains why a tenant with these leases cannot chat.
-func notActiveReason(name string, leases []backend.Lease) string {
-	for _, l := range leases {
-		if l.Status == backend.LeaseFuture {
-			return fmt.Sprintf("%s's lease starts on %s; chat opens when it is active.", name, l.Start)
-		}
-	}
-	for _, l := range leases {
-		if l.Status == backend.LeaseExpired {
-			return fmt.Sprintf("%s's lease ended on %s.", name, l.End)
-		}
-	}
-	return fmt.Sprintf("%s has no lease.", name)
+// tenantLeases loads the leases a tenant is on, newest first.
+func tenantLeases(ctx context.Context, q queryer, tenantID int64) ([]backend.Lease, error) {
+	return leasesWhere(ctx, q, "l.id IN (SELECT lease_id FROM lease_tenants WHERE tenant_id = ?)", tenantID)
 }
 
-func hasActive(leases []backend.Lease) bool {
-	for _, l := range leases {
-		if l.Status == backend.LeaseActive {
-			return true
-		}
-	}
-	return false
+// orgTenantLeases loads the leases a tenant is on in orgID, newest first.
+func orgTenantLeases(ctx context.Context, q queryer, orgID, tenantID int64) ([]backend.Lease, error) {
+	return leasesWhere(ctx, q, "p.org_id = ? AND l.id IN (SELECT lease_id FROM lease_tenants WHERE tenant_id = ?)", orgID, tenantID)
 }
 
 // Directory lists the tenants and units of the landlord's organisation that
 // match query (by tenant, unit or property name, e-mail or phone; empty
 // matches all), each with whether a chat can be started and why not.
 func (db *DB) Directory(ctx context.Context, p backend.Principal, query string) (backend.Directory, error) {
-	if err := requireLandlord(p); err != nil {
+	if err := p.CanChatAsLandlord(); err != nil {
 		return backend.Directory{}, err
 	}
 	today, _, err := orgToday(ctx, db.db, p.OrgID, db.now())
@@ -134,70 +118,96 @@ func (db *DB) Directory(ctx context.Context, p backend.Principal, query string) 
 		return backend.Directory{}, err
 	}
 	like := "%" + escapeLike(strings.TrimSpace(query)) + "%"
-	dir := backend.Directory{Tenants: []backend.DirectoryTenant{}, Units: []backend.DirectoryUnit{}}
+	dir := backend.Directory{}
+	if dir.Tenants, err = directoryTenants(ctx, db.db, p.OrgID, like); err != nil {
+		return dir, err
+	}
+	if dir.Units, err = directoryUnits(ctx, db.db, p.OrgID, like); err != nil {
+		return dir, err
+	}
+	leases, err := leasesWhere(ctx, db.db, "p.org_id = ?", p.OrgID)
+	if err != nil {
+		return dir, err
+	}
+	backend.LeasesOn(leases, today)
+	for i := range dir.Tenants {
+		t := &dir.Tenants[i]
+		t.Leases = leasesOf(leases, func(l backend.Lease) bool { return l.Has(t.ID) })
+		t.CanChat, t.Reason = backend.TenantAvailability(t.Name, t.Leases, today)
+	}
+	for i := range dir.Units {
+		u := &dir.Units[i]
+		u.ActiveTenants = backend.ActiveTenants(leasesOf(leases, func(l backend.Lease) bool { return l.UnitID == u.ID }), today)
+		u.CanChat, u.Reason = backend.UnitAvailability(u.PropertyName, u.Name, u.ActiveTenants)
+	}
+	return dir, nil
+}
 
-	rows, err := db.db.QueryContext(ctx, `
+// leasesOf returns the leases keep keeps, in their order (nil for none).
+func leasesOf(leases []backend.Lease, keep func(backend.Lease) bool) []backend.Lease {
+	var out []backend.Lease
+	for _, l := range leases {
+		if keep(l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// directoryTenants lists orgID's tenants whose name, e-mail, phone or a
+// lease's unit, property or address is like like, by name.
+func directoryTenants(ctx context.Context, q queryer, orgID int64, like string) ([]backend.DirectoryTenant, error) {
+	rows, err := q.QueryContext(ctx, `
 		SELECT t.id, t.name, t.email, t.phone FROM tenants t
 		WHERE t.org_id = :org AND (t.name LIKE :q ESCAPE '\' OR t.email LIKE :q ESCAPE '\' OR t.phone LIKE :q ESCAPE '\'
 		   OR EXISTS (SELECT 1 FROM lease_tenants lt JOIN leases l ON l.id = lt.lease_id JOIN units u ON u.id = l.unit_id
 		              JOIN properties p ON p.id = u.property_id
 		              WHERE lt.tenant_id = t.id AND (u.name LIKE :q ESCAPE '\' OR p.name LIKE :q ESCAPE '\' OR p.address LIKE :q ESCAPE '\')))
-		ORDER BY t.name COLLATE NOCASE, t.id`, sql.Named("org", p.OrgID), sql.Named("q", like))
+		ORDER BY t.name COLLATE NOCASE, t.id`, sql.Named("org", orgID), sql.Named("q", like))
 	if err != nil {
-		return dir, fmt.Errorf("directory: %w", err)
+		return nil, fmt.Errorf("directory: %w", err)
 	}
+	defer rows.Close()
+	out := []backend.DirectoryTenant{}
 	for rows.Next() {
 		var t backend.DirectoryTenant
 		if err := rows.Scan(&t.ID, &t.Name, &t.Email, &t.Phone); err != nil {
-			rows.Close()
-			return dir, fmt.Errorf("directory: %w", err)
+			return nil, fmt.Errorf("directory: %w", err)
 		}
-		dir.Tenants = append(dir.Tenants, t)
+		out = append(out, t)
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
-		return dir, fmt.Errorf("directory: %w", err)
+		return nil, fmt.Errorf("directory: %w", err)
 	}
-	for i := range dir.Tenants {
-		t := &dir.Tenants[i]
-		if t.Leases, err = leasesWhere(ctx, db.db, today,
-			"l.id IN (SELECT lease_id FROM lease_tenants WHERE tenant_id = ?)", t.ID); err != nil {
-			return dir, err
-		}
-		if t.CanChat = hasActive(t.Leases); !t.CanChat {
-			t.Reason = notActiveReason(t.Name, t.Leases)
-		}
-	}
+	return out, nil
+}
 
-	rows, err = db.db.QueryContext(ctx, `
-		SELECT u.id, u.name, p.id, p.name, p.address,
-		       (SELECT json_group_array(json_object('id', t.id, 'name', t.name)) FROM (
-		          SELECT DISTINCT t.id, t.name FROM leases l JOIN lease_tenants lt ON lt.lease_id = l.id JOIN tenants t ON t.id = lt.tenant_id
-		          WHERE l.unit_id = u.id AND `+activeLeaseSQL+` ORDER BY t.name) t)
+// directoryUnits lists orgID's units whose name, property, address or
+// "Property Unit" is like like, by property and unit.
+func directoryUnits(ctx context.Context, q queryer, orgID int64, like string) ([]backend.DirectoryUnit, error) {
+	rows, err := q.QueryContext(ctx, `
+		SELECT u.id, u.name, p.id, p.name, p.address
 		FROM units u JOIN properties p ON p.id = u.property_id
 		WHERE p.org_id = :org AND (u.name LIKE :q ESCAPE '\' OR p.name LIKE :q ESCAPE '\' OR p.address LIKE :q ESCAPE '\'
 		   OR (p.name || ' ' || u.name) LIKE :q ESCAPE '\')
 		ORDER BY p.name COLLATE NOCASE, u.name COLLATE NOCASE, u.id`,
-		sql.Named("org", p.OrgID), sql.Named("q", like), sql.Named("today", today))
+		sql.Named("org", orgID), sql.Named("q", like))
 	if err != nil {
-		return dir, fmt.Errorf("directory units: %w", err)
+		return nil, fmt.Errorf("directory units: %w", err)
 	}
 	defer rows.Close()
+	out := []backend.DirectoryUnit{}
 	for rows.Next() {
 		var u backend.DirectoryUnit
-		var tenants string
-		if err := rows.Scan(&u.ID, &u.Name, &u.PropertyID, &u.PropertyName, &u.Address, &tenants); err != nil {
-			return dir, fmt.Errorf("directory units: %w", err)
+		if err := rows.Scan(&u.ID, &u.Name, &u.PropertyID, &u.PropertyName, &u.Address); err != nil {
+			return nil, fmt.Errorf("directory units: %w", err)
 		}
-		if err := json.Unmarshal([]byte(tenants), &u.ActiveTenants); err != nil {
-			return dir, fmt.Errorf("directory units: %w", err)
-		}
-		if u.CanChat = len(u.ActiveTenants) > 0; !u.CanChat {
-			u.Reason = fmt.Sprintf("No tenant of %s %s is on an active lease.", u.PropertyName, u.Name)
-		}
-		dir.Units = append(dir.Units, u)
+		out = append(out, u)
 	}
-	return dir, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("directory units: %w", err)
+	}
+	return out, nil
 }
 
 func escapeLike(s string) string {
@@ -206,14 +216,14 @@ func escapeLike(s string) string {
 
 // TenantRecord returns everything the landlord knows about one tenant.
 func (db *DB) TenantRecord(ctx context.Context, p backend.Principal, tenantID int64) (backend.TenantRecord, error) {
-	if err := requireLandlord(p); err != nil {
+	if err := p.CanChatAsLandlord(); err != nil {
 		return backend.TenantRecord{}, err
 	}
 	var r backend.TenantRecord
 	err := db.db.QueryRowContext(ctx, "SELECT id, name, email, phone FROM tenants WHERE id = ? AND org_id = ?",
 		tenantID, p.OrgID).Scan(&r.ID, &r.Name, &r.Email, &r.Phone)
 	if errors.Is(err, sql.ErrNoRows) {
-		return r, errNoTenant
+		return r, backend.ErrNoTenant
 	}
 	if err != nil {
 		return r, fmt.Errorf("tenant record: %w", err)
@@ -222,22 +232,13 @@ func (db *DB) TenantRecord(ctx context.Context, p backend.Principal, tenantID in
 	if err != nil {
 		return r, err
 	}
-	if r.Leases, err = leasesWhere(ctx, db.db, today, "l.id IN (SELECT lease_id FROM lease_tenants WHERE tenant_id = ?)", tenantID); err != nil {
+	if r.Leases, err = tenantLeases(ctx, db.db, tenantID); err != nil {
 		return r, err
 	}
-	for _, l := range r.Leases {
-		if r.MoveIn == "" || l.Start < r.MoveIn {
-			r.MoveIn = l.Start
-		}
-	}
+	backend.LeasesOn(r.Leases, today)
+	r.MoveIn = backend.MoveIn(r.Leases)
 	if r.Leases == nil {
 		r.Leases = []backend.Lease{}
 	}
 	return r, nil
 }
-
-var (
-	errNoTenant       = backend.Errorf(backend.ENOTFOUND, "There is no such tenant.")
-	errNoUnit         = backend.Errorf(backend.ENOTFOUND, "There is no such unit.")
-	errNoConversation = backend.Errorf(backend.ENOTFOUND, "There is no such conversation.")
-)

@@ -5,44 +5,59 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"doorstep/backend"
 )
 
-var errNoFile = backend.Errorf(backend.ENOTFOUND, "There is no such file.")
-
-// CanUpload checks whether p may upload files: the main landlord user, or a
-// tenant on an Active lease who is in at least one conversation.
+// CanUpload checks whether p may upload files (see backend.MayUpload): the
+// main landlord user, or a tenant whose lease lets them take part in at
+// least one of their conversations.
 func (db *DB) CanUpload(ctx context.Context, p backend.Principal) error {
-	if p.Kind == backend.KindUser {
-		return p.CanChatAsLandlord()
+	if p.Kind != backend.KindTenant {
+		return backend.MayUpload(p, nil, "")
 	}
-	rows, err := db.db.QueryContext(ctx, convSelectBare+` WHERE c.org_id = ? AND c.id IN
-		(SELECT conversation_id FROM conversation_tenants WHERE tenant_id = ?)`, p.OrgID, p.ID)
+	chats, err := tenantChats(ctx, db.db, p)
 	if err != nil {
-		return fmt.Errorf("upload check: %w", err)
+		return err
 	}
-	var convs []convRow
-	for rows.Next() {
-		c, err := scanConv(rows)
-		if err != nil {
-			rows.Close()
-			return err
-		}
-		convs = append(convs, c)
-	}
-	rows.Close()
 	today, _, err := orgToday(ctx, db.db, p.OrgID, db.now())
 	if err != nil {
 		return err
 	}
-	for _, c := range convs {
-		if ok, err := tenantActiveFor(ctx, db.db, c, p.ID, today); err != nil || ok {
-			return err
-		}
+	return backend.MayUpload(p, chats, today)
+}
+
+// tenantChats lists tenant p's conversations, each with p's leases (not the
+// other members' or their leases).
+func tenantChats(ctx context.Context, q queryer, p backend.Principal) ([]backend.Chat, error) {
+	rows, err := q.QueryContext(ctx, `SELECT c.id, coalesce(c.unit_id, 0) FROM conversations c
+		JOIN conversation_tenants ct ON ct.conversation_id = c.id WHERE c.org_id = ? AND ct.tenant_id = ?`, p.OrgID, p.ID)
+	if err != nil {
+		return nil, fmt.Errorf("tenant's conversations: %w", err)
 	}
-	return backend.Errorf(backend.ETENANTNOTACTIVE, "Your lease is no longer active, so you cannot share files.")
+	defer rows.Close()
+	var chats []backend.Chat
+	for rows.Next() {
+		c := backend.Chat{OrgID: p.OrgID, Members: []backend.TenantRef{{ID: p.ID, Name: p.Name}}}
+		if err := rows.Scan(&c.ID, &c.UnitID); err != nil {
+			return nil, fmt.Errorf("tenant's conversations: %w", err)
+		}
+		chats = append(chats, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("tenant's conversations: %w", err)
+	}
+	if len(chats) == 0 {
+		return nil, nil
+	}
+	leases, err := orgTenantLeases(ctx, q, p.OrgID, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range chats {
+		chats[i].Leases = leases
+	}
+	return chats, nil
 }
 
 // CreateFile records an uploaded file for p's organisation with p as uploader.
@@ -83,67 +98,82 @@ func scanFile(sc interface{ Scan(...any) error }) (backend.File, string, error) 
 }
 
 // FileForDownload returns a file's metadata and storage name if p may fetch
-// it: the main landlord user of its organisation; the tenant who uploaded it;
-// a tenant member of a conversation where it was shared, if that message is
-// visible to them. Anything else is not_found, so ids reveal nothing.
+// it (see backend.MayFetchFile): the main landlord user of its
+// organisation; the tenant who uploaded it; a tenant member of a
+// conversation where it was shared, if that message is visible to them.
+// Anything else is not_found, so ids reveal nothing.
 func (db *DB) FileForDownload(ctx context.Context, p backend.Principal, fileID int64) (backend.File, string, error) {
-	if p.Kind == backend.KindUser {
-		if err := p.CanChatAsLandlord(); err != nil {
-			return backend.File{}, "", err
-		}
+	if err := p.MayChat(); err != nil {
+		return backend.File{}, "", err
 	}
 	f, storage, err := scanFile(db.db.QueryRowContext(ctx, fileSelect+" WHERE f.id = ? AND f.org_id = ?", fileID, p.OrgID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return f, "", errNoFile
+		return f, "", backend.ErrNoFile
 	}
 	if err != nil {
 		return f, "", fmt.Errorf("file %d: %w", fileID, err)
 	}
-	if p.Kind == backend.KindUser || (f.Uploader.Kind == backend.KindTenant && f.Uploader.ID == p.ID) {
-		return f, storage, nil
+	var shares []backend.FileShare
+	if p.Kind == backend.KindTenant {
+		if shares, err = fileShares(ctx, db.db, p, fileID); err != nil {
+			return f, "", err
+		}
 	}
-	rows, err := db.db.QueryContext(ctx, `SELECT m.conversation_id, m.created_at FROM message_files mf JOIN messages m ON m.id = mf.message_id
+	today, loc, err := orgToday(ctx, db.db, p.OrgID, db.now())
+	if err != nil {
+		return f, "", err
+	}
+	ok, err := backend.MayFetchFile(p, f, shares, today, loc)
+	if err != nil {
+		return f, "", err
+	}
+	if !ok {
+		return backend.File{}, "", backend.ErrNoFile
+	}
+	return f, storage, nil
+}
+
+// fileShares lists the messages that carried a file in tenant p's
+// conversations, each with its conversation.
+func fileShares(ctx context.Context, q queryer, p backend.Principal, fileID int64) ([]backend.FileShare, error) {
+	rows, err := q.QueryContext(ctx, `SELECT m.conversation_id, m.created_at FROM message_files mf JOIN messages m ON m.id = mf.message_id
 		JOIN conversation_tenants ct ON ct.conversation_id = m.conversation_id AND ct.tenant_id = ?
 		WHERE mf.file_id = ?`, p.ID, fileID)
 	if err != nil {
-		return f, "", fmt.Errorf("file access: %w", err)
+		return nil, fmt.Errorf("file shares: %w", err)
 	}
 	type share struct {
 		conv    int64
-		created time.Time
+		created string
 	}
-	var shares []share
+	var found []share
 	for rows.Next() {
 		var s share
-		var created string
-		if err := rows.Scan(&s.conv, &created); err != nil {
+		if err := rows.Scan(&s.conv, &s.created); err != nil {
 			rows.Close()
-			return f, "", err
+			return nil, fmt.Errorf("file shares: %w", err)
 		}
-		s.created = parseTime(created)
-		shares = append(shares, s)
+		found = append(found, s)
 	}
 	rows.Close()
-	for _, s := range shares {
-		c, err := loadConv(ctx, db.db, p.OrgID, s.conv, true)
-		if err != nil {
-			return f, "", err
-		}
-		cutoff, err := db.visibleUntil(ctx, db.db, p, c)
-		if err != nil {
-			return f, "", err
-		}
-		if cutoff.IsZero() || s.created.Before(cutoff) {
-			return f, storage, nil
-		}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("file shares: %w", err)
 	}
-	return backend.File{}, "", errNoFile
+	shares := make([]backend.FileShare, 0, len(found))
+	for _, s := range found {
+		c, err := loadChat(ctx, q, p.OrgID, s.conv)
+		if err != nil {
+			return nil, err
+		}
+		shares = append(shares, backend.FileShare{Chat: c.Chat, At: parseTime(s.created)})
+	}
+	return shares, nil
 }
 
 // ConversationFiles lists every file shared in a conversation that p may
 // see, newest first (View Files).
 func (db *DB) ConversationFiles(ctx context.Context, p backend.Principal, convID int64) ([]backend.SharedFile, error) {
-	c, err := db.checkAccess(ctx, db.db, p, convID, true)
+	c, err := openChat(ctx, db.db, p, convID)
 	if err != nil {
 		return nil, err
 	}

@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"testing"
 
+	"doorstep/backend"
 	"doorstep/backend/sqlite"
 )
 
-func row(line int, prop, unit, name, email, start, end, ref string) sqlite.DirectoryRow {
-	return sqlite.DirectoryRow{Line: fmt.Sprint("line ", line), Property: prop, Address: "1 Main St", Unit: unit,
+func row(line int, prop, unit, name, email, start, end, ref string) backend.DirectoryRow {
+	return backend.DirectoryRow{Line: fmt.Sprint("line ", line), Property: prop, Address: "1 Main St", Unit: unit,
 		TenantName: name, TenantEmail: email, LeaseStart: start, LeaseEnd: end, LeaseRef: ref, RentCents: 100000}
 }
 
@@ -31,7 +32,7 @@ func TestImportDirectory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := []sqlite.DirectoryRow{
+	rows := []backend.DirectoryRow{
 		row(2, "Elm", "1A", "Alice", "alice@example.com", "2025-01-01", "2026-12-31", "L1"),
 		row(3, "Elm", "1A", "Bob", "bob@example.com", "2025-01-01", "2026-12-31", "L1"),
 		row(4, "Elm", "2B", "Carol", "", "2024-05-01", "", ""),
@@ -39,11 +40,11 @@ func TestImportDirectory(t *testing.T) {
 	}
 
 	t.Run("Creates", func(t *testing.T) {
-		res, err := db.ImportDirectory(ctx, org, append([]sqlite.DirectoryRow(nil), rows...))
+		res, err := db.ImportDirectory(ctx, org, append([]backend.DirectoryRow(nil), rows...))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res != (sqlite.ImportResult{Properties: 2, Units: 3, Tenants: 3, Leases: 3}) {
+		if res != (backend.ImportResult{Properties: 2, Units: 3, Tenants: 3, Leases: 3}) {
 			t.Errorf("result = %+v", res)
 		}
 		if got := counts(t, db); got != "properties=2 units=3 tenants=3 leases=3 lease_tenants=4 " {
@@ -53,18 +54,18 @@ func TestImportDirectory(t *testing.T) {
 
 	t.Run("ReimportAddsNothing", func(t *testing.T) {
 		before := counts(t, db)
-		res, err := db.ImportDirectory(ctx, org, append([]sqlite.DirectoryRow(nil), rows...))
+		res, err := db.ImportDirectory(ctx, org, append([]backend.DirectoryRow(nil), rows...))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res != (sqlite.ImportResult{}) || counts(t, db) != before {
+		if res != (backend.ImportResult{}) || counts(t, db) != before {
 			t.Errorf("re-import created %+v; tables %s → %s", res, before, counts(t, db))
 		}
 	})
 
 	t.Run("ErrBadRowsImportNothing", func(t *testing.T) {
 		before := counts(t, db)
-		bad := []sqlite.DirectoryRow{
+		bad := []backend.DirectoryRow{
 			row(2, "New", "9Z", "Dan", "dan@example.com", "2025-01-01", "", ""),
 			row(3, "New", "9Z", "Erin", "erin@example.com", "2024-02-30", "", ""),
 			row(4, "New", "", "Finn", "not-an-email", "2025-01-01", "", ""),
@@ -72,7 +73,7 @@ func TestImportDirectory(t *testing.T) {
 			row(6, "New", "9X", "Hal\x07", "", "2025-06-01", "", ""),
 		}
 		_, err := db.ImportDirectory(ctx, org, bad)
-		var list sqlite.ImportErrors
+		var list backend.ImportErrors
 		if !errors.As(err, &list) {
 			t.Fatalf("err = %v, want ImportErrors", err)
 		}
@@ -91,7 +92,7 @@ func TestImportDirectory(t *testing.T) {
 	})
 
 	t.Run("ErrConflictingLeaseRef", func(t *testing.T) {
-		_, err := db.ImportDirectory(ctx, org, []sqlite.DirectoryRow{
+		_, err := db.ImportDirectory(ctx, org, []backend.DirectoryRow{
 			row(2, "Elm", "1A", "Ivy", "", "2025-01-01", "", "X"),
 			row(3, "Elm", "2B", "Jon", "", "2025-01-01", "", "X"),
 		})

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"time"
 
@@ -21,42 +20,6 @@ func (db *DB) SetClock(now func() time.Time) { db.now = now }
 // Clock returns the clock in use, so a caller that sets another for a while
 // (see SetClock) can put it back.
 func (db *DB) Clock() func() time.Time { return db.now }
-
-// visibleUntil is the instant after which p may not see messages of c: zero
-// for no limit. A tenant whose lease is no longer Active keeps the history up
-// to the end of their last lease, and sees nothing newer.
-func (db *DB) visibleUntil(ctx context.Context, q queryer, p backend.Principal, c convRow) (time.Time, error) {
-	if p.Kind != backend.KindTenant {
-		return time.Time{}, nil
-	}
-	today, loc, err := orgToday(ctx, q, c.orgID, db.now())
-	if err != nil {
-		return time.Time{}, err
-	}
-	active, err := tenantActiveFor(ctx, q, c, p.ID, today)
-	if err != nil || active {
-		return time.Time{}, err
-	}
-	cond := "u.property_id IN (SELECT id FROM properties WHERE org_id = :org)"
-	if c.unitID != 0 {
-		cond = "l.unit_id = :unit"
-	}
-	var lastEnd sql.NullString
-	err = q.QueryRowContext(ctx, `SELECT max(l.end_date) FROM lease_tenants lt JOIN leases l ON l.id = lt.lease_id
-		JOIN units u ON u.id = l.unit_id WHERE lt.tenant_id = :tenant AND `+cond+` AND l.end_date < :today`,
-		sql.Named("tenant", p.ID), sql.Named("org", c.orgID), sql.Named("unit", c.unitID), sql.Named("today", today)).Scan(&lastEnd)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("lease end: %w", err)
-	}
-	if !lastEnd.Valid { // only future leases: nothing yet
-		return time.Unix(0, 0).UTC(), nil
-	}
-	end, err := time.ParseInLocation(backend.DateLayout, lastEnd.String, loc)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("lease end %q: %w", lastEnd.String, err)
-	}
-	return end.AddDate(0, 0, 1), nil
-}
 
 const messageSelect = `
 	SELECT m.id, m.conversation_id, m.seq, coalesce(m.sender_user_id, 0), coalesce(m.sender_tenant_id, 0),
@@ -117,7 +80,7 @@ func (db *DB) Messages(ctx context.Context, p backend.Principal, convID int64, p
 	if page.Limit == 0 {
 		page.Limit = backend.MaxPageSize
 	}
-	c, err := db.checkAccess(ctx, db.db, p, convID, true)
+	c, err := openChat(ctx, db.db, p, convID)
 	if err != nil {
 		return nil, err
 	}
@@ -137,6 +100,16 @@ func (db *DB) Messages(ctx context.Context, p backend.Principal, convID int64, p
 		reverse(msgs)
 		return msgs, err
 	}
+}
+
+// visibleUntil is the instant after which p may not see messages of c (see
+// backend.Chat.VisibleUntil), by the landlord's date now.
+func (db *DB) visibleUntil(ctx context.Context, q queryer, p backend.Principal, c convRow) (time.Time, error) {
+	today, loc, err := orgToday(ctx, q, c.OrgID, db.now())
+	if err != nil {
+		return time.Time{}, err
+	}
+	return c.VisibleUntil(p, today, loc)
 }
 
 func reverse(m []backend.Message) {
@@ -165,103 +138,133 @@ func (db *DB) SendMessage(ctx context.Context, p backend.Principal, convID int64
 	if err := req.Validate(); err != nil {
 		return backend.Message{}, err
 	}
-	// A resend of a stored message is answered by reading, before queuing a
-	// write: it needs no room on disk (so it succeeds on a full disk too)
-	// and does not wait for the writer.
-	if stored, found, err := db.storedMessage(ctx, db.db, p, convID, req); found || err != nil {
-		if _, accessErr := db.checkAccess(ctx, db.db, p, convID, true); accessErr != nil {
-			return backend.Message{}, accessErr
-		}
+	if stored, found, err := db.resentMessage(ctx, p, convID, req); found || err != nil {
 		return stored, err
 	}
 	var msg backend.Message
-	err := db.Update(ctx, func(tx *Tx) error {
-		msg = backend.Message{}
-		c, err := db.checkAccess(ctx, tx, p, convID, true)
-		if err != nil {
-			return err
-		}
-		// Checked again inside the write: a resend may race the first send.
-		if stored, found, err := db.storedMessage(ctx, tx, p, convID, req); found || err != nil {
-			msg = stored
-			return err
-		}
-		today, _, err := orgToday(ctx, tx, c.orgID, tx.Now())
-		if err != nil {
-			return err
-		}
-		recipients, err := activeMembers(ctx, tx, c, today)
-		if err != nil {
-			return err
-		}
-		if p.Kind == backend.KindTenant && !slices.Contains(recipients, p.ID) {
-			return backend.Errorf(backend.ETENANTNOTACTIVE, "Your lease is no longer active, so this conversation is read-only.")
-		}
-		if p.Kind == backend.KindUser && len(recipients) == 0 {
-			titled, err := loadConv(ctx, tx, c.orgID, convID, false)
-			if err != nil {
-				return err
-			}
-			reason, err := closedReason(ctx, tx, titled, today)
-			if err != nil {
-				return err
-			}
-			return backend.Errorf(backend.ETENANTNOTACTIVE, "%s", reason)
-		}
-		msg.Files = []backend.File{}
-		for _, fid := range req.FileIDs {
-			f := backend.File{ID: fid, Uploader: backend.Sender{Kind: p.Kind, ID: p.ID, Name: p.Name}}
-			var created string
-			err := tx.QueryRowContext(ctx, "SELECT name, size, sha256, content_type, created_at FROM files WHERE id = ? AND org_id = ? AND "+uploaderColumn(p)+" = ?",
-				fid, c.orgID, p.ID).Scan(&f.Name, &f.Size, &f.SHA256, &f.ContentType, &created)
-			if errors.Is(err, sql.ErrNoRows) {
-				return backend.Errorf(backend.ENOTFOUND, "File %d is not one you uploaded.", fid)
-			}
-			if err != nil {
-				return fmt.Errorf("attached file: %w", err)
-			}
-			f.CreatedAt = parseTime(created)
-			msg.Files = append(msg.Files, f)
-		}
-		seq := c.lastSeq + 1
-		var userID, tenantID any
-		if p.Kind == backend.KindTenant {
-			tenantID = p.ID
-		} else {
-			userID = p.ID
-		}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO messages (conversation_id, seq, sender_user_id, sender_tenant_id, text, idem_key, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, convID, seq, userID, tenantID, req.Text, req.Key, formatTime(tx.Now())).Scan(&msg.ID); err != nil {
-			return fmt.Errorf("insert message: %w", err)
-		}
-		for i, fid := range req.FileIDs {
-			if _, err := tx.ExecContext(ctx, "INSERT INTO message_files (message_id, file_id, position) VALUES (?, ?, ?)", msg.ID, fid, i); err != nil {
-				return fmt.Errorf("attach file: %w", err)
-			}
-		}
-		// The sender has read their own message.
-		if p.Kind == backend.KindTenant {
-			_, err = tx.ExecContext(ctx, "UPDATE conversations SET last_seq = ? WHERE id = ?", seq, convID)
-			if err == nil {
-				_, err = tx.ExecContext(ctx, "UPDATE conversation_tenants SET read_seq = ? WHERE conversation_id = ? AND tenant_id = ?", seq, convID, p.ID)
-			}
-		} else {
-			_, err = tx.ExecContext(ctx, "UPDATE conversations SET last_seq = ?, landlord_read_seq = ? WHERE id = ?", seq, seq, convID)
-		}
-		if err != nil {
-			return fmt.Errorf("advance conversation: %w", err)
-		}
-		msg.ConversationID, msg.Seq, msg.Text, msg.Key = convID, seq, req.Text, req.Key
-		msg.Sender = backend.Sender{Kind: p.Kind, ID: p.ID, Name: p.Name}
-		// The stored text form, so the answer equals what a later read returns.
-		msg.CreatedAt = parseTime(formatTime(tx.Now()))
-		ev := msg
-		return db.emitTo(ctx, tx, c.orgID, recipients, backend.Event{Type: backend.EventMessage, Message: &ev})
+	err := db.Update(ctx, func(tx *Tx) (err error) {
+		msg, err = db.storeMessage(ctx, tx, p, convID, req)
+		return err
 	})
 	if err != nil {
 		return backend.Message{}, err
 	}
 	return msg, nil
+}
+
+// resentMessage answers a resend of a stored message by reading, before
+// queuing a write: it needs no room on disk (so it succeeds on a full disk
+// too) and does not wait for the writer. found is false for a new message.
+func (db *DB) resentMessage(ctx context.Context, p backend.Principal, convID int64, req backend.SendMessage) (backend.Message, bool, error) {
+	stored, found, err := db.storedMessage(ctx, db.db, p, convID, req)
+	if !found && err == nil {
+		return stored, false, nil
+	}
+	if _, accessErr := openChat(ctx, db.db, p, convID); accessErr != nil {
+		return backend.Message{}, true, accessErr
+	}
+	return stored, true, err
+}
+
+// storeMessage is SendMessage's write: the rules, the attached files, the
+// message and its seq, the sender's read position, and the events.
+func (db *DB) storeMessage(ctx context.Context, tx *Tx, p backend.Principal, convID int64, req backend.SendMessage) (backend.Message, error) {
+	c, err := openChat(ctx, tx, p, convID)
+	if err != nil {
+		return backend.Message{}, err
+	}
+	// Checked again inside the write: a resend may race the first send.
+	if stored, found, err := db.storedMessage(ctx, tx, p, convID, req); found || err != nil {
+		return stored, err
+	}
+	today, _, err := orgToday(ctx, tx, c.OrgID, tx.Now())
+	if err != nil {
+		return backend.Message{}, err
+	}
+	if err := c.MaySend(p, today); err != nil {
+		return backend.Message{}, err
+	}
+	files, err := attachedFiles(ctx, tx, p, c.OrgID, req.FileIDs)
+	if err != nil {
+		return backend.Message{}, err
+	}
+	msg, err := insertMessage(ctx, tx, p, c, req, files)
+	if err != nil {
+		return backend.Message{}, err
+	}
+	ev := msg
+	return msg, db.emitTo(ctx, tx, c.OrgID, c.ActiveMembers(today), backend.Event{Type: backend.EventMessage, Message: &ev})
+}
+
+// attachedFiles reads the files p attaches to a message: only files p
+// uploaded, in p's organisation.
+func attachedFiles(ctx context.Context, tx *Tx, p backend.Principal, orgID int64, ids []int64) ([]backend.File, error) {
+	files := []backend.File{}
+	for _, id := range ids {
+		f := backend.File{ID: id, Uploader: backend.Sender{Kind: p.Kind, ID: p.ID, Name: p.Name}}
+		var created string
+		err := tx.QueryRowContext(ctx, "SELECT name, size, sha256, content_type, created_at FROM files WHERE id = ? AND org_id = ? AND "+uploaderColumn(p)+" = ?",
+			id, orgID, p.ID).Scan(&f.Name, &f.Size, &f.SHA256, &f.ContentType, &created)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, backend.ErrNotYourFile(id)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("attached file: %w", err)
+		}
+		f.CreatedAt = parseTime(created)
+		files = append(files, f)
+	}
+	return files, nil
+}
+
+// insertMessage stores p's message in c with the next seq and its files,
+// and moves the conversation's last seq and p's read position to it (the
+// sender has read their own message).
+func insertMessage(ctx context.Context, tx *Tx, p backend.Principal, c convRow, req backend.SendMessage, files []backend.File) (backend.Message, error) {
+	msg := backend.Message{ConversationID: c.ID, Seq: c.LastSeq + 1, Sender: backend.Sender{Kind: p.Kind, ID: p.ID, Name: p.Name},
+		Text: req.Text, Files: files, Key: req.Key,
+		// The stored text form, so the answer equals what a later read returns.
+		CreatedAt: parseTime(formatTime(tx.Now()))}
+	var userID, tenantID any
+	if p.Kind == backend.KindTenant {
+		tenantID = p.ID
+	} else {
+		userID = p.ID
+	}
+	if err := tx.QueryRowContext(ctx, `INSERT INTO messages (conversation_id, seq, sender_user_id, sender_tenant_id, text, idem_key, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, c.ID, msg.Seq, userID, tenantID, req.Text, req.Key, formatTime(tx.Now())).Scan(&msg.ID); err != nil {
+		return msg, fmt.Errorf("insert message: %w", err)
+	}
+	for i, f := range files {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO message_files (message_id, file_id, position) VALUES (?, ?, ?)", msg.ID, f.ID, i); err != nil {
+			return msg, fmt.Errorf("attach file: %w", err)
+		}
+	}
+	if p.Kind == backend.KindTenant {
+		if _, err := tx.ExecContext(ctx, "UPDATE conversations SET last_seq = ? WHERE id = ?", msg.Seq, c.ID); err != nil {
+			return msg, fmt.Errorf("advance conversation: %w", err)
+		}
+		return msg, setReadSeq(ctx, tx, p, c.ID, msg.Seq)
+	}
+	// The landlord's read position is a column of the conversation: one statement.
+	if _, err := tx.ExecContext(ctx, "UPDATE conversations SET last_seq = ?, landlord_read_seq = ? WHERE id = ?", msg.Seq, msg.Seq, c.ID); err != nil {
+		return msg, fmt.Errorf("advance conversation: %w", err)
+	}
+	return msg, nil
+}
+
+// setReadSeq records how far p has read a conversation.
+func setReadSeq(ctx context.Context, tx *Tx, p backend.Principal, convID, seq int64) error {
+	var err error
+	if p.Kind == backend.KindTenant {
+		_, err = tx.ExecContext(ctx, "UPDATE conversation_tenants SET read_seq = ? WHERE conversation_id = ? AND tenant_id = ?", seq, convID, p.ID)
+	} else {
+		_, err = tx.ExecContext(ctx, "UPDATE conversations SET landlord_read_seq = ? WHERE id = ?", seq, convID)
+	}
+	if err != nil {
+		return fmt.Errorf("read position: %w", err)
+	}
+	return nil
 }
 
 // storedMessage finds the message p already sent with req's key: found is
@@ -278,23 +281,17 @@ func (db *DB) storedMessage(ctx context.Context, q queryer, p backend.Principal,
 	if err != nil {
 		return msg, false, fmt.Errorf("idempotency check: %w", err)
 	}
-	if conv != convID || text != req.Text {
-		return msg, true, backend.Errorf(backend.ECONFLICT, "This message key was already used for a different message.")
+	if err := req.Resends(conv, text, convID); err != nil {
+		return msg, true, err
 	}
 	msgs, err := db.messagesWhere(ctx, q, convID, time.Time{}, "AND m.id = ?", id)
-	if err != nil || len(msgs) != 1 {
+	if err != nil {
 		return msg, true, fmt.Errorf("read back message %d: %w", id, err)
 	}
-	return msgs[0], true, nil
-}
-
-// emitToParticipants writes ev for the landlord and every active member of c.
-func (db *DB) emitToParticipants(ctx context.Context, tx *Tx, c convRow, today string, ev backend.Event) error {
-	tenants, err := activeMembers(ctx, tx, c, today)
-	if err != nil {
-		return err
+	if len(msgs) != 1 {
+		return msg, true, fmt.Errorf("read back message %d: found %d", id, len(msgs))
 	}
-	return db.emitTo(ctx, tx, c.orgID, tenants, ev)
+	return msgs[0], true, nil
 }
 
 // emitTo writes ev for the organisation's main user and the given tenants.
@@ -312,36 +309,33 @@ func (db *DB) emitTo(ctx context.Context, tx *Tx, orgID int64, tenants []int64, 
 }
 
 // MarkRead moves p's read position in a conversation forward to seq (never
-// back, never past the last message).
+// back, never past the last message; see backend.NextReadSeq).
 func (db *DB) MarkRead(ctx context.Context, p backend.Principal, convID, seq int64) error {
-	if seq < 0 {
-		return backend.Errorf(backend.EINVALID, "seq must not be negative.")
+	if err := backend.ValidateReadSeq(seq); err != nil {
+		return err
 	}
 	return db.Update(ctx, func(tx *Tx) error {
-		c, err := db.checkAccess(ctx, tx, p, convID, true)
+		c, err := openChat(ctx, tx, p, convID)
 		if err != nil {
 			return err
 		}
-		seq = min(seq, c.lastSeq)
-		var res sql.Result
-		if p.Kind == backend.KindTenant {
-			res, err = tx.ExecContext(ctx, "UPDATE conversation_tenants SET read_seq = ? WHERE conversation_id = ? AND tenant_id = ? AND read_seq < ?",
-				seq, convID, p.ID, seq)
-		} else {
-			res, err = tx.ExecContext(ctx, "UPDATE conversations SET landlord_read_seq = ? WHERE id = ? AND landlord_read_seq < ?", seq, convID, seq)
-		}
+		current, err := readSeq(ctx, tx, c, p)
 		if err != nil {
-			return fmt.Errorf("mark read: %w", err)
+			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		next, moved := backend.NextReadSeq(current, seq, c.LastSeq)
+		if !moved {
 			return nil
 		}
-		today, _, err := orgToday(ctx, tx, c.orgID, tx.Now())
+		if err := setReadSeq(ctx, tx, p, convID, next); err != nil {
+			return err
+		}
+		today, _, err := orgToday(ctx, tx, c.OrgID, tx.Now())
 		if err != nil {
 			return err
 		}
-		return db.emitToParticipants(ctx, tx, c, today, backend.Event{Type: backend.EventRead, Read: &backend.ReadPosition{
-			ConversationID: convID, Reader: backend.Sender{Kind: p.Kind, ID: p.ID, Name: p.Name}, Seq: seq}})
+		return db.emitTo(ctx, tx, c.OrgID, c.ActiveMembers(today), backend.Event{Type: backend.EventRead, Read: &backend.ReadPosition{
+			ConversationID: convID, Reader: backend.Sender{Kind: p.Kind, ID: p.ID, Name: p.Name}, Seq: next}})
 	})
 }
 
@@ -393,15 +387,17 @@ func (db *DB) LatestEventID(ctx context.Context, p backend.Principal) (int64, er
 		return 0, err
 	}
 	var id int64
-	err = db.db.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM events WHERE "+col+" = ?", p.ID).Scan(&id)
-	return id, err
+	if err := db.db.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM events WHERE "+col+" = ?", p.ID).Scan(&id); err != nil {
+		return 0, fmt.Errorf("latest event: %w", err)
+	}
+	return id, nil
 }
 
 func eventColumn(p backend.Principal) (string, error) {
 	if p.Kind == backend.KindTenant {
 		return "tenant_id", nil
 	}
-	if err := requireLandlord(p); err != nil {
+	if err := p.CanChatAsLandlord(); err != nil {
 		return "", err
 	}
 	return "user_id", nil

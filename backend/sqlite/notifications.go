@@ -27,9 +27,9 @@ func (db *DB) wakeNotifier() {
 	}
 }
 
-// queueNotifications writes, in tx, an e-mail and a text message of kind
-// for each tenant: queued when the tenant has an address or number for it,
-// else skipped with the reason, so the delivery log shows every tenant.
+// queueNotifications writes, in tx, the notifications of kind each tenant
+// is sent (backend.PlanNotifications: an e-mail and a text message, queued
+// or skipped with the reason), so the delivery log shows every tenant.
 func (db *DB) queueNotifications(ctx context.Context, tx *Tx, orgID, convID int64, tenants []int64, kind string) error {
 	now := formatTime(tx.Now())
 	queued := false
@@ -38,18 +38,13 @@ func (db *DB) queueNotifications(ctx context.Context, tx *Tx, orgID, convID int6
 		if err := tx.QueryRowContext(ctx, "SELECT email, phone FROM tenants WHERE id = ? AND org_id = ?", id, orgID).Scan(&email, &phone); err != nil {
 			return fmt.Errorf("notify tenant %d: %w", id, err)
 		}
-		for _, ch := range []struct{ channel, to, missing string }{
-			{backend.ChannelEmail, email, "No e-mail address on file."},
-			{backend.ChannelSMS, phone, "No phone number on file."},
-		} {
-			state, reason, next := backend.NotificationQueued, "", any(now)
-			if ch.to == "" {
-				state, reason, next = backend.NotificationSkipped, ch.missing, nil
-			} else {
-				queued = true
+		for _, n := range backend.PlanNotifications(email, phone) {
+			var next any
+			if n.State == backend.NotificationQueued {
+				next, queued = now, true
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (org_id, conversation_id, tenant_id, kind, channel, recipient, state, reason, next_attempt_at, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, orgID, convID, id, kind, ch.channel, ch.to, state, reason, next, now); err != nil {
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, orgID, convID, id, kind, n.Channel, n.Recipient, n.State, n.Reason, next, now); err != nil {
 				return fmt.Errorf("queue notification: %w", err)
 			}
 		}
@@ -91,10 +86,10 @@ func scanNotification(sc interface{ Scan(...any) error }, extra ...any) (backend
 // every e-mail and text message sent, waiting, failed or skipped. Only the
 // main landlord user may read it.
 func (db *DB) ConversationNotifications(ctx context.Context, p backend.Principal, convID int64) ([]backend.Notification, error) {
-	if p.Kind != backend.KindUser {
-		return nil, backend.Errorf(backend.EFORBIDDEN, "Only your landlord sees how notifications were delivered.")
+	if err := p.MayReadDeliveryLog(); err != nil {
+		return nil, err
 	}
-	if _, err := db.checkAccess(ctx, db.db, p, convID, true); err != nil {
+	if _, err := openChat(ctx, db.db, p, convID); err != nil {
 		return nil, err
 	}
 	rows, err := db.db.QueryContext(ctx, notificationSelect+` WHERE n.conversation_id = ? AND n.org_id = ? ORDER BY n.id DESC`, convID, p.OrgID)
@@ -117,10 +112,11 @@ func (db *DB) ConversationNotifications(ctx context.Context, p backend.Principal
 // come, oldest due first, with what a sender needs to write them.
 func (db *DB) DueNotifications(ctx context.Context, now time.Time, limit int) ([]backend.PendingNotification, error) {
 	rows, err := db.db.QueryContext(ctx, notificationColumns+`, n.org_id, o.name,
-		       coalesce((SELECT name FROM users WHERE org_id = n.org_id AND is_main = 1 LIMIT 1), o.name),
-		       coalesce((SELECT p.name || ' · ' || u.name FROM conversations c JOIN units u ON u.id = c.unit_id
-		                 JOIN properties p ON p.id = u.property_id WHERE c.id = n.conversation_id), '')
+		       coalesce((SELECT name FROM users WHERE org_id = n.org_id AND is_main = 1 LIMIT 1), ''),
+		       c.unit_id IS NOT NULL, coalesce(p.name, ''), coalesce(u.name, '')
 		FROM notifications n JOIN tenants t ON t.id = n.tenant_id JOIN orgs o ON o.id = n.org_id
+		JOIN conversations c ON c.id = n.conversation_id
+		LEFT JOIN units u ON u.id = c.unit_id LEFT JOIN properties p ON p.id = u.property_id
 		WHERE n.state = 'queued' AND n.next_attempt_at <= ? ORDER BY n.next_attempt_at, n.id LIMIT ?`,
 		formatTime(now), limit)
 	if err != nil {
@@ -130,14 +126,21 @@ func (db *DB) DueNotifications(ctx context.Context, now time.Time, limit int) ([
 	var out []backend.PendingNotification
 	for rows.Next() {
 		var p backend.PendingNotification
-		n, err := scanNotification(rows, &p.OrgID, &p.OrgName, &p.LandlordName, &p.ConversationTitle)
+		var mainUser, property, unit string
+		var group bool
+		n, err := scanNotification(rows, &p.OrgID, &p.OrgName, &mainUser, &group, &property, &unit)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("due notifications: %w", err)
 		}
 		p.Notification = n
+		p.LandlordName = backend.LandlordName(mainUser, p.OrgName)
+		p.ConversationTitle = backend.NotificationTitle(property, unit, group)
 		out = append(out, p)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("due notifications: %w", err)
+	}
+	return out, nil
 }
 
 // NextNotificationDue is when the next queued notification is due (ok is
@@ -183,76 +186,120 @@ func (db *DB) NotificationFailed(ctx context.Context, id int64, reason string) e
 }
 
 // QueueNewMessageEmails queues a "new messages" e-mail for each tenant who
-// has unread messages from others, written at least grace ago and after the
-// last e-mail they were sent about that conversation, who is not online and
-// whose lease is Active: at most one e-mail per tenant and conversation per
-// interval, the new-chat e-mail included. It returns how many it queued.
+// is due one (backend.NewMessageEmailDue: unread messages from others that
+// settled, at most one e-mail per tenant and conversation per interval, the
+// new-chat e-mail included), who is not online and whose lease lets them
+// take part in the conversation. It returns how many it queued.
 func (db *DB) QueueNewMessageEmails(ctx context.Context, now time.Time, interval, grace time.Duration, online func(tenantID int64) bool) (int, error) {
-	rows, err := db.db.QueryContext(ctx, `
-		SELECT ct.conversation_id, ct.tenant_id, c.org_id FROM conversation_tenants ct
-		JOIN conversations c ON c.id = ct.conversation_id JOIN tenants t ON t.id = ct.tenant_id
-		WHERE t.email <> ''
-		  AND EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = ct.conversation_id AND m.seq > ct.read_seq
-		      AND (m.sender_tenant_id IS NULL OR m.sender_tenant_id <> ct.tenant_id) AND m.created_at <= :settled
-		      AND m.created_at > coalesce((SELECT max(n.created_at) FROM notifications n WHERE n.conversation_id = ct.conversation_id
-		          AND n.tenant_id = ct.tenant_id AND n.channel = 'email'), ''))
-		  AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.conversation_id = ct.conversation_id AND n.tenant_id = ct.tenant_id
-		      AND n.channel = 'email' AND n.state <> 'skipped' AND n.created_at > :recent)`,
-		sql.Named("settled", formatTime(now.Add(-grace))), sql.Named("recent", formatTime(now.Add(-interval))))
+	cands, err := newMessageCandidates(ctx, db.db)
 	if err != nil {
-		return 0, fmt.Errorf("new-message e-mails: %w", err)
-	}
-	type candidate struct{ conv, tenant, org int64 }
-	var cands []candidate
-	for rows.Next() {
-		var c candidate
-		if err := rows.Scan(&c.conv, &c.tenant, &c.org); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		if online == nil || !online(c.tenant) {
-			cands = append(cands, c)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return 0, err
 	}
 	queued := 0
 	for _, c := range cands {
-		err := db.Update(ctx, func(tx *Tx) error {
-			conv, err := loadConv(ctx, tx, c.org, c.conv, true)
-			if err != nil {
-				return err
-			}
-			today, _, err := orgToday(ctx, tx, c.org, tx.Now())
-			if err != nil {
-				return err
-			}
-			if ok, err := tenantActiveFor(ctx, tx, conv, c.tenant, today); err != nil || !ok {
-				return err
-			}
-			var email string
-			if err := tx.QueryRowContext(ctx, "SELECT email FROM tenants WHERE id = ?", c.tenant).Scan(&email); err != nil {
-				return err
-			}
-			// Checked again inside the write: two sweeps never queue twice.
-			res, err := tx.ExecContext(ctx, `INSERT INTO notifications (org_id, conversation_id, tenant_id, kind, channel, recipient, state, next_attempt_at, created_at)
-				SELECT ?, ?, ?, 'new_messages', 'email', ?, 'queued', ?, ? WHERE NOT EXISTS (SELECT 1 FROM notifications
-				WHERE conversation_id = ? AND tenant_id = ? AND channel = 'email' AND state <> 'skipped' AND created_at > ?)`,
-				c.org, c.conv, c.tenant, email, formatTime(tx.Now()), formatTime(tx.Now()), c.conv, c.tenant, formatTime(now.Add(-interval)))
-			if err != nil {
-				return fmt.Errorf("queue new-message e-mail: %w", err)
-			}
-			if n, _ := res.RowsAffected(); n > 0 {
-				queued++
-				tx.AfterCommit(db.wakeNotifier)
-			}
-			return nil
-		})
+		if !backend.NewMessageEmailDue(c.firstUnread, c.lastEmail, now, interval, grace) || online != nil && online(c.tenant) {
+			continue
+		}
+		ok, err := db.queueNewMessageEmail(ctx, c, now, interval, grace)
 		if err != nil {
 			return queued, err
 		}
+		if ok {
+			queued++
+		}
 	}
 	return queued, nil
+}
+
+// newMessageCandidate is a tenant with an e-mail address and unread
+// messages from others in a conversation, written after the last e-mail
+// about it.
+type newMessageCandidate struct {
+	conv, tenant, org int64
+	firstUnread       time.Time // the first of those messages
+	lastEmail         time.Time // the last e-mail about it not skipped (zero: none)
+}
+
+// newMessageCandidates lists the tenants with an e-mail address who have
+// unread messages from others written after the last e-mail about that
+// conversation, with when the first of them was written and when the last
+// e-mail was queued.
+func newMessageCandidates(ctx context.Context, q queryer) ([]newMessageCandidate, error) {
+	rows, err := q.QueryContext(ctx, `SELECT * FROM (
+		SELECT ct.conversation_id, ct.tenant_id, c.org_id,
+		       (SELECT min(m.created_at) FROM messages m WHERE m.conversation_id = ct.conversation_id AND m.seq > ct.read_seq
+		           AND (m.sender_tenant_id IS NULL OR m.sender_tenant_id <> ct.tenant_id)
+		           AND m.created_at > coalesce((SELECT max(n.created_at) FROM notifications n WHERE n.conversation_id = ct.conversation_id
+		               AND n.tenant_id = ct.tenant_id AND n.channel = 'email'), '')) AS first_unread,
+		       (SELECT max(n.created_at) FROM notifications n WHERE n.conversation_id = ct.conversation_id AND n.tenant_id = ct.tenant_id
+		           AND n.channel = 'email' AND n.state <> 'skipped') AS last_email
+		FROM conversation_tenants ct JOIN conversations c ON c.id = ct.conversation_id JOIN tenants t ON t.id = ct.tenant_id
+		WHERE t.email <> '') WHERE first_unread IS NOT NULL`)
+	if err != nil {
+		return nil, fmt.Errorf("new-message e-mails: %w", err)
+	}
+	defer rows.Close()
+	var out []newMessageCandidate
+	for rows.Next() {
+		var c newMessageCandidate
+		var first string
+		var last sql.NullString
+		if err := rows.Scan(&c.conv, &c.tenant, &c.org, &first, &last); err != nil {
+			return nil, fmt.Errorf("new-message e-mails: %w", err)
+		}
+		c.firstUnread = parseTime(first)
+		if last.Valid {
+			c.lastEmail = parseTime(last.String)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("new-message e-mails: %w", err)
+	}
+	return out, nil
+}
+
+// queueNewMessageEmail queues candidate c's e-mail if their lease lets them
+// take part in the conversation, and if it is still due: checked again
+// inside the write, so two sweeps never queue twice.
+func (db *DB) queueNewMessageEmail(ctx context.Context, c newMessageCandidate, now time.Time, interval, grace time.Duration) (queued bool, err error) {
+	err = db.Update(ctx, func(tx *Tx) error {
+		queued = false
+		conv, err := loadConv(ctx, tx, c.org, c.conv)
+		if err != nil {
+			return err
+		}
+		if conv.Leases, err = orgTenantLeases(ctx, tx, c.org, c.tenant); err != nil {
+			return err
+		}
+		today, _, err := orgToday(ctx, tx, c.org, tx.Now())
+		if err != nil {
+			return err
+		}
+		if !conv.TenantActive(c.tenant, today) {
+			return nil
+		}
+		var email string
+		var last sql.NullString
+		if err := tx.QueryRowContext(ctx, `SELECT t.email, (SELECT max(n.created_at) FROM notifications n WHERE n.conversation_id = ?
+			AND n.tenant_id = t.id AND n.channel = 'email' AND n.state <> 'skipped') FROM tenants t WHERE t.id = ?`,
+			c.conv, c.tenant).Scan(&email, &last); err != nil {
+			return fmt.Errorf("new-message e-mail: %w", err)
+		}
+		if last.Valid {
+			c.lastEmail = parseTime(last.String)
+		}
+		if !backend.NewMessageEmailDue(c.firstUnread, c.lastEmail, now, interval, grace) {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (org_id, conversation_id, tenant_id, kind, channel, recipient, state, next_attempt_at, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.org, c.conv, c.tenant, backend.NotifyNewMessages, backend.ChannelEmail, email,
+			backend.NotificationQueued, formatTime(tx.Now()), formatTime(tx.Now())); err != nil {
+			return fmt.Errorf("queue new-message e-mail: %w", err)
+		}
+		queued = true
+		tx.AfterCommit(db.wakeNotifier)
+		return nil
+	})
+	return queued, err
 }

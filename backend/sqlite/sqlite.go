@@ -1,6 +1,9 @@
 // Package sqlite is the server's store on SQLite (mattn/go-sqlite3). All of
 // the server's SQL lives in this package so another store (PostgreSQL) can be
-// added later without touching the HTTP handlers.
+// added later without touching the HTTP handlers. It keeps the store
+// contracts of package backend (see contracts.go) and decides nothing
+// itself: it answers questions (the leases of a tenant, the members of a
+// conversation) and persists what backend's rules decide.
 package sqlite
 
 import (
@@ -15,11 +18,18 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"doorstep/backend"
+	"doorstep/backend/migrate"
 )
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
+
+// ErrNewerSchema reports a database written by a newer server: it is refused
+// rather than guessed at (a server restored from a newer backup, say).
+var ErrNewerSchema = migrate.ErrNewerSchema
 
 // DB is an open server database. Reads use a pool of connections (WAL lets
 // them run beside the writer); every write goes through Update, on the one
@@ -41,6 +51,8 @@ type DB struct {
 
 	// now is the clock; tests may replace it.
 	now func() time.Time
+	// bcryptCost is the work factor of new password hashes (WithBcryptCost).
+	bcryptCost int
 }
 
 // Open opens (creating if needed) the database at path and brings its schema
@@ -51,7 +63,7 @@ type DB struct {
 // disk and survives a crash or power loss; this is what lets the server
 // acknowledge a message only after it is stored. (synchronous=NORMAL would be
 // faster but may lose the last commits on power loss.)
-func Open(ctx context.Context, path string) (*DB, error) {
+func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty database path")
 	}
@@ -70,8 +82,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	writer.SetMaxOpenConns(1)
 	writer.SetConnMaxIdleTime(0)
-	db := &DB{writer: writer, path: path, now: time.Now,
+	db := &DB{writer: writer, path: path, now: time.Now, bcryptCost: bcrypt.DefaultCost,
 		writes: make(chan writeRequest), closing: make(chan struct{}), writerDone: make(chan struct{})}
+	for _, o := range opts {
+		o(db)
+	}
 	if err := db.migrate(ctx); err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
@@ -137,5 +152,5 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return Migrate(ctx, db.writer, sub, "doorstep-server "+backend.Version, db.now)
+	return migrate.Run(ctx, db.writer, sub, "doorstep-server "+backend.Version, db.now)
 }

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"testing"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"doorstep/backend/sqlite"
 )
 
@@ -15,7 +17,7 @@ import (
 // when the test ends.
 func MustOpenDB(tb testing.TB) *sqlite.DB {
 	tb.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "doorstep.db"))
+	db, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "doorstep.db"), sqlite.WithBcryptCost(bcrypt.MinCost))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -14,7 +14,6 @@ import (
 	"testing"
 
 	"github.com/mattn/go-sqlite3"
-	"golang.org/x/crypto/bcrypt"
 
 	"doorstep/backend"
 	"doorstep/backend/httpapi"
@@ -78,7 +77,6 @@ func TestStorageTrouble(t *testing.T) {
 // HTTP server, and /healthz says why after one probe; reads go on.
 func TestReadOnlyDatabase(t *testing.T) {
 	ctx := context.Background()
-	BcryptCost = bcrypt.MinCost
 	db := openTestDB(t)
 	org, err := db.CreateOrg(ctx, "Read Only Rentals", "UTC")
 	if err != nil {

@@ -11,12 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"doorstep/backend"
 )
 
 func openTestDB(tb testing.TB) *DB {
 	tb.Helper()
-	db, err := Open(context.Background(), filepath.Join(tb.TempDir(), "doorstep.db"))
+	db, err := Open(context.Background(), filepath.Join(tb.TempDir(), "doorstep.db"), WithBcryptCost(bcrypt.MinCost))
 	if err != nil {
 		tb.Fatal(err)
 	}

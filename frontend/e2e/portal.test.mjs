@@ -329,9 +329,11 @@ test('a right-to-left override neither disguises a file name nor reorders what i
   await (await chooser).setFiles({ name: 'photo\u202Egpj.exe', mimeType: 'application/octet-stream', buffer: Buffer.from('MZ not really') });
   const chip = page.getByTestId('tray-file').locator('.name');
   await chip.waitFor();
+  // The chip is drawn again when its upload finishes: measure the one that
+  // stays, once Send is enabled.
+  await page.waitForFunction(() => !document.querySelector('[data-testid=send]').disabled);
   assert.equal(await chip.textContent(), 'photo[U+202E]gpj.exe');
   assert.ok(await readsInOrder(chip), 'the file name in the tray is laid out out of order');
-  await page.waitForFunction(() => !document.querySelector('[data-testid=send]').disabled);
   await screenshot('portal-bidi-override');
 
   // Sent, it carries the name the server made safe, shown in order too.

@@ -39,7 +39,7 @@ func resolveDataDir(dir string) (string, error) {
 }
 
 // openData opens (creating if needed) the database in the data directory.
-func openData(ctx context.Context, dir string) (*sqlite.DB, error) {
+func openData(ctx context.Context, dir string, opts ...sqlite.Option) (*sqlite.DB, error) {
 	dir, err := resolveDataDir(dir)
 	if err != nil {
 		return nil, err
@@ -47,7 +47,7 @@ func openData(ctx context.Context, dir string) (*sqlite.DB, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	return sqlite.Open(ctx, filepath.Join(dir, databaseFile))
+	return sqlite.Open(ctx, filepath.Join(dir, databaseFile), opts...)
 }
 
 // parseDataCommand parses the flags of a command that works on the database.
@@ -64,7 +64,7 @@ func parseDataCommand(name string, args []string, getenv func(string) string, st
 
 // importCmd imports a CSV of properties, units, tenants and leases into the
 // organisation of a landlord's main account.
-func importCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func importCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, opts ...sqlite.Option) error {
 	var landlord string
 	fs, dir, err := parseDataCommand("import", args, getenv, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&landlord, "landlord", "", "e-mail of the landlord's main account to import into (required)")
@@ -84,7 +84,7 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return fmt.Errorf("%s: nothing imported: %w", fs.Arg(0), err)
 	}
-	db, err := openData(ctx, dir)
+	db, err := openData(ctx, dir, opts...)
 	if err != nil {
 		return err
 	}
@@ -103,12 +103,12 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 }
 
 // demoCmd seeds the demo landlord into an empty database.
-func demoCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func demoCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, opts ...sqlite.Option) error {
 	_, dir, err := parseDataCommand("demo", args, getenv, stderr, nil)
 	if err != nil {
 		return err
 	}
-	db, err := openData(ctx, dir)
+	db, err := openData(ctx, dir, opts...)
 	if err != nil {
 		return err
 	}
@@ -133,7 +133,7 @@ func seedDemo(ctx context.Context, db *sqlite.DB, stdout io.Writer) error {
 // sub-user to an existing organisation. The password comes from
 // DOORSTEP_PASSWORD or the first line of standard input, never a flag (flags
 // show up in process lists).
-func addLandlordCmd(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+func addLandlordCmd(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer, opts ...sqlite.Option) error {
 	var org, tz, email, name, mainEmail string
 	var sub bool
 	_, dir, err := parseDataCommand("add-landlord", args, getenv, stderr, func(fs *flag.FlagSet) {
@@ -156,7 +156,7 @@ func addLandlordCmd(ctx context.Context, args []string, getenv func(string) stri
 		}
 		password = strings.TrimRight(line, "\r\n")
 	}
-	db, err := openData(ctx, dir)
+	db, err := openData(ctx, dir, opts...)
 	if err != nil {
 		return err
 	}
@@ -184,7 +184,7 @@ func addLandlordCmd(ctx context.Context, args []string, getenv func(string) stri
 // to the web portal: the link the server puts in its notifications, for a
 // landlord to hand over in person (and for `make run` to show the demo from
 // a tenant's side). It works while a server runs on the same data directory.
-func portalLinkCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func portalLinkCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, opts ...sqlite.Option) error {
 	var email, publicURL string
 	fs, dir, err := parseDataCommand("portal-link", args, getenv, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&email, "tenant", "", "e-mail of the tenant (required)")
@@ -209,7 +209,7 @@ func portalLinkCmd(ctx context.Context, args []string, getenv func(string) strin
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("no database at %s (set -data or DOORSTEP_DATA_DIR to the server's data directory)", path)
 	}
-	db, err := sqlite.Open(ctx, path)
+	db, err := sqlite.Open(ctx, path, opts...)
 	if err != nil {
 		return err
 	}
@@ -223,7 +223,7 @@ func portalLinkCmd(ctx context.Context, args []string, getenv func(string) strin
 		return err
 	}
 	fmt.Fprintln(stdout, base+"/portal/i/"+token)
-	fmt.Fprintf(stderr, "Single-use link for %s, valid %d days: it signs them in to the tenant portal.\n", name, int(sqlite.InviteTTL/(24*time.Hour)))
+	fmt.Fprintf(stderr, "Single-use link for %s, valid %d days: it signs them in to the tenant portal.\n", name, int(backend.InviteTTL/(24*time.Hour)))
 	return nil
 }
 
@@ -232,7 +232,7 @@ func portalLinkCmd(ctx context.Context, args []string, getenv func(string) strin
 // longer read along. It works while a server runs on the same data
 // directory: that server closes their open connections within
 // httpapi.SessionCheckPeriod.
-func signOutCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func signOutCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, opts ...sqlite.Option) error {
 	var email string
 	fs, dir, err := parseDataCommand("sign-out", args, getenv, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&email, "email", "", "e-mail of the landlord user or tenant to sign out everywhere (required)")
@@ -243,7 +243,7 @@ func signOutCmd(ctx context.Context, args []string, getenv func(string) string, 
 	if email == "" || fs.NArg() > 0 {
 		return errors.New("usage: doorstep-server sign-out -email ADDRESS [-data dir]")
 	}
-	db, err := openExisting(ctx, dir)
+	db, err := openExisting(ctx, dir, opts...)
 	if err != nil {
 		return err
 	}
@@ -272,7 +272,7 @@ func signOutCmd(ctx context.Context, args []string, getenv func(string) string, 
 
 // openExisting opens the database of a data directory only if it exists:
 // a mistyped -data makes no new one.
-func openExisting(ctx context.Context, dir string) (*sqlite.DB, error) {
+func openExisting(ctx context.Context, dir string, opts ...sqlite.Option) (*sqlite.DB, error) {
 	dir, err := resolveDataDir(dir)
 	if err != nil {
 		return nil, err
@@ -281,7 +281,7 @@ func openExisting(ctx context.Context, dir string) (*sqlite.DB, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("no database at %s (set -data or DOORSTEP_DATA_DIR to the server's data directory)", path)
 	}
-	return sqlite.Open(ctx, path)
+	return sqlite.Open(ctx, path, opts...)
 }
 
 // defaultPublicURL is where tenants reach the server when no public URL is

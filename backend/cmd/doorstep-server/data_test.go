@@ -9,23 +9,20 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"doorstep/backend"
 	"doorstep/backend/sqlite"
 )
 
 func TestDataCommands(t *testing.T) {
 	ctx := context.Background()
-	sqlite.BcryptCost = bcrypt.MinCost
 	dir := t.TempDir()
 	runCmd := func(stdin string, envs map[string]string, args ...string) (string, error) {
 		var out bytes.Buffer
 		err := (func() error {
 			if args[0] == "add-landlord" {
-				return addLandlordCmd(ctx, args[1:], env(envs), strings.NewReader(stdin), &out, io.Discard)
+				return addLandlordCmd(ctx, args[1:], env(envs), strings.NewReader(stdin), &out, io.Discard, fastHashes())
 			}
-			return run(ctx, args, env(envs), &out, io.Discard)
+			return run(ctx, args, env(envs), &out, io.Discard, fastHashes())
 		})()
 		return out.String(), err
 	}
@@ -97,19 +94,18 @@ func TestDataCommands(t *testing.T) {
 // e-mail, while the database is open elsewhere (as a running server has it).
 func TestPortalLink(t *testing.T) {
 	ctx := context.Background()
-	sqlite.BcryptCost = bcrypt.MinCost
 	dir := t.TempDir()
-	if err := run(ctx, []string{"demo", "-data", dir}, env(nil), io.Discard, io.Discard); err != nil {
+	if err := run(ctx, []string{"demo", "-data", dir}, env(nil), io.Discard, io.Discard, fastHashes()); err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(dir, databaseFile))
+	db, err := sqlite.Open(ctx, filepath.Join(dir, databaseFile), fastHashes())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	portalLink := func(envs map[string]string, args ...string) (stdout, stderr string, err error) {
 		var out, errOut bytes.Buffer
-		err = run(ctx, append([]string{"portal-link"}, args...), env(envs), &out, &errOut)
+		err = run(ctx, append([]string{"portal-link"}, args...), env(envs), &out, &errOut, fastHashes())
 		return out.String(), errOut.String(), err
 	}
 
@@ -165,12 +161,12 @@ func TestPortalLink(t *testing.T) {
 
 	t.Run("ErrSeveralOrganisations", func(t *testing.T) {
 		if err := addLandlordCmd(ctx, []string{"-data", dir, "-org", "Other Flats", "-tz", "UTC", "-email", "kim@other.test", "-name", "Kim"},
-			env(map[string]string{"DOORSTEP_PASSWORD": "another password"}), strings.NewReader(""), io.Discard, io.Discard); err != nil {
+			env(map[string]string{"DOORSTEP_PASSWORD": "another password"}), strings.NewReader(""), io.Discard, io.Discard, fastHashes()); err != nil {
 			t.Fatal(err)
 		}
 		csv := filepath.Join(t.TempDir(), "tenants.csv")
 		os.WriteFile(csv, []byte("property,unit,tenant_name,tenant_email,lease_start\nDock House,1,Maria Garcia,maria.garcia@example.com,2025-01-01\n"), 0o600)
-		if err := run(ctx, []string{"import", "-data", dir, "-landlord", "kim@other.test", csv}, env(nil), io.Discard, io.Discard); err != nil {
+		if err := run(ctx, []string{"import", "-data", dir, "-landlord", "kim@other.test", csv}, env(nil), io.Discard, io.Discard, fastHashes()); err != nil {
 			t.Fatal(err)
 		}
 		out, _, err := portalLink(nil, "-data", dir, "-tenant", "maria.garcia@example.com")

@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"doorstep/backend"
 	"doorstep/backend/client"
 	"doorstep/backend/sqlite"
@@ -60,10 +58,9 @@ func startProcess(t *testing.T, bin, addr, dataDir string) (*exec.Cmd, string) {
 func seedConversations(t *testing.T, dataDir string, n int) (convIDs, tenantIDs []int64) {
 	t.Helper()
 	ctx := context.Background()
-	sqlite.BcryptCost = bcrypt.MinCost
 	os.MkdirAll(dataDir, 0o700)
 	path := filepath.Join(dataDir, databaseFile)
-	db, err := sqlite.Open(ctx, path)
+	db, err := sqlite.Open(ctx, path, fastHashes())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,6 +153,8 @@ func TestKillMidStream(t *testing.T) {
 	var evMu sync.Mutex
 	listenerDone := make(chan struct{})
 	stopListening := make(chan struct{})
+	listening := make(chan struct{}) // closed at the first "ready": subscribed, so no send is missed
+	var listeningOnce sync.Once
 	go func() {
 		defer close(listenerDone)
 		last := int64(client.Live)
@@ -181,6 +180,7 @@ func TestKillMidStream(t *testing.T) {
 					break
 				}
 				if ev.Type == backend.EventReady {
+					listeningOnce.Do(func() { close(listening) })
 					continue
 				}
 				if ev.ID <= last {
@@ -196,7 +196,11 @@ func TestKillMidStream(t *testing.T) {
 			s.Close()
 		}
 	}()
-	time.Sleep(100 * time.Millisecond) // let the listener connect before the first send
+	select { // the listener connects before the first send
+	case <-listening:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the websocket listener never connected")
+	}
 
 	var acked atomic.Int64
 	var mu sync.Mutex
@@ -327,7 +331,7 @@ func TestKillMidStream(t *testing.T) {
 // belongs to conversation conv (the sender's index in convIDs).
 func keyInConv(key string, conv int64, convIDs []int64) bool {
 	name, _, _ := strings.Cut(key, "-")
-	idx := strings.TrimLeft(name, "landlordtenant")
+	idx := strings.TrimPrefix(strings.TrimPrefix(name, "landlord"), "tenant")
 	for i, c := range convIDs {
 		if c == conv {
 			return idx == fmt.Sprint(i)

@@ -21,7 +21,7 @@ func TestServeAnswersBrowsersAtItsOwnHostsOnly(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() {
 		errc <- run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-data", filepath.Join(dir, "data"), "-url-file", urlFile,
-			"-public-url", "https://Chat.Example.org/"}, env(nil), io.Discard, io.Discard)
+			"-public-url", "https://Chat.Example.org/"}, env(nil), io.Discard, io.Discard, fastHashes())
 	}()
 	url := waitForFile(t, urlFile, errc)
 	for host, want := range map[string]int{
@@ -53,7 +53,7 @@ func TestServeAnswersBrowsersAtItsOwnHostsOnly(t *testing.T) {
 
 	t.Run("ErrPublicURLNotAURL", func(t *testing.T) {
 		for _, bad := range []string{"chat.example.org", "ftp://chat.example.org", "https://"} {
-			err := run(context.Background(), []string{"serve", "-addr", "127.0.0.1:0", "-data", dir, "-public-url", bad}, env(nil), io.Discard, io.Discard)
+			err := run(context.Background(), []string{"serve", "-addr", "127.0.0.1:0", "-data", dir, "-public-url", bad}, env(nil), io.Discard, io.Discard, fastHashes())
 			if err == nil || !strings.Contains(err.Error(), "-public-url") {
 				t.Errorf("-public-url %q: %v", bad, err)
 			}

@@ -11,13 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"doorstep/backend"
 	"doorstep/backend/client"
 	"doorstep/backend/demo"
 	"doorstep/backend/httpapi"
-	"doorstep/backend/sqlite"
 )
 
 func TestParseEdgeFlags(t *testing.T) {
@@ -109,7 +106,6 @@ func TestParseEdgeFlags(t *testing.T) {
 // sign-in lock-out set by flag) are written; -log-file takes the log off
 // standard error.
 func TestServeLogs(t *testing.T) {
-	sqlite.BcryptCost = bcrypt.MinCost
 	for _, tc := range []struct {
 		name      string
 		accessLog string
@@ -124,7 +120,7 @@ func TestServeLogs(t *testing.T) {
 			go func() {
 				errc <- run(ctx, []string{"-addr", "127.0.0.1:0", "-data", filepath.Join(dir, "data"), "-url-file", urlFile, "-demo",
 					"-log-file", logFile, "-signin-lockout-after", "2"},
-					env(map[string]string{"DOORSTEP_ACCESS_LOG": tc.accessLog}), io.Discard, &stderr)
+					env(map[string]string{"DOORSTEP_ACCESS_LOG": tc.accessLog}), io.Discard, &stderr, fastHashes())
 			}()
 			url := waitForFile(t, urlFile, errc)
 			c, _ := client.New(url)

@@ -64,8 +64,9 @@ func main() {
 }
 
 // run is main without the process: tests call it with their own arguments,
-// environment and context.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// environment and context, and with options for the store they open (fast
+// password hashes).
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, store ...sqlite.Option) error {
 	cmd := "serve"
 	if len(args) > 0 && !isFlag(args[0]) {
 		cmd, args = args[0], args[1:]
@@ -76,21 +77,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if err != nil {
 			return err
 		}
+		cfg.store = store
 		return serve(ctx, cfg, stdout, stderr)
 	case "health":
 		return health(ctx, args, getenv, stdout, stderr)
 	case "import":
-		return importCmd(ctx, args, getenv, stdout, stderr)
+		return importCmd(ctx, args, getenv, stdout, stderr, store...)
 	case "demo":
-		return demoCmd(ctx, args, getenv, stdout, stderr)
+		return demoCmd(ctx, args, getenv, stdout, stderr, store...)
 	case "add-landlord":
-		return addLandlordCmd(ctx, args, getenv, os.Stdin, stdout, stderr)
+		return addLandlordCmd(ctx, args, getenv, os.Stdin, stdout, stderr, store...)
 	case "mailbox":
 		return mailboxCmd(args, getenv, stdout, stderr)
 	case "portal-link":
-		return portalLinkCmd(ctx, args, getenv, stdout, stderr)
+		return portalLinkCmd(ctx, args, getenv, stdout, stderr, store...)
 	case "sign-out":
-		return signOutCmd(ctx, args, getenv, stdout, stderr)
+		return signOutCmd(ctx, args, getenv, stdout, stderr, store...)
 	case "version":
 		fmt.Fprintln(stdout, "doorstep-server", backend.Version)
 		return nil
@@ -120,6 +122,7 @@ type serveConfig struct {
 	SMTP            notify.SMTPConfig // Host empty: e-mail goes to the dev mailbox
 	SMS             notify.SMSConfig  // BaseURL empty: text messages go to the dev mailbox
 	Edge            edgeConfig        // limits, trusted proxies, logs
+	store           []sqlite.Option   // how the database is opened
 }
 
 func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -205,7 +208,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		return err
 	}
 	defer logFile.Close()
-	db, err := openData(ctx, cfg.DataDir)
+	db, err := openData(ctx, cfg.DataDir, cfg.store...)
 	if err != nil {
 		return err
 	}

@@ -15,9 +15,16 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"doorstep/backend"
 	"doorstep/backend/client"
+	"doorstep/backend/sqlite"
 )
+
+// fastHashes opens the commands' databases with the cheapest password
+// hashes, to keep fixtures fast under the race detector.
+func fastHashes() sqlite.Option { return sqlite.WithBcryptCost(bcrypt.MinCost) }
 
 // syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
 type syncBuffer struct {
@@ -63,7 +70,7 @@ func TestServe(t *testing.T) {
 	go func() {
 		// Address from the flag, data dir from the environment: both paths are used.
 		errc <- run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-url-file", urlFile},
-			env(map[string]string{"DOORSTEP_DATA_DIR": dataDir, "DOORSTEP_ACCESS_LOG": "on"}), &stdout, &stderr)
+			env(map[string]string{"DOORSTEP_DATA_DIR": dataDir, "DOORSTEP_ACCESS_LOG": "on"}), &stdout, &stderr, fastHashes())
 	}()
 	url := waitForFile(t, urlFile, errc)
 
@@ -106,21 +113,37 @@ func TestHealthCommand(t *testing.T) {
 	defer cancel()
 
 	// Start checking before the server exists: -wait covers the start-up.
+	// Until then the address is held by a listener that hangs up on every
+	// connection, as a server still starting would; the first one proves
+	// the check is already under way, and the real server takes over.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
-	ln.Close()
+	triedEarly := make(chan struct{})
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		conn.Close()
+		close(triedEarly)
+	}()
 	checked := make(chan error, 1)
 	var out syncBuffer
 	go func() {
-		checked <- run(ctx, []string{"health", "-url", "http://" + addr, "-wait", "20s"}, env(nil), &out, io.Discard)
+		checked <- run(ctx, []string{"health", "-url", "http://" + addr, "-wait", "20s"}, env(nil), &out, io.Discard, fastHashes())
 	}()
-	time.Sleep(300 * time.Millisecond)
+	select {
+	case <-triedEarly:
+	case err := <-checked:
+		t.Fatalf("health returned before the server existed: %v", err)
+	}
+	ln.Close()
 	errc := make(chan error, 1)
 	go func() {
-		errc <- run(ctx, []string{"-addr", addr, "-data", dir, "-url-file", urlFile}, env(nil), io.Discard, io.Discard)
+		errc <- run(ctx, []string{"-addr", addr, "-data", dir, "-url-file", urlFile}, env(nil), io.Discard, io.Discard, fastHashes())
 	}()
 	waitForFile(t, urlFile, errc)
 	if err := <-checked; err != nil {
@@ -134,7 +157,7 @@ func TestHealthCommand(t *testing.T) {
 		ln, _ := net.Listen("tcp", "127.0.0.1:0")
 		url := "http://" + ln.Addr().String()
 		ln.Close()
-		err := run(ctx, []string{"health", "-url", url}, env(nil), io.Discard, io.Discard)
+		err := run(ctx, []string{"health", "-url", url}, env(nil), io.Discard, io.Discard, fastHashes())
 		if err == nil || !strings.Contains(err.Error(), "cannot be reached") {
 			t.Errorf("err = %v", err)
 		}
@@ -143,7 +166,7 @@ func TestHealthCommand(t *testing.T) {
 		other := httptest.NewServer(http.NotFoundHandler())
 		defer other.Close()
 		start := time.Now()
-		err := run(ctx, []string{"health", "-url", other.URL, "-wait", "20s"}, env(nil), io.Discard, io.Discard)
+		err := run(ctx, []string{"health", "-url", other.URL, "-wait", "20s"}, env(nil), io.Discard, io.Discard, fastHashes())
 		if err == nil || !strings.Contains(err.Error(), "not a Doorstep server") {
 			t.Errorf("err = %v", err)
 		}
@@ -185,7 +208,7 @@ func TestParseServeConfig(t *testing.T) {
 func TestRun(t *testing.T) {
 	t.Run("Version", func(t *testing.T) {
 		var out bytes.Buffer
-		if err := run(context.Background(), []string{"version"}, env(nil), &out, io.Discard); err != nil {
+		if err := run(context.Background(), []string{"version"}, env(nil), &out, io.Discard, fastHashes()); err != nil {
 			t.Fatal(err)
 		}
 		if got := out.String(); got != "doorstep-server "+backend.Version+"\n" {
@@ -193,13 +216,13 @@ func TestRun(t *testing.T) {
 		}
 	})
 	t.Run("ErrUnknownCommand", func(t *testing.T) {
-		if err := run(context.Background(), []string{"frobnicate"}, env(nil), io.Discard, io.Discard); err == nil {
+		if err := run(context.Background(), []string{"frobnicate"}, env(nil), io.Discard, io.Discard, fastHashes()); err == nil {
 			t.Error("unknown command accepted")
 		}
 	})
 	t.Run("Help", func(t *testing.T) {
 		var errOut bytes.Buffer
-		err := run(context.Background(), []string{"-h"}, env(nil), io.Discard, &errOut)
+		err := run(context.Background(), []string{"-h"}, env(nil), io.Discard, &errOut, fastHashes())
 		if err != flag.ErrHelp || !strings.Contains(errOut.String(), "DOORSTEP_DATA_DIR") {
 			t.Errorf("err = %v, help = %q", err, errOut.String())
 		}
@@ -211,10 +234,10 @@ func TestRun(t *testing.T) {
 		defer cancel()
 		errc := make(chan error, 1)
 		go func() {
-			errc <- run(ctx, []string{"-addr", "127.0.0.1:0", "-data", dir, "-url-file", urlFile}, env(nil), io.Discard, io.Discard)
+			errc <- run(ctx, []string{"-addr", "127.0.0.1:0", "-data", dir, "-url-file", urlFile}, env(nil), io.Discard, io.Discard, fastHashes())
 		}()
 		url := waitForFile(t, urlFile, errc)
-		err := run(ctx, []string{"-addr", strings.TrimPrefix(url, "http://"), "-data", t.TempDir()}, env(nil), io.Discard, io.Discard)
+		err := run(ctx, []string{"-addr", strings.TrimPrefix(url, "http://"), "-data", t.TempDir()}, env(nil), io.Discard, io.Discard, fastHashes())
 		if err == nil || !strings.Contains(err.Error(), "another doorstep-server") {
 			t.Errorf("second server on the same address: err = %v", err)
 		}

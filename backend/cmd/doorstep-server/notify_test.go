@@ -20,7 +20,7 @@ func TestDevMailbox(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() {
 		errc <- run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-url-file", urlFile, "-demo", "-data", dataDir,
-			"-public-url", "https://chat.example.org/"}, env(nil), &stdout, &stderr)
+			"-public-url", "https://chat.example.org/"}, env(nil), &stdout, &stderr, fastHashes())
 	}()
 	waitForFile(t, urlFile, errc)
 
@@ -28,7 +28,7 @@ func TestDevMailbox(t *testing.T) {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		listing = syncBuffer{}
-		if err := run(ctx, []string{"mailbox", "-data", dataDir}, env(nil), &listing, &listing); err != nil {
+		if err := run(ctx, []string{"mailbox", "-data", dataDir}, env(nil), &listing, &listing, fastHashes()); err != nil {
 			t.Fatal(err)
 		}
 		if strings.Count(listing.String(), "\n--- ") >= 2 && strings.Contains(listing.String(), " SMS to ") {

@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"doorstep/backend"
 	"doorstep/backend/client"
 	"doorstep/backend/demo"
@@ -36,13 +34,12 @@ func TestSignOutFromAnotherProcess(t *testing.T) {
 		}
 		return
 	}
-	sqlite.BcryptCost = bcrypt.MinCost
 	dataDir := filepath.Join(t.TempDir(), "data")
 	urlFile := filepath.Join(t.TempDir(), "url")
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() {
-		errc <- run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-data", dataDir, "-url-file", urlFile, "-demo"}, env(nil), io.Discard, io.Discard)
+		errc <- run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-data", dataDir, "-url-file", urlFile, "-demo"}, env(nil), io.Discard, io.Discard, fastHashes())
 	}()
 	defer func() { cancel(); <-errc }()
 	url := waitForFile(t, urlFile, errc)
@@ -150,18 +147,17 @@ func TestSignOutFromAnotherProcess(t *testing.T) {
 // no database where there is none.
 func TestSignOutCommand(t *testing.T) {
 	ctx := context.Background()
-	sqlite.BcryptCost = bcrypt.MinCost
 	dir := t.TempDir()
-	if err := run(ctx, []string{"demo", "-data", dir}, env(nil), io.Discard, io.Discard); err != nil {
+	if err := run(ctx, []string{"demo", "-data", dir}, env(nil), io.Discard, io.Discard, fastHashes()); err != nil {
 		t.Fatal(err)
 	}
 	signOut := func(args ...string) (string, error) {
 		var out bytes.Buffer
-		err := run(ctx, append([]string{"sign-out"}, args...), env(nil), &out, io.Discard)
+		err := run(ctx, append([]string{"sign-out"}, args...), env(nil), &out, io.Discard, fastHashes())
 		return out.String(), err
 	}
 
-	db, err := sqlite.Open(ctx, filepath.Join(dir, databaseFile))
+	db, err := sqlite.Open(ctx, filepath.Join(dir, databaseFile), fastHashes())
 	if err != nil {
 		t.Fatal(err)
 	}

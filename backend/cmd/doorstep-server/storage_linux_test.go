@@ -46,7 +46,7 @@ func serveIn(t *testing.T, dataDir string) (string, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() {
-		errc <- run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-data", dataDir, "-url-file", urlFile}, env(nil), io.Discard, io.Discard)
+		errc <- run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-data", dataDir, "-url-file", urlFile}, env(nil), io.Discard, io.Discard, fastHashes())
 	}()
 	url := waitForFile(t, urlFile, errc)
 	return url, func() {
@@ -113,7 +113,7 @@ func TestServeOnAFullDisk(t *testing.T) {
 		h.Files != "the files directory cannot write: the disk is full" {
 		t.Errorf("/healthz: %+v; want it to say the database and the files directory cannot write: the disk is full", h)
 	}
-	err = run(context.Background(), []string{"health", "-url", url}, env(nil), io.Discard, io.Discard)
+	err = run(context.Background(), []string{"health", "-url", url}, env(nil), io.Discard, io.Discard, fastHashes())
 	if err == nil || !strings.Contains(err.Error(), "the database cannot write: the disk is full") {
 		t.Errorf("health command: %v; want it to say the database cannot write: the disk is full", err)
 	}

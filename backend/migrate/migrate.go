@@ -1,4 +1,9 @@
-package sqlite
+// Package migrate brings a SQLite database's schema up to date from numbered
+// SQL files embedded in the program. The server's store (backend/sqlite) and
+// the desktop's cache (app/cache) both run it over database/sql; it knows no
+// driver and no store, so neither links the other by using it. Its SQL is
+// SQLite's (a STRICT table, "?" placeholders).
+package migrate
 
 import (
 	"context"
@@ -17,6 +22,10 @@ import (
 // downgrades; a server restored from a newer backup too).
 var ErrNewerSchema = errors.New("database schema is newer than this program")
 
+// timeLayout is how applied_at is written: RFC 3339 in UTC with nanoseconds,
+// as the stores write their times.
+const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
 // migration is one numbered SQL file.
 type migration struct {
 	version int
@@ -24,6 +33,8 @@ type migration struct {
 	sql     string
 }
 
+// loadMigrations reads the .sql files at the root of fsys in the order of
+// their numbers, which must run 1, 2, 3... without gaps or repeats.
 func loadMigrations(fsys fs.FS) ([]migration, error) {
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
@@ -55,13 +66,13 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 	return out, nil
 }
 
-// Migrate applies the numbered migrations in fsys (files NNNN_name.sql at
-// its root) that conn has not recorded yet, each in its own transaction
-// together with its record, so a crash never leaves one half-done. A database
-// recording a migration this program does not have is refused with
-// ErrNewerSchema; program names the program in that message. Migrations are
-// never edited once shipped: a change is a new file.
-func Migrate(ctx context.Context, conn *sql.DB, fsys fs.FS, program string, now func() time.Time) error {
+// Run applies the numbered migrations in fsys (files NNNN_name.sql at its
+// root) that conn has not recorded yet, each in its own transaction together
+// with its record in the table schema_migrations, so a crash never leaves one
+// half-done. A database recording a migration this program does not have is
+// refused with ErrNewerSchema; program names the program in that message.
+// Migrations are never edited once shipped: a change is a new file.
+func Run(ctx context.Context, conn *sql.DB, fsys fs.FS, program string, now func() time.Time) error {
 	migrations, err := loadMigrations(fsys)
 	if err != nil {
 		return err
@@ -89,6 +100,7 @@ func Migrate(ctx context.Context, conn *sql.DB, fsys fs.FS, program string, now 
 	return nil
 }
 
+// apply runs one migration and records it, in one transaction.
 func apply(ctx context.Context, conn *sql.DB, m migration, now time.Time) error {
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
@@ -99,7 +111,7 @@ func apply(ctx context.Context, conn *sql.DB, m migration, now time.Time) error 
 		return fmt.Errorf("migration %s: %w", m.name, err)
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-		m.version, m.name, formatTime(now)); err != nil {
+		m.version, m.name, now.UTC().Format(timeLayout)); err != nil {
 		return fmt.Errorf("migration %s: record: %w", m.name, err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -1,0 +1,553 @@
+// @ts-check
+// What the portal does: routes, opens threads, sends, attaches, follows the
+// live events and ends with the session. Every change goes through the
+// state value it is given, and the page is redrawn from it with render.js.
+//
+// Routes: /portal/ (the list) and /portal/c/<id> (a conversation). On a
+// phone one of the two fills the screen; from 760 px they sit side by side.
+
+import { asApiError, createApi, uploadFile } from './api.js';
+import { Backoff, createConnection } from './connection.js';
+import { theirs } from './dom.js';
+import { MAX_FILES, forgetUnsent, markFailed, newPending, readUnsent, saveUnsent, settle, takeFiles, toRetry, trayBusy, trayProblem } from './outbox.js';
+import { catchUp, loadEarlier, loadNewest, newestSeq } from './paging.js';
+import * as render from './render.js';
+import { byActivity, isMine, thread, tray, unreadTotal } from './state.js';
+
+/** @typedef {import('./api.js').Api} Api */
+/** @typedef {import('./api.js').Message} Message */
+/** @typedef {import('./api.js').ServerEvent} ServerEvent */
+/** @typedef {import('./outbox.js').Pending} Pending */
+/** @typedef {import('./outbox.js').TrayItem} TrayItem */
+/** @typedef {import('./state.js').State} State */
+
+/**
+ * The page's fixed elements.
+ * @typedef {object} Page
+ * @property {HTMLElement} app where the list and the thread go
+ * @property {HTMLElement} who the tenant's name and organisation
+ * @property {HTMLElement} connection says when the live connection is lost
+ * @property {HTMLElement} signOut the sign-out button
+ */
+
+/**
+ * The portal over a state value and the page's elements. start() signs in
+ * and shows the page; the rest is what the page's listeners call.
+ * @param {State} state
+ * @param {Page} page
+ * @param {Storage} storage where what is not sent yet is kept (sessionStorage)
+ */
+export function createPortal(state, page, storage) {
+  // Everything that waits for the server to come back waits alike.
+  const backoff = new Backoff();
+  /** @type {Api} */
+  const api = createApi(() => signedOut(state.me !== null));
+  const connection = createConnection(
+    {
+      session: state,
+      onEvent,
+      onOffline: () => setOnline(false),
+      onSessionEnded: () => signedOut(true),
+      probe: () => api.me(), // a 401 here shows the signed-out page
+    },
+    {
+      location,
+      open: (url) => new WebSocket(url),
+      later: (run, ms) => setTimeout(run, ms),
+      backoff,
+    },
+  );
+  let nextTrayId = 1;
+
+  function save() {
+    if (state.me) saveUnsent(storage, state.me.id, state.drafts, state.threads);
+  }
+
+  // ---- screens -------------------------------------------------------------
+
+  /** Replaces the page with a sentence: signed out, or something went wrong. */
+  function notice(/** @type {string} */ title, /** @type {string} */ text, alert = false) {
+    page.app.className = '';
+    page.app.replaceChildren(render.notice(title, text, alert));
+  }
+
+  /**
+   * Shows the signed-out page, and stops everything that would talk to the
+   * server. ended: the session ended while the page was using it (expired,
+   * revoked, signed out on another device), not by this page's button.
+   */
+  function signedOut(ended = false) {
+    if (state.signedOut) return;
+    state.signedOut = true;
+    connection.close();
+    page.signOut.hidden = true;
+    page.connection.hidden = true;
+    page.who.textContent = '';
+    const link = 'use the link in the latest e-mail or text message about your chat. Each link works once; ask your landlord for a new one if yours has expired.';
+    if (ended && !state.signingOut) notice('Your session has ended.', `Please sign in again: ${link}`);
+    else notice('You are signed out', `To open your messages, ${link}`);
+  }
+
+  async function signOut() {
+    state.signingOut = true; // the socket closes before the answer comes
+    try {
+      await api.signOut();
+    } catch {
+      /* signed out either way below */
+    }
+    forgetUnsent(storage);
+    signedOut();
+  }
+
+  function setOnline(/** @type {boolean} */ online) {
+    page.connection.hidden = online;
+    page.connection.textContent = online ? '' : 'Reconnecting…';
+  }
+
+  /** The list and the thread's place, unless they are there. */
+  function layout() {
+    if (!page.app.querySelector(':scope > .list')) page.app.replaceChildren(render.listFrame(), render.placeholder());
+  }
+
+  function renderList() {
+    if (state.signedOut) return;
+    layout();
+    const nav = /** @type {HTMLElement} */ (page.app.querySelector(':scope > .list'));
+    const convs = byActivity(state.convs.values());
+    nav.replaceChildren(...render.conversationList(convs, state.me, state.current, (id) => go(`/portal/c/${id}`)));
+    const unread = unreadTotal(convs);
+    document.title = unread ? `(${unread}) Doorstep` : 'Doorstep';
+  }
+
+  async function refreshConversations() {
+    const list = await api.conversations();
+    const seen = new Set();
+    for (const c of list) {
+      seen.add(c.id);
+      state.convs.set(c.id, c);
+    }
+    for (const id of [...state.convs.keys()]) if (!seen.has(id)) state.convs.delete(id);
+    renderList();
+    if (state.view && state.current !== null && state.convs.has(state.current)) renderThreadHead();
+  }
+
+  // ---- routing -------------------------------------------------------------
+
+  function go(/** @type {string} */ path) {
+    if (location.pathname !== path) history.pushState(null, '', path);
+    route();
+  }
+
+  function route() {
+    if (state.signedOut) return;
+    const m = /^\/portal\/c\/([^/]+)\/?$/.exec(location.pathname);
+    if (m) {
+      const id = Number(m[1]);
+      if (!Number.isSafeInteger(id) || id <= 0) {
+        showUnavailable('There is no such conversation.');
+        return;
+      }
+      openThread(id);
+    } else {
+      closeThread();
+    }
+  }
+
+  function closeThread() {
+    state.current = null;
+    state.view = null;
+    layout();
+    page.app.className = 'in-list';
+    page.app.querySelector(':scope > .thread, :scope > .thread-placeholder')?.replaceWith(render.placeholder());
+    renderList();
+  }
+
+  function showUnavailable(/** @type {string} */ message) {
+    state.current = null;
+    state.view = null;
+    layout();
+    page.app.className = 'in-thread';
+    page.app.querySelector(':scope > .thread, :scope > .thread-placeholder')?.replaceWith(render.unavailable(message, () => go('/portal/')));
+    renderList();
+  }
+
+  // ---- a thread ------------------------------------------------------------
+
+  async function openThread(/** @type {number} */ id) {
+    if (state.current === id && state.view) return;
+    state.current = id;
+    layout();
+    page.app.className = 'in-thread';
+    const { section, messages } = render.threadFrame();
+    page.app.querySelector(':scope > .thread, :scope > .thread-placeholder')?.replaceWith(section);
+    state.view = { id, section, messages, stickToBottom: true };
+    renderList();
+    let conv;
+    try {
+      conv = await api.conversation(id);
+    } catch (err) {
+      const e = asApiError(err);
+      if (state.current !== id) return;
+      if (e.status === 403 || e.status === 404) showUnavailable(e.message);
+      else messages.replaceChildren(render.loadError(e.message));
+      return;
+    }
+    if (state.current !== id) return;
+    state.convs.set(id, conv);
+    renderList();
+    renderThreadHead();
+    renderBottom();
+    render.wireDrop(section, { accepts: () => !state.convs.get(id)?.read_only, drop: (files) => addFiles(id, files) });
+    messages.addEventListener('scroll', () => {
+      if (state.view?.messages === messages) state.view.stickToBottom = messages.scrollHeight - messages.scrollTop - messages.clientHeight < 40;
+    });
+    const t = thread(state, id);
+    if (!t.loaded) {
+      try {
+        await loadNewest(api.messages, id, t);
+      } catch (e) {
+        if (state.current === id) messages.replaceChildren(render.loadError(asApiError(e).message));
+        return;
+      }
+    } else {
+      await catchUp(api.messages, id, t).catch(() => {});
+    }
+    if (state.current !== id) return;
+    renderMessages(true);
+    markRead(id);
+  }
+
+  async function showEarlier(/** @type {number} */ id) {
+    const v = state.view;
+    if (!v) return;
+    const messages = v.messages;
+    const before = messages.scrollHeight - messages.scrollTop;
+    await loadEarlier(api.messages, id, thread(state, id));
+    renderMessages(false);
+    // The message read before stays where it was.
+    messages.scrollTop = messages.scrollHeight - before;
+  }
+
+  function renderThreadHead() {
+    const v = state.view;
+    const c = v && state.convs.get(v.id);
+    if (!v || !c) return;
+    v.section.querySelector('.thread-head')?.replaceChildren(...render.threadHead(c, { back: () => go('/portal/'), viewFiles: () => showFiles(c.id) }));
+  }
+
+  /** The compose box, or the read-only sentence once the lease ended. */
+  function renderBottom() {
+    const v = state.view;
+    const c = v && state.convs.get(v.id);
+    const bottom = v?.section.querySelector('.bottom');
+    if (!v || !c || !bottom) return;
+    v.readOnly = c.read_only;
+    if (c.read_only) {
+      bottom.replaceChildren(render.readOnlyNote(c));
+      v.compose = null;
+      return;
+    }
+    const id = v.id;
+    const { node, compose } = render.composeBox(state.drafts.get(id) ?? '', {
+      files: (files) => addFiles(id, files),
+      input: (text) => {
+        state.drafts.set(id, text);
+        save();
+      },
+      send: () => send(id),
+    });
+    bottom.replaceChildren(node);
+    v.compose = compose;
+    renderTray(id);
+  }
+
+  function composeError(/** @type {string} */ text) {
+    const c = state.view?.compose;
+    if (!c) return;
+    c.error.textContent = text;
+    c.error.hidden = !text;
+  }
+
+  function renderMessages(/** @type {boolean} */ toBottom) {
+    const v = state.view;
+    if (!v) return;
+    const id = v.id;
+    const stick = toBottom || v.stickToBottom;
+    const nodes = render.threadContent(thread(state, id), state.me, {
+      earlier: () => showEarlier(id).catch((e) => composeError(asApiError(e).message)),
+      retry: (p) => deliver(id, p),
+      discard: (p) => discard(id, p),
+    });
+    v.messages.replaceChildren(...nodes);
+    if (stick) {
+      v.messages.scrollTop = v.messages.scrollHeight;
+      v.stickToBottom = true;
+    }
+  }
+
+  /** A stored message arrived: it settles a pending reply of ours, and counts as unread unless ours. */
+  function addMessage(/** @type {Message} */ m) {
+    const t = thread(state, m.conversation_id);
+    const mine = isMine(state.me, m);
+    const before = t.pending.length;
+    t.pending = settle(t.pending, m, mine);
+    if (t.pending.length !== before) save();
+    if (t.loaded) t.messages.set(m.seq, m);
+    const c = state.convs.get(m.conversation_id);
+    if (c) {
+      const newer = m.seq > c.last_seq;
+      if (newer) {
+        c.last_seq = m.seq;
+        c.last_message = m;
+        if (!mine && m.seq > c.read_seq) c.unread = (c.unread ?? 0) + 1;
+      }
+      if (mine && m.seq > c.read_seq) {
+        c.read_seq = m.seq;
+        c.unread = 0;
+      }
+    }
+    if (state.view?.id === m.conversation_id && t.loaded) {
+      renderMessages(false);
+      markRead(m.conversation_id);
+    }
+    renderList();
+  }
+
+  function markRead(/** @type {number} */ id) {
+    const c = state.convs.get(id);
+    const t = thread(state, id);
+    if (!c || document.hidden || state.current !== id || !t.loaded || !t.messages.size) return;
+    const last = newestSeq(t);
+    if (last <= c.read_seq) return;
+    c.read_seq = last;
+    c.unread = 0;
+    renderList();
+    api.markRead(id, last).catch(() => {
+      /* the position is moved again with the next message */
+    });
+  }
+
+  // ---- sending -------------------------------------------------------------
+
+  async function send(/** @type {number} */ id) {
+    const v = state.view;
+    if (!v?.compose || v.id !== id) return;
+    const files = tray(state, id);
+    const problem = trayProblem(files);
+    if (problem) {
+      composeError(problem);
+      return;
+    }
+    const text = v.compose.textarea.value.trim();
+    if (!text && !files.length) return;
+    composeError('');
+    const p = newPending(
+      text,
+      files.flatMap((f) => (f.record ? [f.record] : [])),
+    );
+    thread(state, id).pending.push(p);
+    v.compose.textarea.value = '';
+    v.compose.textarea.style.height = '';
+    state.drafts.delete(id);
+    state.trays.set(id, []);
+    save();
+    renderTray(id);
+    renderMessages(true);
+    await deliver(id, p);
+  }
+
+  /** Sends a message, or sends it again with the same key: the server stores it once. */
+  async function deliver(/** @type {number} */ id, /** @type {Pending} */ p) {
+    p.state = 'sending';
+    if (state.view?.id === id) renderMessages(false);
+    try {
+      const m = await api.send(id, { key: p.key, text: p.text, file_ids: p.files.map((f) => f.id) });
+      addMessage(m);
+    } catch (err) {
+      const e = asApiError(err);
+      markFailed(p, e);
+      if (e.code === 'tenant_not_active') {
+        refreshConversations()
+          .then(() => state.view?.id === id && renderBottom())
+          .catch(() => {});
+      }
+    }
+    if (state.view?.id === id) renderMessages(false);
+  }
+
+  function discard(/** @type {number} */ id, /** @type {Pending} */ p) {
+    const t = thread(state, id);
+    t.pending = t.pending.filter((x) => x !== p);
+    save();
+    if (state.view?.id === id) {
+      const c = state.view.compose;
+      // The text comes back to the compose box, so nothing typed is lost.
+      if (c && p.text && !c.textarea.value) c.textarea.value = p.text;
+      renderMessages(false);
+    }
+  }
+
+  function retryPending() {
+    for (const [id, p] of toRetry(state.threads)) deliver(id, p);
+  }
+
+  // ---- files ---------------------------------------------------------------
+
+  function addFiles(/** @type {number} */ id, /** @type {File[]} */ incoming) {
+    const files = tray(state, id);
+    const c = state.convs.get(id);
+    if (!c || c.read_only) return;
+    composeError('');
+    const { taken, tooMany } = takeFiles(files.length, incoming);
+    for (const file of taken) {
+      /** @type {TrayItem} */
+      const item = { id: nextTrayId++, file, name: file.name, size: file.size, loaded: 0, record: null, error: '', xhr: null };
+      files.push(item);
+      upload(id, item);
+    }
+    if (tooMany) composeError(`A message can carry at most ${MAX_FILES} files.`);
+    renderTray(id);
+  }
+
+  function upload(/** @type {number} */ id, /** @type {TrayItem} */ item) {
+    item.xhr = uploadFile(item.file, item.name, {
+      progress(loaded, total) {
+        item.loaded = loaded;
+        const bar = document.querySelector(`[data-tray-id="${item.id}"] progress`);
+        if (bar instanceof HTMLProgressElement) bar.value = total ? loaded / total : 0;
+      },
+      done({ record, error, status }) {
+        item.xhr = null;
+        item.record = record;
+        item.error = error;
+        if (status === 401) signedOut(true);
+        renderTray(id);
+      },
+    });
+  }
+
+  function removeFile(/** @type {number} */ id, /** @type {TrayItem} */ item) {
+    item.xhr?.abort();
+    state.trays.set(
+      id,
+      tray(state, id).filter((f) => f !== item),
+    );
+    composeError('');
+    renderTray(id);
+  }
+
+  function renderTray(/** @type {number} */ id) {
+    const c = state.view?.id === id ? state.view.compose : null;
+    if (!c) return;
+    const files = tray(state, id);
+    c.tray.replaceChildren(...render.trayChips(files, (f) => removeFile(id, f)));
+    c.send.disabled = trayBusy(files);
+  }
+
+  /** View Files: everything shared in the conversation, newest first. */
+  async function showFiles(/** @type {number} */ id) {
+    const v = state.view;
+    if (!v || v.id !== id) return;
+    v.section.querySelector('.panel')?.remove();
+    const { panel, list } = render.filesPanel();
+    v.section.append(panel);
+    let files;
+    try {
+      files = await api.files(id);
+    } catch (e) {
+      list.replaceChildren(render.filesError(asApiError(e).message));
+      return;
+    }
+    list.replaceChildren(...render.sharedFiles(files));
+  }
+
+  // ---- live events ---------------------------------------------------------
+
+  function onEvent(/** @type {ServerEvent} */ ev) {
+    switch (ev.type) {
+      case 'ready':
+        // Caught up: load what may have changed while disconnected.
+        setOnline(true);
+        refreshConversations()
+          .then(async () => {
+            const id = state.current;
+            if (id && thread(state, id).loaded) {
+              await catchUp(api.messages, id, thread(state, id));
+              if (state.current === id) {
+                renderMessages(false);
+                markRead(id);
+              }
+            }
+            if (state.view && state.convs.get(state.view.id)?.read_only !== state.view.readOnly) renderBottom();
+            retryPending();
+          })
+          .catch(() => {});
+        break;
+      case 'message':
+        if (!ev.message) break;
+        if (!state.convs.has(ev.message.conversation_id)) refreshConversations().catch(() => {});
+        else addMessage(ev.message);
+        break;
+      case 'conversation':
+        refreshConversations().catch(() => {});
+        break;
+      case 'read': {
+        const read = ev.read;
+        if (read && state.me && read.reader.kind === 'tenant' && read.reader.id === state.me.id) {
+          const c = state.convs.get(read.conversation_id);
+          if (c && read.seq > c.read_seq) {
+            c.read_seq = read.seq;
+            if (c.read_seq >= c.last_seq) c.unread = 0;
+            else refreshConversations().catch(() => {});
+            renderList();
+          }
+        }
+        break;
+      }
+      // 'resync': a 'ready' follows and reloads everything.
+    }
+  }
+
+  // ---- start ---------------------------------------------------------------
+
+  async function start() {
+    try {
+      state.me = await api.me();
+    } catch (err) {
+      if (asApiError(err).status === 401) return;
+      // The server may be restarting: keep trying, the page comes up by itself.
+      notice('Doorstep is not reachable', 'There is no connection to the server just now. This page tries again by itself.', true);
+      setTimeout(start, backoff.next());
+      return;
+    }
+    backoff.reset();
+    const me = state.me;
+    const unsent = readUnsent(storage, me.id);
+    for (const [id, text] of unsent.drafts) state.drafts.set(id, text);
+    for (const [id, p] of unsent.pending) thread(state, id).pending.push(p);
+    if (me.kind !== 'tenant') {
+      notice('This page is for tenants', 'Landlords use the Doorstep desktop app.', true);
+      return;
+    }
+    page.who.replaceChildren(theirs('bdi', {}, me.name), ' · ', theirs('bdi', {}, me.org_name));
+    page.signOut.hidden = false;
+    try {
+      await refreshConversations();
+    } catch (e) {
+      if (!state.signedOut) notice('Your messages could not be loaded', asApiError(e).message, true);
+      return;
+    }
+    route();
+    connection.connect();
+  }
+
+  return {
+    start,
+    route,
+    signOut,
+    /** The page came back into view: what is shown counts as read. */
+    visible() {
+      if (state.current) markRead(state.current);
+    },
+  };
+}

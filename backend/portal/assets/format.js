@@ -1,0 +1,67 @@
+// @ts-check
+// How values read: sizes, times and days, file names.
+
+/** A size in bytes as people read it: 512 B, 1.5 KB, 120 KB, 3.2 MB. */
+export function formatSize(/** @type {number} */ n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(n < 10 * 1024 ? 1 : 0)} KB`;
+  return `${(n / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+export const timeFormat = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
+const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'short', month: 'short', day: 'numeric' });
+const yearFormat = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+
+/** The local calendar day of a moment, to compare days. */
+export function dayKey(/** @type {Date} */ d) {
+  return `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
+}
+
+/**
+ * A day as a separator in a thread reads: Today, Yesterday, a weekday and
+ * date this year, a full date before.
+ * @param {Date} d
+ * @param {Date} [today]
+ */
+export function dayLabel(d, today = new Date()) {
+  const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+  if (dayKey(d) === dayKey(today)) return 'Today';
+  if (dayKey(d) === dayKey(yesterday)) return 'Yesterday';
+  return d.getFullYear() === today.getFullYear() ? dayFormat.format(d) : yearFormat.format(d);
+}
+
+/**
+ * A moment in the conversation list: the time today, the day before.
+ * @param {string} iso
+ * @param {Date} [now]
+ */
+export function shortTime(iso, now = new Date()) {
+  const d = new Date(iso);
+  return dayKey(d) === dayKey(now) ? timeFormat.format(d) : dayLabel(d, now);
+}
+
+// Names and messages come from other people, in any script. Each is shown
+// isolated (dir="auto", unicode-bidi: isolate in portal.css), so that its
+// direction is its own and a right-to-left override in it (U+202E) cannot
+// reorder the text around it: "You: ", a time, the next name. Inside a
+// file name an override would still disguise the real extension
+// ("invoice‮fdp.exe" reads "invoiceexe.pdf"), so there every bidirectional
+// control is shown as what it is ("invoice[U+202E]fdp.exe") and the name
+// runs left to right: the extension is where the tenant reads it.
+
+const BIDI_CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
+
+/** A file name as shown: bidirectional controls made visible. */
+export function shownFileName(/** @type {string} */ name) {
+  return String(name).replace(BIDI_CONTROLS, (c) => `[U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}]`);
+}
+
+/** The extension a file name shows (PDF, JPG), or FILE. */
+export function shownExtension(/** @type {string} */ name) {
+  return (/\.([A-Za-z0-9]{1,5})$/.exec(shownFileName(name))?.[1] ?? 'file').toUpperCase();
+}
+
+/** Whether a file is a picture the page shows as one. */
+export function isImage(/** @type {{ content_type: string }} */ f) {
+  return /^image\/(png|jpeg|gif|webp)$/.test(f.content_type);
+}

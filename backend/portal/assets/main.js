@@ -1,0 +1,42 @@
+// @ts-check
+// The tenant portal: a tenant's conversations with their landlord, live.
+//
+// Signed in by the cookie a portal link sets; every change carries the CSRF
+// header the server checks. Everything the server sends is put in the page
+// as text (textContent, attributes), never as markup, and isolated from
+// what surrounds it (format.js). Tenants answer and share files; they never
+// start a conversation, and once their lease is no longer Active a
+// conversation is read-only, with the server's reason.
+//
+// The modules: api (the server's calls and shapes), connection (the live
+// events socket and its reconnecting), outbox (what is not sent yet),
+// paging (a thread's pages), state (what the page knows), format, dom and
+// render (building the page as text), app (what the portal does) and this
+// one, which finds the page's elements and starts.
+
+import { createPortal } from './app.js';
+import { createState } from './state.js';
+
+/** The element a selector names; the page is broken without it. */
+function find(/** @type {string} */ selector) {
+  const node = document.querySelector(selector);
+  if (!(node instanceof HTMLElement)) throw new Error(`the page has no ${selector}`);
+  return node;
+}
+
+const page = {
+  app: find('#app'),
+  who: find('[data-testid=who]'),
+  connection: find('[data-testid=connection]'),
+  signOut: find('[data-testid=sign-out]'),
+};
+const portal = createPortal(createState(), page, sessionStorage);
+
+page.signOut.addEventListener('click', () => portal.signOut());
+window.addEventListener('popstate', () => portal.route());
+document.addEventListener('visibilitychange', () => portal.visible());
+// Files dropped anywhere but on a thread must not replace the page.
+window.addEventListener('dragover', (e) => e.preventDefault());
+window.addEventListener('drop', (e) => e.preventDefault());
+
+portal.start();

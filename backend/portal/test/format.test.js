@@ -1,0 +1,40 @@
+// @ts-check
+import { describe, expect, it } from 'vitest';
+import { dayLabel, formatSize, shownExtension, shownFileName } from '../assets/format.js';
+
+describe('a file name', () => {
+  it('shows every bidirectional control as what it is', () => {
+    expect(shownFileName('invoice\u202Efdp.exe')).toBe('invoice[U+202E]fdp.exe');
+    expect(shownFileName('a\u2066b\u200Fc\u061C')).toBe('a[U+2066]b[U+200F]c[U+061C]');
+    expect(shownFileName('plain lease.pdf')).toBe('plain lease.pdf');
+  });
+
+  it('shows the extension it really has', () => {
+    expect(shownExtension('invoice\u202Efdp.exe')).toBe('EXE');
+    expect(shownExtension('photo.jpeg')).toBe('JPEG');
+    expect(shownExtension('README')).toBe('FILE');
+  });
+});
+
+describe('a size', () => {
+  it.each([
+    [0, '0 B'],
+    [1023, '1023 B'],
+    [1024, '1.0 KB'],
+    [10 * 1024 - 1, '10.0 KB'],
+    [10 * 1024, '10 KB'],
+    [1024 * 1024, '1.0 MB'],
+    [25 * 1024 * 1024, '25.0 MB'],
+  ])('%i bytes reads %s', (n, text) => {
+    expect(formatSize(n)).toBe(text);
+  });
+});
+
+describe('a day', () => {
+  const today = new Date(2026, 10, 28, 9, 30);
+  it('reads Today and Yesterday by the local calendar', () => {
+    expect(dayLabel(new Date(2026, 10, 28, 0, 1), today)).toBe('Today');
+    expect(dayLabel(new Date(2026, 10, 27, 23, 59), today)).toBe('Yesterday');
+    expect(dayLabel(new Date(2026, 10, 26, 12), today)).not.toMatch(/Today|Yesterday/);
+  });
+});

@@ -1,0 +1,81 @@
+package storetest
+
+import (
+	"testing"
+
+	"doorstep/backend"
+)
+
+// testAccounts: organisations and users are checked before they are made,
+// an e-mail address names one landlord-side user, and an organisation has
+// one main user.
+func testAccounts(t *testing.T, w *world) {
+	w.run(t, "ErrInvalidOrganisation", func(t *testing.T) {
+		for _, c := range []struct{ name, tz string }{{" ", "UTC"}, {"Flats", ""}, {"Flats", "Local"}, {"Flats", "Mars/Olympus"}} {
+			_, err := w.s.CreateOrg(w.ctx, c.name, c.tz)
+			wantCode(t, err, backend.EINVALID)
+		}
+	})
+
+	w.run(t, "ErrInvalidUser", func(t *testing.T) {
+		for _, c := range []struct{ email, name, password string }{
+			{"not-an-address", "Kim", password},
+			{"kim@new.test", " ", password},
+			{"kim@new.test", "Kim", "short"},
+		} {
+			_, err := w.s.CreateLandlord(w.ctx, "New Flats", "UTC", c.email, c.name, c.password)
+			wantCode(t, err, backend.EINVALID)
+		}
+	})
+
+	w.run(t, "ErrEmailTaken", func(t *testing.T) {
+		_, err := w.s.CreateUser(w.ctx, w.orgB, "LANDLORD@a.test", "Copy", password, false)
+		wantRefusal(t, err, backend.ECONFLICT, "There is already a user with the e-mail LANDLORD@a.test.")
+		_, err = w.s.CreateLandlord(w.ctx, "Copy Flats", "UTC", "landlord@a.test", "Copy", password)
+		wantCode(t, err, backend.ECONFLICT)
+	})
+
+	w.run(t, "ErrSecondMainUser", func(t *testing.T) {
+		_, err := w.s.CreateUser(w.ctx, w.orgA, "second@a.test", "Second", password, true)
+		wantRefusal(t, err, backend.ECONFLICT, "This organisation already has a main user.")
+	})
+
+	w.run(t, "ErrNoSuchOrganisation", func(t *testing.T) {
+		_, err := w.s.CreateUser(w.ctx, 999_999, "nobody@x.test", "Nobody", password, false)
+		wantRefusal(t, err, backend.ENOTFOUND, "There is no organisation 999999.")
+	})
+
+	w.run(t, "SubUserSignsInButIsNoMainUser", func(t *testing.T) {
+		if w.subUser.Kind != backend.KindUser || w.subUser.IsMain || w.subUser.OrgID != w.orgA {
+			t.Errorf("sub-user = %+v", w.subUser)
+		}
+		if !w.landlord.IsMain || w.landlord.Name != "Pat Landlord" {
+			t.Errorf("main user = %+v", w.landlord)
+		}
+	})
+
+	w.run(t, "TenantByEmail", func(t *testing.T) {
+		org, id, name, err := w.s.TenantByEmail(w.ctx, " ALICE@tenant.test ")
+		if err != nil || org != w.orgA || id != w.tenants["Alice"] || name != "Alice" {
+			t.Errorf("Alice = %d %d %q %v", org, id, name, err)
+		}
+		_, _, _, err = w.s.TenantByEmail(w.ctx, "nobody@tenant.test")
+		wantRefusal(t, err, backend.ENOTFOUND, "No tenant has the e-mail address nobody@tenant.test.")
+		_, _, _, err = w.s.TenantByEmail(w.ctx, " ")
+		wantCode(t, err, backend.EINVALID)
+
+		if _, _, err := w.s.AddLease(w.ctx, w.orgA, Lease{Property: "Elm Court", Unit: "1A", Start: "2025-01-01",
+			Tenants: []Tenant{{Name: "Bobby", Email: "bob@tenant.test"}}}); err != nil {
+			t.Fatal(err)
+		}
+		_, _, _, err = w.s.TenantByEmail(w.ctx, "bob@tenant.test")
+		wantRefusal(t, err, backend.ECONFLICT, "Several tenants (Bob, Bobby) have the e-mail address bob@tenant.test.")
+
+		if _, _, err := w.s.AddLease(w.ctx, w.orgB, Lease{Property: "Linden", Unit: "L2", Start: "2025-01-01",
+			Tenants: []Tenant{{Name: "Carol", Email: "carol@tenant.test"}}}); err != nil {
+			t.Fatal(err)
+		}
+		_, _, _, err = w.s.TenantByEmail(w.ctx, "carol@tenant.test")
+		wantRefusal(t, err, backend.ECONFLICT, "Several organisations have a tenant with the e-mail address carol@tenant.test.")
+	})
+}
