@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fileSize, money } from './format';
+import { dayLabel, fileSize, money } from './format';
 
 describe('fileSize', () => {
   it('reads as bytes, kilobytes or megabytes', () => {
@@ -19,5 +19,14 @@ describe('money', () => {
   it('is the plain amount when the currency is not said or not known', () => {
     expect(money(125_000, '', 'en-US')).toBe('1,250.00');
     expect(money(125_000, 'not a code', 'en-US')).toBe('1,250.00');
+  });
+});
+
+describe('dayLabel', () => {
+  const now = new Date(2026, 10, 24, 15, 0);
+  it('names today and yesterday', () => {
+    expect(dayLabel(new Date(2026, 10, 24, 9, 0).toISOString(), now)).toBe('Today');
+    expect(dayLabel(new Date(2026, 10, 23, 23, 59).toISOString(), now)).toBe('Yesterday');
+    expect(dayLabel(new Date(2026, 10, 20, 9, 0).toISOString(), now)).toMatch(/20/);
   });
 });

@@ -30,3 +30,18 @@ export function retryTime(at: Date, now = new Date()): string {
   const soon = at.getTime() - now.getTime() < 120_000;
   return at.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', ...(soon ? { second: '2-digit' } : {}) });
 }
+
+/** Formats a day for separators: Today, Yesterday, or the date. */
+export function dayLabel(iso: string, now = new Date()): string {
+  const d = new Date(iso);
+  const day = (x: Date) => new Date(x.getFullYear(), x.getMonth(), x.getDate()).getTime();
+  const diff = Math.round((day(now) - day(d)) / 86_400_000);
+  if (diff === 0) return 'Today';
+  if (diff === 1) return 'Yesterday';
+  return d.toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' });
+}
+
+/** Short time of a message. */
+export function timeLabel(iso: string): string {
+  return new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+}

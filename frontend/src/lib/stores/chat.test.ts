@@ -27,7 +27,7 @@ vi.mock('../../../wailsjs/runtime/runtime', () => ({
     return () => delete listeners[name];
   },
 }));
-const { ChatStore, dayLabel } = await import('./chat.svelte');
+const { ChatStore } = await import('./chat.svelte');
 
 const conv: Conversation = {
   id: 7,
@@ -114,14 +114,5 @@ describe('ChatStore actions never leave a rejection unhandled', () => {
     go.SetDraft.mockRejectedValueOnce({ code: 'unavailable', message: 'Doorstep could not open your saved conversations on this computer.' });
     await chat.saveDraft('hello');
     expect(chat.problem?.code).toBe('unavailable');
-  });
-});
-
-describe('dayLabel', () => {
-  const now = new Date(2026, 10, 24, 15, 0);
-  it('names today and yesterday', () => {
-    expect(dayLabel(new Date(2026, 10, 24, 9, 0).toISOString(), now)).toBe('Today');
-    expect(dayLabel(new Date(2026, 10, 23, 23, 59).toISOString(), now)).toBe('Yesterday');
-    expect(dayLabel(new Date(2026, 10, 20, 9, 0).toISOString(), now)).toMatch(/20/);
   });
 });
