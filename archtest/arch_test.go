@@ -311,6 +311,12 @@ func load(t *testing.T, goos string) graph {
 		}
 		g.standard[p.ImportPath] = p.Standard
 		g.byPath[p.ImportPath] = p
+		// npm installs packages that ship Go code of their own (flatted,
+		// with ESLint) under frontend/node_modules, which ./... walks: they
+		// are not the module's.
+		if strings.Contains(p.ImportPath, "/node_modules/") {
+			continue
+		}
 		if p.Module != nil && p.Module.Path == g.module {
 			g.pkgs = append(g.pkgs, p)
 		}
