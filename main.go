@@ -47,8 +47,10 @@ func main() {
 		}
 	}
 	accounts := app.NewAccountService(cfg, life, keychain.New(), dataDir, emit, logger)
-	chat := app.NewChatService(accounts)
-	chat.OpenDialog = func() ([]string, error) {
+	conversations := app.NewConversationService(accounts)
+	tenants := app.NewTenantService(accounts)
+	attachments := app.NewAttachmentService(accounts)
+	attachments.OpenDialog = func() ([]string, error) {
 		return runtime.OpenMultipleFilesDialog(life.Context(), runtime.OpenDialogOptions{Title: "Attach files"})
 	}
 	files := app.NewFileService(accounts)
@@ -66,7 +68,7 @@ func main() {
 		AssetServer:      &assetserver.Options{Assets: assets},
 		OnStartup: func(ctx context.Context) {
 			life.Start(ctx)
-			runtime.OnFileDrop(ctx, app.FileDropHandler(chat))
+			runtime.OnFileDrop(ctx, app.FileDropHandler(attachments))
 		},
 		// Files dropped on the window reach Go as paths (FileDropHandler).
 		// The webview keeps its own drop handling on purpose: Wails v2 on
@@ -75,11 +77,11 @@ func main() {
 		// cancels every drop, so none can navigate it away.
 		DragAndDrop: &options.DragAndDrop{EnableFileDrop: true},
 		OnShutdown:  func(context.Context) { life.Stop() },
-		Bind:        []any{connection, accounts, chat, files},
+		Bind:        []any{connection, accounts, conversations, tenants, attachments, files},
 		// A failed call rejects in the page with {code, message,
 		// retry_after}; Go's error text stays in the log.
 		ErrorFormatter: app.ErrorFormatter(logger),
-		Linux:          &linux.Options{ProgramName: "doorstep"},
+		Linux:          &linux.Options{ProgramName: "doorstep", Icon: icon},
 		Mac:            &mac.Options{About: &mac.AboutInfo{Title: "Doorstep", Message: "Chat with your tenants."}},
 	})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"doorstep/app/attach"
 	"doorstep/app/cache"
 	"doorstep/app/engine"
 	"doorstep/app/keychain"
@@ -28,11 +29,14 @@ type KeyStore interface {
 
 // AccountState is what the UI knows about the signed-in account.
 type AccountState struct {
-	SignedIn bool             `json:"signedIn"`
-	Server   string           `json:"server"`
-	Email    string           `json:"email"`
-	Name     string           `json:"name"`
-	OrgName  string           `json:"orgName"`
+	SignedIn bool   `json:"signedIn"`
+	Server   string `json:"server"`
+	Email    string `json:"email"`
+	Name     string `json:"name"`
+	OrgName  string `json:"orgName"`
+	// Currency is the organisation's (ISO 4217), for rents and deposits;
+	// "" when the server does not say (older than Me.Currency).
+	Currency string           `json:"currency"`
 	Notice   string           `json:"notice,omitempty"` // e.g. the keychain cannot be used
 	Sync     engine.SyncState `json:"sync"`
 	// Notifications says whether desktop notifications are on.
@@ -113,11 +117,6 @@ func NewAccountService(cfg Config, life *Lifecycle, keys KeyStore, dataDir strin
 
 func (a *AccountService) accountPath() string { return filepath.Join(a.dataDir, "account.json") }
 
-// incomingDir, in the app's data directory, holds the app's own copies of
-// files handed over as bytes (pasted, or dropped on the page) until they
-// are sent or removed; the sync engine deletes them once sent.
-func incomingDir(dataDir string) string { return filepath.Join(dataDir, "incoming") }
-
 func (a *AccountService) readAccount() (accountFile, bool) {
 	var f accountFile
 	b, err := os.ReadFile(a.accountPath())
@@ -159,7 +158,7 @@ func (a *AccountService) state() AccountState {
 		st.Server, st.Email = f.Server, f.Email
 	}
 	if s := a.current(); s != nil {
-		st.SignedIn, st.Server, st.Email, st.Name, st.OrgName = true, s.server, s.me.Email, s.me.Name, s.me.OrgName
+		st.SignedIn, st.Server, st.Email, st.Name, st.OrgName, st.Currency = true, s.server, s.me.Email, s.me.Name, s.me.OrgName, s.me.Currency
 		st.Notice, st.Sync = s.notice, s.engine.State()
 	}
 	return st
@@ -237,7 +236,7 @@ func (a *AccountService) SignIn(server, email, password string) (AccountState, e
 		c.SignOut(ctx)
 		return a.state(), err
 	}
-	started, replaced, err := a.install(ended, c, h.ServerID, sess)
+	started, replaced, err := a.install(ended, c, h, sess)
 	if !started {
 		c.SignOut(ctx) // the new session is not used: end it on the server too
 	}
@@ -256,7 +255,7 @@ func (a *AccountService) SignIn(server, email, password string) (AccountState, e
 // has moved on). It reports whether the session started, and the session
 // it replaced (stopped, its keychain entry gone unless the new one took
 // its place), which the caller ends on the server with no lock held.
-func (a *AccountService) install(ended uint64, c *client.Client, serverID string, sess backend.Session) (started bool, replaced *session, err error) {
+func (a *AccountService) install(ended uint64, c *client.Client, h backend.Health, sess backend.Session) (started bool, replaced *session, err error) {
 	a.lifecycle.Lock()
 	defer a.lifecycle.Unlock()
 	a.mu.Lock()
@@ -275,8 +274,21 @@ func (a *AccountService) install(ended uint64, c *client.Client, serverID string
 			}
 		}
 	}
-	notice := ""
-	if err := a.keys.Save(c.BaseURL(), sess.Me.Email, sess.Token); err != nil {
+	notice := a.remember(c.BaseURL(), h.ServerID, sess)
+	cc, err := a.openCache(h, sess.Me)
+	if err != nil {
+		a.keys.Delete(c.BaseURL(), sess.Me.Email) // the caller ends this session
+		return false, old, cacheError(err)
+	}
+	a.start(c.BaseURL(), sess.Me, c, cc, notice)
+	return true, old, nil
+}
+
+// remember keeps a new session's token in the keychain and the account in
+// the account file, for the next start. It returns what to tell the
+// landlord when the keychain cannot keep the token. Callers hold lifecycle.
+func (a *AccountService) remember(server, serverID string, sess backend.Session) (notice string) {
+	if err := a.keys.Save(server, sess.Me.Email, sess.Token); err != nil {
 		var unavailable *keychain.UnavailableError
 		if errors.As(err, &unavailable) {
 			notice = unavailable.Reason
@@ -286,24 +298,31 @@ func (a *AccountService) install(ended uint64, c *client.Client, serverID string
 		a.logger.Warn("keychain", "err", err)
 	}
 	a.fileMu.Lock()
+	defer a.fileMu.Unlock()
 	notif := a.notifications.Load()
-	if err := a.writeAccount(accountFile{Server: c.BaseURL(), Email: sess.Me.Email, ServerID: serverID, Notifications: &notif}); err != nil {
+	if err := a.writeAccount(accountFile{Server: server, Email: sess.Me.Email, ServerID: serverID, Notifications: &notif}); err != nil {
 		a.logger.Warn("account file", "err", err)
 	}
-	a.fileMu.Unlock()
+	return notice
+}
+
+// openCache opens the cache of an account on the server that answered h,
+// recording who is signed in and the server's limits. Callers hold
+// lifecycle.
+func (a *AccountService) openCache(h backend.Health, me backend.Me) (*cache.Cache, error) {
 	ctx := a.life.Context()
-	cc, err := cache.Open(ctx, cache.PathFor(a.dataDir, serverID, sess.Me.Email), backend.Version)
-	if err == nil {
-		if err = cc.SetMe(ctx, sess.Me); err != nil {
-			cc.Close()
-		}
+	cc, err := cache.Open(ctx, cache.PathFor(a.dataDir, h.ServerID, me.Email), backend.Version)
+	if err != nil {
+		return nil, err
+	}
+	if err = cc.SetMe(ctx, me); err == nil {
+		err = cc.SetLimits(ctx, h.Limits)
 	}
 	if err != nil {
-		a.keys.Delete(c.BaseURL(), sess.Me.Email) // the caller ends this session
-		return false, old, cacheError(err)
+		cc.Close()
+		return nil, err
 	}
-	a.start(c.BaseURL(), sess.Me, c, cc, notice)
-	return true, old, nil
+	return cc, nil
 }
 
 // start runs a session's sync engine and makes it the current session;
@@ -312,7 +331,7 @@ func (a *AccountService) start(server string, me backend.Me, c *client.Client, c
 	ctx, cancel := context.WithCancel(a.life.Context())
 	notifier := DesktopNotifier{Logger: a.logger, Enabled: a.notifications.Load}
 	eng := engine.New(cc, c, me.Principal, a.emit, notifier.Notify, a.logger)
-	eng.OwnedDir = incomingDir(a.dataDir) // see ChatService.attachBytes
+	eng.OwnedDir = string(attach.IncomingDir(a.dataDir)) // see AttachmentService.attachBytes
 	s := &session{me: me, server: server, client: c, cache: cc, engine: eng, cancel: cancel, done: make(chan struct{}), notice: notice}
 	go func() { defer close(s.done); eng.Run(ctx) }()
 	a.mu.Lock()

@@ -8,13 +8,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"doorstep/app/keychain"
 	"doorstep/backend"
 	"doorstep/backend/client"
 	"doorstep/backend/demo"
 	"doorstep/backend/servertest"
+	"doorstep/internal/wait"
 )
 
 // memKeys stands in for the OS keychain (tested for real in app/keychain);
@@ -62,17 +62,6 @@ func demoServer(t testing.TB) (url string, stop func()) {
 	return s.URL, s.Stop
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func newAccounts(t *testing.T, server, dataDir string, keys KeyStore) *AccountService {
 	a := NewAccountService(Config{ServerURL: server}, &Lifecycle{}, keys, dataDir, nil, quiet)
 	t.Cleanup(a.shutdown)
@@ -80,6 +69,7 @@ func newAccounts(t *testing.T, server, dataDir string, keys KeyStore) *AccountSe
 }
 
 func TestAccount(t *testing.T) {
+	t.Parallel()
 	server, stop := demoServer(t)
 	dataDir := t.TempDir()
 	keys := &memKeys{m: map[string]string{}}
@@ -105,31 +95,30 @@ func TestAccount(t *testing.T) {
 	t.Run("SignInSyncsAndKeepsTheTokenInTheKeychain", func(t *testing.T) {
 		a := newAccounts(t, server, dataDir, keys)
 		st, err := a.SignIn(server, demo.LandlordEmail, demo.Password)
-		if err != nil || !st.SignedIn || st.OrgName != demo.OrgName || st.Notice != "" {
+		if err != nil || !st.SignedIn || st.OrgName != demo.OrgName || st.Currency != "USD" || st.Notice != "" {
 			t.Fatalf("sign-in: %+v, %v", st, err)
 		}
 		if tok, _ := keys.Load(server, demo.LandlordEmail); tok == "" {
 			t.Fatal("no token in the keychain")
 		}
-		chat := NewChatService(a)
-		if _, err := chat.Directory(""); err != nil { // fetched once, kept for offline
+		chat, tenants := NewConversationService(a), NewTenantService(a)
+		if _, err := tenants.Directory(""); err != nil { // fetched once, kept for offline
 			t.Fatal(err)
 		}
-		waitFor(t, "conversations cached", func() bool {
-			list, _ := chat.Conversations()
-			convs = len(list)
-			return convs >= 3 && list[0].LastMessage != nil
-		})
+		wait.For(t, "caught up", func() bool { st, _ := a.State(); return st.Sync.State == "online" })
+		list, _ := chat.Conversations()
+		if convs = len(list); convs < 3 || list[0].LastMessage == nil {
+			t.Fatalf("cached conversations: %+v", list)
+		}
 		// Tenant Info of every one-to-one chat and Group Details of every group,
 		// seen once online, keep working offline.
-		list, _ := chat.Conversations()
 		for _, c := range list {
 			if c.Kind == backend.ConversationGroup {
-				recs, err := chat.GroupDetails(c.ID)
+				recs, err := tenants.GroupDetails(c.ID)
 				if err != nil || len(recs) != len(c.Members) || len(recs[0].Leases) == 0 {
 					t.Errorf("Group Details of %q: %+v, %v", c.Title, recs, err)
 				}
-			} else if rec, err := chat.TenantRecord(c.TenantID); err != nil || len(rec.Leases) == 0 || rec.Leases[0].RentCents == 0 {
+			} else if rec, err := tenants.TenantRecord(c.TenantID); err != nil || len(rec.Leases) == 0 || rec.Leases[0].RentCents == 0 {
 				t.Errorf("Tenant Info of %q: %+v, %v", c.Title, rec, err)
 			}
 			// How each member was told of the chat: an e-mail and a text each.
@@ -146,7 +135,7 @@ func TestAccount(t *testing.T) {
 		if err != nil || !st.SignedIn {
 			t.Fatalf("restore while the server is down: %+v, %v", st, err)
 		}
-		chat := NewChatService(a)
+		chat, tenants := NewConversationService(a), NewTenantService(a)
 		list, err := chat.Conversations()
 		if err != nil || len(list) != convs {
 			t.Fatalf("offline list: %d conversations, %v", len(list), err)
@@ -163,11 +152,11 @@ func TestAccount(t *testing.T) {
 		if len(th.Outbox) != 1 || th.Outbox[0].Text != "Sent from the train" {
 			t.Errorf("the queued message is not shown: %+v", th.Outbox)
 		}
-		waitFor(t, "offline state", func() bool { s, _ := a.State(); return s.Sync.State == "offline" })
+		wait.For(t, "offline state", func() bool { s, _ := a.State(); return s.Sync.State == "offline" })
 		checked := 0
 		for _, c := range list {
 			if c.Kind == backend.ConversationDirect {
-				rec, err := chat.TenantRecord(c.TenantID)
+				rec, err := tenants.TenantRecord(c.TenantID)
 				if err != nil || rec.Name != c.Title || len(rec.Leases) == 0 {
 					t.Errorf("Tenant Info offline: %+v, %v", rec, err)
 				}
@@ -180,7 +169,7 @@ func TestAccount(t *testing.T) {
 		if log, err := chat.DeliveryLog(list[0].ID); err != nil || len(log) == 0 {
 			t.Errorf("delivery log offline: %+v, %v", log, err)
 		}
-		d, err := chat.Directory("maria")
+		d, err := tenants.Directory("maria")
 		if err != nil || len(d.Tenants) != 1 || d.Tenants[0].Name != "Maria Garcia" {
 			t.Errorf("New Chat search offline: %+v, %v", d.Tenants, err)
 		}
@@ -213,13 +202,14 @@ func TestAccount(t *testing.T) {
 		if _, err := keys.Load(server3, demo.LandlordEmail); !errors.Is(err, keychain.ErrNotFound) {
 			t.Errorf("token still in the keychain: %v", err)
 		}
-		if _, err := NewChatService(a).Conversations(); backend.ErrorCode(err) != backend.EUNAUTHORIZED {
+		if _, err := NewConversationService(a).Conversations(); backend.ErrorCode(err) != backend.EUNAUTHORIZED {
 			t.Errorf("chat after sign-out: %v", err)
 		}
 	})
 }
 
 func TestNewerCacheIsRefusedWithAClearMessage(t *testing.T) {
+	t.Parallel()
 	server, _ := demoServer(t)
 	dataDir := t.TempDir()
 	keys := &memKeys{m: map[string]string{}}
@@ -246,16 +236,17 @@ func TestNewerCacheIsRefusedWithAClearMessage(t *testing.T) {
 	}
 }
 
-func TestChatServiceOnline(t *testing.T) {
+func TestConversationsOnline(t *testing.T) {
+	t.Parallel()
 	server, _ := demoServer(t)
 	a := newAccounts(t, server, t.TempDir(), &memKeys{m: map[string]string{}})
 	if _, err := a.SignIn(server, demo.LandlordEmail, demo.Password); err != nil {
 		t.Fatal(err)
 	}
-	chat := NewChatService(a)
-	waitFor(t, "online", func() bool { s, _ := a.State(); return s.Sync.State == "online" })
+	chat, tenants := NewConversationService(a), NewTenantService(a)
+	wait.For(t, "online", func() bool { s, _ := a.State(); return s.Sync.State == "online" })
 
-	dir, err := chat.Directory("riverside 201")
+	dir, err := tenants.Directory("riverside 201")
 	if err != nil || len(dir.Units) != 1 {
 		t.Fatalf("directory: %+v, %v", dir.Units, err)
 	}
@@ -269,7 +260,7 @@ func TestChatServiceOnline(t *testing.T) {
 	if _, err := chat.Send(conv.ID, "Welcome to Riverside 201!"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "delivered", func() bool {
+	wait.For(t, "delivered", func() bool {
 		th, _ := chat.Thread(conv.ID, 0)
 		return len(th.Outbox) == 0 && len(th.Messages) == 1 && th.Messages[0].Text == "Welcome to Riverside 201!"
 	})
@@ -287,6 +278,7 @@ func TestChatServiceOnline(t *testing.T) {
 // ends the replaced session on the server: its token stops working at
 // once, and only the new one is in the keychain.
 func TestSignInOverALiveSessionEndsTheOldOne(t *testing.T) {
+	t.Parallel()
 	server, _ := demoServer(t)
 	keys := &memKeys{m: map[string]string{}}
 	a := newAccounts(t, server, t.TempDir(), keys)

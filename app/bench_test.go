@@ -8,6 +8,7 @@ import (
 
 	"doorstep/backend"
 	"doorstep/backend/demo"
+	"doorstep/internal/wait"
 )
 
 // signedInWithBigThread signs the demo landlord in, adds a conversation of
@@ -23,14 +24,10 @@ func signedInWithBigThread(b *testing.B, n int) (dataDir string, keys *memKeys, 
 	}
 	s, _ := a.active()
 	ctx := context.Background()
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if list, _ := s.cache.Conversations(ctx); len(list) >= 3 {
-			break
-		}
-		if time.Now().After(deadline) {
-			b.Fatal("the demo conversations never synced")
-		}
-	}
+	wait.For(b, "the demo conversations are synced", func() bool {
+		list, _ := s.cache.Conversations(ctx)
+		return len(list) >= 3
+	})
 	conv = 1_000_000
 	cv := backend.Conversation{ID: conv, Kind: backend.ConversationDirect, Title: "Big Thread", CreatedAt: time.Now()}
 	events := []backend.Event{{ID: 1 << 40, Type: backend.EventConversation, Conversation: &cv}}
@@ -61,7 +58,7 @@ func BenchmarkStartToList(b *testing.B) {
 		if st, err := a.Restore(); err != nil || !st.SignedIn {
 			b.Fatalf("restore: %+v, %v", st, err)
 		}
-		list, err := NewChatService(a).Conversations()
+		list, err := NewConversationService(a).Conversations()
 		if err != nil || len(list) < 4 {
 			b.Fatalf("list: %d, %v", len(list), err)
 		}
@@ -80,7 +77,7 @@ func BenchmarkOpenBigThread(b *testing.B) {
 	if _, err := a.Restore(); err != nil {
 		b.Fatal(err)
 	}
-	chat := NewChatService(a)
+	chat := NewConversationService(a)
 	b.ResetTimer()
 	for range b.N {
 		th, err := chat.Thread(conv, 0)

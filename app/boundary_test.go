@@ -13,6 +13,7 @@ import (
 // TestBoundMethodsRejectWithAProblem: what the UI receives when a bound
 // method fails (through the app's ErrorFormatter).
 func TestBoundMethodsRejectWithAProblem(t *testing.T) {
+	t.Parallel()
 	a := newAccounts(t, "http://127.0.0.1:1", t.TempDir(), &memKeys{m: map[string]string{}})
 	format := func(err error) (Problem, string) {
 		var log bytes.Buffer
@@ -20,12 +21,12 @@ func TestBoundMethodsRejectWithAProblem(t *testing.T) {
 	}
 
 	t.Run("ErrForeignErrorIsInternalWithoutItsPath", func(t *testing.T) {
-		chat := NewChatService(a)
+		attachments := NewAttachmentService(a)
 		secret := "/home/landlord/.cache/doorstep/dialog.sock"
-		chat.OpenDialog = func() ([]string, error) {
+		attachments.OpenDialog = func() ([]string, error) {
 			return nil, &fs.PathError{Op: "dial", Path: secret, Err: syscall.ECONNREFUSED}
 		}
-		_, err := chat.AttachFiles(1)
+		_, err := attachments.AttachFiles(1)
 		p, log := format(err)
 		if p.Code != backend.EINTERNAL || p.Message != SomethingWentWrong || strings.Contains(p.Message, "/") {
 			t.Errorf("rejected with %+v", p)
@@ -35,7 +36,7 @@ func TestBoundMethodsRejectWithAProblem(t *testing.T) {
 		}
 	})
 	t.Run("ErrSignedOut", func(t *testing.T) {
-		_, err := NewChatService(a).Conversations()
+		_, err := NewConversationService(a).Conversations()
 		if p, _ := format(err); p != (Problem{Code: backend.EUNAUTHORIZED, Message: "Please sign in."}) {
 			t.Errorf("rejected with %+v", p)
 		}

@@ -13,6 +13,7 @@ import (
 // TestTheUIKnowsEveryErrorCode keeps the UI's copy of the error codes
 // (frontend/src/lib/api/codes.ts) equal to backend.Codes, in order.
 func TestTheUIKnowsEveryErrorCode(t *testing.T) {
+	t.Parallel()
 	const path = "../frontend/src/lib/api/codes.ts"
 	src, err := os.ReadFile(path)
 	if err != nil {

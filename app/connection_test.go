@@ -43,6 +43,7 @@ func startServer(t *testing.T) (*httptest.Server, *sqlite.DB, func() []string) {
 }
 
 func TestConnectionStatus(t *testing.T) {
+	t.Parallel()
 	t.Run("Connected", func(t *testing.T) {
 		ts, db, agents := startServer(t)
 		s := NewConnectionService(Config{ServerURL: ts.URL + "/"}, &Lifecycle{}, quiet)
@@ -140,6 +141,7 @@ func TestConnectionStatus(t *testing.T) {
 }
 
 func TestLoadConfig(t *testing.T) {
+	t.Parallel()
 	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
 	for _, tc := range []struct {
 		name string

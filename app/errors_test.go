@@ -18,6 +18,7 @@ import (
 func logTo(buf *bytes.Buffer) *slog.Logger { return slog.New(slog.NewTextHandler(buf, nil)) }
 
 func TestDescribe(t *testing.T) {
+	t.Parallel()
 	secret := &fs.PathError{Op: "open", Path: "/home/landlord/Downloads/x.pdf.part", Err: syscall.EIO}
 	for name, tc := range map[string]struct {
 		err     error
@@ -57,6 +58,7 @@ func TestDescribe(t *testing.T) {
 
 // TestProblemJSON: the shape the UI receives (lib/api/errors.ts reads it).
 func TestProblemJSON(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		p    Problem
 		want string
@@ -71,6 +73,7 @@ func TestProblemJSON(t *testing.T) {
 }
 
 func TestFileProblem(t *testing.T) {
+	t.Parallel()
 	path := func(errno error) error {
 		return &fs.PathError{Op: "open", Path: "/home/landlord/Documents/lease.pdf.part", Err: errno}
 	}

@@ -3,11 +3,9 @@ package app
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"doorstep/app/attach"
 	"doorstep/backend"
 	"doorstep/backend/filename"
 )
@@ -67,22 +66,21 @@ func (f *FileService) saveDir() string {
 // Files lists the files shared in a conversation, newest first: from the
 // server when it can be reached, else from the cached messages.
 func (f *FileService) Files(convID int64) ([]backend.SharedFile, error) {
-	s, err := f.accounts.active()
+	return withSession(f.accounts, func(ctx context.Context, s *session) ([]backend.SharedFile, error) {
+		list, err := s.client.ConversationFiles(ctx, convID)
+		if err == nil || !unreachable(err) {
+			return list, err
+		}
+		return s.sharedFilesKept(ctx, convID)
+	})
+}
+
+// sharedFilesKept lists the files of a conversation's cached messages,
+// newest first.
+func (s *session) sharedFilesKept(ctx context.Context, convID int64) ([]backend.SharedFile, error) {
+	msgs, err := s.cache.Messages(ctx, convID, 0, 1<<30)
 	if err != nil {
 		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(f.accounts.life.Context(), 15*time.Second)
-	defer cancel()
-	list, err := s.client.ConversationFiles(ctx, convID)
-	if err == nil {
-		return list, nil
-	}
-	if code := backend.ErrorCode(err); code != backend.EUNREACHABLE && code != backend.EUNAVAILABLE {
-		return nil, err
-	}
-	msgs, cerr := s.cache.Messages(ctx, convID, 0, 1<<30)
-	if cerr != nil {
-		return nil, cerr
 	}
 	out := []backend.SharedFile{}
 	for i := len(msgs) - 1; i >= 0; i-- {
@@ -264,41 +262,17 @@ func openWithSystem(path string) error {
 	return cmd.Start()
 }
 
-// maxThumbnailBytes bounds the images shown inline in a thread.
-const maxThumbnailBytes = 10 << 20
-
-// thumbnailTypes are the image types the webview shows; anything else (a
-// phone's HEIC photo, say) is shown as a file card instead of a broken image.
-var thumbnailTypes = map[string]bool{"image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true}
-
 // Thumbnail returns an image file as a data: URL for the thread and View
 // Files (downloaded and checked like any file, so it works offline once
 // seen), or "" when the file is not an image the webview can show.
 func (f *FileService) Thumbnail(file backend.File) (string, error) {
 	ct, _, _ := strings.Cut(file.ContentType, ";")
-	if !thumbnailTypes[ct] || file.Size > maxThumbnailBytes {
+	if !attach.Showable(ct, file.Size) {
 		return "", nil
 	}
 	path, err := f.local(file)
 	if err != nil {
 		return "", err
 	}
-	return imageDataURL(path, ct, file.Size)
-}
-
-// imageDataURL reads an image the webview can show as a data: URL, or
-// returns "" when the bytes are not of that type (they decide, not a label)
-// or the image is too large to show inline.
-func imageDataURL(path, contentType string, size int64) (string, error) {
-	if !thumbnailTypes[contentType] || size > maxThumbnailBytes {
-		return "", nil
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", nil // gone or unreadable: the file shows as a card instead
-	}
-	if sniffed := http.DetectContentType(data); sniffed != contentType || len(data) > maxThumbnailBytes {
-		return "", nil
-	}
-	return "data:" + contentType + ";base64," + base64.StdEncoding.EncodeToString(data), nil
+	return attach.ImageDataURL(path, ct, file.Size), nil
 }

@@ -12,9 +12,11 @@ import (
 	"doorstep/backend"
 	"doorstep/backend/demo"
 	"doorstep/backend/servertest"
+	"doorstep/internal/wait"
 )
 
 func TestViewFiles(t *testing.T) {
+	t.Parallel()
 	s := servertest.StartDemo(t)
 	ctx := context.Background()
 	landlord, _ := s.Landlord(t)
@@ -37,8 +39,8 @@ func TestViewFiles(t *testing.T) {
 	var opened []string
 	files := NewFileService(a)
 	files.OpenWith = func(path string) error { opened = append(opened, path); return nil }
-	waitFor(t, "the shared file is cached", func() bool {
-		th, _ := NewChatService(a).Thread(conv, 0)
+	wait.For(t, "the shared file is cached", func() bool {
+		th, _ := NewConversationService(a).Thread(conv, 0)
 		return len(th.Messages) > 0 && len(th.Messages[len(th.Messages)-1].Files) == 1
 	})
 

@@ -16,6 +16,7 @@ import (
 	"doorstep/backend"
 	"doorstep/backend/demo"
 	"doorstep/backend/servertest"
+	"doorstep/internal/wait"
 )
 
 // messageGate is an emitter that holds the sync engine's goroutine inside
@@ -89,7 +90,7 @@ func TestNoFreezeWhenATenantWritesDuringSignOutSignInOrQuit(t *testing.T) {
 			if _, err := a.SignIn(s.URL, demo.LandlordEmail, demo.Password); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, "online", func() bool { st, _ := a.State(); return st.Sync.State == engine.StateOnline })
+			wait.For(t, "online", func() bool { st, _ := a.State(); return st.Sync.State == engine.StateOnline })
 
 			list, err := olivia.Conversations(ctx)
 			if err != nil || len(list) == 0 {
@@ -113,7 +114,7 @@ func TestNoFreezeWhenATenantWritesDuringSignOutSignInOrQuit(t *testing.T) {
 				st, err := tc.op(a, s.URL)
 				done <- outcome{st, err}
 			}()
-			waitFor(t, "the call waits for the sync engine to stop", waitingForTheEngine)
+			wait.For(t, "the call waits for the sync engine to stop", waitingForTheEngine)
 			close(gate.release)
 
 			select {

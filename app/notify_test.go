@@ -11,6 +11,7 @@ import (
 )
 
 func TestNotificationText(t *testing.T) {
+	t.Parallel()
 	group := backend.Conversation{Kind: backend.ConversationGroup, Title: "Maple Court · 2B"}
 	m := backend.Message{Sender: backend.Sender{Kind: backend.KindTenant, Name: "Emily Chen"}, Text: "  The heating is off\nsince this morning.\nCan someone come?"}
 	title, body := NotificationText(group, m)
@@ -27,6 +28,7 @@ func TestNotificationText(t *testing.T) {
 // TestNotificationTextCannotBeReordered: a right-to-left override in a
 // name, a message or a file name shows as a mark in the notification.
 func TestNotificationTextCannotBeReordered(t *testing.T) {
+	t.Parallel()
 	conv := backend.Conversation{Kind: backend.ConversationDirect, Place: "Maple Court · 2B"}
 	file := backend.Message{Sender: backend.Sender{Name: "Mallory\u202E"}, Files: []backend.File{{Name: "invoice\u202Egpj.exe"}}}
 	if title, body := NotificationText(conv, file); title != "Mallory\uFFFD · Maple Court · 2B" || body != "Shared a file: invoice\uFFFDgpj.exe" {
@@ -90,12 +92,25 @@ func TestDesktopNotificationOverDBus(t *testing.T) {
 		t.Fatal("no notification reached the bus")
 	}
 
-	off := DesktopNotifier{Logger: quiet, Enabled: func() bool { return false }}
-	off.Notify(backend.Conversation{}, backend.Message{Text: "quiet please"})
+	// Off, then on again: the first to reach the bus must be the second.
+	on := true
+	toggled := DesktopNotifier{Logger: quiet, Enabled: func() bool { return on }}
+	on = false
+	toggled.Notify(backend.Conversation{}, backend.Message{Text: "quiet please"})
+	on = true
+	toggled.Notify(backend.Conversation{}, backend.Message{Text: "back on"})
 	select {
 	case got := <-srv.got:
-		t.Errorf("notifications are off, yet %q was shown", got)
-	case <-time.After(500 * time.Millisecond):
+		if got[1] != "back on" {
+			t.Errorf("notifications were off, yet %q was shown", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no notification reached the bus once they were on again")
+	}
+	select {
+	case got := <-srv.got:
+		t.Errorf("notifications were off, yet %q was shown", got)
+	default:
 	}
 }
 

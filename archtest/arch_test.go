@@ -84,6 +84,8 @@ var roles = map[string]struct {
 	"backend/datadir":  {helper, "where a program keeps its data by the OS's conventions; the server and the desktop both ask, and it talks to nothing"},
 	"backend/filename": {helper, "file names from others made safe to show and save; server and desktop both need it"},
 	"backend/migrate":  {helper, "numbered embedded SQL migrations over database/sql; the server's store and the desktop cache both run them"},
+	"app/attach":       {helper, "the desktop's checks of local files, its copies of pasted or dropped bytes and thumbnails; plain file work, no service"},
+	"app/directory":    {helper, "the New Chat type-ahead: a filter over a directory the desktop already has"},
 
 	"backend/sqlite":    {adapter, "the server's store on SQLite"},
 	"backend/httpapi":   {adapter, "HTTP and websocket API over the store"},
@@ -309,6 +311,12 @@ func load(t *testing.T, goos string) graph {
 		}
 		g.standard[p.ImportPath] = p.Standard
 		g.byPath[p.ImportPath] = p
+		// npm installs packages that ship Go code of their own (flatted,
+		// with ESLint) under frontend/node_modules, which ./... walks: they
+		// are not the module's.
+		if strings.Contains(p.ImportPath, "/node_modules/") {
+			continue
+		}
 		if p.Module != nil && p.Module.Path == g.module {
 			g.pkgs = append(g.pkgs, p)
 		}

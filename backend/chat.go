@@ -88,6 +88,9 @@ type Me struct {
 	Principal
 	OrgName  string `json:"org_name"`
 	TimeZone string `json:"time_zone"`
+	// Currency is the organisation's currency (ISO 4217, e.g. "USD"):
+	// rents and deposits are in it.
+	Currency string `json:"currency"`
 }
 
 // Session is a signed-in session. The token is shown once, when created.

@@ -37,9 +37,8 @@ var ErrNewerSchema = migrate.ErrNewerSchema
 
 // Cache is an open cache database.
 type Cache struct {
-	db   *sql.DB
-	path string
-	now  func() time.Time
+	db  *sql.DB
+	now func() time.Time
 }
 
 // PathFor is where the cache of an account on a server lives: one file per
@@ -71,14 +70,11 @@ func Open(ctx context.Context, path string, version string) (*Cache, error) {
 		db.Close()
 		return nil, fmt.Errorf("cache %s: %w", path, err)
 	}
-	return &Cache{db: db, path: path, now: time.Now}, nil
+	return &Cache{db: db, now: time.Now}, nil
 }
 
 // Close closes the cache.
 func (c *Cache) Close() error { return c.db.Close() }
-
-// Path is the cache file.
-func (c *Cache) Path() string { return c.path }
 
 func (c *Cache) state(ctx context.Context, key string) (string, error) {
 	var v string
@@ -114,6 +110,22 @@ func (c *Cache) Me(ctx context.Context) (backend.Me, error) {
 func (c *Cache) SetMe(ctx context.Context, me backend.Me) error {
 	b, _ := json.Marshal(me)
 	return setState(ctx, c.db, "me", string(b))
+}
+
+// Limits are the server's limits as it last said them (zero: never said).
+func (c *Cache) Limits(ctx context.Context) (backend.Limits, error) {
+	var l backend.Limits
+	v, err := c.state(ctx, "limits")
+	if err != nil || v == "" {
+		return l, err
+	}
+	return l, json.Unmarshal([]byte(v), &l)
+}
+
+// SetLimits keeps the server's limits, for checks made offline.
+func (c *Cache) SetLimits(ctx context.Context, l backend.Limits) error {
+	b, _ := json.Marshal(l)
+	return setState(ctx, c.db, "limits", string(b))
 }
 
 // LastEventID is where the event stream left off (0: never synced).
@@ -614,15 +626,15 @@ type DraftFile struct {
 }
 
 // AddDraftFiles adds files to a conversation's draft, all or none: a
-// message carries at most backend.MaxFilesPerMessage files.
-func (c *Cache) AddDraftFiles(ctx context.Context, convID int64, files []DraftFile) error {
+// message carries at most maxFiles files (the server's limit).
+func (c *Cache) AddDraftFiles(ctx context.Context, convID int64, files []DraftFile, maxFiles int) error {
 	return c.tx(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM draft_files WHERE conversation_id = ?", convID).Scan(&n); err != nil {
 			return err
 		}
-		if n+len(files) > backend.MaxFilesPerMessage {
-			return backend.Errorf(backend.ETOOLARGE, "A message can carry at most %d files; send these, then attach the rest.", backend.MaxFilesPerMessage)
+		if n+len(files) > maxFiles {
+			return backend.Errorf(backend.ETOOLARGE, "A message can carry at most %d files; send these, then attach the rest.", maxFiles)
 		}
 		now := formatTime(c.now())
 		for _, f := range files {

@@ -38,6 +38,7 @@ func msgEvent(id int64, m backend.Message) backend.Event {
 }
 
 func TestOpen(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	t.Run("ErrNewerSchema", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "cache.db")
@@ -63,6 +64,7 @@ func TestOpen(t *testing.T) {
 }
 
 func TestApplyEvents(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	c := openCache(t)
 	conv := backend.Conversation{ID: 5, Kind: backend.ConversationDirect, Title: "Alice", CreatedAt: t0}
@@ -121,6 +123,7 @@ func TestApplyEvents(t *testing.T) {
 }
 
 func TestOutbox(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "cache.db")
 	c, err := cache.Open(ctx, path, "test")
@@ -160,6 +163,7 @@ func TestOutbox(t *testing.T) {
 }
 
 func TestDraftsAndDirectory(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	c := openCache(t)
 	c.SetDraft(ctx, 5, "half a thought")
@@ -181,6 +185,7 @@ func TestDraftsAndDirectory(t *testing.T) {
 }
 
 func TestDraftFiles(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "cache.db")
 	c, err := cache.Open(ctx, path, "test")
@@ -190,10 +195,10 @@ func TestDraftFiles(t *testing.T) {
 	defer func() { c.Close() }()
 	lease := cache.DraftFile{Path: "/home/pat/lease.pdf", Name: "lease.pdf", Size: 1200, ContentType: "application/pdf"}
 	photo := cache.DraftFile{Path: "/home/pat/leak.jpg", Name: "leak.jpg", Size: 90_000, ContentType: "image/jpeg"}
-	if err := c.AddDraftFiles(ctx, 1, []cache.DraftFile{lease, photo}); err != nil {
+	if err := c.AddDraftFiles(ctx, 1, []cache.DraftFile{lease, photo}, backend.MaxFilesPerMessage); err != nil {
 		t.Fatal(err)
 	}
-	c.AddDraftFiles(ctx, 2, []cache.DraftFile{photo})
+	c.AddDraftFiles(ctx, 2, []cache.DraftFile{photo}, backend.MaxFilesPerMessage)
 	c.SetDraft(ctx, 1, "The lease and a photo")
 
 	t.Run("KeptAcrossARestart", func(t *testing.T) {
@@ -213,11 +218,18 @@ func TestDraftFiles(t *testing.T) {
 		for i := range many {
 			many[i] = lease
 		}
-		if err := c.AddDraftFiles(ctx, 1, many); backend.ErrorCode(err) != backend.ETOOLARGE {
+		if err := c.AddDraftFiles(ctx, 1, many, backend.MaxFilesPerMessage); backend.ErrorCode(err) != backend.ETOOLARGE {
 			t.Fatalf("%d + %d files: %v", 2, len(many), err)
 		}
 		if files, _ := c.DraftFiles(ctx, 1); len(files) != 2 {
 			t.Errorf("a refused add kept %d files", len(files)-2)
+		}
+	})
+
+	t.Run("ErrTooManyForTheServersLimit", func(t *testing.T) {
+		err := c.AddDraftFiles(ctx, 1, []cache.DraftFile{lease}, 2)
+		if backend.ErrorCode(err) != backend.ETOOLARGE || backend.ErrorMessage(err) != "A message can carry at most 2 files; send these, then attach the rest." {
+			t.Fatalf("a third file where the server takes two: %v", err)
 		}
 	})
 
@@ -251,4 +263,29 @@ func TestDraftFiles(t *testing.T) {
 			t.Errorf("text only: %+v, %v", o, err)
 		}
 	})
+}
+
+func TestLimitsKeptForOffline(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "cache.db")
+	c, err := cache.Open(ctx, path, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, err := c.Limits(ctx); err != nil || l != (backend.Limits{}) {
+		t.Fatalf("limits before the server said any = %+v, %v; want none", l, err)
+	}
+	said := backend.Limits{MaxUploadBytes: 2 << 20, MaxFilesPerMessage: 4, MaxMessageRunes: 500}
+	if err := c.SetLimits(ctx, said); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if c, err = cache.Open(ctx, path, "test"); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if l, err := c.Limits(ctx); err != nil || l != said {
+		t.Errorf("limits after a restart = %+v, %v; want %+v", l, err, said)
+	}
 }

@@ -176,6 +176,7 @@ func (e *Engine) streamLoop(ctx context.Context) {
 			continue
 		}
 		attempt = 0
+		e.learnLimits(ctx)
 		e.Kick()
 		err = e.follow(ctx, stream)
 		stream.Close()
@@ -192,6 +193,20 @@ func (e *Engine) streamLoop(ctx context.Context) {
 		}
 		e.logger.Info("event stream ended", "err", err)
 		e.setState(SyncState{State: StateOffline, Message: "Reconnecting…"})
+	}
+}
+
+// learnLimits asks the server for its limits and keeps them in the cache,
+// where the checks made before a message is queued find them, offline too.
+// When the server cannot say now, the limits kept last time stay.
+func (e *Engine) learnLimits(ctx context.Context) {
+	h, err := e.client.Health(ctx)
+	if err != nil {
+		e.logger.Info("server limits not learned", "err", err)
+		return
+	}
+	if err := e.cache.SetLimits(ctx, h.Limits); err != nil {
+		e.logger.Error("keep the server's limits", "err", err)
 	}
 }
 

@@ -15,8 +15,10 @@ import (
 	"doorstep/app/engine"
 	"doorstep/backend"
 	"doorstep/backend/client"
+	"doorstep/backend/filestore"
 	"doorstep/backend/httpapi"
 	"doorstep/backend/servertest"
+	"doorstep/internal/wait"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -48,18 +50,6 @@ func (r *recorder) notifications() []backend.Message {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]backend.Message(nil), r.notified...)
-}
-
-// eventually polls cond for up to 15 s.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 type harness struct {
@@ -113,11 +103,12 @@ func (h *harness) cachedMessages(t *testing.T) int {
 }
 
 func TestCatchUpAndLive(t *testing.T) {
+	t.Parallel()
 	s := servertest.StartDemo(t)
 	h := start(t, s, filepath.Join(t.TempDir(), "cache.db"))
 	ctx := context.Background()
 	serverConvs, _ := h.landlord.Conversations(ctx)
-	eventually(t, "the demo history is cached", func() bool { return h.cachedMessages(t) == 12 && h.eng.State().State == engine.StateOnline })
+	wait.For(t, "the demo history is cached", func() bool { return h.cachedMessages(t) == 12 && h.eng.State().State == engine.StateOnline })
 	cached, _ := h.cache.Conversations(ctx)
 	if len(cached) != len(serverConvs) || cached[0].ID != serverConvs[0].ID {
 		t.Fatalf("cached %d conversations (first %d), server has %d (first %d)", len(cached), cached[0].ID, len(serverConvs), serverConvs[0].ID)
@@ -131,7 +122,7 @@ func TestCatchUpAndLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the tenant's message is cached and notified", func() bool {
+	wait.For(t, "the tenant's message is cached and notified", func() bool {
 		n := h.rec.notifications()
 		return len(n) == 1 && n[0].ID == m.ID
 	})
@@ -145,7 +136,7 @@ func TestCatchUpAndLive(t *testing.T) {
 	olivia.SendMessage(ctx, conv, backend.SendMessage{Key: "olivia-0002", Text: "Never mind!"})
 	// Own messages never notify either.
 	h.landlord.SendMessage(ctx, conv, backend.SendMessage{Key: "pat-000001", Text: "Blue is fine."})
-	eventually(t, "both messages cached", func() bool {
+	wait.For(t, "both messages cached", func() bool {
 		msgs, _ := h.cache.Messages(ctx, conv, 0, 100)
 		return len(msgs) == 5
 	})
@@ -154,25 +145,47 @@ func TestCatchUpAndLive(t *testing.T) {
 	}
 }
 
+// The limits the app checks before queueing are the server's, learned on
+// connecting and kept for offline use.
+func TestLearnsTheServersLimitsOnConnect(t *testing.T) {
+	t.Parallel()
+	files, err := filestore.Open(filepath.Join(t.TempDir(), "files"), 2<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := servertest.StartDemo(t, httpapi.WithFiles(files))
+	h := start(t, s, filepath.Join(t.TempDir(), "cache.db"))
+	wait.For(t, "online", func() bool { return h.eng.State().State == engine.StateOnline })
+	l, err := h.cache.Limits(context.Background())
+	if want := (backend.Limits{MaxUploadBytes: 2 << 20, MaxFilesPerMessage: backend.MaxFilesPerMessage, MaxMessageRunes: backend.MaxMessageRunes}); err != nil || l != want {
+		t.Errorf("kept limits = %+v, %v; want the server's %+v", l, err, want)
+	}
+}
+
 func TestOutboxOfflineThenDeliveredOnceInOrder(t *testing.T) {
+	t.Parallel()
 	s := servertest.StartDemo(t)
 	cachePath := filepath.Join(t.TempDir(), "cache.db")
 	h := start(t, s, cachePath)
 	ctx := context.Background()
-	eventually(t, "online", func() bool { return h.eng.State().State == engine.StateOnline })
+	wait.For(t, "online", func() bool { return h.eng.State().State == engine.StateOnline })
 	list, _ := h.cache.Conversations(ctx)
 	conv := list[0].ID
 	before, _ := h.landlord.Messages(ctx, conv, backend.MessagePage{})
 
 	s.Stop()
-	eventually(t, "offline", func() bool { return h.eng.State().State == engine.StateOffline })
+	wait.For(t, "offline", func() bool { return h.eng.State().State == engine.StateOffline })
 	for _, text := range []string{"one", "two", "three"} {
 		if _, err := h.cache.Enqueue(ctx, conv, text, nil); err != nil {
 			t.Fatal(err)
 		}
 		h.eng.Kick()
 	}
-	time.Sleep(300 * time.Millisecond)
+	// The sender tried the first while offline: all three are still queued.
+	wait.For(t, "the sender tried while offline", func() bool {
+		out, _ := h.cache.Outbox(ctx, conv)
+		return len(out) > 0 && out[0].Attempts > 0
+	})
 	if out, _ := h.cache.Outbox(ctx, conv); len(out) != 3 {
 		t.Fatalf("outbox while offline = %+v", out)
 	}
@@ -181,7 +194,7 @@ func TestOutboxOfflineThenDeliveredOnceInOrder(t *testing.T) {
 	h.stop()
 	s.Start()
 	h = start(t, s, cachePath)
-	eventually(t, "the outbox is delivered", func() bool {
+	wait.For(t, "the outbox is delivered", func() bool {
 		out, _ := h.cache.Outbox(ctx, conv)
 		return len(out) == 0
 	})
@@ -197,7 +210,7 @@ func TestOutboxOfflineThenDeliveredOnceInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.eng.Kick()
-	eventually(t, "four confirmed", func() bool { out, _ := h.cache.Outbox(ctx, conv); return len(out) == 0 })
+	wait.For(t, "four confirmed", func() bool { out, _ := h.cache.Outbox(ctx, conv); return len(out) == 0 })
 	final, _ := h.landlord.Messages(ctx, conv, backend.MessagePage{})
 	if len(final) != len(after)+1 {
 		t.Errorf("a retried message was stored twice: %d → %d", len(after), len(final))
@@ -205,15 +218,16 @@ func TestOutboxOfflineThenDeliveredOnceInOrder(t *testing.T) {
 }
 
 func TestPermanentRefusalIsMarkedFailed(t *testing.T) {
+	t.Parallel()
 	s := servertest.StartDemo(t)
 	h := start(t, s, filepath.Join(t.TempDir(), "cache.db"))
 	ctx := context.Background()
-	eventually(t, "online", func() bool { return h.eng.State().State == engine.StateOnline })
+	wait.For(t, "online", func() bool { return h.eng.State().State == engine.StateOnline })
 	bad, _ := h.cache.Enqueue(ctx, 99999, "to nowhere", nil)
 	list, _ := h.cache.Conversations(ctx)
 	good, _ := h.cache.Enqueue(ctx, list[0].ID, "after it", nil)
 	h.eng.Kick()
-	eventually(t, "the refusal is recorded", func() bool {
+	wait.For(t, "the refusal is recorded", func() bool {
 		out, _ := h.cache.Outbox(ctx, 0)
 		return len(out) == 1 && out[0].LocalID == bad.LocalID && out[0].State == "failed"
 	})
@@ -242,13 +256,14 @@ func (c *testClock) Add(d time.Duration) {
 // message: it stays queued (not "Not sent"), the engine waits the
 // Retry-After out, and then it goes, once and in order.
 func TestRateLimitedMessageWaitsAndIsSentOnce(t *testing.T) {
+	t.Parallel()
 	clock := &testClock{now: time.Now()}
 	limits := httpapi.DefaultLimits()
 	limits.CreateRate = httpapi.Rate{N: 1, Per: time.Minute} // one new upload a minute
 	s := servertest.StartDemo(t, httpapi.WithLimits(limits), httpapi.WithClock(clock.Now))
 	h := start(t, s, filepath.Join(t.TempDir(), "cache.db"), func(e *engine.Engine) { e.Clock = clock.Now })
 	ctx := context.Background()
-	eventually(t, "online", func() bool { return h.eng.State().State == engine.StateOnline })
+	wait.For(t, "online", func() bool { return h.eng.State().State == engine.StateOnline })
 	list, _ := h.cache.Conversations(ctx)
 	conv := list[0].ID
 
@@ -266,7 +281,7 @@ func TestRateLimitedMessageWaitsAndIsSentOnce(t *testing.T) {
 		queued = append(queued, o)
 	}
 	h.eng.Kick()
-	eventually(t, "the first is sent and the second asked to wait", func() bool {
+	wait.For(t, "the first is sent and the second asked to wait", func() bool {
 		out, _ := h.cache.Outbox(ctx, conv)
 		return len(out) == 1 && out[0].LocalID == queued[1].LocalID && out[0].Attempts > 0
 	})
@@ -277,7 +292,7 @@ func TestRateLimitedMessageWaitsAndIsSentOnce(t *testing.T) {
 
 	clock.Add(61 * time.Second)
 	h.eng.Kick()
-	eventually(t, "the second is sent once the wait is over", func() bool {
+	wait.For(t, "the second is sent once the wait is over", func() bool {
 		out, _ := h.cache.Outbox(ctx, conv)
 		return len(out) == 0
 	})
@@ -292,11 +307,12 @@ func TestRateLimitedMessageWaitsAndIsSentOnce(t *testing.T) {
 }
 
 func TestResync(t *testing.T) {
+	t.Parallel()
 	s := servertest.StartDemo(t)
 	cachePath := filepath.Join(t.TempDir(), "cache.db")
 	h := start(t, s, cachePath)
 	ctx := context.Background()
-	eventually(t, "synced", func() bool { return h.cachedMessages(t) == 12 })
+	wait.For(t, "synced", func() bool { return h.cachedMessages(t) == 12 })
 	h.stop()
 
 	// While the app is closed, messages arrive and the server prunes them
@@ -310,6 +326,6 @@ func TestResync(t *testing.T) {
 		t.Fatal(err)
 	}
 	h = start(t, s, cachePath)
-	eventually(t, "the resync reloads what was missed", func() bool { return h.cachedMessages(t) == 12 })
-	eventually(t, "online after the resync", func() bool { return h.eng.State().State == engine.StateOnline })
+	wait.For(t, "the resync reloads what was missed", func() bool { return h.cachedMessages(t) == 12 })
+	wait.For(t, "online after the resync", func() bool { return h.eng.State().State == engine.StateOnline })
 }

@@ -16,6 +16,7 @@ import (
 	"doorstep/backend"
 	"doorstep/backend/client"
 	"doorstep/backend/servertest"
+	"doorstep/internal/wait"
 )
 
 // TestKilledMidSend is the desktop's "nothing lost, nothing doubled" proof:
@@ -31,6 +32,7 @@ func TestKilledMidSend(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills a child process")
 	}
+	t.Parallel()
 	s := servertest.StartDemo(t)
 	landlord, _ := s.Landlord(t)
 	ctx := context.Background()
@@ -51,16 +53,11 @@ func TestKilledMidSend(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Kill it once some, but not all, messages reached the server.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	if !wait.Until(30*time.Second, func() bool {
 		msgs, _ := landlord.Messages(ctx, conv, backend.MessagePage{})
-		if n := len(msgs) - len(before); n >= 10 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the child never started sending")
-		}
-		time.Sleep(5 * time.Millisecond)
+		return len(msgs)-len(before) >= 10
+	}) {
+		t.Fatal("the child never started sending")
 	}
 	child.Process.Signal(syscall.SIGKILL)
 	child.Wait()
@@ -73,16 +70,11 @@ func TestKilledMidSend(t *testing.T) {
 	pending, _ := c.Outbox(ctx, 0)
 	t.Logf("killed with %d messages still in the outbox", len(pending))
 	eng := engine.New(c, landlord, backend.Principal{Kind: backend.KindUser, ID: 1, IsMain: true}, nil, nil, quiet)
-	for i := 0; ; i++ {
+	wait.For(t, "the outbox is empty", func() bool {
 		eng.SendPending(ctx)
-		if out, _ := c.Outbox(ctx, 0); len(out) == 0 {
-			break
-		}
-		if i > 100 {
-			t.Fatal("the outbox never emptied")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		out, _ := c.Outbox(ctx, 0)
+		return len(out) == 0
+	})
 
 	var got []string
 	for after := int64(0); ; {
@@ -127,8 +119,8 @@ func childSender(t *testing.T) {
 	}
 	cl, _ := client.New(os.Getenv("DOORSTEP_CHILD_SERVER"), client.WithToken(os.Getenv("DOORSTEP_CHILD_TOKEN")))
 	eng := engine.New(c, cl, backend.Principal{Kind: backend.KindUser, ID: 1, IsMain: true}, nil, nil, quiet)
-	for {
+	// Until killed; a pass that met a transient failure goes on at the next tick.
+	for tick := time.NewTicker(5 * time.Millisecond); ; <-tick.C {
 		eng.SendPending(ctx)
-		time.Sleep(5 * time.Millisecond)
 	}
 }

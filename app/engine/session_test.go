@@ -9,6 +9,7 @@ import (
 	"doorstep/app/engine"
 	"doorstep/backend"
 	"doorstep/backend/servertest"
+	"doorstep/internal/wait"
 )
 
 func (r *recorder) stateLog() []string {
@@ -22,15 +23,16 @@ func (r *recorder) stateLog() []string {
 // is online), the engine says so and stops, as when the session is refused:
 // straight from online to signed out, never offline or reconnecting.
 func TestSessionEndedStopsSyncing(t *testing.T) {
+	t.Parallel()
 	s := servertest.StartDemo(t)
 	h := start(t, s, filepath.Join(t.TempDir(), "cache.db"))
-	eventually(t, "online", func() bool { return h.eng.State().State == engine.StateOnline })
+	wait.For(t, "online", func() bool { return h.eng.State().State == engine.StateOnline })
 	online := len(h.rec.stateLog())
 
 	if err := h.landlord.SignOut(context.Background()); err != nil { // the engine's own session
 		t.Fatal(err)
 	}
-	eventually(t, "signed out", func() bool { return h.eng.State().State == engine.StateSignedOut })
+	wait.For(t, "signed out", func() bool { return h.eng.State().State == engine.StateSignedOut })
 	if st := h.eng.State(); st.Message != backend.SessionEndedMessage {
 		t.Errorf("state message %q", st.Message)
 	}

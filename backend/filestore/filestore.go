@@ -18,7 +18,7 @@ import (
 )
 
 // DefaultMaxSize is the default upload limit.
-const DefaultMaxSize = 25 << 20
+const DefaultMaxSize = backend.DefaultMaxUploadBytes
 
 // Store is a directory of uploaded files.
 type Store struct {

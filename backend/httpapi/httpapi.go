@@ -172,9 +172,10 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, backend.Errorf(backend.EMETHOD, "Use GET for %s.", r.URL.Path))
 		return
 	}
-	h := backend.Health{Status: "ok", Service: backend.ServiceName, Version: backend.Version, Database: "ok"}
+	h := backend.Health{Status: "ok", Service: backend.ServiceName, Version: backend.Version, Database: "ok",
+		Limits: backend.Limits{MaxFilesPerMessage: backend.MaxFilesPerMessage, MaxMessageRunes: backend.MaxMessageRunes}}
 	if s.files != nil {
-		h.Files = "ok"
+		h.Files, h.Limits.MaxUploadBytes = "ok", s.files.MaxSize()
 	}
 	if probed := s.storage.Load(); probed != nil {
 		h.Database, h.Files = cmp.Or(probed.database, h.Database), cmp.Or(probed.files, h.Files)

@@ -72,6 +72,30 @@ func TestHealth(t *testing.T) {
 			h.Database != "ok" || h.ServerID != wantID {
 			t.Errorf("health = %+v, want ok from %s %s with server id %s", h, backend.ServiceName, backend.Version, wantID)
 		}
+		if want := (backend.Limits{MaxFilesPerMessage: backend.MaxFilesPerMessage, MaxMessageRunes: backend.MaxMessageRunes}); h.Limits != want {
+			t.Errorf("limits of a server that keeps no files = %+v, want %+v", h.Limits, want)
+		}
+	})
+
+	t.Run("LimitsSayTheLargestUpload", func(t *testing.T) {
+		db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "doorstep.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		files, err := filestore.Open(filepath.Join(t.TempDir(), "files"), 3<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := httptest.NewServer(httpapi.NewServer(db, slog.New(slog.NewTextHandler(io.Discard, nil)), httpapi.WithFiles(files)).Handler())
+		t.Cleanup(ts.Close)
+		resp, err := http.Get(ts.URL + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h := decode[backend.Health](t, resp); h.Limits.MaxUploadBytes != 3<<20 || h.Limits.MaxFilesPerMessage != backend.MaxFilesPerMessage {
+			t.Errorf("limits = %+v, want the files store's 3 MB", h.Limits)
+		}
 	})
 
 	t.Run("UnavailableWhenDatabaseIsGone", func(t *testing.T) {

@@ -21,7 +21,7 @@ test('the UI reaches the server through the real Go binding', async (t) => {
   // A failed call rejects with what the app's ErrorFormatter made of the Go
   // error: {code, message}, never Go's text. Starting a chat with nobody
   // fails whether or not a session is open (unauthorized or invalid_input).
-  const refused = await page.evaluate(() => window.go.app.ChatService.Start(0, 0).then(() => null, (e) => e));
+  const refused = await page.evaluate(() => window.go.app.ConversationService.Start(0, 0).then(() => null, (e) => e));
   assert.equal(typeof refused, 'object', `rejected with ${JSON.stringify(refused)}`);
   assert.ok(['unauthorized', 'invalid_input'].includes(refused.code), `code ${refused.code}`);
   assert.match(refused.message, /^[A-Z].*\.$/, 'a sentence');

@@ -6,10 +6,42 @@ export function fileSize(bytes: number): string {
 }
 
 /**
+ * An amount in cents as people read it, in the organisation's currency
+ * (ISO 4217, as the server says it): "$1,250.00". With no currency, or a
+ * code this system does not know, the plain amount: "1,250.00".
+ */
+export function money(cents: number, currency: string, locale?: string): string {
+  const amount = cents / 100;
+  if (currency) {
+    try {
+      return amount.toLocaleString(locale, { style: 'currency', currency });
+    } catch {
+      // RangeError: not a currency code; the plain amount below.
+    }
+  }
+  return amount.toLocaleString(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+}
+
+/**
  * When a refused action may be tried again, as a clock time: with seconds
  * when that is within two minutes.
  */
 export function retryTime(at: Date, now = new Date()): string {
   const soon = at.getTime() - now.getTime() < 120_000;
   return at.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', ...(soon ? { second: '2-digit' } : {}) });
+}
+
+/** Formats a day for separators: Today, Yesterday, or the date. */
+export function dayLabel(iso: string, now = new Date()): string {
+  const d = new Date(iso);
+  const day = (x: Date) => new Date(x.getFullYear(), x.getMonth(), x.getDate()).getTime();
+  const diff = Math.round((day(now) - day(d)) / 86_400_000);
+  if (diff === 0) return 'Today';
+  if (diff === 1) return 'Yesterday';
+  return d.toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' });
+}
+
+/** Short time of a message. */
+export function timeLabel(iso: string): string {
+  return new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
 }

@@ -1,7 +1,10 @@
-// The only module that calls the Go ChatService binding and listens to the
-// events the sync engine sends (names as in app/engine/engine.go). A failed
-// call rejects with an AppError (see errors.ts).
-import * as Chat from '../../../wailsjs/go/app/ChatService';
+// The only module that calls the Go ConversationService, TenantService and
+// AttachmentService bindings and listens to the events the sync engine sends
+// (names as in app/engine/engine.go and app/attachments.go). A failed call
+// rejects with an AppError (see errors.ts).
+import * as Conversations from '../../../wailsjs/go/app/ConversationService';
+import * as Tenants from '../../../wailsjs/go/app/TenantService';
+import * as Attachments from '../../../wailsjs/go/app/AttachmentService';
 import { EventsOn } from '../../../wailsjs/runtime/runtime';
 import { type AppError, call, toAppError } from './errors';
 import type {
@@ -17,40 +20,38 @@ import type {
   UploadProgress,
 } from './types';
 
-export const conversations = (): Promise<Conversation[]> =>
-  call(async () => (await Chat.Conversations()) as Conversation[]);
-export const thread = (id: number, before = 0): Promise<Thread> =>
-  call(async () => (await Chat.Thread(id, before)) as Thread);
-export const send = (id: number, text: string): Promise<Outgoing> =>
-  call(async () => (await Chat.Send(id, text)) as Outgoing);
-export const retry = (localId: number): Promise<void> => call(() => Chat.Retry(localId));
-export const discard = (localId: number): Promise<void> => call(() => Chat.Discard(localId));
-export const cancel = (localId: number): Promise<void> => call(() => Chat.Cancel(localId));
-export const markRead = (id: number, seq: number): Promise<void> => call(() => Chat.MarkRead(id, seq));
-export const directory = (q: string): Promise<Directory> =>
-  call(async () => (await Chat.Directory(q)) as Directory);
+export const conversations = (): Promise<Conversation[]> => call(() => Conversations.Conversations());
+export const thread = (id: number, before = 0): Promise<Thread> => call(() => Conversations.Thread(id, before));
+export const send = (id: number, text: string): Promise<Outgoing> => call(() => Conversations.Send(id, text));
+export const retry = (localId: number): Promise<void> => call(() => Conversations.Retry(localId));
+export const discard = (localId: number): Promise<void> => call(() => Conversations.Discard(localId));
+export const cancel = (localId: number): Promise<void> => call(() => Conversations.Cancel(localId));
+export const markRead = (id: number, seq: number): Promise<void> => call(() => Conversations.MarkRead(id, seq));
 export const start = (tenantId: number, unitId: number): Promise<Conversation> =>
-  call(async () => (await Chat.Start(tenantId, unitId)) as Conversation);
-export const tenantRecord = (tenantId: number): Promise<TenantRecord> =>
-  call(async () => (await Chat.TenantRecord(tenantId)) as TenantRecord);
+  call(() => Conversations.Start(tenantId, unitId));
+export const setDraft = (id: number, text: string): Promise<void> => call(() => Conversations.SetDraft(id, text));
+export const setViewing = (id: number, focused: boolean): Promise<void> =>
+  call(() => Conversations.SetViewing(id, focused));
 /** How the conversation's tenants were told of it, newest first. */
 export const deliveryLog = (conversationId: number): Promise<Notification[]> =>
-  call(async () => (await Chat.DeliveryLog(conversationId)) as unknown as Notification[]);
+  call(() => Conversations.DeliveryLog(conversationId));
+
+export const directory = (q: string): Promise<Directory> => call(() => Tenants.Directory(q));
+export const tenantRecord = (tenantId: number): Promise<TenantRecord> => call(() => Tenants.TenantRecord(tenantId));
 export const groupDetails = (conversationId: number): Promise<TenantRecord[]> =>
-  call(async () => (await Chat.GroupDetails(conversationId)) as TenantRecord[]);
+  call(() => Tenants.GroupDetails(conversationId));
+
 // Attaching adds files to the conversation's draft; Send sends them.
-export const attach = (id: number): Promise<DraftFile[]> =>
-  call(async () => (await Chat.AttachFiles(id)) as unknown as DraftFile[]);
+export const attach = (id: number): Promise<DraftFile[]> => call(() => Attachments.AttachFiles(id));
 export const pasteImage = (id: number, name: string, base64: string): Promise<DraftFile[]> =>
-  call(async () => (await Chat.AttachPasted(id, name, base64)) as unknown as DraftFile[]);
+  call(() => Attachments.AttachPastedImage(id, name, base64));
 export const dropFile = (id: number, name: string, base64: string): Promise<DraftFile[]> =>
-  call(async () => (await Chat.AttachDropped(id, name, base64)) as unknown as DraftFile[]);
+  call(() => Attachments.AttachDroppedBytes(id, name, base64));
 export const removeAttachment = (id: number, fileId: number): Promise<DraftFile[]> =>
-  call(async () => (await Chat.RemoveAttachment(id, fileId)) as unknown as DraftFile[]);
+  call(() => Attachments.Remove(id, fileId));
 /** A data: URL of an attached image the webview can show, or "". */
-export const draftThumbnail = (id: number, fileId: number): Promise<string> => call(() => Chat.DraftThumbnail(id, fileId));
-export const setDraft = (id: number, text: string): Promise<void> => call(() => Chat.SetDraft(id, text));
-export const setViewing = (id: number, focused: boolean): Promise<void> => call(() => Chat.SetViewing(id, focused));
+export const draftThumbnail = (id: number, fileId: number): Promise<string> =>
+  call(() => Attachments.DraftThumbnail(id, fileId));
 
 /** Subscribes to the sync engine's events; returns the unsubscribe function. */
 export function onChatEvents(handlers: {

@@ -1,164 +1,58 @@
-// Shapes of what the Go services return (see backend/chat.go, app/*.go).
+// The shapes Go sends and takes: the models Wails generates from the Go
+// types (wailsjs/go/models.ts, made by `make frontend/wailsjs/go/models.ts`),
+// so a change on the Go side that breaks the UI fails svelte-check.
+import type { app, backend, cache, engine } from '../../../wailsjs/go/models';
 
-export interface Sender {
-  kind: 'user' | 'tenant';
-  id: number;
-  name: string;
-}
+/**
+ * A generated model as the page really receives it: plain JSON, without the
+ * helper methods Wails puts on its classes (a value from Go never has them),
+ * so the UI can build and copy values too ({ ...thread }); and a list may be
+ * null, as a Go nil slice is in JSON, though Wails types it as an array.
+ * Nested models are plain as well. Go's time.Time stays `any` (an RFC 3339
+ * string), as Wails generates it.
+ */
+export type Plain<T> = 0 extends 1 & T // any stays any
+  ? T
+  : T extends (infer E)[]
+    ? Plain<E>[] | null
+    : T extends object
+      ? { [K in keyof T as T[K] extends (...args: never[]) => unknown ? never : K]: Plain<T[K]> }
+      : T;
 
-export interface FileInfo {
-  id: number;
-  name: string;
-  size: number;
-  sha256: string;
-  content_type: string;
-}
+export type AccountState = Plain<app.AccountState>;
+export type ConnectionStatus = Plain<app.ConnectionStatus>;
+export type Thread = Plain<app.Thread>;
 
-export interface Message {
-  id: number;
-  conversation_id: number;
-  seq: number;
-  sender: Sender;
-  text: string;
-  files: FileInfo[] | null;
-  key: string;
-  created_at: string;
-}
-
-export interface TenantRef {
-  id: number;
-  name: string;
-}
-
-export interface Conversation {
-  id: number;
-  kind: 'direct' | 'group';
-  title: string;
-  tenant_id?: number;
-  unit_id?: number;
-  members: TenantRef[];
-  place?: string;
-  created_at: string;
-  last_seq: number;
-  read_seq: number;
-  unread: number;
-  last_message?: Message;
-  /** Set when nobody in the chat can receive new messages (every member's lease ended); the reason says why. */
-  read_only?: boolean;
-  read_only_reason?: string;
-}
-
-export interface Outgoing {
-  localId: number;
-  conversationId: number;
-  key: string;
-  text: string;
-  createdAt: string;
-  state: 'pending' | 'failed';
-  errorCode?: string;
-  errorMessage?: string;
-  attachments: { name: string; file_id: number }[] | null;
-}
-
-export interface Thread {
-  messages: Message[];
-  outbox: Outgoing[];
-  hasMore: boolean;
-  draft: string;
-  /** Files attached and not sent yet: they go with the next Send. */
-  draftFiles: DraftFile[];
-}
+export type Conversation = Plain<backend.Conversation>;
+export type Directory = Plain<backend.Directory>;
+export type DirectoryTenant = Plain<backend.DirectoryTenant>;
+/** A file shared in a conversation (backend.File). */
+export type FileInfo = Plain<backend.File>;
+export type Lease = Plain<backend.Lease>;
+export type Message = Plain<backend.Message>;
+/** One e-mail or text message telling a tenant of a chat (the delivery log). */
+export type Notification = Plain<backend.Notification>;
+export type Sender = Plain<backend.Sender>;
+/** A file as View Files lists it: the file, and who shared it when. */
+export type SharedFile = Plain<backend.SharedFile>;
+export type TenantRecord = Plain<backend.TenantRecord>;
 
 /** A file waiting in a conversation's draft (its local path stays in Go). */
-export interface DraftFile {
-  id: number;
-  conversationId: number;
-  name: string;
-  size: number;
-  contentType: string;
-  addedAt: string;
-}
+export type DraftFile = Plain<cache.DraftFile>;
+export type Outgoing = Plain<cache.Outgoing>;
 
-export interface Lease {
-  id: number;
-  unit_name: string;
-  property_name: string;
-  address?: string;
-  start: string;
-  end?: string;
-  status: 'active' | 'expired' | 'future';
-  rent_cents?: number;
-  deposit_cents?: number;
-  tenants?: TenantRef[] | null;
-}
+export type SyncState = Plain<engine.SyncState>;
 
-export interface TenantRecord {
-  id: number;
-  name: string;
-  email: string;
-  phone: string;
-  leases: Lease[] | null;
-  move_in?: string;
-}
-
-export interface DirectoryTenant {
-  id: number;
-  name: string;
-  email: string;
-  leases: Lease[] | null;
-  can_chat: boolean;
-  reason?: string;
-}
-
-export interface DirectoryUnit {
-  id: number;
-  name: string;
-  property_name: string;
-  active_tenants: TenantRef[] | null;
-  can_chat: boolean;
-  reason?: string;
-}
-
-export interface Directory {
-  tenants: DirectoryTenant[];
-  units: DirectoryUnit[];
-}
-
-export interface SyncState {
-  state: 'connecting' | 'online' | 'offline' | 'signed_out';
-  message?: string;
-}
-
-export interface AccountState {
-  signedIn: boolean;
-  server: string;
-  email: string;
-  name: string;
-  orgName: string;
-  notice?: string;
-  sync: SyncState;
-  notifications: boolean;
-}
-
+/**
+ * How far a file of an outbox message is (engine.UploadProgress), the
+ * payload of the chat:upload event. Written here by hand because Wails
+ * generates models only for what bound methods take and return, and an
+ * event's payload is neither; app/events_test.go keeps these fields equal to
+ * the Go type's.
+ */
 export interface UploadProgress {
   localId: number;
   name: string;
   sent: number;
   total: number;
-}
-
-/** One e-mail or text message telling a tenant of a chat (the delivery log). */
-export interface Notification {
-  id: number;
-  conversation_id: number;
-  tenant: TenantRef;
-  kind: 'new_chat' | 'new_messages';
-  channel: 'email' | 'sms';
-  recipient: string;
-  state: 'queued' | 'sent' | 'failed' | 'skipped';
-  reason?: string;
-  attempts: number;
-  created_at: string;
-  sent_at?: string;
-  next_attempt_at?: string;
 }

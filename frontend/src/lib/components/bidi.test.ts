@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { render, screen, waitFor } from '@testing-library/svelte';
-import type { Conversation, DirectoryTenant, FileInfo, Message, TenantRecord } from '../api/types';
+import type { Conversation, DirectoryTenant, FileInfo, Lease, Message, Sender, SharedFile, TenantRecord } from '../api/types';
 import { CONTROL_MARK } from '../bidi';
 
 // A right-to-left override: "invoice\u202Egpj.exe" shows as "invoiceexe.jpg".
@@ -8,26 +8,42 @@ const RLO = '\u202E';
 const trap = `invoice${RLO}gpj.exe`;
 const controls = /[\u202A-\u202E\u2066-\u2069]/;
 
-const sharedFile: FileInfo = { id: 1, name: trap, size: 2048, sha256: 'a'.repeat(64), content_type: 'application/octet-stream' };
 const tenant = { id: 3, name: `Maria${RLO} Garcia` };
-const record: TenantRecord = {
-  id: 3,
-  name: tenant.name,
-  email: 'maria@example.com',
-  phone: '',
-  leases: [{ id: 9, unit_name: `2B${RLO}`, property_name: 'Maple Court', start: '2026-01-01', status: 'active' }],
+const sender: Sender = { kind: 'tenant', ...tenant };
+const sharedFile: FileInfo = {
+  id: 1,
+  name: trap,
+  size: 2048,
+  sha256: 'a'.repeat(64),
+  content_type: 'application/octet-stream',
+  uploader: sender,
+  created_at: '2026-11-27T10:00:00Z',
 };
+const lease: Lease = {
+  id: 9,
+  unit_id: 4,
+  unit_name: `2B${RLO}`,
+  property_id: 2,
+  property_name: 'Maple Court',
+  address: '',
+  start: '2026-01-01',
+  status: 'active',
+  rent_cents: 120_000,
+  deposit_cents: 120_000,
+  tenants: [tenant],
+};
+const record: TenantRecord = { id: 3, name: tenant.name, email: 'maria@example.com', phone: '', leases: [lease] };
 vi.mock('../../../wailsjs/runtime/runtime', () => ({ BrowserOpenURL: () => {}, EventsOn: () => () => {} }));
 vi.mock('../../../wailsjs/go/app/FileService', () => ({
   Thumbnail: async () => '',
-  Files: async () => [{ ...sharedFile, created_at: '', message_id: 5, seq: 1, shared_by: { kind: 'tenant', id: 3, name: tenant.name }, shared_at: '2026-11-27T10:00:00Z' }],
+  Files: async (): Promise<SharedFile[]> => [{ ...sharedFile, message_id: 5, seq: 1, shared_by: sender, shared_at: '2026-11-27T10:00:00Z' }],
 }));
-vi.mock('../../../wailsjs/go/app/ChatService', () => ({
+vi.mock('../../../wailsjs/go/app/ConversationService', () => ({ DeliveryLog: async () => [] }));
+vi.mock('../../../wailsjs/go/app/AttachmentService', () => ({ DraftThumbnail: async () => '' }));
+vi.mock('../../../wailsjs/go/app/TenantService', () => ({
   TenantRecord: async () => record,
-  DeliveryLog: async () => [],
-  DraftThumbnail: async () => '',
   Directory: async () => ({
-    tenants: [{ id: 3, name: tenant.name, email: '', leases: record.leases, can_chat: true } satisfies DirectoryTenant],
+    tenants: [{ id: 3, name: tenant.name, email: '', phone: '', leases: record.leases, can_chat: true } satisfies DirectoryTenant],
     units: [],
   }),
 }));
@@ -69,7 +85,7 @@ function expectReadsAsExe(el: Element) {
 
 describe('a right-to-left override cannot disguise a file', () => {
   it('FileCard: the name ends in .exe, and so do its tooltip and labels', () => {
-    const { container } = render(FileCard, { file: sharedFile, onerror: () => {} });
+    const { container } = render(FileCard, { chat: new ChatStore(), file: sharedFile });
     expectReadsAsExe(screen.getByTestId('file-name'));
     expect(container.querySelector('.open')?.getAttribute('title')).toBe(`Open invoice${CONTROL_MARK}gpj.exe`);
     expect(container.innerHTML).not.toContain(RLO);
@@ -82,17 +98,16 @@ describe('a right-to-left override cannot disguise a file', () => {
 
   it('AttachmentTray: the extension stays whole when the name is shortened', () => {
     const { container } = render(AttachmentTray, {
-      conversationId: 7,
+      chat: new ChatStore(),
       files: [{ id: 1, conversationId: 7, name: trap, size: 10, contentType: 'application/octet-stream', addedAt: '' }],
-      onremove: () => {},
     });
     expectReadsAsExe(screen.getByTestId('file-name'));
     expect(container.innerHTML).not.toContain(RLO);
   });
 
   it('FilesPanel: the name ends in .exe; the sharer is isolated', async () => {
-    const conv = { id: 7, kind: 'direct', title: tenant.name, members: [tenant], created_at: '', last_seq: 1, read_seq: 1, unread: 0 } as Conversation;
-    const { container } = render(FilesPanel, { conv, onclose: () => {} });
+    const conv: Conversation = { id: 7, kind: 'direct', title: tenant.name, members: [tenant], created_at: '', last_seq: 1, read_seq: 1, unread: 0 };
+    const { container } = render(FilesPanel, { chat: new ChatStore(), conv, onclose: () => {} });
     await waitFor(() => expect(screen.getByTestId('shared-file')).toBeTruthy());
     expectReadsAsExe(screen.getByTestId('file-name'));
     expect(expectIsolated(container)).toBe(1); // the sharer's name
@@ -112,7 +127,7 @@ describe('names and messages are isolated', () => {
       id: 1,
       conversation_id: 7,
       seq: 1,
-      sender: { kind: 'tenant', id: 3, name: tenant.name },
+      sender,
       text: `see ${trap}`,
       files: null,
       key: 'k',
@@ -127,8 +142,8 @@ describe('names and messages are isolated', () => {
   });
 
   it('TenantPanel: names and places are isolated', async () => {
-    const conv = { id: 7, kind: 'direct', title: tenant.name, tenant_id: 3, members: [tenant], created_at: '', last_seq: 1, read_seq: 1, unread: 0 } as Conversation;
-    const { container } = render(TenantPanel, { conv, onclose: () => {} });
+    const conv: Conversation = { id: 7, kind: 'direct', title: tenant.name, tenant_id: 3, members: [tenant], created_at: '', last_seq: 1, read_seq: 1, unread: 0 };
+    const { container } = render(TenantPanel, { chat: new ChatStore(), conv, onclose: () => {} });
     await waitFor(() => expect(screen.getByTestId('tenant-info')).toBeTruthy());
     expect(expectIsolated(container)).toBe(2); // the name and the unit
   });

@@ -1,6 +1,7 @@
 import * as chat from '../api/chat';
+import * as files from '../api/files';
 import { type AppError, toAppError } from '../api/errors';
-import type { Conversation, DraftFile, Message, SyncState, Thread, UploadProgress } from '../api/types';
+import type { Conversation, DraftFile, FileInfo, Message, SyncState, Thread, UploadProgress } from '../api/types';
 
 /** The Chat tab's state: the list, the open thread, the sync indicator. */
 export class ChatStore {
@@ -13,6 +14,8 @@ export class ChatStore {
   /** Upload progress of outbox messages, by local id. */
   uploads = $state<Record<number, UploadProgress>>({});
   focused = true;
+  /** The organisation's currency (ISO 4217), for rents and deposits; "" when the server does not say. */
+  currency = $state('');
 
   selected = $derived(this.conversations.find((c) => c.id === this.selectedId) ?? null);
 
@@ -48,12 +51,22 @@ export class ChatStore {
     this.selectedId = id;
     this.thread = null;
     await this.refreshThread();
-    void chat.setViewing(id, this.focused);
+    await this.#setViewing();
   }
 
   setFocused(focused: boolean): void {
     this.focused = focused;
-    if (this.selectedId !== null) void chat.setViewing(this.selectedId, focused);
+    void this.#setViewing();
+  }
+
+  /** Tells Go which conversation is open, so its messages do not notify. */
+  async #setViewing(): Promise<void> {
+    if (this.selectedId === null) return;
+    try {
+      await chat.setViewing(this.selectedId, this.focused);
+    } catch (err) {
+      this.fail(err);
+    }
   }
 
   async refreshThread(): Promise<void> {
@@ -63,7 +76,7 @@ export class ChatStore {
       const t = await chat.thread(id);
       if (id !== this.selectedId) return;
       this.thread = t;
-      const last = t.messages.at(-1);
+      const last = (t.messages ?? []).at(-1);
       const conv = this.conversations.find((c) => c.id === id);
       if (last && conv && (conv.unread > 0 || conv.read_seq < last.seq) && this.focused) {
         await chat.markRead(id, last.seq);
@@ -75,7 +88,7 @@ export class ChatStore {
 
   async loadOlder(): Promise<void> {
     const id = this.selectedId;
-    const first = this.thread?.messages[0];
+    const first = this.thread?.messages?.[0];
     if (id === null || !first || !this.thread?.hasMore) return;
     let older: Thread;
     try {
@@ -85,14 +98,14 @@ export class ChatStore {
       return;
     }
     if (id !== this.selectedId || !this.thread) return;
-    this.thread = { ...this.thread, messages: [...older.messages, ...this.thread.messages], hasMore: older.hasMore };
+    this.thread = { ...this.thread, messages: [...(older.messages ?? []), ...(this.thread.messages ?? [])], hasMore: older.hasMore };
   }
 
   /** Sends the compose box: the text, with the attached files if any (the
    * text is then an optional caption). */
   async send(text: string): Promise<boolean> {
     const id = this.selectedId;
-    const files = this.thread?.draftFiles.length ?? 0;
+    const files = this.thread?.draftFiles?.length ?? 0;
     if (id === null || (text.trim() === '' && files === 0)) return false;
     this.problem = null;
     try {
@@ -119,13 +132,22 @@ export class ChatStore {
     }
   }
 
+  /**
+   * Attaches files dropped on the thread, where the page receives them (a
+   * browser). In the desktop window the same drop reaches Go natively, with
+   * the files' paths, and the page does nothing.
+   */
+  async dropFiles(dropped: File[]): Promise<void> {
+    if (dropped.length > 0 && !files.nativeFileDrop()) await this.attachFiles(dropped, 'dropped');
+  }
+
   /** Attaches images pasted into the compose box, or files dropped where
    * the page receives them: their bytes, never a path. */
-  async attachFiles(files: File[], how: 'pasted' | 'dropped'): Promise<void> {
+  async attachFiles(picked: File[], how: 'pasted' | 'dropped'): Promise<void> {
     const id = this.selectedId;
     if (id === null) return;
     this.problem = null;
-    for (const f of files) {
+    for (const f of picked) {
       try {
         const bytes = new Uint8Array(await f.arrayBuffer());
         let binary = '';
@@ -148,8 +170,36 @@ export class ChatStore {
     }
   }
 
-  private setDraftFiles(id: number, files: DraftFile[]): void {
-    if (id === this.selectedId && this.thread) this.thread = { ...this.thread, draftFiles: files };
+  private setDraftFiles(id: number, draftFiles: DraftFile[] | null): void {
+    if (id === this.selectedId && this.thread) this.thread = { ...this.thread, draftFiles };
+  }
+
+  /** A data: URL of an attached image for the tray, or "" (then an icon). */
+  async draftThumbnail(fileId: number): Promise<string> {
+    const id = this.selectedId;
+    if (id === null) return '';
+    return chat.draftThumbnail(id, fileId).catch(() => '');
+  }
+
+  /** Opens a file of the thread with the system's application. */
+  async openFile(f: FileInfo): Promise<void> {
+    this.problem = null;
+    try {
+      await files.open(f);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /** Saves a file of the thread where the landlord chooses; returns where, or "" (cancelled or failed). */
+  async saveFile(f: FileInfo): Promise<string> {
+    this.problem = null;
+    try {
+      return await files.saveAs(f);
+    } catch (err) {
+      this.fail(err);
+      return '';
+    }
   }
 
   async retry(localId: number): Promise<void> {
@@ -193,28 +243,33 @@ export class ChatStore {
     return p;
   }
 
-  saveDraft(text: string): void {
-    if (this.selectedId !== null) void chat.setDraft(this.selectedId, text);
+  /**
+   * Handles the failure of a panel's call (View Files, Tenant Info, New
+   * Chat): without a session as fail does, and then there is nothing for the
+   * panel to show (null); anything else is the panel's to show.
+   */
+  panelProblem(err: unknown): AppError | null {
+    const p = toAppError(err);
+    if (p.code === 'unauthorized') {
+      this.fail(p);
+      return null;
+    }
+    return p;
   }
 
-  async startChat(tenantId: number, unitId: number): Promise<void> {
-    const conv = await chat.start(tenantId, unitId);
+  /** Keeps the compose box across switches and restarts. */
+  async saveDraft(text: string): Promise<void> {
+    if (this.selectedId === null) return;
+    try {
+      await chat.setDraft(this.selectedId, text);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /** Shows a conversation just started (New Chat): the list with it, and its thread. */
+  async showStarted(conv: Conversation): Promise<void> {
     await this.loadConversations();
     await this.select(conv.id);
   }
-}
-
-/** Formats a day for separators: Today, Yesterday, or the date. */
-export function dayLabel(iso: string, now = new Date()): string {
-  const d = new Date(iso);
-  const day = (x: Date) => new Date(x.getFullYear(), x.getMonth(), x.getDate()).getTime();
-  const diff = Math.round((day(now) - day(d)) / 86_400_000);
-  if (diff === 0) return 'Today';
-  if (diff === 1) return 'Yesterday';
-  return d.toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' });
-}
-
-/** Short time of a message. */
-export function timeLabel(iso: string): string {
-  return new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
 }

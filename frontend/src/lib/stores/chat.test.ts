@@ -8,16 +8,18 @@ const go = {
   Send: vi.fn<(id: number, text: string) => Promise<unknown>>(),
   Retry: vi.fn<(localId: number) => Promise<void>>(),
   MarkRead: vi.fn(async () => {}),
-  SetViewing: vi.fn(async () => {}),
+  SetViewing: vi.fn<() => Promise<void>>(async () => {}),
+  SetDraft: vi.fn<() => Promise<void>>(async () => {}),
 };
 const listeners: Record<string, (data: unknown) => void> = {};
-vi.mock('../../../wailsjs/go/app/ChatService', () => ({
+vi.mock('../../../wailsjs/go/app/ConversationService', () => ({
   Conversations: () => go.Conversations(),
   Thread: (id: number, before: number) => go.Thread(id, before),
   Send: (id: number, text: string) => go.Send(id, text),
   Retry: (localId: number) => go.Retry(localId),
   MarkRead: () => go.MarkRead(),
   SetViewing: () => go.SetViewing(),
+  SetDraft: () => go.SetDraft(),
 }));
 vi.mock('../../../wailsjs/runtime/runtime', () => ({
   EventsOn: (name: string, cb: (data: unknown) => void) => {
@@ -25,7 +27,7 @@ vi.mock('../../../wailsjs/runtime/runtime', () => ({
     return () => delete listeners[name];
   },
 }));
-const { ChatStore, dayLabel } = await import('./chat.svelte');
+const { ChatStore } = await import('./chat.svelte');
 
 const conv: Conversation = {
   id: 7,
@@ -93,11 +95,24 @@ describe('ChatStore handles failures by code', () => {
   });
 });
 
-describe('dayLabel', () => {
-  const now = new Date(2026, 10, 24, 15, 0);
-  it('names today and yesterday', () => {
-    expect(dayLabel(new Date(2026, 10, 24, 9, 0).toISOString(), now)).toBe('Today');
-    expect(dayLabel(new Date(2026, 10, 23, 23, 59).toISOString(), now)).toBe('Yesterday');
-    expect(dayLabel(new Date(2026, 10, 20, 9, 0).toISOString(), now)).toMatch(/20/);
+describe('ChatStore actions never leave a rejection unhandled', () => {
+  beforeEach(() => Object.values(go).forEach((f) => f.mockClear()));
+
+  it('telling Go what is open, or keeping the draft, without a session: asks to sign in again', async () => {
+    const chat = await opened();
+    go.SetViewing.mockRejectedValueOnce({ code: 'unauthorized', message: 'Please sign in.' });
+    chat.setFocused(false);
+    await vi.waitFor(() => expect(chat.sync.state).toBe('signed_out'));
+    chat.sync = { state: 'online' };
+    go.SetDraft.mockRejectedValueOnce({ code: 'unauthorized', message: 'Please sign in.' });
+    await expect(chat.saveDraft('hello')).resolves.toBeUndefined();
+    expect(chat.sync).toEqual({ state: 'signed_out', message: 'Please sign in.' });
+  });
+
+  it('a failed draft save on this computer is shown', async () => {
+    const chat = await opened();
+    go.SetDraft.mockRejectedValueOnce({ code: 'unavailable', message: 'Doorstep could not open your saved conversations on this computer.' });
+    await chat.saveDraft('hello');
+    expect(chat.problem?.code).toBe('unavailable');
   });
 });

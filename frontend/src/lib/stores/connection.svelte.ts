@@ -1,4 +1,4 @@
-import type { ConnectionStatus } from '../api/connection';
+import { type ConnectionStatus, checkConnection } from '../api/connection';
 import { toAppError } from '../api/errors';
 
 /** A ConnectionStatus, plus the states the UI has before and around a check. */
@@ -12,9 +12,9 @@ export const RETRY_MS = 3_000;
 export const RECHECK_MS = 10_000;
 
 /**
- * Keeps the connection state and re-checks it on a timer. The check function
- * is passed in (the real one is api/connection.checkConnection) so the store
- * can be tested without the Go side.
+ * Keeps the connection state and re-checks it on a timer. The check is the
+ * Go side's (api/connection.checkConnection) unless one is passed in, as
+ * tests do.
  */
 export class ConnectionStore {
   /** The last outcome; 'checking' only until the first check answers. */
@@ -27,7 +27,7 @@ export class ConnectionStore {
   #running = false;
   #inFlight: Promise<void> | undefined;
 
-  constructor(check: () => Promise<ConnectionStatus>) {
+  constructor(check: () => Promise<ConnectionStatus> = checkConnection) {
     this.#check = check;
   }
 

@@ -26,6 +26,7 @@ const signedOut: AccountState = {
   email: '',
   name: '',
   orgName: '',
+  currency: '',
   sync: { state: 'signed_out' },
   notifications: true,
 };

@@ -1,9 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 
 const opened: string[] = [];
-vi.mock('../../../wailsjs/runtime/runtime', () => ({ BrowserOpenURL: (u: string) => opened.push(u) }));
-
-const { segments, openExternal } = await import('./links');
+vi.mock('../../wailsjs/runtime/runtime', () => ({ BrowserOpenURL: (u: string) => opened.push(u) }));
+const { segments } = await import('./links');
+const { openLink } = await import('./stores/links');
 
 describe('links', () => {
   it('finds http(s) links and nothing else', () => {
@@ -18,10 +18,10 @@ describe('links', () => {
   });
 
   it('opens only http and https in the system browser', () => {
-    openExternal('https://example.com/');
-    openExternal('javascript:alert(1)');
-    openExternal('file:///etc/passwd');
-    openExternal('not a url');
+    openLink('https://example.com/');
+    openLink('javascript:alert(1)');
+    openLink('file:///etc/passwd');
+    openLink('not a url');
     expect(opened).toEqual(['https://example.com/']);
   });
 });
