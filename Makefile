@@ -22,20 +22,9 @@ TAGS = sqlite_fts5 $(webkit_tag)
 GOTAGS = -tags "$(strip $(TAGS))"
 WAILSTAGS = -tags "$(strip $(TAGS))"
 
-# LINT_RESHAPED: issue 11's other branches reshape main.go with app/, the
-# SQLite store and the UI while these linters arrive, so until they are
-# merged staticcheck leaves out the packages doorstep (main.go), app/... and
-# backend/sqlite/..., and ESLint leaves out frontend/src. After the merge:
-# `make lint LINT_RESHAPED=on`, fix what it reports, then set the default
-# below to on (or drop the switch).
-LINT_RESHAPED ?= off
-ifeq ($(LINT_RESHAPED),on)
+# What the linters read: every Go package, the UI and the portal.
 STATICCHECK_PKGS = ./...
 ESLINT_PATHS = frontend/src backend/portal
-else
-STATICCHECK_PKGS = $$(go list $(GOTAGS) ./... | grep -vxE 'doorstep|doorstep/app(/.*)?|doorstep/backend/sqlite(/.*)?')
-ESLINT_PATHS = backend/portal
-endif
 
 BIN := build/bin
 APP := $(BIN)/doorstep
@@ -96,7 +85,7 @@ check: frontend/wailsjs/go/models.ts frontend/node_modules/.package-lock.json ##
 	@$(MAKE) --no-print-directory lint
 
 .PHONY: lint
-lint: frontend/node_modules/.package-lock.json ## ESLint (UI, portal), tsc over the portal, staticcheck (see LINT_RESHAPED)
+lint: frontend/node_modules/.package-lock.json ## ESLint (UI, portal), tsc over the portal, staticcheck
 	$(ESLINT) $(ESLINT_PATHS)
 	$(TSC) -p backend/portal/jsconfig.json
 	$(STATICCHECK) $(GOTAGS) $(STATICCHECK_PKGS)
