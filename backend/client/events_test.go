@@ -14,6 +14,7 @@ import (
 
 	"doorstep/backend"
 	"doorstep/backend/client"
+	"doorstep/internal/wait"
 )
 
 // next reads one event, skipping "ready" markers, or fails after 10 s.
@@ -247,9 +248,7 @@ func TestSlowConsumer(t *testing.T) {
 	}
 	defer slow.Close()
 	fast := stream(t, w.landlord, client.Live)
-	for w.srv.Hub().Subscribers() < 2 {
-		time.Sleep(time.Millisecond)
-	}
+	wait.For(t, "both streams are subscribed", func() bool { return w.srv.Hub().Subscribers() >= 2 })
 
 	big := strings.Repeat("x", 2000)
 	var mu sync.Mutex

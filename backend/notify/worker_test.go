@@ -23,6 +23,7 @@ import (
 	"doorstep/backend"
 	"doorstep/backend/notify"
 	"doorstep/backend/servertest"
+	"doorstep/internal/wait"
 )
 
 // flakyProvider stands in for the SMS provider: it refuses (503) while down
@@ -72,17 +73,6 @@ func freePort(t *testing.T) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
-}
-
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 var portalLink = regexp.MustCompile(`https://chat\.example\.org/portal/i/([A-Za-z0-9_-]+)`)
@@ -137,7 +127,7 @@ func TestWorkerDeliversEverythingOnceAfterAnOutage(t *testing.T) {
 
 	// While both are down, every notification is tried and stays queued.
 	var all []backend.PendingNotification
-	waitUntil(t, "every notification was tried at least twice", func() bool {
+	wait.For(t, "every notification was tried at least twice", func() bool {
 		all, _ = s.DB.DueNotifications(ctx, time.Now().Add(time.Hour), 1000)
 		for _, n := range all {
 			if n.Attempts < 2 {
@@ -164,7 +154,7 @@ func TestWorkerDeliversEverythingOnceAfterAnOutage(t *testing.T) {
 	t.Cleanup(func() { srv.Close() })
 	sms.down.Store(false)
 	w.Wake()
-	waitUntil(t, "the queue is empty", func() bool { _, ok, _ := s.DB.NextNotificationDue(ctx); return !ok })
+	wait.For(t, "the queue is empty", func() bool { _, ok, _ := s.DB.NextNotificationDue(ctx); return !ok })
 	// Stop the worker: nothing more can be sent, so the counts below are
 	// final (a second send of anything would be in them).
 	stop()
@@ -274,7 +264,7 @@ func TestWorkerGivesUp(t *testing.T) {
 			landlord, _ := s.Landlord(t)
 			convs, _ := landlord.Conversations(ctx)
 			var log []backend.Notification
-			waitUntil(t, "nothing is queued", func() bool { _, ok, _ := s.DB.NextNotificationDue(ctx); return !ok })
+			wait.For(t, "nothing is queued", func() bool { _, ok, _ := s.DB.NextNotificationDue(ctx); return !ok })
 			for _, conv := range convs {
 				l, err := landlord.ConversationNotifications(ctx, conv.ID)
 				if err != nil {

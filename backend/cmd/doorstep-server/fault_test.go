@@ -18,6 +18,7 @@ import (
 	"doorstep/backend"
 	"doorstep/backend/client"
 	"doorstep/backend/sqlite"
+	"doorstep/internal/wait"
 )
 
 // buildServer compiles doorstep-server into dir, once per test binary run.
@@ -42,15 +43,13 @@ func startProcess(t *testing.T, bin, addr, dataDir string) (*exec.Cmd, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if b, err := os.ReadFile(urlFile); err == nil {
-			return cmd, strings.TrimSpace(string(b))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("server did not start")
-	return nil, ""
+	var url []byte
+	wait.For(t, "the server started", func() bool {
+		b, err := os.ReadFile(urlFile)
+		url = b
+		return err == nil
+	})
+	return cmd, strings.TrimSpace(string(url))
 }
 
 // seedConversations makes an organisation whose main user has a one-to-one
@@ -254,16 +253,11 @@ func TestKillMidStream(t *testing.T) {
 	wg.Wait()
 
 	// Let the listener catch up, then stop it.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	wait.Until(wait.Timeout, func() bool { // what it missed is reported below
 		evMu.Lock()
-		n := len(events)
-		evMu.Unlock()
-		if n >= len(senders)*perSender || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		defer evMu.Unlock()
+		return len(events) >= len(senders)*perSender
+	})
 	close(stopListening)
 	<-listenerDone
 

@@ -20,6 +20,7 @@ import (
 	"doorstep/backend"
 	"doorstep/backend/client"
 	"doorstep/backend/sqlite"
+	"doorstep/internal/wait"
 )
 
 // fastHashes opens the commands' databases with the cheapest password
@@ -44,19 +45,18 @@ func env(kv map[string]string) func(string) string { return func(k string) strin
 // waitForFile polls until path exists and returns its content.
 func waitForFile(t *testing.T, path string, errc <-chan error) string {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if b, err := os.ReadFile(path); err == nil {
-			return strings.TrimSpace(string(b))
-		}
+	var content []byte
+	wait.For(t, "the server wrote its URL", func() bool {
 		select {
 		case err := <-errc:
 			t.Fatalf("server stopped before it listened: %v", err)
-		case <-time.After(20 * time.Millisecond):
+		default:
 		}
-	}
-	t.Fatal("server never wrote its URL")
-	return ""
+		b, err := os.ReadFile(path)
+		content = b
+		return err == nil
+	})
+	return strings.TrimSpace(string(content))
 }
 
 func TestServe(t *testing.T) {

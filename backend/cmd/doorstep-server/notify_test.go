@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
+	"doorstep/internal/wait"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // With no SMTP server or SMS provider configured, the demo's notifications
@@ -25,20 +25,13 @@ func TestDevMailbox(t *testing.T) {
 	waitForFile(t, urlFile, errc)
 
 	var listing syncBuffer
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	wait.For(t, "the mailbox has the e-mail and the text message", func() bool {
 		listing = syncBuffer{}
 		if err := run(ctx, []string{"mailbox", "-data", dataDir}, env(nil), &listing, &listing, fastHashes()); err != nil {
 			t.Fatal(err)
 		}
-		if strings.Count(listing.String(), "\n--- ") >= 2 && strings.Contains(listing.String(), " SMS to ") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the mailbox never filled:\n%s", listing.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return strings.Count(listing.String(), "\n--- ") >= 2 && strings.Contains(listing.String(), " SMS to ")
+	})
 	out := listing.String()
 	for _, want := range []string{"DEV MAILBOX", "none of them reached a tenant", "EMAIL to ", "Subject: Pat Morgan started a chat with you",
 		"https://chat.example.org/portal/i/", "SMS to +1312555"} {

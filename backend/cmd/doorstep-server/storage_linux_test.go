@@ -10,12 +10,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"doorstep/backend"
+	"doorstep/internal/wait"
 )
 
 // mountTmpfs mounts a small tmpfs on a new directory and unmounts it when
@@ -66,23 +68,18 @@ func serveIn(t *testing.T, dataDir string) (string, func()) {
 // runs in the background) and returns what it says.
 func healthWhen(t *testing.T, url string, status int) backend.Health {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	var h backend.Health
+	wait.For(t, "/healthz answers HTTP "+strconv.Itoa(status), func() bool {
 		resp, err := http.Get(url + "/healthz")
 		if err != nil {
 			t.Fatal(err)
 		}
-		var h backend.Health
+		h = backend.Health{}
 		json.NewDecoder(resp.Body).Decode(&h)
 		resp.Body.Close()
-		if resp.StatusCode == status {
-			return h
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/healthz still answers HTTP %d %+v; want %d", resp.StatusCode, h, status)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return resp.StatusCode == status
+	})
+	return h
 }
 
 // TestServeOnAFullDisk: the storage probe is one of the server's periodic
