@@ -237,9 +237,7 @@ func TestKillMidStream(t *testing.T) {
 		}()
 	}
 
-	for acked.Load() < int64(len(senders)*perSender/3) {
-		time.Sleep(time.Millisecond)
-	}
+	wait.For(t, "a third of the sends are acknowledged", func() bool { return acked.Load() >= int64(len(senders)*perSender/3) })
 	killed.Store(true)
 	if err := proc.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
