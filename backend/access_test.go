@@ -8,6 +8,7 @@ import (
 )
 
 func TestPrincipalRules(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name                  string
 		p                     backend.Principal
@@ -32,6 +33,7 @@ func TestPrincipalRules(t *testing.T) {
 }
 
 func TestMayUpload(t *testing.T) {
+	t.Parallel()
 	const noFiles = "Your lease is no longer active, so you cannot share files."
 	for _, c := range []struct {
 		name  string
@@ -55,6 +57,7 @@ func TestMayUpload(t *testing.T) {
 }
 
 func TestMayFetchFile(t *testing.T) {
+	t.Parallel()
 	chicago, _ := time.LoadLocation("America/Chicago")
 	march := time.Date(2026, 3, 20, 12, 0, 0, 0, chicago) // during Bob's lease of 1A
 	may := time.Date(2026, 5, 20, 12, 0, 0, 0, chicago)   // after it
@@ -88,6 +91,7 @@ func TestMayFetchFile(t *testing.T) {
 }
 
 func TestResends(t *testing.T) {
+	t.Parallel()
 	req := backend.SendMessage{Key: "key-00000001", Text: "hello"}
 	for _, c := range []struct {
 		name       string

@@ -9,6 +9,7 @@ import (
 )
 
 func TestValidateOrg(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name, tz string
 		want     string // the name kept, or the refusal
@@ -28,6 +29,7 @@ func TestValidateOrg(t *testing.T) {
 }
 
 func TestValidateNewUser(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		email, name, password string
 		want                  string // "" for valid
@@ -48,6 +50,7 @@ func TestValidateNewUser(t *testing.T) {
 }
 
 func TestSessionAndInviteLifetimes(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 6, 15, 12, 0, 0, 0, time.UTC)
 	for _, c := range []struct {
 		name    string
@@ -71,6 +74,7 @@ func TestSessionAndInviteLifetimes(t *testing.T) {
 }
 
 func TestPickTenantByEmail(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name    string
 		matches []backend.TenantMatch

@@ -16,6 +16,7 @@ func goodRow() backend.DirectoryRow {
 }
 
 func TestCheckDirectoryRows(t *testing.T) {
+	t.Parallel()
 	t.Run("GoodRowsPass", func(t *testing.T) {
 		open := goodRow()
 		open.LeaseEnd, open.TenantEmail, open.Address, open.LeaseRef = "", "", "", ""
@@ -76,6 +77,7 @@ func TestCheckDirectoryRows(t *testing.T) {
 }
 
 func TestDirectoryRowTrimSpace(t *testing.T) {
+	t.Parallel()
 	r := backend.DirectoryRow{Line: " line 2 ", Property: " Elm ", Address: "\t12 Elm St ", Unit: " 1A", TenantName: "Alice ",
 		TenantEmail: " a@example.com ", TenantPhone: " 555 ", LeaseStart: " 2025-01-01", LeaseEnd: "2026-12-31 ", LeaseRef: " L1 "}
 	r.TrimSpace()

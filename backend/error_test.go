@@ -9,6 +9,7 @@ import (
 )
 
 func TestErrorCode(t *testing.T) {
+	t.Parallel()
 	wrapped := fmt.Errorf("loading: %w", backend.Errorf(backend.ENOTFOUND, "No such tenant."))
 	for _, tc := range []struct {
 		name string
@@ -33,6 +34,7 @@ func TestErrorCode(t *testing.T) {
 }
 
 func TestRetryAfter(t *testing.T) {
+	t.Parallel()
 	limited := &backend.Error{Code: backend.ERATELIMITED, Message: "Too many attempts.", RetryAfter: 30}
 	for _, tc := range []struct {
 		name string
@@ -53,6 +55,7 @@ func TestRetryAfter(t *testing.T) {
 }
 
 func TestCodesAreUnique(t *testing.T) {
+	t.Parallel()
 	seen := map[string]bool{}
 	for _, c := range backend.Codes {
 		if seen[c] {

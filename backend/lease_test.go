@@ -22,6 +22,7 @@ var (
 )
 
 func TestStatusOn(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		start, end, today string
 		want              backend.LeaseStatus
@@ -44,6 +45,7 @@ func TestStatusOn(t *testing.T) {
 }
 
 func TestLeasesOn(t *testing.T) {
+	t.Parallel()
 	leases := backend.LeasesOn([]backend.Lease{lease("2B", "2027-01-01", ""), lease("1A", "2026-01-01", "2026-12-31"),
 		lease("1B", "2025-01-01", "2025-12-31")}, "2026-06-15")
 	if got := fmt.Sprint([]backend.LeaseStatus{leases[0].Status, leases[1].Status, leases[2].Status}); got != "[future active expired]" {
@@ -52,6 +54,7 @@ func TestLeasesOn(t *testing.T) {
 }
 
 func TestTenantAvailability(t *testing.T) {
+	t.Parallel()
 	const today = "2026-06-15"
 	for _, c := range []struct {
 		name   string
@@ -85,6 +88,7 @@ func TestTenantAvailability(t *testing.T) {
 }
 
 func TestActiveTenantsOfAUnit(t *testing.T) {
+	t.Parallel()
 	const today = "2026-06-15"
 	for _, c := range []struct {
 		name   string
@@ -116,6 +120,7 @@ func TestActiveTenantsOfAUnit(t *testing.T) {
 }
 
 func TestPlaceOn(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name   string
 		leases []backend.Lease
@@ -133,6 +138,7 @@ func TestPlaceOn(t *testing.T) {
 }
 
 func TestMoveIn(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		leases []backend.Lease
 		want   string

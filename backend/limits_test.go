@@ -8,6 +8,7 @@ import (
 )
 
 func TestLockoutDuration(t *testing.T) {
+	t.Parallel()
 	var got []time.Duration
 	for n := range 8 {
 		got = append(got, backend.LockoutDuration(n, time.Minute, 15*time.Minute))
@@ -24,6 +25,7 @@ func TestLockoutDuration(t *testing.T) {
 }
 
 func TestRateLimitedSentences(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		err        *backend.Error
 		msg        string

@@ -35,6 +35,7 @@ var directBob = backend.Chat{ID: 8, OrgID: 1, TenantID: bob.ID, TenantName: "Bob
 const today = "2026-06-15"
 
 func TestTenantActiveInAChat(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		chat   backend.Chat
 		tenant backend.TenantRef
@@ -58,6 +59,7 @@ func TestTenantActiveInAChat(t *testing.T) {
 }
 
 func TestReadOnlyAndMaySend(t *testing.T) {
+	t.Parallel()
 	const closedGroup = "No tenant of Elm Court · 1A is on an active lease any more. New messages would reach no one, so this conversation is read-only."
 	for _, c := range []struct {
 		name   string
@@ -88,6 +90,7 @@ func TestReadOnlyAndMaySend(t *testing.T) {
 }
 
 func TestMayOpen(t *testing.T) {
+	t.Parallel()
 	erin := backend.TenantRef{ID: 5, Name: "Erin"}
 	for _, c := range []struct {
 		p    backend.Principal
@@ -106,6 +109,7 @@ func TestMayOpen(t *testing.T) {
 }
 
 func TestVisibleUntil(t *testing.T) {
+	t.Parallel()
 	chicago, err := time.LoadLocation("America/Chicago")
 	if err != nil {
 		t.Fatal(err)
@@ -154,6 +158,7 @@ func TestVisibleUntil(t *testing.T) {
 }
 
 func TestView(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name string
 		chat backend.Chat
@@ -182,6 +187,7 @@ func TestView(t *testing.T) {
 }
 
 func TestNextReadSeq(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		current, asked, last int64
 		next                 int64
@@ -208,6 +214,7 @@ func TestNextReadSeq(t *testing.T) {
 }
 
 func TestSortByActivity(t *testing.T) {
+	t.Parallel()
 	at := func(h int) time.Time { return time.Date(2026, 6, 15, h, 0, 0, 0, time.UTC) }
 	list := []backend.Conversation{
 		{ID: 1, CreatedAt: at(1)},

@@ -9,6 +9,7 @@ import (
 )
 
 func TestPlanNotifications(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		email, phone string
 		want         string
@@ -24,6 +25,7 @@ func TestPlanNotifications(t *testing.T) {
 }
 
 func TestNewMessageEmailDue(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 6, 15, 12, 0, 0, 0, time.UTC)
 	const interval, grace = time.Hour, 2 * time.Minute
 	ago := func(d time.Duration) time.Time { return now.Add(-d) }
@@ -46,6 +48,7 @@ func TestNewMessageEmailDue(t *testing.T) {
 }
 
 func TestNotificationNames(t *testing.T) {
+	t.Parallel()
 	if got := backend.LandlordName("Pat Morgan", "Maple Street Rentals"); got != "Pat Morgan" {
 		t.Errorf("landlord name = %q", got)
 	}

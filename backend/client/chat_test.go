@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -218,11 +219,13 @@ func must[T any](t testing.TB) func(T, error) T {
 	}
 }
 
-var keyN int
+var keyN atomic.Int64
 
-func key() string { keyN++; return fmt.Sprintf("key-%08d", keyN) }
+// key is a fresh message key, unique across the package's parallel tests.
+func key() string { return fmt.Sprintf("key-%08d", keyN.Add(1)) }
 
 func TestStartConversationRules(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 
@@ -326,6 +329,7 @@ func TestStartConversationRules(t *testing.T) {
 }
 
 func TestSubUserGetsMainUserOnlyEverywhere(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	conv := must[backend.Conversation](t)(w.landlord.StartConversation(ctx, backend.StartConversation{TenantID: w.tenant["Erin"]}))
@@ -390,6 +394,7 @@ func TestSubUserGetsMainUserOnlyEverywhere(t *testing.T) {
 }
 
 func TestMessages(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	group := must[backend.Conversation](t)(w.landlord.StartConversation(ctx, backend.StartConversation{UnitID: w.unit["1A"]}))
@@ -540,6 +545,7 @@ func TestMessages(t *testing.T) {
 }
 
 func TestLeaseEndingClosesTheChatForTheTenant(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	group := must[backend.Conversation](t)(w.landlord.StartConversation(ctx, backend.StartConversation{UnitID: w.unit["1A"]}))
@@ -595,6 +601,7 @@ func TestLeaseEndingClosesTheChatForTheTenant(t *testing.T) {
 }
 
 func TestSessions(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 
@@ -647,6 +654,7 @@ func TestSessions(t *testing.T) {
 }
 
 func TestHostileRequests(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	conv := must[backend.Conversation](t)(w.landlord.StartConversation(ctx, backend.StartConversation{TenantID: w.tenant["Erin"]}))
@@ -711,6 +719,7 @@ func TestHostileRequests(t *testing.T) {
 }
 
 func TestTenantRecord(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	rec := must[backend.TenantRecord](t)(w.landlord.TenantRecord(context.Background(), w.tenant["Alice"]))
 	if rec.Name != "Alice" || len(rec.Leases) != 1 || rec.MoveIn != "2025-01-01" {

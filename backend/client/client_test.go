@@ -46,6 +46,7 @@ func closedAddress(t *testing.T) string {
 }
 
 func TestHealth(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 
 	t.Run("OK", func(t *testing.T) {
@@ -123,6 +124,7 @@ func TestHealth(t *testing.T) {
 }
 
 func TestParseServerURL(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ in, want string }{
 		{"http://127.0.0.1:8765", "http://127.0.0.1:8765"},
 		{"  https://chat.example.org/  ", "https://chat.example.org"},
@@ -146,6 +148,7 @@ func TestParseServerURL(t *testing.T) {
 // the client still gives rate_limited with the header's wait, and takes the
 // header's wait when the JSON has none.
 func TestRateLimitedAnswer(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, body, header string
 		want               int

@@ -44,6 +44,7 @@ func stream(t *testing.T, c *client.Client, since int64) *client.EventStream {
 }
 
 func TestEventsLive(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	group := must[backend.Conversation](t)(w.landlord.StartConversation(ctx, backend.StartConversation{UnitID: w.unit["1A"]}))
@@ -85,6 +86,7 @@ func TestEventsLive(t *testing.T) {
 }
 
 func TestEventsResume(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	conv := must[backend.Conversation](t)(w.landlord.StartConversation(ctx, backend.StartConversation{TenantID: w.tenant["Erin"]}))
@@ -174,6 +176,7 @@ func TestEventsResume(t *testing.T) {
 }
 
 func TestEventsRefused(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 
@@ -240,6 +243,7 @@ func dial(w *world, query string, h http.Header) (*websocket.Conn, error) {
 // code 4000 while another connection of the same landlord keeps receiving
 // every event.
 func TestSlowConsumer(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	me := must[backend.Me](t)(w.landlord.Me(context.Background()))
 	slow, err := dial(w, "", nil) // never read until the end

@@ -18,6 +18,7 @@ import (
 // real server. The ones that wait must never see an error, and each of
 // their messages must be stored exactly once.
 func TestImpatientSendersDoNotFailOthers(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	group := must[backend.Conversation](t)(w.landlord.StartConversation(ctx, backend.StartConversation{UnitID: w.unit["1A"]}))

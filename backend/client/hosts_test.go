@@ -22,6 +22,7 @@ import (
 // before anything is read, spent or changed. Bearer-token requests, which a
 // browser never makes on its own, are not affected.
 func TestBrowserRequestsNeedThisServersHost(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	srv := httptest.NewServer(httpapi.NewServer(w.db, slog.New(slog.DiscardHandler), httpapi.WithPublicHosts("chat.example.org:443")).Handler())

@@ -41,6 +41,7 @@ func (w *world) rawSend(t *testing.T, token string, conv int64, body string) (in
 // TestJSONBodiesAreTakenAsWritten: a body is stored exactly as written or
 // refused; nothing in it is replaced, and no field can be given twice.
 func TestJSONBodiesAreTakenAsWritten(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	conv := must[backend.Conversation](t)(w.landlord.StartConversation(ctx, backend.StartConversation{TenantID: w.tenant["Erin"]}))
@@ -110,6 +111,7 @@ func TestJSONBodiesAreTakenAsWritten(t *testing.T) {
 // as much as C0's (U+009B starts a terminal escape sequence on its own), so
 // message text refuses them, while tab and line breaks stay.
 func TestC1ControlCharactersAreRefused(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	conv := must[backend.Conversation](t)(w.landlord.StartConversation(ctx, backend.StartConversation{TenantID: w.tenant["Erin"]}))
@@ -131,6 +133,7 @@ func TestC1ControlCharactersAreRefused(t *testing.T) {
 // TestPagingFromTheStart: after=0 is the start of a conversation, not the
 // newest page that no after at all gives; before=0 is refused.
 func TestPagingFromTheStart(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	conv := must[backend.Conversation](t)(w.landlord.StartConversation(ctx, backend.StartConversation{TenantID: w.tenant["Erin"]}))

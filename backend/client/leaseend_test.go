@@ -16,6 +16,7 @@ import (
 // end date, while the group chat goes on for a tenant still Active. No
 // reconnect is needed: recipients are computed when each event is made.
 func TestLeaseEndStopsEventsOnAnOpenSocket(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	w.setDate("2026-12-20") // Alice and Bob's lease of 1A ends 2026-12-31

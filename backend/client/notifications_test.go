@@ -10,6 +10,7 @@ import (
 )
 
 func TestNotificationsAreQueuedWithTheChat(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	raw, err := sql.Open("sqlite3", "file:"+w.path+"?_busy_timeout=5000")

@@ -45,6 +45,7 @@ func browser(t *testing.T) *http.Client {
 }
 
 func TestPortalSignInThroughTheLink(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	var logs lockedBuffer
@@ -231,6 +232,7 @@ var moduleImport = regexp.MustCompile(`(?m)^(?:import|export)\s(?:[^'";]*?\sfrom
 // conversation, plus its script and styles, all under a policy that runs
 // nothing inline and talks to this server only.
 func TestPortalPage(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	srv := httptest.NewServer(httpapi.NewServer(w.db, slog.New(slog.DiscardHandler)).Handler())
 	defer srv.Close()

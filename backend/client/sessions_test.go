@@ -69,6 +69,7 @@ func wantSessionEnded(t *testing.T, ce *client.ErrStreamClosed) {
 // that session at once with 4001, nothing sent afterwards reaches them, and
 // the same landlord's other session keeps receiving.
 func TestSignOutClosesThatSessionsSockets(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	conv := must[backend.Conversation](t)(w.landlord.StartConversation(ctx, backend.StartConversation{TenantID: w.tenant["Erin"]}))
@@ -105,6 +106,7 @@ func TestSignOutClosesThatSessionsSockets(t *testing.T) {
 // with 4001 while it is open, and an event published after the expiry is
 // never written to it, even before the server's periodic check has run.
 func TestExpiredSessionClosesItsSocket(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	conv := must[backend.Conversation](t)(w.landlord.StartConversation(ctx, backend.StartConversation{TenantID: w.tenant["Erin"]}))
@@ -138,6 +140,7 @@ func TestExpiredSessionClosesItsSocket(t *testing.T) {
 // its cookie; that session's socket closes with 4001, while the same
 // tenant's session on another device keeps receiving.
 func TestPortalSignOutClosesTheCookieSessionsSocket(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	conv := must[backend.Conversation](t)(w.landlord.StartConversation(ctx, backend.StartConversation{TenantID: w.tenant["Erin"]}))
@@ -221,6 +224,7 @@ func (s signedOutMeanwhile) Authenticate(ctx context.Context, token string) (bac
 // request's authentication and its subscription (when the hub cannot yet
 // know the socket) still keeps the socket from opening.
 func TestSignOutRacingTheConnect(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	srv := httptest.NewServer(httpapi.NewServer(signedOutMeanwhile{w.db}, slog.New(slog.NewTextHandler(io.Discard, nil))).Handler())
 	defer srv.Close()

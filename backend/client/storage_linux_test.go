@@ -169,6 +169,7 @@ func names(t *testing.T, dir string) map[string]bool {
 // everything works again and nothing is lost or doubled. A read-only files
 // directory is answered the same way.
 func TestFullDisk(t *testing.T) {
+	t.Parallel()
 	dir := mountTmpfs(t, "3m")
 	w := newWorldIn(t, dir)
 	ctx := context.Background()

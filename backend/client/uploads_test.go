@@ -41,6 +41,7 @@ func (c *countingSeeker) Read(p []byte) (int, error) {
 func sum(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
 
 func TestResumableUploads(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	data := append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte("the scanned lease, page after page\n"), 25_000)...) // ~900 KB

@@ -11,6 +11,7 @@ import (
 )
 
 func TestSafe(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"lease.pdf":                   "lease.pdf",
 		"../../etc/passwd":            "passwd",
@@ -40,6 +41,7 @@ func TestSafe(t *testing.T) {
 // TestWindowsDeviceNames: every name Windows opens as a device instead of a
 // file is made an ordinary name by a "_" in front, and only those.
 func TestWindowsDeviceNames(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ in, want string }{
 		{"CON", "_CON"}, {"PRN", "_PRN"}, {"AUX", "_AUX"}, {"NUL", "_NUL"},
 		{"con", "_con"}, {"Prn", "_Prn"}, {"aUx", "_aUx"}, {"nul", "_nul"},

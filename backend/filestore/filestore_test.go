@@ -14,6 +14,7 @@ import (
 )
 
 func TestSave(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s, err := filestore.Open(dir, 1<<20)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 func hexSum(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
 
 func TestPartialUploads(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s, err := filestore.Open(dir, 1<<20)
 	if err != nil {

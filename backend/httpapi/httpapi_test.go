@@ -54,6 +54,7 @@ type errorBody struct {
 }
 
 func TestHealth(t *testing.T) {
+	t.Parallel()
 	t.Run("OK", func(t *testing.T) {
 		ts, db := newTestServer(t)
 		resp, err := http.Get(ts.URL + "/healthz")
@@ -133,6 +134,7 @@ func TestHealth(t *testing.T) {
 }
 
 func TestUnknownPath(t *testing.T) {
+	t.Parallel()
 	ts, _ := newTestServer(t)
 	resp, err := http.Get(ts.URL + "/api/v1/no-such-thing")
 	if err != nil {
@@ -198,6 +200,7 @@ func rawExchange(t *testing.T, addr, raw string) string {
 // (net/http's own answer is plain text), on a fresh connection or one
 // that served requests before.
 func TestHugeHeaderIsRefused(t *testing.T) {
+	t.Parallel()
 	addr := serveReal(t)
 	get := func(padding int) *http.Response {
 		t.Helper()
@@ -240,6 +243,7 @@ func TestHugeHeaderIsRefused(t *testing.T) {
 // the TCP connection's ReadFrom) and the events websocket (a hijacked
 // connection).
 func TestServeThroughWrappedConnections(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	db, err := sqlite.Open(ctx, filepath.Join(dir, "doorstep.db"), sqlite.WithBcryptCost(bcrypt.MinCost))
@@ -282,6 +286,7 @@ func TestServeThroughWrappedConnections(t *testing.T) {
 // TestMalformedRequestIsAnswered: a request net/http cannot parse is
 // refused before any handler runs, in JSON with invalid_input.
 func TestMalformedRequestIsAnswered(t *testing.T) {
+	t.Parallel()
 	addr := serveReal(t)
 	for raw, want := range map[string]string{
 		"GET /healthz HTTP/1.1\r\n\r\n":                          "HTTP/1.1 400 Bad Request: missing required Host header\r\n",
@@ -300,6 +305,7 @@ func TestMalformedRequestIsAnswered(t *testing.T) {
 }
 
 func TestEveryCodeHasAStatus(t *testing.T) {
+	t.Parallel()
 	for _, code := range backend.Codes {
 		switch code {
 		case backend.EINTERNAL:

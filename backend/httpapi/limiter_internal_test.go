@@ -21,6 +21,7 @@ func lockNow(l *keyedLimiter, now time.Time, key string) {
 }
 
 func TestKeyedLimiterMemoryIsBounded(t *testing.T) {
+	t.Parallel()
 	t.Run("AFloodOfKeysStaysUnderTheBound", func(t *testing.T) {
 		l := newKeyedLimiter(limitPolicy{rate: 1, burst: 5, lockAfter: 3, lockFirst: time.Minute, lockMax: time.Hour})
 		l.maxKeys = 1000
@@ -110,6 +111,7 @@ func TestKeyedLimiterMemoryIsBounded(t *testing.T) {
 }
 
 func TestLockoutCountsForgetOldFailures(t *testing.T) {
+	t.Parallel()
 	l := newKeyedLimiter(limitPolicy{lockAfter: 3, lockFirst: time.Minute, lockMax: time.Hour})
 	now := t0
 	for range 10 { // two failures every 15 minutes never lock
@@ -125,6 +127,7 @@ func TestLockoutCountsForgetOldFailures(t *testing.T) {
 }
 
 func TestLoggableEmail(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"landlord@example.org":              "landlord@example.org",
 		" Landlord@Example.ORG ":            "landlord@example.org",
@@ -143,6 +146,7 @@ func TestLoggableEmail(t *testing.T) {
 }
 
 func TestParseRate(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]Rate{
 		"30/m": {30, time.Minute}, "5/s": {5, time.Second}, "100/h": {100, time.Hour},
 		"20/90s": {20, 90 * time.Second}, "off": {}, "0": {},
@@ -163,6 +167,7 @@ func TestParseRate(t *testing.T) {
 }
 
 func TestParseTrustedProxies(t *testing.T) {
+	t.Parallel()
 	got, err := ParseTrustedProxies("127.0.0.1, ::1 10.0.0.0/8,192.168.1.7/16 ::ffff:172.16.0.0/108")
 	if err != nil {
 		t.Fatal(err)

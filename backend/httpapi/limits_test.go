@@ -171,6 +171,7 @@ func wantCode(t *testing.T, err error, code string) {
 }
 
 func TestSignInLockout(t *testing.T) {
+	t.Parallel()
 	const victim = "victim@example.org"
 	const attacker = "203.0.113.9"
 
@@ -304,6 +305,7 @@ func TestSignInLockout(t *testing.T) {
 }
 
 func TestSignInAddressLimits(t *testing.T) {
+	t.Parallel()
 	const attacker = "203.0.113.77"
 
 	t.Run("OneAddressTryingManyAccountsIsLocked", func(t *testing.T) {
@@ -372,6 +374,7 @@ func TestSignInAddressLimits(t *testing.T) {
 }
 
 func TestRedeemLimits(t *testing.T) {
+	t.Parallel()
 	w := newLimitWorld(t)
 	w.landlord("landlord@example.org")
 	ctx := context.Background()
@@ -444,6 +447,7 @@ func browser() *http.Client {
 }
 
 func TestCreateLimits(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	t.Run("UploadsPerPerson", func(t *testing.T) {
 		w := newLimitWorld(t, httpapi.WithLimits(limitsWith(func(l *httpapi.Limits) { l.CreateRate = httpapi.Rate{N: 3, Per: time.Minute} })))
@@ -517,6 +521,7 @@ func TestCreateLimits(t *testing.T) {
 }
 
 func TestEventsLimit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newLimitWorld(t, httpapi.WithLimits(limitsWith(func(l *httpapi.Limits) { l.EventsRate = httpapi.Rate{N: 3, Per: time.Minute} })))
 	w.landlord("l@example.org")
@@ -545,6 +550,7 @@ func TestEventsLimit(t *testing.T) {
 }
 
 func TestClientAddress(t *testing.T) {
+	t.Parallel()
 	t.Run("ForwardedForIgnoredFromAnUntrustedPeer", func(t *testing.T) {
 		// The peer (loopback) is not a trusted proxy here.
 		w := newLimitWorld(t)
@@ -653,6 +659,7 @@ func TestClientAddress(t *testing.T) {
 }
 
 func TestAccessLog(t *testing.T) {
+	t.Parallel()
 	t.Run("OffWritesNoRequestLinesButErrorsAndWarnings", func(t *testing.T) {
 		w := newLimitWorld(t, httpapi.WithAccessLog(false))
 		w.landlord("l@example.org")
@@ -698,6 +705,7 @@ func TestAccessLog(t *testing.T) {
 // only when it is plainly an e-mail address, since the e-mail field may
 // hold a password typed in the wrong place.
 func TestNoSecretInTheLog(t *testing.T) {
+	t.Parallel()
 	w := newLimitWorld(t, httpapi.WithAccessLog(true))
 	w.landlord("victim@example.org")
 	var secrets []string

@@ -43,6 +43,7 @@ func (s countingStore) SignIn(ctx context.Context, email, password string) (back
 //
 //	DOORSTEP_MEASURE=1 go test -tags sqlite_fts5 -run TestMeasureSignInGuessing -v ./backend/httpapi
 func TestMeasureSignInGuessing(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("DOORSTEP_MEASURE") == "" {
 		t.Skip("set DOORSTEP_MEASURE=1 to measure")
 	}

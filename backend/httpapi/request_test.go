@@ -90,6 +90,7 @@ func FuzzDecodeStartConversation(f *testing.F) {
 // in any object of the body, compared as encoding/json matches fields; the
 // same key in different objects, or a key's text inside a string, is fine.
 func TestDecodeJSONRefusesDuplicateKeysAtAnyDepth(t *testing.T) {
+	t.Parallel()
 	for body, wantErr := range map[string]bool{
 		`{"a":1,"a":1}`:                         true,
 		`{"a":{"b":1,"b":2}}`:                   true,

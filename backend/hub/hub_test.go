@@ -19,6 +19,7 @@ func deliver(to backend.Recipient, id int64) []backend.Delivery {
 }
 
 func TestHub(t *testing.T) {
+	t.Parallel()
 	t.Run("RoutesByRecipient", func(t *testing.T) {
 		h := hub.New()
 		a := h.Subscribe(landlord, "", 10)

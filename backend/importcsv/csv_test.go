@@ -15,6 +15,7 @@ const good = "\ufeffProperty,Address,Unit,Tenant_Name,Tenant_Email,Tenant_Phone,
 	"Elm Court,12 Elm St,2B,\"Carol \"\"CJ\"\" Smith\",,,2024-05-01,,980.5,,\n"
 
 func TestParse(t *testing.T) {
+	t.Parallel()
 	rows, err := importcsv.Parse(strings.NewReader(good))
 	if err != nil {
 		t.Fatal(err)
@@ -70,6 +71,7 @@ func TestParse(t *testing.T) {
 }
 
 func TestParseMoney(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]int64{"": 0, "0": 0, "1250": 125000, "1250.5": 125050, "1,250.00": 125000, "$99.99": 9999} {
 		if got, ok := importcsv.ParseMoney(in); !ok || got != want {
 			t.Errorf("ParseMoney(%q) = %d, %v; want %d", in, got, ok, want)

@@ -71,6 +71,7 @@ func tableExists(t *testing.T, db *sql.DB, name string) bool {
 }
 
 func TestRun(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	first := map[string]string{
 		"0001_people.sql": "CREATE TABLE people (id INTEGER PRIMARY KEY);",

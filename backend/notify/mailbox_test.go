@@ -32,6 +32,7 @@ func listMailbox(t *testing.T, m *notify.Mailbox) []notify.MailboxEntry {
 }
 
 func TestMailbox(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 
 	t.Run("EntriesSurviveReopeningInOrder", func(t *testing.T) {

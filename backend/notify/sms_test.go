@@ -85,6 +85,7 @@ func newTwilio(t *testing.T, baseURL string, hc *http.Client) *notify.TwilioSMS 
 }
 
 func TestTwilioSMS(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	msg := notify.SMS{To: "+15552223333", Text: "Maple Street Rentals started a chat with you: https://chat.maple.example/c/42 ✓"}
 
@@ -190,6 +191,7 @@ func TestTwilioSMS(t *testing.T) {
 }
 
 func TestNewTwilioSMS(t *testing.T) {
+	t.Parallel()
 	ok := notify.SMSConfig{BaseURL: "https://api.twilio.com", Account: account, Token: token, From: "+15550001111"}
 	for name, change := range map[string]func(*notify.SMSConfig){
 		"ErrBaseURLNotHTTP":  func(c *notify.SMSConfig) { c.BaseURL = "ftp://api.twilio.com" },

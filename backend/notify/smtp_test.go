@@ -134,6 +134,7 @@ func newSMTP(t *testing.T, cfg notify.SMTPConfig) *notify.SMTP {
 }
 
 func TestSMTP(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 
 	t.Run("DeliversWithAuthAndUTF8Headers", func(t *testing.T) {
@@ -325,6 +326,7 @@ func TestSMTP(t *testing.T) {
 }
 
 func TestNewSMTP(t *testing.T) {
+	t.Parallel()
 	ok := notify.SMTPConfig{Host: "smtp.example.org", From: "Maple Street Rentals <chat@maple.example>"}
 	t.Run("AcceptsDefaults", func(t *testing.T) {
 		if _, err := notify.NewSMTP(ok); err != nil {

@@ -78,6 +78,7 @@ func freePort(t *testing.T) int {
 var portalLink = regexp.MustCompile(`https://chat\.example\.org/portal/i/([A-Za-z0-9_-]+)`)
 
 func TestWorkerDeliversEverythingOnceAfterAnOutage(t *testing.T) {
+	t.Parallel()
 	s := servertest.StartDemo(t)
 	ctx := context.Background()
 	landlord, _ := s.Landlord(t)
@@ -235,6 +236,7 @@ func bodyText(t *testing.T, data []byte) string {
 }
 
 func TestWorkerGivesUp(t *testing.T) {
+	t.Parallel()
 	for name, c := range map[string]struct {
 		refuse       bool
 		wantAttempts int
@@ -295,6 +297,7 @@ func TestWorkerGivesUp(t *testing.T) {
 }
 
 func TestNormalizePhone(t *testing.T) {
+	t.Parallel()
 	for raw, want := range map[string]string{
 		"(312) 555-0142":   "+13125550142",
 		"1 312 555 0142":   "+13125550142",
