@@ -119,10 +119,13 @@ type serveConfig struct {
 	// NewMessageEmail is the least time between two e-mails to a tenant
 	// about new messages in one conversation; 0 sends none.
 	NewMessageEmail time.Duration
-	SMTP            notify.SMTPConfig // Host empty: e-mail goes to the dev mailbox
-	SMS             notify.SMSConfig  // BaseURL empty: text messages go to the dev mailbox
-	Edge            edgeConfig        // limits, trusted proxies, logs
-	store           []sqlite.Option   // how the database is opened
+	// StorageProbe is how often the database and the files directory are
+	// checked for writing (what /healthz reports).
+	StorageProbe time.Duration
+	SMTP         notify.SMTPConfig // Host empty: e-mail goes to the dev mailbox
+	SMS          notify.SMSConfig  // BaseURL empty: text messages go to the dev mailbox
+	Edge         edgeConfig        // limits, trusted proxies, logs
+	store        []sqlite.Option   // how the database is opened
 }
 
 func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -166,6 +169,11 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		newMessageEmail = v
 		return nil
 	})
+	storageProbe := envOr("DOORSTEP_STORAGE_PROBE", defaultStorageProbe.String())
+	fs.Func("storage-probe", "how often to check that the database and files can still be written, reported by /healthz, e.g. 15s (env DOORSTEP_STORAGE_PROBE; default 15s)", func(v string) error {
+		storageProbe = v
+		return nil
+	})
 	finishEdge := edgeFlags(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -175,6 +183,9 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	}
 	if cfg.NewMessageEmail, err = time.ParseDuration(newMessageEmail); err != nil || cfg.NewMessageEmail < 0 {
 		return cfg, fmt.Errorf("-new-message-email %q: want a duration such as 1h, or 0 for none", newMessageEmail)
+	}
+	if cfg.StorageProbe, err = time.ParseDuration(storageProbe); err != nil || cfg.StorageProbe < 10*time.Millisecond {
+		return cfg, fmt.Errorf("-storage-probe %q: want a duration such as 15s", storageProbe)
 	}
 	if cfg.SMTP.Port, err = strconv.Atoi(smtpPort); err != nil || cfg.SMTP.Port < 0 || cfg.SMTP.Port > 65535 {
 		return cfg, fmt.Errorf("-smtp-port %q: want a port number", smtpPort)
@@ -218,90 +229,105 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 			return err
 		}
 	}
-
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w (is another doorstep-server running? choose another -addr)", err)
 	}
+	url := "http://" + ln.Addr().String()
+	p, err := assemble(ctx, cfg, db, url, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	p.startJobs(ctx, cfg)
+	return p.serveUntilDone(ctx, cfg, ln, url, stdout)
+}
+
+// parts are the running server's pieces around its database.
+type parts struct {
+	db     *sqlite.DB
+	srv    *httpapi.Server
+	events *hub.Hub
+	files  *filestore.Store
+	logger *slog.Logger
+}
+
+// assemble wires the live fan-out, the file store, the HTTP server and the
+// notification sender to the database, and runs the first storage probe,
+// so a server started on a full disk says so from its first answer.
+func assemble(ctx context.Context, cfg serveConfig, db *sqlite.DB, url string, logger *slog.Logger) (*parts, error) {
 	events := hub.New()
 	db.SetEventSink(events.Publish)
 	db.SetSessionEndSink(events.EndSessions)
 	files, err := filestore.Open(filepath.Join(cfg.DataDir, "files"), cfg.MaxUploadMB<<20)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	srv := httpapi.NewServer(db, logger, append(edgeOptions(cfg.Edge), httpapi.WithHub(events), httpapi.WithFiles(files), httpapi.WithPublicHosts(publicHosts(cfg)...))...)
-	url := "http://" + ln.Addr().String()
-	// /healthz reports the last probe's outcome (it logs the changes). The
-	// first probe runs before the server answers, so a server started on a
-	// full disk says so from its first answer.
-	srv.ProbeStorage(ctx)
-	probePeriod := storageProbePeriod
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(probePeriod):
-				srv.ProbeStorage(ctx)
-			}
-		}
-	}()
-	go repeat(ctx, time.Hour, func() {
-		if n, err := db.PruneEvents(ctx, time.Now().Add(-cfg.EventRetention)); err != nil {
-			logger.Error("pruning events", "err", err)
-		} else if n > 0 {
-			logger.Info("pruned events", "count", n, "older_than", cfg.EventRetention)
-		}
-	})
 	worker, err := notificationWorker(cfg, db, url, logger)
 	if err != nil {
-		ln.Close()
-		return err
+		return nil, err
 	}
 	db.SetNotificationsQueued(worker.Wake)
 	go worker.Run(ctx)
+	srv.ProbeStorage(ctx)
+	return &parts{db: db, srv: srv, events: events, files: files, logger: logger}, nil
+}
+
+// startJobs runs the server's periodic jobs until ctx ends: the storage
+// probe /healthz reports (it logs the changes), pruning old events and
+// unfinished uploads, and the e-mail to tenants who are not online.
+func (p *parts) startJobs(ctx context.Context, cfg serveConfig) {
+	go repeatAfter(ctx, cfg.StorageProbe, func() { p.srv.ProbeStorage(ctx) })
+	go repeat(ctx, time.Hour, func() {
+		if n, err := p.db.PruneEvents(ctx, time.Now().Add(-cfg.EventRetention)); err != nil {
+			p.logger.Error("pruning events", "err", err)
+		} else if n > 0 {
+			p.logger.Info("pruned events", "count", n, "older_than", cfg.EventRetention)
+		}
+	})
+	go repeat(ctx, time.Hour, func() {
+		if n, err := p.files.PrunePartials(time.Now().Add(-uploadRetention)); err != nil {
+			p.logger.Error("pruning uploads", "err", err)
+		} else if n > 0 {
+			p.logger.Info("pruned unfinished uploads", "count", n, "older_than", uploadRetention)
+		}
+	})
 	if cfg.NewMessageEmail > 0 {
-		// Tell tenants who are not online that messages wait for them.
 		online := func(tenantID int64) bool {
-			return events.Online(backend.Recipient{Kind: backend.KindTenant, ID: tenantID})
+			return p.events.Online(backend.Recipient{Kind: backend.KindTenant, ID: tenantID})
 		}
 		go repeat(ctx, time.Minute, func() {
-			if n, err := db.QueueNewMessageEmails(ctx, time.Now(), cfg.NewMessageEmail, newMessageGrace, online); err != nil {
-				logger.Error("queueing new-message e-mails", "err", err)
+			if n, err := p.db.QueueNewMessageEmails(ctx, time.Now(), cfg.NewMessageEmail, newMessageGrace, online); err != nil {
+				p.logger.Error("queueing new-message e-mails", "err", err)
 			} else if n > 0 {
-				logger.Info("queued new-message e-mails", "count", n)
+				p.logger.Info("queued new-message e-mails", "count", n)
 			}
 		})
 	}
-	go repeat(ctx, time.Hour, func() {
-		if n, err := files.PrunePartials(time.Now().Add(-uploadRetention)); err != nil {
-			logger.Error("pruning uploads", "err", err)
-		} else if n > 0 {
-			logger.Info("pruned unfinished uploads", "count", n, "older_than", uploadRetention)
-		}
-	})
+}
 
+// serveUntilDone answers on ln, says where (and in the -url-file), and
+// shuts down gracefully when ctx ends.
+func (p *parts) serveUntilDone(ctx context.Context, cfg serveConfig, ln net.Listener, url string, stdout io.Writer) error {
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-
+	go func() { errc <- p.srv.Serve(ln) }()
 	if cfg.URLFile != "" {
 		if err := writeFileAtomic(cfg.URLFile, url+"\n"); err != nil {
-			srv.Shutdown(context.Background())
+			p.srv.Shutdown(context.Background())
 			return fmt.Errorf("-url-file: %w", err)
 		}
 	}
 	fmt.Fprintf(stdout, "doorstep-server %s listening on %s (data in %s)\n", backend.Version, url, cfg.DataDir)
-
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down")
+	p.logger.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	if err := p.srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return <-errc
@@ -427,6 +453,16 @@ func recipient(m notify.MailboxEntry) string {
 const newMessageGrace = 2 * time.Minute
 
 // repeat runs job now and then every period, until ctx ends.
+// repeatAfter is repeat with the first run one period from now.
+func repeatAfter(ctx context.Context, period time.Duration, job func()) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(period):
+	}
+	repeat(ctx, period, job)
+}
+
 func repeat(ctx context.Context, period time.Duration, job func()) {
 	for {
 		job()
@@ -438,11 +474,10 @@ func repeat(ctx context.Context, period time.Duration, job func()) {
 	}
 }
 
-// storageProbePeriod is how often the server checks that its database and
+// defaultStorageProbe is how often the server checks that its database and
 // files directory can still write, so /healthz reports a full disk within
-// that time. A probe is one tiny commit and one small file. (A variable
-// only so tests need not wait this long.)
-var storageProbePeriod = 15 * time.Second
+// that time. A probe is one tiny commit and one small file.
+const defaultStorageProbe = 15 * time.Second
 
 // uploadRetention is how long an unfinished resumable upload is kept.
 const uploadRetention = 48 * time.Hour

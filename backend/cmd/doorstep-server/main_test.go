@@ -192,10 +192,28 @@ func TestParseServeConfig(t *testing.T) {
 			t.Errorf("cfg = %+v, %v", cfg, err)
 		}
 	})
+	t.Run("StorageProbe", func(t *testing.T) {
+		for _, tc := range []struct {
+			args []string
+			env  map[string]string
+			want time.Duration
+		}{
+			{nil, map[string]string{"DOORSTEP_DATA_DIR": "/d"}, 15 * time.Second},
+			{nil, map[string]string{"DOORSTEP_DATA_DIR": "/d", "DOORSTEP_STORAGE_PROBE": "1m"}, time.Minute},
+			{[]string{"-storage-probe", "5s"}, map[string]string{"DOORSTEP_DATA_DIR": "/d", "DOORSTEP_STORAGE_PROBE": "1m"}, 5 * time.Second},
+		} {
+			cfg, err := parseServeConfig(tc.args, env(tc.env), io.Discard)
+			if err != nil || cfg.StorageProbe != tc.want {
+				t.Errorf("%q %v: storage probe %v, %v; want %v", tc.args, tc.env, cfg.StorageProbe, err, tc.want)
+			}
+		}
+	})
 	for name, args := range map[string][]string{
-		"ErrBadAddr":       {"-addr", "8765"},
-		"ErrUnknownFlag":   {"-port", "1"},
-		"ErrStrayArgument": {"extra"},
+		"ErrBadAddr":          {"-addr", "8765"},
+		"ErrUnknownFlag":      {"-port", "1"},
+		"ErrStrayArgument":    {"extra"},
+		"ErrBadStorageProbe":  {"-storage-probe", "often"},
+		"ErrTinyStorageProbe": {"-storage-probe", "1ms"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := parseServeConfig(args, env(nil), io.Discard); err == nil {

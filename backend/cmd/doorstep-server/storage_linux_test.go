@@ -42,13 +42,14 @@ func mountTmpfs(t *testing.T, size string) string {
 
 // serveIn starts the server over dataDir and returns its URL and a function
 // that stops it and waits until it has.
-func serveIn(t *testing.T, dataDir string) (string, func()) {
+func serveIn(t *testing.T, dataDir string, flags ...string) (string, func()) {
 	t.Helper()
 	urlFile := filepath.Join(t.TempDir(), "url")
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() {
-		errc <- run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-data", dataDir, "-url-file", urlFile}, env(nil), io.Discard, io.Discard, fastHashes())
+		args := append([]string{"serve", "-addr", "127.0.0.1:0", "-data", dataDir, "-url-file", urlFile}, flags...)
+		errc <- run(ctx, args, env(nil), io.Discard, io.Discard, fastHashes())
 	}()
 	url := waitForFile(t, urlFile, errc)
 	return url, func() {
@@ -87,10 +88,8 @@ func healthWhen(t *testing.T, url string, status int) backend.Health {
 // say so (503 with the reason), and so does `doorstep-server health`; once
 // space is freed, it says ok again.
 func TestServeOnAFullDisk(t *testing.T) {
-	defer func(p time.Duration) { storageProbePeriod = p }(storageProbePeriod)
-	storageProbePeriod = 20 * time.Millisecond
 	dir := mountTmpfs(t, "2m")
-	url, stop := serveIn(t, filepath.Join(dir, "data"))
+	url, stop := serveIn(t, filepath.Join(dir, "data"), "-storage-probe", "20ms")
 	defer stop()
 	healthWhen(t, url, http.StatusOK)
 
