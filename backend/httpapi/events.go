@@ -157,97 +157,128 @@ func (s *Server) readPump(conn *websocket.Conn, cancel context.CancelFunc) {
 // or expired, whichever it learns of first), not even one already
 // buffered: it closes the socket with CloseSessionEnded instead.
 func (s *Server) writePump(ctx context.Context, conn *websocket.Conn, p backend.Principal, sub *hub.Subscription, since int64, replay bool) {
+	w := &pump{s: s, conn: conn, p: p, sub: sub, last: since}
+	if replay && !w.replay(ctx) {
+		return
+	}
+	// Tell the client it has caught up: what follows is live.
+	if !w.write(backend.Event{ID: w.last, Type: backend.EventReady, CreatedAt: time.Now().UTC()}) {
+		return
+	}
+	w.live(ctx)
+}
+
+// pump is one connection's writer: what it has sent, and the session it
+// writes for.
+type pump struct {
+	s    *Server
+	conn *websocket.Conn
+	p    backend.Principal
+	sub  *hub.Subscription
+	last int64 // the id of the last event written
+}
+
+// ended reports whether the connection's session is over: signed out or
+// revoked (the hub says so), or expired by the store's clock.
+func (w *pump) ended() bool { return w.sub.SessionEnded() || w.p.Session.Ended(w.s.store.Now()) }
+
+func (w *pump) closeWith(code int, reason string) {
+	w.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(writeWait))
+}
+
+// write sends one event, unless the session has ended: then it closes the
+// socket and reports false, as for a failed write.
+func (w *pump) write(ev backend.Event) bool {
+	if w.ended() {
+		w.closeWith(closeEnded, backend.CloseReasonSessionEnded)
+		return false
+	}
+	w.conn.SetWriteDeadline(time.Now().Add(writeWait))
+	if w.conn.WriteJSON(ev) != nil {
+		return false
+	}
+	if ev.Type != backend.EventReady {
+		w.last = ev.ID
+	}
+	return true
+}
+
+// replay writes the stored events after w.last, page by page, or a resync
+// event with the newest id when they are no longer kept. It reports
+// whether the connection goes on.
+func (w *pump) replay(ctx context.Context) bool {
+	for {
+		events, err := w.s.store.Events(ctx, w.p, w.last, replayPage)
+		if errors.Is(err, ErrResync) {
+			latest, err := w.s.store.LatestEventID(ctx, w.p)
+			return err == nil && w.write(backend.Event{ID: latest, Type: backend.EventResync, CreatedAt: time.Now().UTC()})
+		}
+		if err != nil {
+			w.s.logger.Error("event replay", "err", err)
+			return false
+		}
+		for _, ev := range events {
+			if !w.write(ev) {
+				return false
+			}
+		}
+		if len(events) < replayPage {
+			return true
+		}
+	}
+}
+
+// live writes events as the hub delivers them, pings, and ends the
+// connection when the session expires or the subscription ends.
+func (w *pump) live(ctx context.Context) {
 	ticker := time.NewTicker(pingPeriod)
 	defer ticker.Stop()
 	// The store's clock decides expiry; the timer wakes the pump when that
 	// clock should reach it, and is checked again then (the clock may be
 	// another than the wall's).
-	expiry := time.NewTimer(p.Session.ExpiresAt.Sub(s.store.Now()))
+	expiry := time.NewTimer(w.p.Session.ExpiresAt.Sub(w.s.store.Now()))
 	defer expiry.Stop()
-	ended := func() bool { return sub.SessionEnded() || p.Session.Ended(s.store.Now()) }
-	closeWith := func(code int, reason string) {
-		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(writeWait))
-	}
-	// write sends one event, unless the session has ended: then it closes
-	// the socket and reports false, as for a failed write.
-	write := func(ev backend.Event) bool {
-		if ended() {
-			closeWith(closeEnded, backend.CloseReasonSessionEnded)
-			return false
-		}
-		conn.SetWriteDeadline(time.Now().Add(writeWait))
-		return conn.WriteJSON(ev) == nil
-	}
-	last := since
-	if replay {
-		for {
-			events, err := s.store.Events(ctx, p, last, replayPage)
-			if errors.Is(err, ErrResync) {
-				latest, lerr := s.store.LatestEventID(ctx, p)
-				if lerr != nil {
-					return
-				}
-				if !write(backend.Event{ID: latest, Type: backend.EventResync, CreatedAt: time.Now().UTC()}) {
-					return
-				}
-				last = latest
-				break
-			}
-			if err != nil {
-				s.logger.Error("event replay", "err", err)
-				return
-			}
-			for _, ev := range events {
-				if !write(ev) {
-					return
-				}
-				last = ev.ID
-			}
-			if len(events) < replayPage {
-				break
-			}
-		}
-	}
-	// Tell the client it has caught up: what follows is live.
-	if !write(backend.Event{ID: last, Type: backend.EventReady, CreatedAt: time.Now().UTC()}) {
-		return
-	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case ev, open := <-sub.C:
+		case ev, open := <-w.sub.C:
 			if !open {
-				switch {
-				case sub.Slow():
-					closeWith(closeSlow, "too slow: reconnect with since="+strconv.FormatInt(last, 10))
-				case sub.SessionEnded():
-					closeWith(closeEnded, backend.CloseReasonSessionEnded)
-				default:
-					closeWith(closeShutdown, "server shutting down")
-				}
+				w.closeForEndedSubscription()
 				return
 			}
-			if ev.ID <= last { // already sent by the replay
+			if ev.ID <= w.last { // already sent by the replay
 				continue
 			}
-			if !write(ev) {
+			if !w.write(ev) {
 				return
 			}
-			last = ev.ID
 		case <-expiry.C:
-			if ended() {
-				closeWith(closeEnded, backend.CloseReasonSessionEnded)
+			if w.ended() {
+				w.closeWith(closeEnded, backend.CloseReasonSessionEnded)
 				return
 			}
 			// Early by the store's clock (set back, or not the wall's):
 			// wait again, never in a tight loop.
-			expiry.Reset(max(p.Session.ExpiresAt.Sub(s.store.Now()), 100*time.Millisecond))
+			expiry.Reset(max(w.p.Session.ExpiresAt.Sub(w.s.store.Now()), 100*time.Millisecond))
 		case <-ticker.C:
-			if conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)) != nil {
+			if w.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)) != nil {
 				return
 			}
 		}
+	}
+}
+
+// closeForEndedSubscription tells the client why the hub ended its
+// subscription, with the close code that says what to do next.
+func (w *pump) closeForEndedSubscription() {
+	switch {
+	case w.sub.Slow():
+		w.closeWith(closeSlow, "too slow: reconnect with since="+strconv.FormatInt(w.last, 10))
+	case w.sub.SessionEnded():
+		w.closeWith(closeEnded, backend.CloseReasonSessionEnded)
+	default:
+		w.closeWith(closeShutdown, "server shutting down")
 	}
 }
 
