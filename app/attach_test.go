@@ -500,7 +500,10 @@ func TestAttachAnUploadedFileIsNeverUploadedAgain(t *testing.T) {
 	// As if the app died after uploading the first file of two.
 	f.srv.Stop()
 	s, _ := f.accounts.active()
-	o, err := s.cache.EnqueueWithFiles(ctx, f.conv, "two files", nil, []cache.Attachment{{Path: first, Name: "a.txt"}, {Path: f.write(t, "b.txt", "second"), Name: "b.txt"}})
+	if err := s.cache.AddDraftFiles(ctx, f.conv, []cache.DraftFile{{Path: first, Name: "a.txt"}, {Path: f.write(t, "b.txt", "second"), Name: "b.txt"}}, 10); err != nil {
+		t.Fatal(err)
+	}
+	o, err := s.cache.SendDraft(ctx, f.conv, "two files")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -441,20 +441,10 @@ func NewKey() string {
 	return "d-" + hex.EncodeToString(b)
 }
 
-// Enqueue puts a message in the outbox, durably, before any network call.
-func (c *Cache) Enqueue(ctx context.Context, convID int64, text string, fileIDs []int64) (Outgoing, error) {
-	return c.EnqueueWithFiles(ctx, convID, text, fileIDs, nil)
-}
-
-// EnqueueWithFiles is Enqueue with local files to upload first.
-func (c *Cache) EnqueueWithFiles(ctx context.Context, convID int64, text string, fileIDs []int64, files []Attachment) (Outgoing, error) {
-	return enqueue(ctx, c.db, c.now(), convID, text, fileIDs, files)
-}
-
-func enqueue(ctx context.Context, q execer, now time.Time, convID int64, text string, fileIDs []int64, files []Attachment) (Outgoing, error) {
-	if fileIDs == nil {
-		fileIDs = []int64{}
-	}
+// enqueue puts a message in the outbox, durably, before any network call;
+// its files get their server ids as they are uploaded (Uploaded).
+func enqueue(ctx context.Context, q execer, now time.Time, convID int64, text string, files []Attachment) (Outgoing, error) {
+	fileIDs := []int64{}
 	if files == nil {
 		files = []Attachment{}
 	}
@@ -693,7 +683,7 @@ func (c *Cache) RemoveDraftFile(ctx context.Context, convID, id int64) (f DraftF
 // SendDraft moves a conversation's draft files, with text as their
 // caption, into the outbox as one message and clears the draft, in one
 // transaction: a crash leaves either the draft or the queued message,
-// never both and never neither. With no draft files it is a plain Enqueue.
+// never both and never neither. With no draft files it queues the text alone.
 func (c *Cache) SendDraft(ctx context.Context, convID int64, text string) (Outgoing, error) {
 	var o Outgoing
 	err := c.tx(ctx, func(tx *sql.Tx) error {
@@ -705,7 +695,7 @@ func (c *Cache) SendDraft(ctx context.Context, convID int64, text string) (Outgo
 		for i, f := range files {
 			atts[i] = Attachment{Path: f.Path, Name: f.Name}
 		}
-		if o, err = enqueue(ctx, tx, c.now(), convID, text, nil, atts); err != nil {
+		if o, err = enqueue(ctx, tx, c.now(), convID, text, atts); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM draft_files WHERE conversation_id = ?", convID); err != nil {

@@ -130,9 +130,15 @@ func TestOutbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, _ := c.Enqueue(ctx, 5, "first", nil)
-	b, _ := c.Enqueue(ctx, 5, "second", []int64{9})
-	c.Enqueue(ctx, 6, "elsewhere", nil)
+	a, _ := c.SendDraft(ctx, 5, "first")
+	if err := c.AddDraftFiles(ctx, 5, []cache.DraftFile{{Path: "/nowhere/a.txt", Name: "a.txt"}}, 10); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := c.SendDraft(ctx, 5, "second")
+	if err := c.Uploaded(ctx, b.LocalID, 0, 9); err != nil {
+		t.Fatal(err)
+	}
+	c.SendDraft(ctx, 6, "elsewhere")
 	c.Close() // as if the app were killed here
 
 	c, err = cache.Open(ctx, path, "test")

@@ -176,7 +176,7 @@ func TestOutboxOfflineThenDeliveredOnceInOrder(t *testing.T) {
 	s.Stop()
 	wait.For(t, "offline", func() bool { return h.eng.State().State == engine.StateOffline })
 	for _, text := range []string{"one", "two", "three"} {
-		if _, err := h.cache.Enqueue(ctx, conv, text, nil); err != nil {
+		if _, err := h.cache.SendDraft(ctx, conv, text); err != nil {
 			t.Fatal(err)
 		}
 		h.eng.Kick()
@@ -205,7 +205,7 @@ func TestOutboxOfflineThenDeliveredOnceInOrder(t *testing.T) {
 	}
 	// Sending again (a crash after the server stored it, before the cache
 	// knew) creates nothing new: same keys.
-	o, _ := h.cache.Enqueue(ctx, conv, "four", nil)
+	o, _ := h.cache.SendDraft(ctx, conv, "four")
 	if _, err := h.landlord.SendMessage(ctx, conv, backend.SendMessage{Key: o.Key, Text: "four"}); err != nil {
 		t.Fatal(err)
 	}
@@ -223,9 +223,9 @@ func TestPermanentRefusalIsMarkedFailed(t *testing.T) {
 	h := start(t, s, filepath.Join(t.TempDir(), "cache.db"))
 	ctx := context.Background()
 	wait.For(t, "online", func() bool { return h.eng.State().State == engine.StateOnline })
-	bad, _ := h.cache.Enqueue(ctx, 99999, "to nowhere", nil)
+	bad, _ := h.cache.SendDraft(ctx, 99999, "to nowhere")
 	list, _ := h.cache.Conversations(ctx)
-	good, _ := h.cache.Enqueue(ctx, list[0].ID, "after it", nil)
+	good, _ := h.cache.SendDraft(ctx, list[0].ID, "after it")
 	h.eng.Kick()
 	wait.For(t, "the refusal is recorded", func() bool {
 		out, _ := h.cache.Outbox(ctx, 0)
@@ -274,7 +274,10 @@ func TestRateLimitedMessageWaitsAndIsSentOnce(t *testing.T) {
 		if err := os.WriteFile(path, []byte("contents of "+name), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		o, err := h.cache.EnqueueWithFiles(ctx, conv, "with "+name, nil, []cache.Attachment{{Path: path, Name: name}})
+		if err := h.cache.AddDraftFiles(ctx, conv, []cache.DraftFile{{Path: path, Name: name}}, 10); err != nil {
+			t.Fatal(err)
+		}
+		o, err := h.cache.SendDraft(ctx, conv, "with "+name)
 		if err != nil {
 			t.Fatal(err)
 		}

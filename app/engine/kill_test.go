@@ -113,7 +113,7 @@ func childSender(t *testing.T) {
 	var conv int64
 	fmt.Sscan(os.Getenv("DOORSTEP_CHILD_CONV"), &conv)
 	for i := range 60 {
-		if _, err := c.Enqueue(ctx, conv, fmt.Sprintf("outbox %02d", i), nil); err != nil {
+		if _, err := c.SendDraft(ctx, conv, fmt.Sprintf("outbox %02d", i)); err != nil {
 			t.Fatal(err)
 		}
 	}
