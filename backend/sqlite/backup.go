@@ -122,7 +122,8 @@ func (db *DB) Backup(ctx context.Context, dest string) error {
 	if err := out.Close(); err != nil {
 		return fmt.Errorf("sqlite: backup to %s: %w", dest, storageError(err))
 	}
-	return nil
+	// It holds password hashes and session tokens: for its owner alone.
+	return os.Chmod(dest, 0o600)
 }
 
 // copyInto runs the online backup from one of db's readers into out's
