@@ -81,6 +81,7 @@ var roles = map[string]struct {
 
 	"archtest": {testSupport, "this test; its package holds no code"},
 
+	"backend/backup":   {helper, "the backup directory's layout and manifest: written under a temporary name, checked file by file, unpacked; plain file work, knowing neither SQLite nor the file store"},
 	"backend/datadir":  {helper, "where a program keeps its data by the OS's conventions; the server and the desktop both ask, and it talks to nothing"},
 	"backend/filename": {helper, "file names from others made safe to show and save; server and desktop both need it"},
 	"backend/migrate":  {helper, "numbered embedded SQL migrations over database/sql; the server's store and the desktop cache both run them"},

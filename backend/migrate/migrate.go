@@ -119,3 +119,28 @@ func apply(ctx context.Context, conn *sql.DB, m migration, now time.Time) error 
 	}
 	return nil
 }
+
+// Latest is the schema version the migrations in fsys bring a database to:
+// what a program carrying them knows.
+func Latest(fsys fs.FS) (int, error) {
+	migrations, err := loadMigrations(fsys)
+	return len(migrations), err
+}
+
+// Current is the schema version recorded in conn, 0 for a database no
+// migration has run on. It only reads, so it suits a read-only connection
+// (a backup's copy, a database another process serves).
+func Current(ctx context.Context, conn *sql.DB) (int, error) {
+	var tables int
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").Scan(&tables); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	if tables == 0 {
+		return 0, nil
+	}
+	var current int
+	if err := conn.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&current); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return current, nil
+}

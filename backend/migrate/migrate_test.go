@@ -130,6 +130,22 @@ func TestRun(t *testing.T) {
 		}
 	})
 
+	t.Run("LatestAndCurrent", func(t *testing.T) {
+		db := openDB(t)
+		if v, err := migrate.Current(ctx, db); err != nil || v != 0 {
+			t.Errorf("Current of a new database = %d, %v; want 0", v, err)
+		}
+		if err := migrate.Run(ctx, db, files(first), "test", clock); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := migrate.Current(ctx, db); err != nil || v != 1 {
+			t.Errorf("Current after the first migration = %d, %v; want 1", v, err)
+		}
+		if v, err := migrate.Latest(files(both)); err != nil || v != 2 {
+			t.Errorf("Latest of two migrations = %d, %v; want 2", v, err)
+		}
+	})
+
 	t.Run("ErrFailingMigrationLeavesNothingOfIt", func(t *testing.T) {
 		db := openDB(t)
 		broken := map[string]string{

@@ -12,6 +12,9 @@
 //	doorstep-server portal-link -tenant EMAIL [-data dir] [-public-url URL]
 //	doorstep-server sign-out -email EMAIL [-data dir]
 //	doorstep-server health [-url URL] [-wait duration]
+//	doorstep-server backup [-data dir] DEST
+//	doorstep-server verify DIR
+//	doorstep-server restore [-data dir] SRC
 //	doorstep-server version
 //
 // Every flag has an environment variable (see the README); a flag wins.
@@ -93,11 +96,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return portalLinkCmd(ctx, args, getenv, stdout, stderr, store...)
 	case "sign-out":
 		return signOutCmd(ctx, args, getenv, stdout, stderr, store...)
+	case "backup":
+		return backupCmd(ctx, args, getenv, stdout, stderr)
+	case "verify":
+		return verifyCmd(ctx, args, stdout, stderr)
+	case "restore":
+		return restoreCmd(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "doorstep-server", backend.Version)
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (commands: serve, add-landlord, import, demo, mailbox, portal-link, sign-out, health, version)", cmd)
+		return fmt.Errorf("unknown command %q (commands: serve, add-landlord, import, demo, mailbox, portal-link, sign-out, health, backup, verify, restore, version)", cmd)
 	}
 }
 
