@@ -371,12 +371,14 @@ const (
 	EventConversation = "conversation" // a conversation was started, or its members changed
 	EventMessage      = "message"      // a new message
 	EventRead         = "read"         // a member's read position moved
-	EventResync       = "resync"       // the `since` asked for is older than the server keeps
+	EventResync       = "resync"       // the `since` asked for is older than the server keeps, or newer than its history
 	EventReady        = "ready"        // the replay is over: what follows is live (its id is the last replayed)
 )
 
-// ErrResync means the events asked for are no longer kept: the client must
-// reload its state and continue from the newest event id.
+// ErrResync means the events asked for are no longer kept, or the client
+// has seen events the server's history does not hold (it was restored from
+// a backup): the client must reload its state and continue from the newest
+// event id.
 var ErrResync = errors.New("events since that id are no longer kept")
 
 // Event is one thing a user or tenant is told. ID increases for each

@@ -106,7 +106,8 @@ type FileRecords interface {
 type EventLog interface {
 	// Events returns up to limit of p's events with ids above since, oldest
 	// first, or an error wrapping ErrResync when some of them are no longer
-	// kept.
+	// kept, or when since is beyond the newest id the log ever gave (the
+	// client saw a history the log no longer has: a restore from a backup).
 	Events(ctx context.Context, p Principal, since int64, limit int) ([]Event, error)
 	// LatestEventID is where a client that has just loaded its state starts
 	// listening: the id of p's newest event, never below the newest id

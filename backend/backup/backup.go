@@ -341,8 +341,9 @@ func checkEntry(dir string, e Entry) string {
 // new or empty directory, checking each against m on the way (a backup
 // changed after it was checked is caught, not restored). It writes under a
 // temporary name beside dest and renames it into place at the end, so a
-// restore that fails leaves dest as it was.
-func Unpack(src string, m Manifest, dest string) error {
+// restore that fails leaves dest as it was. finish, when not nil, runs on
+// the temporary directory once every file is there, before the rename.
+func Unpack(src string, m Manifest, dest string, finish func(dir string) error) error {
 	dir, err := startBeside(dest, "a restore goes into a new or empty data directory")
 	if err != nil {
 		return err
@@ -358,6 +359,11 @@ func Unpack(src string, m Manifest, dest string) error {
 			return fmt.Errorf("the manifest lists %q, which is not a path inside the backup", e.Path)
 		}
 		if err := unpackOne(src, dir, e); err != nil {
+			return err
+		}
+	}
+	if finish != nil {
+		if err := finish(dir); err != nil {
 			return err
 		}
 	}

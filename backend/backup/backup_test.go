@@ -109,7 +109,7 @@ func TestBackupDirectory(t *testing.T) {
 			t.Fatal("a manifest with a path out of the backup was accepted")
 		}
 		restored := filepath.Join(t.TempDir(), "data")
-		if err := backup.Unpack(dest, m, restored); err == nil {
+		if err := backup.Unpack(dest, m, restored, nil); err == nil {
 			t.Error("Unpack followed a path out of the backup")
 		}
 		if _, err := os.Stat(filepath.Join(filepath.Dir(restored), "outside")); err == nil {
@@ -164,7 +164,7 @@ func TestBackupDirectory(t *testing.T) {
 		src := makeBackup(t)
 		m, _ := backup.Read(src)
 		dest := filepath.Join(t.TempDir(), "data")
-		if err := backup.Unpack(src, m, dest); err != nil {
+		if err := backup.Unpack(src, m, dest, nil); err != nil {
 			t.Fatal(err)
 		}
 		if b, _ := os.ReadFile(filepath.Join(dest, "files", "bbb")); string(b) != "content of bbb" {
@@ -180,7 +180,7 @@ func TestBackupDirectory(t *testing.T) {
 		m, _ := backup.Read(src)
 		os.WriteFile(filepath.Join(src, "files", "aaa"), []byte("content of AAA"), 0o600)
 		dest := filepath.Join(t.TempDir(), "data")
-		if err := backup.Unpack(src, m, dest); err == nil {
+		if err := backup.Unpack(src, m, dest, nil); err == nil {
 			t.Fatal("a file changed after the check was restored")
 		}
 		if entries, _ := os.ReadDir(filepath.Dir(dest)); len(entries) != 0 {

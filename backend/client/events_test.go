@@ -173,6 +173,22 @@ func TestEventsResume(t *testing.T) {
 			t.Fatalf("after resync: %+v", ev)
 		}
 	})
+
+	// A client that saw events the server no longer has (it was restored
+	// from a backup) is told to reload, not left waiting for ids to catch
+	// up with what it saw.
+	t.Run("ResyncWhenSinceIsBeyondTheServersHistory", func(t *testing.T) {
+		latest, _ := w.db.LatestEventID(ctx, must[backend.Me](t)(erin.Me(ctx)).Principal)
+		s := stream(t, erin, latest+500)
+		ev := next(t, s)
+		if ev.Type != backend.EventResync || ev.ID != latest {
+			t.Fatalf("got %+v, want resync at %d", ev, latest)
+		}
+		m := send("after the restore")
+		if ev := next(t, s); ev.Message == nil || ev.Message.ID != m.ID {
+			t.Fatalf("after resync: %+v", ev)
+		}
+	})
 }
 
 func TestEventsRefused(t *testing.T) {

@@ -339,22 +339,28 @@ func (db *DB) MarkRead(ctx context.Context, p backend.Principal, convID, seq int
 	})
 }
 
-// ErrResync means the events asked for were pruned: the client must reload
-// its state and continue from LatestEventID.
+// ErrResync means the events asked for were pruned, or the log went back
+// (a restore from a backup): the client must reload its state and continue
+// from LatestEventID.
 var ErrResync = backend.ErrResync
 
 // Events returns up to limit of p's events with ids above since, oldest
-// first, or ErrResync when some of them were pruned.
+// first, or ErrResync when some of them were pruned or since is beyond the
+// newest id this log ever gave.
 func (db *DB) Events(ctx context.Context, p backend.Principal, since int64, limit int) ([]backend.Event, error) {
 	col, err := eventColumn(p)
 	if err != nil {
 		return nil, err
 	}
-	var floor string
-	if err := db.db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'events_floor'").Scan(&floor); err != nil {
+	// The floor is the newest id pruned; sqlite_sequence holds the newest
+	// id ever given (AUTOINCREMENT), which pruning never lowers.
+	var floor, newest int64
+	if err := db.db.QueryRowContext(ctx, `SELECT
+		coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'events_floor'), 0),
+		coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)`).Scan(&floor, &newest); err != nil {
 		return nil, fmt.Errorf("events floor: %w", err)
 	}
-	if f, _ := strconv.ParseInt(floor, 10, 64); since < f {
+	if since < floor || since > newest {
 		return nil, ErrResync
 	}
 	rows, err := db.db.QueryContext(ctx, "SELECT id, payload FROM events WHERE "+col+" = ? AND id > ? ORDER BY id LIMIT ?", p.ID, since, limit)

@@ -146,6 +146,22 @@ func (db *DB) ServerID(ctx context.Context) (string, error) {
 	return id, nil
 }
 
+// RenewServerID gives the database a new random identifier and returns it.
+// A restore from a backup does so: clients that synced the history after
+// the backup was taken must not take the restored one for it, and clients
+// key what they keep by this identifier.
+func (db *DB) RenewServerID(ctx context.Context) (string, error) {
+	var id string
+	err := db.Update(ctx, func(tx *Tx) error {
+		return tx.QueryRowContext(ctx, `UPDATE meta SET value = lower(hex(randomblob(16)))
+			WHERE key = 'server_id' RETURNING value`).Scan(&id)
+	})
+	if err != nil {
+		return "", fmt.Errorf("sqlite: new server id: %w", err)
+	}
+	return id, nil
+}
+
 // migrate brings the server database's schema up to date.
 func (db *DB) migrate(ctx context.Context) error {
 	sub, err := fs.Sub(migrationFS, "migrations")

@@ -84,6 +84,13 @@ func TestOpen(t *testing.T) {
 		if id, _ := other.ServerID(ctx); id == first {
 			t.Error("two databases got the same server id")
 		}
+		renewed, err := db.RenewServerID(ctx)
+		if err != nil || renewed == first || !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(renewed) {
+			t.Fatalf("RenewServerID = %q, %v (was %q)", renewed, err, first)
+		}
+		if now, _ := db.ServerID(ctx); now != renewed {
+			t.Errorf("after RenewServerID the server id is %q, want %q", now, renewed)
+		}
 	})
 
 	t.Run("ErrNewerSchema", func(t *testing.T) {

@@ -115,6 +115,11 @@ func testEventsSinceAndResync(t *testing.T, w *world) {
 	if none := must[[]backend.Event](t)(w.s.Events(w.ctx, erin, latest, 100)); len(none) != 0 {
 		t.Errorf("since the latest: %s", eventTypes(none))
 	}
+	// An id beyond any the log gave was seen in a history the log does not
+	// have (the server was restored from a backup): the client must reload.
+	if _, err := w.s.Events(w.ctx, erin, latest+1000, 100); !errors.Is(err, backend.ErrResync) {
+		t.Errorf("since an id the log never gave: err = %v, want ErrResync", err)
+	}
 
 	w.advance(1)
 	n := must[int64](t)(w.s.PruneEvents(w.ctx, w.clock()))

@@ -212,6 +212,24 @@ func newerBackup(dir string, m backup.Manifest) string {
 		dir, m.ServerVersion, m.SchemaVersion, backend.Version, sqlite.SchemaVersion(), m.ServerVersion)
 }
 
+// renewServerID gives a restored database a server id of its own. Its
+// history went back to the backup, while desktop apps may have synced what
+// came after: a new id tells them to start over from the restored history
+// instead of mixing the two (they key their caches by it).
+func renewServerID(ctx context.Context) func(dir string) error {
+	return func(dir string) error {
+		db, err := sqlite.Open(ctx, filepath.Join(dir, databaseFile))
+		if err != nil {
+			return err
+		}
+		_, err = db.RenewServerID(ctx)
+		if cerr := db.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}
+}
+
 // restoreCmd restores a backup into a new or empty data directory, after
 // verifying it. It never touches a data directory that holds anything.
 func restoreCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -248,7 +266,7 @@ func restoreCmd(ctx context.Context, args []string, getenv func(string) string, 
 		}
 		return fmt.Errorf("%s does not verify (%d problems, listed above); nothing was restored", src, len(problems))
 	}
-	if err := backup.Unpack(src, m, dir); err != nil {
+	if err := backup.Unpack(src, m, dir, renewServerID(ctx)); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
 	fmt.Fprintf(stdout, "restored the backup made %s by doorstep-server %s into %s; start the server on it with -data %s\n",

@@ -321,6 +321,27 @@ func TestBackupUnderLoad(t *testing.T) {
 	if got := integrityCheck(t, filepath.Join(restored, databaseFile)); got != "ok" {
 		t.Errorf("integrity_check of the restored database: %s", got)
 	}
+	// The restored history is not the one clients synced after the backup:
+	// it gets a server id of its own, so they start over from it.
+	was, now := serverIDOf(t, filepath.Join(dataDir, databaseFile)), serverIDOf(t, filepath.Join(restored, databaseFile))
+	if was == "" || now == "" || was == now {
+		t.Errorf("server id before the backup %q, after the restore %q: want a new one", was, now)
+	}
+}
+
+// serverIDOf reads a database file's server id.
+func serverIDOf(t *testing.T, path string) string {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var id string
+	if err := db.QueryRow("SELECT value FROM meta WHERE key = 'server_id'").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
 
 // integrityCheck runs PRAGMA integrity_check on a database file.
