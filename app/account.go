@@ -196,6 +196,11 @@ func (a *AccountService) Restore() (AccountState, error) {
 	}
 	ctx := a.life.Context()
 	cc, err := cache.Open(ctx, cache.PathFor(a.dataDir, f.ServerID, f.Email), backend.Version)
+	if err == nil {
+		if err = cc.AdoptServer(ctx, f.ServerID); err != nil {
+			cc.Close()
+		}
+	}
 	if err != nil {
 		return a.state(), cacheError(err)
 	}
@@ -317,6 +322,9 @@ func (a *AccountService) openCache(h backend.Health, me backend.Me) (*cache.Cach
 	}
 	if err = cc.SetMe(ctx, me); err == nil {
 		err = cc.SetLimits(ctx, h.Limits)
+	}
+	if err == nil {
+		err = cc.AdoptServer(ctx, h.ServerID)
 	}
 	if err != nil {
 		cc.Close()

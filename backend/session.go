@@ -44,6 +44,11 @@ const (
 	CloseReasonSessionEnded = "session ended"
 )
 
+// HistoryRestoredMessage is put on a message that waited to be sent while
+// its server was restored from an earlier backup: the conversation it was
+// written for may not be there any more, or may be another one.
+const HistoryRestoredMessage = "Not sent: the server was restored from an earlier backup while this message waited. Check that it still belongs in this conversation, then send it again or discard it."
+
 // SessionEndedMessage tells a person whose session ended what to do.
 const SessionEndedMessage = "Your session has ended. Please sign in again."
 

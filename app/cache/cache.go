@@ -344,6 +344,80 @@ func (c *Cache) ApplyEvents(ctx context.Context, me backend.Principal, events []
 	})
 }
 
+// ServerID is the server id of the history this cache holds ("" for a
+// cache from before it was recorded).
+func (c *Cache) ServerID(ctx context.Context) (string, error) { return c.state(ctx, "server_id") }
+
+// AdoptServer records the server id of the history this cache holds, unless
+// one is recorded already: a cache made before the id was recorded was made
+// for the server whose id names its file.
+func (c *Cache) AdoptServer(ctx context.Context, serverID string) error {
+	_, err := c.db.ExecContext(ctx, "INSERT INTO state (key, value) VALUES ('server_id', ?) ON CONFLICT (key) DO NOTHING", serverID)
+	return err
+}
+
+// ForgetServer empties what the cache holds of the server's history, for a
+// server whose history is no longer the one synced (restored from a
+// backup: its id changed), and records the new id, in one transaction.
+// What only the landlord has is kept: drafts, their files, and the outbox;
+// but the outbox waits for the landlord, each entry marked failed with
+// message (its conversation may be gone, or be another one now) and its
+// files to be uploaded again.
+func (c *Cache) ForgetServer(ctx context.Context, serverID, code, message string) error {
+	return c.tx(ctx, func(tx *sql.Tx) error {
+		for _, q := range []string{"DELETE FROM messages", "DELETE FROM conversations", "DELETE FROM directory",
+			"DELETE FROM tenant_records", "DELETE FROM delivery_logs", "DELETE FROM state WHERE key = 'last_event_id'"} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		if err := forgetUploads(ctx, tx); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE outbox SET state = 'failed', error_code = ?, error_message = ?", code, message); err != nil {
+			return err
+		}
+		return setState(ctx, tx, "server_id", serverID)
+	})
+}
+
+// forgetUploads clears the server's file ids (and resumable upload ids)
+// from every outbox entry: the files go up again from their local copies.
+func forgetUploads(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, "SELECT local_id, attachments FROM outbox")
+	if err != nil {
+		return err
+	}
+	kept := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var atts string
+		if err := rows.Scan(&id, &atts); err != nil {
+			rows.Close()
+			return err
+		}
+		kept[id] = atts
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for id, atts := range kept {
+		var list []Attachment
+		if err := json.Unmarshal([]byte(atts), &list); err != nil {
+			return fmt.Errorf("outbox %d attachments: %w", id, err)
+		}
+		for i := range list {
+			list[i].FileID, list[i].UploadID = 0, ""
+		}
+		b, _ := json.Marshal(list)
+		if _, err := tx.ExecContext(ctx, "UPDATE outbox SET attachments = ?, file_ids = '[]' WHERE local_id = ?", string(b), id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // SetLastEventID moves the stream position (after a resync reload).
 func (c *Cache) SetLastEventID(ctx context.Context, id int64) error {
 	return setState(ctx, c.db, "last_event_id", strconv.FormatInt(id, 10))

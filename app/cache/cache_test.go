@@ -295,3 +295,61 @@ func TestLimitsKeptForOffline(t *testing.T) {
 		t.Errorf("limits after a restart = %+v, %v; want %+v", l, err, said)
 	}
 }
+
+// TestForgetServer: a server restored from a backup has a history of its
+// own; the cache drops what it kept of the old one, keeps what only the
+// landlord has, and makes queued files go up again.
+func TestForgetServer(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, err := cache.Open(ctx, filepath.Join(t.TempDir(), "cache.db"), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.AdoptServer(ctx, "first"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AdoptServer(ctx, "second"); err != nil {
+		t.Fatal(err)
+	}
+	if id, _ := c.ServerID(ctx); id != "first" {
+		t.Fatalf("ServerID = %q: adopting must not replace a recorded id", id)
+	}
+	c.PutConversations(ctx, []backend.Conversation{{ID: 5, Title: "Maria Garcia"}})
+	c.PutMessages(ctx, []backend.Message{msg(200, 5, 1, backend.Sender{Kind: backend.KindUser, ID: 1}, "kept from the old history")})
+	c.SetLastEventID(ctx, 77)
+	c.SetDraft(ctx, 5, "half written")
+	c.AddDraftFiles(ctx, 5, []cache.DraftFile{{Path: "/somewhere/lease.pdf", Name: "lease.pdf"}}, 10)
+	o, _ := c.SendDraft(ctx, 5, "with the lease")
+	c.UploadBegun(ctx, o.LocalID, 0, "up-1")
+	c.Uploaded(ctx, o.LocalID, 0, 41)
+	c.SetDraft(ctx, 5, "next one")
+
+	if err := c.ForgetServer(ctx, "restored", backend.ECONFLICT, backend.HistoryRestoredMessage); err != nil {
+		t.Fatal(err)
+	}
+	if id, _ := c.ServerID(ctx); id != "restored" {
+		t.Errorf("ServerID = %q, want the restored server's", id)
+	}
+	if convs, _ := c.Conversations(ctx); len(convs) != 0 {
+		t.Errorf("conversations kept: %+v", convs)
+	}
+	if msgs, _ := c.Messages(ctx, 5, 0, 10); len(msgs) != 0 {
+		t.Errorf("messages kept: %+v", msgs)
+	}
+	if found, _ := c.Search(ctx, "history", 10); len(found) != 0 {
+		t.Errorf("search still finds %d forgotten messages", len(found))
+	}
+	if last, _ := c.LastEventID(ctx); last != 0 {
+		t.Errorf("LastEventID = %d, want 0: the stream starts over", last)
+	}
+	if d, _ := c.Draft(ctx, 5); d != "next one" {
+		t.Errorf("draft = %q, want it kept", d)
+	}
+	out, _ := c.Outbox(ctx, 0)
+	if len(out) != 1 || out[0].State != "failed" || out[0].ErrorMessage != backend.HistoryRestoredMessage ||
+		len(out[0].FileIDs) != 0 || out[0].Attachments[0].FileID != 0 || out[0].Attachments[0].UploadID != "" || out[0].Attachments[0].Path != "/somewhere/lease.pdf" {
+		t.Errorf("outbox = %+v, want the entry waiting, its file to go up again", out)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"doorstep/app/cache"
@@ -28,6 +29,7 @@ const (
 	EventOutbox        = "chat:outbox"        // a conversation's outbox changed; payload conversation id
 	EventSyncState     = "sync:state"         // payload SyncState
 	EventUpload        = "chat:upload"        // payload UploadProgress
+	EventReloaded      = "chat:reloaded"      // the cache was refilled from the server: every view reloads; payload none
 )
 
 // UploadProgress tells the UI how far a file of an outbox message is.
@@ -74,6 +76,9 @@ type Engine struct {
 	logger *slog.Logger
 
 	wake chan struct{}
+	// reloadViews is set when the cache forgot the server's history: the
+	// views reload once the stream has caught up again.
+	reloadViews atomic.Bool
 
 	mu        sync.Mutex
 	state     SyncState
@@ -161,6 +166,10 @@ func (e *Engine) streamLoop(ctx context.Context) {
 		if e.State().State != StateOffline {
 			e.setState(SyncState{State: StateConnecting})
 		}
+		if err := e.meetServer(ctx); err != nil {
+			e.logger.Error("server history", "err", err)
+			continue
+		}
 		since, err := e.cache.LastEventID(ctx)
 		if err != nil {
 			e.logger.Error("cache position", "err", err)
@@ -176,7 +185,6 @@ func (e *Engine) streamLoop(ctx context.Context) {
 			continue
 		}
 		attempt = 0
-		e.learnLimits(ctx)
 		e.Kick()
 		err = e.follow(ctx, stream)
 		stream.Close()
@@ -196,18 +204,37 @@ func (e *Engine) streamLoop(ctx context.Context) {
 	}
 }
 
-// learnLimits asks the server for its limits and keeps them in the cache,
-// where the checks made before a message is queued find them, offline too.
-// When the server cannot say now, the limits kept last time stay.
-func (e *Engine) learnLimits(ctx context.Context) {
+// meetServer asks the server for its health before each connection. Its
+// limits are kept in the cache, where the checks made before a message is
+// queued find them, offline too. Its id says whether its history is still
+// the one the cache holds: a server restored from a backup has a new one,
+// and what the cache synced after that backup is forgotten (the outbox is
+// kept, for the landlord to look at) before the stream starts over. When
+// the server cannot say now, the cache stays as it is.
+func (e *Engine) meetServer(ctx context.Context) error {
 	h, err := e.client.Health(ctx)
 	if err != nil {
-		e.logger.Info("server limits not learned", "err", err)
-		return
+		e.logger.Info("server health not learned", "err", err)
+		return nil
 	}
 	if err := e.cache.SetLimits(ctx, h.Limits); err != nil {
 		e.logger.Error("keep the server's limits", "err", err)
 	}
+	known, err := e.cache.ServerID(ctx)
+	if err != nil || known == "" || known == h.ServerID || h.ServerID == "" {
+		if known == "" && err == nil && h.ServerID != "" {
+			err = e.cache.AdoptServer(ctx, h.ServerID)
+		}
+		return err
+	}
+	e.logger.Warn("the server's history is not the one kept here (restored from a backup?): starting over from it",
+		"kept", known, "server", h.ServerID)
+	if err := e.cache.ForgetServer(ctx, h.ServerID, backend.ECONFLICT, backend.HistoryRestoredMessage); err != nil {
+		return err
+	}
+	e.reloadViews.Store(true)
+	e.emit(EventReloaded, nil)
+	return nil
 }
 
 // follow applies a stream's events in batches until it ends.
@@ -254,6 +281,9 @@ func (e *Engine) follow(ctx context.Context, stream *client.EventStream) error {
 				e.emit(EventConversations, nil)
 			}
 			live = true
+			if e.reloadViews.Swap(false) {
+				e.emit(EventReloaded, nil) // the history starting over is all in
+			}
 			e.setState(SyncState{State: StateOnline})
 			continue
 		}
@@ -280,6 +310,7 @@ func (e *Engine) apply(ctx context.Context, batch []backend.Event, live bool) er
 		if err := e.cache.SetLastEventID(ctx, ev.ID); err != nil {
 			return err
 		}
+		e.reloadViews.Store(true)
 		return e.apply(ctx, batch[i+1:], live)
 	}
 	if len(batch) == 0 {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -331,4 +332,75 @@ func TestResync(t *testing.T) {
 	h = start(t, s, cachePath)
 	wait.For(t, "the resync reloads what was missed", func() bool { return h.cachedMessages(t) == 12 })
 	wait.For(t, "online after the resync", func() bool { return h.eng.State().State == engine.StateOnline })
+}
+
+// TestServerRestoredFromABackup: the server goes back to a backup while the
+// app has synced what came after. The app must show the restored history,
+// not a mix of the two: what it kept from after the backup is forgotten,
+// the message it queued meanwhile waits for the landlord (its conversation
+// may be another one now) and is never sent on its own, and what the
+// restored server says next arrives under the ids it reuses.
+func TestServerRestoredFromABackup(t *testing.T) {
+	t.Parallel()
+	s := servertest.StartDemo(t)
+	h := start(t, s, filepath.Join(t.TempDir(), "cache.db"))
+	ctx := context.Background()
+	wait.For(t, "the demo history is cached", func() bool { return h.cachedMessages(t) == 12 && h.eng.State().State == engine.StateOnline })
+	list, _ := h.landlord.Conversations(ctx)
+	conv := list[0].ID
+	before := must[backend.Message](t)(h.landlord.SendMessage(ctx, conv, backend.SendMessage{Key: "before-backup", Text: "before the backup"}))
+	backup := s.Backup(t)
+	after := must[backend.Message](t)(h.landlord.SendMessage(ctx, conv, backend.SendMessage{Key: "after-backup", Text: "after the backup"}))
+	wait.For(t, "both messages are cached", func() bool { return h.cachedMessages(t) == 14 })
+	oldID, _ := h.cache.ServerID(ctx)
+
+	s.Stop()
+	wait.For(t, "offline", func() bool { return h.eng.State().State == engine.StateOffline })
+	queued := must[cache.Outgoing](t)(h.cache.SendDraft(ctx, conv, "written while the server was restored"))
+	s.RestoreFrom(t, backup)
+
+	wait.For(t, "the cache holds the restored history", func() bool {
+		id, _ := h.cache.ServerID(ctx)
+		return id != oldID && h.eng.State().State == engine.StateOnline && h.cachedMessages(t) == 13
+	})
+	msgs, _ := h.cache.Messages(ctx, conv, 0, 100)
+	if last := msgs[len(msgs)-1]; last.ID != before.ID || last.Text != "before the backup" {
+		t.Errorf("the newest cached message is %d %q, want %d %q", last.ID, last.Text, before.ID, before.Text)
+	}
+	out, _ := h.cache.Outbox(ctx, 0)
+	if len(out) != 1 || out[0].LocalID != queued.LocalID || out[0].State != "failed" || out[0].ErrorCode != backend.ECONFLICT || out[0].ErrorMessage != backend.HistoryRestoredMessage {
+		t.Fatalf("outbox after the restore = %+v, want the queued message waiting for the landlord", out)
+	}
+	if got, _ := h.landlord.Messages(ctx, conv, backend.MessagePage{}); got[len(got)-1].ID != before.ID {
+		t.Errorf("the queued message reached the restored server on its own: %+v", got[len(got)-1])
+	}
+	h.rec.mu.Lock()
+	reloaded := slices.Contains(h.rec.events, engine.EventReloaded)
+	h.rec.mu.Unlock()
+	if !reloaded {
+		t.Error("the UI was not told to reload")
+	}
+
+	// The restored server gives the next message the id and seq the
+	// forgotten one had: the cache shows the new one.
+	next := must[backend.Message](t)(h.landlord.SendMessage(ctx, conv, backend.SendMessage{Key: "after-restore", Text: "after the restore"}))
+	if next.ID != after.ID || next.Seq != after.Seq {
+		t.Fatalf("the restored server gave id %d seq %d, not the forgotten message's %d, %d", next.ID, next.Seq, after.ID, after.Seq)
+	}
+	wait.For(t, "the restored server's next message is cached", func() bool {
+		msgs, _ := h.cache.Messages(ctx, conv, 0, 100)
+		last := msgs[len(msgs)-1]
+		return last.ID == next.ID && last.Text == "after the restore"
+	})
+}
+
+// must returns v, or ends the test on err.
+func must[T any](t *testing.T) func(v T, err error) T {
+	return func(v T, err error) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
 }

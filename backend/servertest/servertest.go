@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -26,13 +27,15 @@ import (
 
 // Server is a running test server.
 type Server struct {
-	DB   *sqlite.DB
-	URL  string
-	tb   testing.TB
-	addr string
-	srv  *httpapi.Server
-	http *http.Server
-	ln   *connSet
+	DB    *sqlite.DB
+	URL   string
+	tb    testing.TB
+	addr  string
+	srv   *httpapi.Server
+	http  *http.Server
+	ln    *connSet
+	files *filestore.Store
+	opts  []httpapi.Option
 }
 
 // StartDemo starts a server over a new database with the demo landlord; it
@@ -53,9 +56,8 @@ func StartDemo(tb testing.TB, opts ...httpapi.Option) *Server {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s := &Server{DB: db, tb: tb, srv: httpapi.NewServer(db, slog.New(slog.NewTextHandler(io.Discard, nil)), append([]httpapi.Option{httpapi.WithFiles(files)}, opts...)...)}
-	db.SetEventSink(s.srv.Hub().Publish)
-	db.SetSessionEndSink(s.srv.Hub().EndSessions)
+	s := &Server{DB: db, tb: tb, files: files, opts: opts}
+	s.assemble()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
@@ -65,6 +67,52 @@ func StartDemo(tb testing.TB, opts ...httpapi.Option) *Server {
 	s.serve(ln)
 	tb.Cleanup(s.Stop)
 	return s
+}
+
+// assemble makes the HTTP server over s.DB, with a hub of its own.
+func (s *Server) assemble() {
+	s.srv = httpapi.NewServer(s.DB, slog.New(slog.NewTextHandler(io.Discard, nil)), append([]httpapi.Option{httpapi.WithFiles(s.files)}, s.opts...)...)
+	s.DB.SetEventSink(s.srv.Hub().Publish)
+	s.DB.SetSessionEndSink(s.srv.Hub().EndSessions)
+}
+
+// Backup copies the database as it is now, as doorstep-server backup does,
+// and returns the copy's path (for RestoreFrom).
+func (s *Server) Backup(tb testing.TB) string {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "backup.db")
+	if err := s.DB.Backup(context.Background(), path); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
+// RestoreFrom stops the server and brings it back on the same address over
+// a copy made by Backup, with a new server id, as doorstep-server restore
+// leaves a data directory: everything written after the backup is gone.
+func (s *Server) RestoreFrom(tb testing.TB, backup string) {
+	tb.Helper()
+	ctx := context.Background()
+	s.Stop()
+	s.DB.Close()
+	b, err := os.ReadFile(backup)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	path := filepath.Join(tb.TempDir(), "restored.db")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	if s.DB, err = sqlite.Open(ctx, path, sqlite.WithBcryptCost(bcrypt.MinCost)); err != nil {
+		tb.Fatal(err)
+	}
+	db := s.DB
+	tb.Cleanup(func() { db.Close() })
+	if _, err := s.DB.RenewServerID(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	s.assemble()
+	s.Start()
 }
 
 func (s *Server) serve(ln net.Listener) {

@@ -62,6 +62,9 @@ export function onChatEvents(handlers: {
   attachError?: (problem: AppError) => void;
   upload?: (p: UploadProgress) => void;
   draftFiles?: (conversationId: number) => void;
+  /** The cache was refilled from the server (a resync, or a server restored
+   * from a backup): every view reloads. */
+  reloaded?: () => void;
 }): () => void {
   const offs = [
     EventsOn('chat:draft-files', (id: number) => handlers.draftFiles?.(id)),
@@ -71,6 +74,7 @@ export function onChatEvents(handlers: {
     EventsOn('chat:message', (m: Message) => handlers.message?.(m)),
     EventsOn('chat:outbox', (id: number) => handlers.outbox?.(id)),
     EventsOn('sync:state', (s: SyncState) => handlers.sync?.(s)),
+    EventsOn('chat:reloaded', () => handlers.reloaded?.()),
   ];
   return () => offs.forEach((off) => off());
 }

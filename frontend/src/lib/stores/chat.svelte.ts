@@ -36,7 +36,20 @@ export class ChatStore {
       draftFiles: (id: number) => {
         if (id === this.selectedId) void this.refreshThread();
       },
+      reloaded: () => void this.reload(),
     });
+  }
+
+  /** Repaints the list and the open conversation from a refilled cache;
+   * a conversation that is gone is closed. */
+  async reload(): Promise<void> {
+    await this.loadConversations();
+    if (this.selectedId !== null && !this.conversations.some((c) => c.id === this.selectedId)) {
+      this.selectedId = null;
+      this.thread = null;
+      return;
+    }
+    await this.refreshThread();
   }
 
   async loadConversations(): Promise<void> {

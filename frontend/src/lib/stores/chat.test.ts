@@ -116,3 +116,27 @@ describe('ChatStore actions never leave a rejection unhandled', () => {
     expect(chat.problem?.code).toBe('unavailable');
   });
 });
+
+describe('ChatStore after the cache is refilled', () => {
+  beforeEach(() => Object.values(go).forEach((f) => f.mockClear()));
+
+  it('chat:reloaded repaints the list and the open thread', async () => {
+    const chat = await opened();
+    const stop = chat.start();
+    const fresh: Thread = { ...empty, messages: [{ id: 90, conversation_id: 7, seq: 1, sender: { kind: 'tenant', id: 3, name: 'Maria Garcia' }, text: 'from the restored server', files: [], key: 'k', created_at: '2026-11-02T10:00:00Z' }] } as unknown as Thread;
+    go.Thread.mockResolvedValue(fresh);
+    listeners['chat:reloaded']!(undefined);
+    await vi.waitFor(() => expect(chat.thread?.messages?.[0]?.text).toBe('from the restored server'));
+    stop();
+  });
+
+  it('chat:reloaded closes a conversation the server no longer has', async () => {
+    const chat = await opened();
+    const stop = chat.start();
+    go.Conversations.mockResolvedValue([]);
+    listeners['chat:reloaded']!(undefined);
+    await vi.waitFor(() => expect(chat.selectedId).toBeNull());
+    expect(chat.thread).toBeNull();
+    stop();
+  });
+});
