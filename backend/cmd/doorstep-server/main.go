@@ -5,6 +5,7 @@
 // Usage:
 //
 //	doorstep-server [serve] [-addr host:port] [-data dir] [-url-file file] [-demo] [-event-retention 720h]
+//	                [-tls-cert FILE -tls-key FILE | -acme-domain NAMES [-acme-email ADDRESS]] [-metrics-addr host:port]
 //	doorstep-server add-landlord -org NAME -tz ZONE -email EMAIL -name NAME [-sub-user] [-data dir]
 //	doorstep-server import -landlord EMAIL [-data dir] FILE.csv
 //	doorstep-server demo [-data dir]
