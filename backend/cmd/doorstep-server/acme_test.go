@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,45 +27,23 @@ import (
 // acmeDomain is the name the tests get certificates for.
 const acmeDomain = "chat.doorstep.test"
 
-var (
-	buildACMEOnce sync.Once
-	acmeBinDir    string
-	acmeBuildErr  error
-)
-
-// acmeTools builds pebble and pebble-challtestsrv once per test run and
-// returns the directory they are in.
+// acmeTools builds pebble and pebble-challtestsrv into a directory of the
+// test's and returns it.
 func acmeTools(t *testing.T) string {
 	t.Helper()
-	buildACMEOnce.Do(func() {
-		root, err := filepath.Abs("../../..")
-		if err != nil {
-			acmeBuildErr = err
-			return
-		}
-		acmeBinDir, acmeBuildErr = os.MkdirTemp("", "doorstep-acme-tools")
-		if acmeBuildErr != nil {
-			return
-		}
-		cmd := exec.Command("go", "build", "-modfile="+filepath.Join(root, "tools", "go.mod"), "-o", acmeBinDir+string(filepath.Separator),
-			"github.com/letsencrypt/pebble/v2/cmd/pebble", "github.com/letsencrypt/pebble/v2/cmd/pebble-challtestsrv")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			acmeBuildErr = &buildError{err: err, out: string(out)}
-		}
-	})
-	if acmeBuildErr != nil {
-		t.Fatalf("building pebble: %v", acmeBuildErr)
+	root, err := filepath.Abs("../../..")
+	if err != nil {
+		t.Fatal(err)
 	}
-	return acmeBinDir
+	bin := t.TempDir()
+	cmd := exec.Command("go", "build", "-modfile="+filepath.Join(root, "tools", "go.mod"), "-o", bin+string(filepath.Separator),
+		"github.com/letsencrypt/pebble/v2/cmd/pebble", "github.com/letsencrypt/pebble/v2/cmd/pebble-challtestsrv")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building pebble: %v\n%s", err, out)
+	}
+	return bin
 }
-
-type buildError struct {
-	err error
-	out string
-}
-
-func (e *buildError) Error() string { return e.err.Error() + "\n" + e.out }
 
 // process runs a program until the test ends, keeping its output for when
 // the test fails.
