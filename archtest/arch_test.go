@@ -96,6 +96,7 @@ var roles = map[string]struct {
 	"backend/importcsv": {adapter, "a CSV file read into domain values"},
 	"backend/portal":    {adapter, "the tenant portal's embedded page"},
 	"backend/client":    {adapter, "the Go client of the HTTP API"},
+	"backend/metrics":   {adapter, "Prometheus metrics of what the server's parts observe, served on a listener of their own"},
 	"app":               {adapter, "the desktop's services bound to the UI: the adapter between the window and the desktop's parts (Wails itself only in main.go)"},
 	"app/cache":         {adapter, "the desktop's SQLite: cache, outbox, search index"},
 	"app/engine":        {adapter, "the desktop's sync and sending"},

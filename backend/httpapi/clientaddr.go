@@ -157,10 +157,11 @@ func (s *Server) trusted(a netip.Addr) bool {
 
 // secureRequest reports whether the browser reached the server over TLS,
 // directly or through a trusted reverse proxy that says so, so cookies are
-// marked Secure. Of several X-Forwarded-Proto values the right-most is the
-// one our proxy wrote.
+// marked Secure. A request on a connection this server decrypted is secure
+// whatever its headers say. Of several X-Forwarded-Proto values the
+// right-most is the one our proxy wrote.
 func secureRequest(r *http.Request) bool {
-	if r.TLS != nil {
+	if overTLS(r) {
 		return true
 	}
 	c, _ := r.Context().Value(clientKey{}).(clientInfo)

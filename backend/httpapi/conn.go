@@ -39,8 +39,12 @@ const maxRequestHead = 64 << 10
 // text of the answers it writes itself.
 const cannedHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
 
-// jsonErrorListener wraps every accepted connection in a jsonErrorConn.
-type jsonErrorListener struct{ net.Listener }
+// jsonErrorListener wraps every accepted connection in a jsonErrorConn;
+// tls says that its listener hands out TLS connections.
+type jsonErrorListener struct {
+	net.Listener
+	tls bool
+}
 
 // Accept implements net.Listener.
 func (l jsonErrorListener) Accept() (net.Conn, error) {
@@ -48,12 +52,15 @@ func (l jsonErrorListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &jsonErrorConn{Conn: c}, nil
+	return &jsonErrorConn{Conn: c, tls: l.tls}, nil
 }
 
 // jsonErrorConn rewrites net/http's canned plain-text error answers into
 // JSON and passes everything else through untouched.
-type jsonErrorConn struct{ net.Conn }
+type jsonErrorConn struct {
+	net.Conn
+	tls bool // Conn is a *tls.Conn (see markTLS)
+}
 
 // Write implements net.Conn.
 func (c *jsonErrorConn) Write(p []byte) (int, error) {

@@ -45,6 +45,7 @@ type Server struct {
 	clock          func() time.Time // for the limits; nil: time.Now
 	trustedProxies []netip.Prefix   // whose X-Forwarded-* headers are believed
 	quietRequests  bool             // no per-request log lines (see WithAccessLog)
+	observe        RequestObserver  // nil: none (see WithRequestObserver)
 
 	watchMu  sync.Mutex // guards watching
 	watching bool       // whether checkSessions runs (see watchSessions)
@@ -89,6 +90,7 @@ func NewServer(store backend.Store, logger *slog.Logger, opts ...Option) *Server
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxRequestHead - 4096, // see conn.go
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ConnContext:       markTLS,
 	}
 	return s
 }
@@ -107,7 +109,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, backend.Errorf(backend.ENOTFOUND, "There is nothing at %s.", r.URL.Path))
 	})
-	return s.logRequests(secureHeaders(s.checkHosts(mux)))
+	return s.logRequests(secureHeaders(s.checkHosts(notePattern(mux))))
 }
 
 // Hub is where the server's websocket connections get their live events.
@@ -117,7 +119,7 @@ func (s *Server) Hub() *hub.Hub { return s.hub }
 // net/http refuses before any handler runs are answered in JSON as well
 // (see conn.go).
 func (s *Server) Serve(ln net.Listener) error {
-	if err := s.http.Serve(jsonErrorListener{ln}); !errors.Is(err, http.ErrServerClosed) {
+	if err := s.http.Serve(jsonErrorListener{Listener: ln}); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
@@ -296,19 +298,28 @@ func (rec *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 func WithAccessLog(on bool) Option { return func(s *Server) { s.quietRequests = !on } }
 
 // logRequests works out where each request comes from (for the limits and
-// the log) and, unless turned off, logs one line per request.
+// the log), logs one line per request unless turned off, and tells the
+// request observer, if any.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := s.clientOf(r)
-		r = r.WithContext(context.WithValue(r.Context(), clientKey{}, c))
-		if s.quietRequests {
-			next.ServeHTTP(w, r)
+		ctx := context.WithValue(r.Context(), clientKey{}, c)
+		if s.quietRequests && s.observe == nil {
+			next.ServeHTTP(w, r.WithContext(ctx))
 			return
 		}
+		route := new(string)
+		r = r.WithContext(context.WithValue(ctx, routeKey{}, route))
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
-		s.logger.Info("request", "method", r.Method, "path", logPath(r), "status", rec.status,
-			"duration", time.Since(start).Round(time.Microsecond), "client", c, "user_agent", r.UserAgent())
+		took := time.Since(start)
+		if s.observe != nil {
+			s.observe(r.Method, *route, rec.status, took)
+		}
+		if !s.quietRequests {
+			s.logger.Info("request", "method", r.Method, "path", logPath(r), "status", rec.status,
+				"duration", took.Round(time.Microsecond), "client", c, "user_agent", r.UserAgent())
+		}
 	})
 }

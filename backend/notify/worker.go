@@ -45,9 +45,22 @@ type Worker struct {
 	// Backoff is the wait after each failed try (DefaultBackoff unless set).
 	Backoff []time.Duration
 	// Now is the clock (time.Now unless set).
-	Now  func() time.Time
-	wake chan struct{}
+	Now func() time.Time
+	// Observe, if set, is told the outcome of every try, once it is
+	// recorded (for metrics). It must not block.
+	Observe func(channel string, outcome Outcome)
+	wake    chan struct{}
 }
+
+// Outcome is how one try at a notification went.
+type Outcome string
+
+// The outcomes of a try.
+const (
+	Sent   Outcome = "sent"   // handed over (or kept in the dev mailbox)
+	Retry  Outcome = "retry"  // failed; it will be tried again
+	Failed Outcome = "failed" // failed for good: given up
+)
 
 // NewWorker returns a worker sending e-mail and text messages through email
 // and sms, with links to the portal at publicURL (the server's address as
@@ -124,6 +137,7 @@ func (w *Worker) deliver(ctx context.Context, n backend.PendingNotification) {
 			log.Error("notifications: recording a sent notification", "err", rerr)
 			return
 		}
+		w.observe(n.Channel, Sent)
 		log.Info("notification sent", "to", n.Recipient)
 	case Permanent(err) || n.Attempts >= len(w.Backoff):
 		reason := err.Error()
@@ -133,13 +147,21 @@ func (w *Worker) deliver(ctx context.Context, n backend.PendingNotification) {
 		if rerr := w.store.NotificationFailed(ctx, n.ID, reason); rerr != nil {
 			log.Error("notifications: recording a failure", "err", rerr)
 		}
+		w.observe(n.Channel, Failed)
 		log.Error("notification failed", "to", n.Recipient, "reason", reason)
 	default:
 		next := w.Now().Add(w.Backoff[n.Attempts])
 		if rerr := w.store.NotificationRetry(ctx, n.ID, err.Error(), next); rerr != nil {
 			log.Error("notifications: recording a retry", "err", rerr)
 		}
+		w.observe(n.Channel, Retry)
 		log.Warn("notification not sent yet; will retry", "to", n.Recipient, "err", err, "next_try", next)
+	}
+}
+
+func (w *Worker) observe(channel string, outcome Outcome) {
+	if w.Observe != nil {
+		w.Observe(channel, outcome)
 	}
 }
 

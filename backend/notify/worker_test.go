@@ -3,6 +3,7 @@ package notify_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime/quotedprintable"
@@ -258,6 +259,13 @@ func TestWorkerGivesUp(t *testing.T) {
 			texts, _ := notify.NewTwilioSMS(notify.SMSConfig{BaseURL: sms.srv.URL, Account: account, Token: token, From: "+15550001111"}, nil)
 			w := notify.NewWorker(s.DB, box, texts, "https://chat.example.org", slog.New(slog.NewTextHandler(io.Discard, nil)))
 			w.Backoff = []time.Duration{10 * time.Millisecond, 10 * time.Millisecond}
+			var observedMu sync.Mutex
+			observed := map[string]int{} // "channel outcome" → tries
+			w.Observe = func(channel string, outcome notify.Outcome) {
+				observedMu.Lock()
+				defer observedMu.Unlock()
+				observed[channel+" "+string(outcome)]++
+			}
 			runCtx, stop := context.WithCancel(ctx)
 			done := make(chan struct{})
 			go func() { defer close(done); w.Run(runCtx) }()
@@ -291,6 +299,23 @@ func TestWorkerGivesUp(t *testing.T) {
 			}
 			if got := len(sms.messages()); got != 0 {
 				t.Errorf("%d texts accepted", got)
+			}
+			// Every try was observed once, with its outcome.
+			want := map[string]int{}
+			for _, n := range log {
+				if n.Channel == backend.ChannelEmail {
+					want["email sent"]++
+					continue
+				}
+				want["sms failed"]++
+				if c.wantAttempts > 1 {
+					want["sms retry"] += c.wantAttempts - 1
+				}
+			}
+			observedMu.Lock()
+			defer observedMu.Unlock()
+			if fmt.Sprint(observed) != fmt.Sprint(want) {
+				t.Errorf("observed tries %v, want %v", observed, want)
 			}
 		})
 	}

@@ -156,6 +156,16 @@ func (db *DB) NextNotificationDue(ctx context.Context) (t time.Time, ok bool, er
 	return parseTime(next.String), true, nil
 }
 
+// QueuedNotifications counts the notifications waiting to be sent or
+// tried again: the depth of the outbox, for metrics.
+func (db *DB) QueuedNotifications(ctx context.Context) (int, error) {
+	var n int
+	if err := db.db.QueryRowContext(ctx, "SELECT count(*) FROM notifications WHERE state = 'queued'").Scan(&n); err != nil {
+		return 0, fmt.Errorf("queued notifications: %w", err)
+	}
+	return n, nil
+}
+
 // NotificationSent records that a notification was handed over; note (may
 // be empty) says anything the landlord should know, such as that it went to
 // the dev mailbox rather than to the tenant.

@@ -53,6 +53,8 @@ type DB struct {
 	now func() time.Time
 	// bcryptCost is the work factor of new password hashes (WithBcryptCost).
 	bcryptCost int
+	// observeCommit is told about each group commit (WithCommitObserver).
+	observeCommit func(writes int, took time.Duration)
 }
 
 // Open opens (creating if needed) the database at path and brings its schema

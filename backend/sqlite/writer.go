@@ -141,6 +141,7 @@ func (db *DB) commitBatch(batch []writeRequest) {
 // results outside the database that a second run would not reset.
 func (db *DB) runBatch(batch []writeRequest) (notRun []writeRequest) {
 	ctx := context.Background()
+	began := time.Now()
 	sqlTx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
 		answerAll(batch, lostWith("begin", err))
@@ -162,6 +163,7 @@ func (db *DB) runBatch(batch []writeRequest) (notRun []writeRequest) {
 		return batch[ran:]
 	}
 	var after []func()
+	ran := 0 // writes whose fn ran in this transaction
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			results[i] = err // gave up before its turn: nothing ran
@@ -175,6 +177,7 @@ func (db *DB) runBatch(batch []writeRequest) (notRun []writeRequest) {
 			return abort(max(i, 1), lostWith("savepoint", err))
 		}
 		tx.afterCommit = nil
+		ran++
 		if err := r.fn(tx); err != nil {
 			results[i] = err
 			if _, rbErr := sqlTx.ExecContext(ctx, "ROLLBACK TO w; RELEASE w"); rbErr != nil {
@@ -197,6 +200,8 @@ func (db *DB) runBatch(batch []writeRequest) (notRun []writeRequest) {
 			}
 		}
 		after = nil
+	} else if db.observeCommit != nil && ran > 0 {
+		db.observeCommit(ran, time.Since(began))
 	}
 	for _, f := range after {
 		f()

@@ -244,3 +244,56 @@ func TestUpdate(t *testing.T) {
 		}
 	})
 }
+
+// The commit observer hears of every write that ran, once, in the commit
+// that made it durable, and of no commit that made nothing durable.
+func TestCommitObserver(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	var commits, writes int
+	var slowest time.Duration
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "doorstep.db"), WithBcryptCost(bcrypt.MinCost),
+		WithCommitObserver(func(n int, took time.Duration) {
+			mu.Lock()
+			defer mu.Unlock()
+			commits, writes, slowest = commits+1, writes+n, max(slowest, took)
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	mu.Lock()
+	commits, writes = 0, 0 // what opening the database wrote is not this test's
+	mu.Unlock()
+
+	const n = 200
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			err := db.Update(ctx, func(tx *Tx) error {
+				_, err := tx.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES (?, 'x')", "k"+strconv.Itoa(i))
+				return err
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	// A write that gave up before its turn ran nothing and is not counted.
+	gaveUp, cancel := context.WithCancel(ctx)
+	cancel()
+	db.Update(gaveUp, func(*Tx) error { t.Error("a write whose caller gave up ran"); return nil })
+
+	mu.Lock()
+	defer mu.Unlock()
+	if writes != n {
+		t.Errorf("observer counted %d writes, want %d", writes, n)
+	}
+	if commits < 1 || commits > n {
+		t.Errorf("observer saw %d commits for %d writes", commits, n)
+	}
+	if slowest <= 0 {
+		t.Errorf("longest commit took %v", slowest)
+	}
+}

@@ -5,6 +5,7 @@
 // Usage:
 //
 //	doorstep-server [serve] [-addr host:port] [-data dir] [-url-file file] [-demo] [-event-retention 720h]
+//	                [-tls-cert FILE -tls-key FILE | -acme-domain NAMES [-acme-email ADDRESS]] [-metrics-addr host:port]
 //	doorstep-server add-landlord -org NAME -tz ZONE -email EMAIL -name NAME [-sub-user] [-data dir]
 //	doorstep-server import -landlord EMAIL [-data dir] FILE.csv
 //	doorstep-server demo [-data dir]
@@ -42,6 +43,7 @@ import (
 	"doorstep/backend/filestore"
 	"doorstep/backend/httpapi"
 	"doorstep/backend/hub"
+	"doorstep/backend/metrics"
 	"doorstep/backend/notify"
 	"doorstep/backend/sqlite"
 )
@@ -134,7 +136,10 @@ type serveConfig struct {
 	SMTP         notify.SMTPConfig // Host empty: e-mail goes to the dev mailbox
 	SMS          notify.SMSConfig  // BaseURL empty: text messages go to the dev mailbox
 	Edge         edgeConfig        // limits, trusted proxies, logs
-	store        []sqlite.Option   // how the database is opened
+	TLS          tlsConfig         // off: plain HTTP on Addr
+	// MetricsAddr is where Prometheus metrics are served; empty: off.
+	MetricsAddr string
+	store       []sqlite.Option // how the database is opened
 }
 
 func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -184,11 +189,26 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		return nil
 	})
 	finishEdge := edgeFlags(fs, getenv)
+	finishTLS := tlsFlags(fs, getenv)
+	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", getenv("DOORSTEP_METRICS_ADDR"), "serve Prometheus metrics at /metrics on this `host:port`, apart from the public listener, e.g. 127.0.0.1:9090 (env DOORSTEP_METRICS_ADDR; default off)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
 	if err := finishEdge(&cfg.Edge); err != nil {
 		return cfg, err
+	}
+	addrSet := getenv("DOORSTEP_ADDR") != ""
+	fs.Visit(func(f *flag.Flag) { addrSet = addrSet || f.Name == "addr" })
+	if err := finishTLS(&cfg.TLS, addrSet); err != nil {
+		return cfg, err
+	}
+	if len(cfg.TLS.ACMEDomains) > 0 && cfg.PublicURL == "" {
+		cfg.PublicURL = acmePublicURL(cfg.TLS)
+	}
+	if cfg.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(cfg.MetricsAddr); err != nil {
+			return cfg, fmt.Errorf("-metrics-addr %q: want host:port, such as 127.0.0.1:9090", cfg.MetricsAddr)
+		}
 	}
 	if cfg.NewMessageEmail, err = time.ParseDuration(newMessageEmail); err != nil || cfg.NewMessageEmail < 0 {
 		return cfg, fmt.Errorf("-new-message-email %q: want a duration such as 1h, or 0 for none", newMessageEmail)
@@ -228,28 +248,43 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		return err
 	}
 	defer logFile.Close()
-	db, err := openData(ctx, cfg.DataDir, cfg.store...)
+	metered, err := openMetrics(cfg.MetricsAddr, logger)
 	if err != nil {
+		return err
+	}
+	closeMetrics := func() {
+		if metered != nil {
+			metered.ln.Close()
+		}
+	}
+	db, err := openData(ctx, cfg.DataDir, append(cfg.store, metered.storeOptions()...)...)
+	if err != nil {
+		closeMetrics()
 		return err
 	}
 	defer db.Close()
 	if cfg.Demo {
 		if err := seedDemo(ctx, db, stdout); err != nil {
+			closeMetrics()
 			return err
 		}
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	door, err := openFrontDoor(cfg, logger)
 	if err != nil {
-		return fmt.Errorf("listen: %w (is another doorstep-server running? choose another -addr)", err)
+		closeMetrics()
+		return err
 	}
-	url := "http://" + ln.Addr().String()
-	p, err := assemble(ctx, cfg, db, url, logger)
+	p, err := assemble(ctx, cfg, db, door.url, logger, metered)
 	if err != nil {
-		ln.Close()
+		door.api.Close()
+		if door.plain != nil {
+			door.plain.Close()
+		}
+		closeMetrics()
 		return err
 	}
 	p.startJobs(ctx, cfg)
-	return p.serveUntilDone(ctx, cfg, ln, url, stdout)
+	return p.serveUntilDone(ctx, cfg, door, metered, stdout)
 }
 
 // parts are the running server's pieces around its database.
@@ -264,7 +299,7 @@ type parts struct {
 // assemble wires the live fan-out, the file store, the HTTP server and the
 // notification sender to the database, and runs the first storage probe,
 // so a server started on a full disk says so from its first answer.
-func assemble(ctx context.Context, cfg serveConfig, db *sqlite.DB, url string, logger *slog.Logger) (*parts, error) {
+func assemble(ctx context.Context, cfg serveConfig, db *sqlite.DB, url string, logger *slog.Logger, metered *metricsDoor) (*parts, error) {
 	events := hub.New()
 	db.SetEventSink(events.Publish)
 	db.SetSessionEndSink(events.EndSessions)
@@ -272,10 +307,19 @@ func assemble(ctx context.Context, cfg serveConfig, db *sqlite.DB, url string, l
 	if err != nil {
 		return nil, err
 	}
-	srv := httpapi.NewServer(db, logger, append(edgeOptions(cfg.Edge), httpapi.WithHub(events), httpapi.WithFiles(files), httpapi.WithPublicHosts(publicHosts(cfg)...))...)
+	opts := append(edgeOptions(cfg.Edge), httpapi.WithHub(events), httpapi.WithFiles(files), httpapi.WithPublicHosts(publicHosts(cfg)...))
+	if metered != nil {
+		opts = append(opts, httpapi.WithRequestObserver(metered.m.ObserveRequest))
+	}
+	srv := httpapi.NewServer(db, logger, opts...)
 	worker, err := notificationWorker(cfg, db, url, logger)
 	if err != nil {
 		return nil, err
+	}
+	if metered != nil {
+		metered.m.Watch(metrics.Sources{Websockets: events.Subscribers, QueuedNotifications: db.QueuedNotifications})
+		db.SetEventSink(func(ds []backend.Delivery) { events.Publish(ds); metered.m.ObserveEvents(ds) })
+		worker.Observe = func(channel string, outcome notify.Outcome) { metered.m.ObserveNotification(channel, string(outcome)) }
 	}
 	db.SetNotificationsQueued(worker.Wake)
 	go worker.Run(ctx)
@@ -316,27 +360,51 @@ func (p *parts) startJobs(ctx context.Context, cfg serveConfig) {
 	}
 }
 
-// serveUntilDone answers on ln, says where (and in the -url-file), and
-// shuts down gracefully when ctx ends.
-func (p *parts) serveUntilDone(ctx context.Context, cfg serveConfig, ln net.Listener, url string, stdout io.Writer) error {
+// serveUntilDone answers at the front door (and the metrics' listener),
+// says where (and in the -url-file), and shuts down gracefully when ctx
+// ends or a listener fails.
+func (p *parts) serveUntilDone(ctx context.Context, cfg serveConfig, door *frontDoor, metered *metricsDoor, stdout io.Writer) error {
 	errc := make(chan error, 1)
-	go func() { errc <- p.srv.Serve(ln) }()
+	go func() {
+		if door.tls != nil {
+			errc <- p.srv.ServeTLS(door.api, door.tls)
+		} else {
+			errc <- p.srv.Serve(door.api)
+		}
+	}()
+	others := make(chan error, 2) // the redirect's and the metrics' listeners
+	door.serveRedirect(others)
+	metered.serve(others)
+	shutdown := func() error {
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		door.shutdownRedirect(sctx)
+		if metered != nil {
+			metered.srv.Shutdown(sctx)
+		}
+		return p.srv.Shutdown(sctx)
+	}
+	door.describe(stdout)
+	metered.describe(stdout)
 	if cfg.URLFile != "" {
-		if err := writeFileAtomic(cfg.URLFile, url+"\n"); err != nil {
-			p.srv.Shutdown(context.Background())
+		if err := writeFileAtomic(cfg.URLFile, door.url+"\n"); err != nil {
+			shutdown()
 			return fmt.Errorf("-url-file: %w", err)
 		}
 	}
-	fmt.Fprintf(stdout, "doorstep-server %s listening on %s (data in %s)\n", backend.Version, url, cfg.DataDir)
+	fmt.Fprintf(stdout, "doorstep-server %s listening on %s (data in %s)\n", backend.Version, door.url, cfg.DataDir)
 	select {
 	case err := <-errc:
+		shutdown()
+		return err
+	case err := <-others:
+		shutdown()
+		<-errc
 		return err
 	case <-ctx.Done():
 	}
 	p.logger.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	if err := p.srv.Shutdown(sctx); err != nil {
+	if err := shutdown(); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return <-errc
@@ -356,7 +424,7 @@ func publicHosts(cfg serveConfig) []string {
 	if h, _, err := net.SplitHostPort(cfg.Addr); err == nil && h != "" && net.ParseIP(h) == nil {
 		hosts = append(hosts, h)
 	}
-	return hosts
+	return append(hosts, cfg.TLS.ACMEDomains...)
 }
 
 // mailboxDir is where notifications go when no SMTP server or SMS provider
