@@ -130,7 +130,9 @@ setup_name=doorstep_${version}_windows_amd64_setup.exe
 start=$(date +%s)
 # The Wails CLI is a host program: `go tool` builds it with the host's
 # compiler, before CC points at the cross-compiler (-n prints its path).
-wails=("$(env -u CC -u GOOS -u GOARCH go tool -modfile=tools/go.mod -n wails)")
+wails_bin=$(env -u CC -u GOOS -u GOARCH go tool -modfile=tools/go.mod -n wails)
+[ "$host" = unix ] || wails_bin=$(cygpath -u "$wails_bin")
+wails=("$wails_bin")
 
 # The bindings and the UI are the host's work: the bindings generator runs
 # a host build of the app, so the cross-compiler must not be in the way.
