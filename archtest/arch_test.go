@@ -76,6 +76,7 @@ var roles = map[string]struct {
 	"":                            {wiring, "the desktop app's main: binds app's services to the Wails window"},
 	"backend/cmd/doorstep-server": {wiring, "the server's main: flags, subcommands, adapters put together"},
 	"backend/demo":                {wiring, "seeds the demo landlord through the store for `doorstep-server demo` and tests"},
+	"internal/pecheck":            {wiring, "reads a Windows exe's headers for the Windows package test (go run); no package ships it"},
 
 	"backend": {domain, "domain types, rules, sentences, error codes"},
 
