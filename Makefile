@@ -26,6 +26,14 @@ WAILSTAGS = -tags "$(strip $(TAGS))"
 STATICCHECK_PKGS = ./...
 ESLINT_PATHS = frontend/src backend/portal
 
+# The version every binary and package reports (scripts/version.sh; a
+# VERSION=... on the command line overrides it).
+ifndef VERSION
+VERSION := $(shell scripts/version.sh)
+endif
+export VERSION
+VERSION_LDFLAGS := -X doorstep/backend.Version=$(VERSION)
+
 BIN := build/bin
 APP := $(BIN)/doorstep
 SERVER := $(BIN)/doorstep-server
@@ -64,12 +72,12 @@ frontend/dist/index.html: $(FRONTEND_SOURCES) frontend/wailsjs/go/models.ts fron
 build: deps-build $(APP) $(SERVER) ## Build the desktop app and the server into build/bin
 
 $(APP): $(GO_SOURCES) $(APP_EMBEDS) frontend/dist/index.html wails.json
-	$(WAILS) build -s -m -nosyncgomod -skipbindings -nocolour $(WAILSTAGS) >/dev/null
+	$(WAILS) build -s -m -nosyncgomod -skipbindings -nocolour $(WAILSTAGS) -ldflags "$(VERSION_LDFLAGS)" >/dev/null
 	@touch $@
 	@echo "built $@"
 
 $(SERVER): $(GO_SOURCES) $(SERVER_EMBEDS)
-	go build $(GOTAGS) -o $@ ./backend/cmd/doorstep-server
+	go build $(GOTAGS) -ldflags "$(VERSION_LDFLAGS)" -o $@ ./backend/cmd/doorstep-server
 	@echo "built $@"
 
 .PHONY: run
@@ -114,6 +122,27 @@ test-window: $(APP) $(SERVER) ## The real app window under Xvfb, screenshot in t
 test-e2e: $(SERVER) frontend/wailsjs/go/models.ts frontend/node_modules/.package-lock.json ## Browser scenarios: wails dev + Playwright/Chromium
 	scripts/test-e2e.sh
 
+PACKAGE_DIR := build/package
+
+.PHONY: package
+package: ## Build the packages this host can build into build/package, with sizes and SHA-256
+	scripts/deps.sh package
+	@$(MAKE) --no-print-directory frontend/node_modules/.package-lock.json
+	rm -rf $(PACKAGE_DIR)
+	scripts/package-linux.sh $(PACKAGE_DIR)
+	@if [ -f scripts/package-windows.sh ]; then bash scripts/package-windows.sh $(PACKAGE_DIR); \
+	else echo "Windows: scripts/package-windows.sh is not there; skipped"; fi
+	@echo "macOS: cannot be built on Linux; the release workflow (.github/workflows/release.yml) builds it on a macOS runner"
+	@echo "Doorstep $(VERSION) packages in $(PACKAGE_DIR):"
+	@cd $(PACKAGE_DIR) && find . -type f -printf '%P\n' | LC_ALL=C sort | while read -r f; do \
+		printf '  %-70s %7s  %s\n' "$$f" "$$(numfmt --to=iec --suffix=B $$(stat -c %s "$$f"))" "$$(sha256sum "$$f" | cut -d' ' -f1)"; done
+
+.PHONY: test-package
+test-package: ## Slow package checks: reproducible, lintian, install, run, upgrade and remove the .debs
+	scripts/deps.sh test
+	@$(MAKE) --no-print-directory package
+	scripts/test-package.sh $(PACKAGE_DIR)
+
 .PHONY: bench
 bench: ## Benchmarks: 6 runs each, medians by benchstat (figures, never pass/fail)
 	@mkdir -p test-output
@@ -126,5 +155,5 @@ bench: ## Benchmarks: 6 runs each, medians by benchstat (figures, never pass/fai
 
 .PHONY: clean
 clean: ## Remove what the build generated
-	rm -rf $(BIN) frontend/wailsjs test-output
+	rm -rf $(BIN) $(PACKAGE_DIR) frontend/wailsjs test-output
 	find frontend/dist -mindepth 1 ! -name .gitkeep -delete

@@ -2,11 +2,14 @@
 // Wails v2 window whose web UI (frontend/) calls the Go services in app/.
 //
 // Usage: doorstep [-server URL]   (or DOORSTEP_SERVER_URL; default http://127.0.0.1:8765)
+//
+//	doorstep --version           (prints the version and exits)
 package main
 
 import (
 	"context"
 	"embed"
+	"fmt"
 	"log/slog"
 	"os"
 
@@ -19,6 +22,7 @@ import (
 
 	"doorstep/app"
 	"doorstep/app/keychain"
+	"doorstep/backend"
 )
 
 // assets is the built UI (frontend/dist, made by `npm run build`).
@@ -34,6 +38,10 @@ var icon []byte
 func main() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	cfg := app.LoadConfig(os.Args[1:], os.Getenv)
+	if cfg.ShowVersion { // before Wails: no window, no display needed
+		fmt.Println("doorstep", backend.Version)
+		return
+	}
 	life := &app.Lifecycle{}
 	connection := app.NewConnectionService(cfg, life, logger)
 	dataDir, err := app.DataDir(os.Getenv)

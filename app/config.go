@@ -15,10 +15,13 @@ type Config struct {
 	// ServerURL is the Doorstep server to talk to, as given; it is checked
 	// when used so that a bad value shows up in the UI, not as a crash.
 	ServerURL string
+	// ShowVersion asks for the version only (--version): the process
+	// prints it and exits without opening a window.
+	ShowVersion bool
 }
 
-// LoadConfig reads the command line (-server URL or -server=URL) and the
-// environment (DOORSTEP_SERVER_URL); the command line wins. Other arguments
+// LoadConfig reads the command line (-server URL or -server=URL, --version)
+// and the environment (DOORSTEP_SERVER_URL); the command line wins. Other arguments
 // are ignored rather than refused: platforms and the Wails dev runner add
 // their own.
 func LoadConfig(args []string, getenv func(string) string) Config {
@@ -28,6 +31,9 @@ func LoadConfig(args []string, getenv func(string) string) Config {
 	}
 	for i, a := range args {
 		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if a == "-version" || a == "--version" {
+			cfg.ShowVersion = true
+		}
 		if !strings.HasPrefix(a, "-") || name != "server" {
 			continue
 		}

@@ -90,3 +90,20 @@ func (s *ConnectionService) Status() (ConnectionStatus, error) {
 	st.State, st.Version, st.ServerID = StateConnected, h.Version, h.ServerID
 	return st, nil
 }
+
+// About is what the About box shows: this app's version and the server's.
+type About struct {
+	AppVersion string `json:"appVersion"`
+	Server     string `json:"server"`
+	// ServerVersion is empty when the server did not answer.
+	ServerVersion string `json:"serverVersion,omitempty"`
+}
+
+// About reports the app's version and asks the server for its own.
+func (s *ConnectionService) About() (About, error) {
+	st, err := s.Status()
+	if err != nil {
+		return About{}, err
+	}
+	return About{AppVersion: backend.Version, Server: st.Server, ServerVersion: st.Version}, nil
+}

@@ -163,3 +163,40 @@ func TestLoadConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestLoadConfigVersion(t *testing.T) {
+	t.Parallel()
+	none := func(string) string { return "" }
+	for _, args := range [][]string{{"--version"}, {"-version"}, {"-server", "http://f:1", "--version"}} {
+		if !LoadConfig(args, none).ShowVersion {
+			t.Errorf("LoadConfig(%q).ShowVersion = false", args)
+		}
+	}
+	for _, args := range [][]string{nil, {"-server", "--version-x"}, {"version"}} {
+		if LoadConfig(args, none).ShowVersion {
+			t.Errorf("LoadConfig(%q).ShowVersion = true", args)
+		}
+	}
+}
+
+func TestAbout(t *testing.T) {
+	t.Parallel()
+	t.Run("BothVersionsWhenConnected", func(t *testing.T) {
+		ts, _, _ := startServer(t)
+		got, err := NewConnectionService(Config{ServerURL: ts.URL}, &Lifecycle{}, quiet).About()
+		want := About{AppVersion: backend.Version, Server: ts.URL, ServerVersion: backend.Version}
+		if err != nil || got != want {
+			t.Errorf("About() = %+v, %v; want %+v", got, err, want)
+		}
+	})
+	t.Run("AppVersionOnlyWhenUnreachable", func(t *testing.T) {
+		ln, _ := net.Listen("tcp", "127.0.0.1:0")
+		url := "http://" + ln.Addr().String()
+		ln.Close()
+		got, err := NewConnectionService(Config{ServerURL: url}, &Lifecycle{}, quiet).About()
+		want := About{AppVersion: backend.Version, Server: url}
+		if err != nil || got != want {
+			t.Errorf("About() = %+v, %v; want %+v", got, err, want)
+		}
+	})
+}

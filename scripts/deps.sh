@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what Doorstep needs to build (deps.sh build) or to build and test
-# (deps.sh test), skipping whatever is already there.
+# Installs what Doorstep needs to build (deps.sh build), to build and test
+# (deps.sh test), or to build the packages (deps.sh package: make package),
+# skipping whatever is already there.
 #
 # Debian/Ubuntu: missing system packages are installed with apt-get (through
 # sudo when not root). Other systems: prints what to install and stops.
@@ -9,8 +10,8 @@
 set -euo pipefail
 
 purpose=${1:-build}
-case "$purpose" in build | test) ;; *)
-	echo "usage: $0 build|test" >&2
+case "$purpose" in build | test | package) ;; *)
+	echo "usage: $0 build|test|package" >&2
 	exit 2
 	;;
 esac
@@ -57,11 +58,16 @@ fi
 # desktop environment) takes a file's type from it.
 packages=(gcc pkg-config libgtk-3-dev xdg-utils)
 test_packages=(curl xvfb xauth xdotool imagemagick tesseract-ocr tesseract-ocr-eng dbus dbus-x11 gnome-keyring chromium fonts-dejavu-core file)
+# Packages: dpkg-dev (dpkg-shlibdeps), imagemagick (the icon sizes), lintian;
+# the Windows installer (scripts/package-windows.sh): MinGW for cgo, NSIS,
+# osslsigncode.
+package_packages=(dpkg-dev imagemagick lintian gcc-mingw-w64-x86-64 nsis osslsigncode)
 
 if ! command -v dpkg >/dev/null || ! command -v apt-get >/dev/null; then
 	webkit=webkit2gtk-4.0-or-4.1-dev
 	want=("${packages[@]}" "$webkit")
 	[ "$purpose" = test ] && want+=("${test_packages[@]}")
+	[ "$purpose" = package ] && want+=("${package_packages[@]}")
 	missing_tools=()
 	for cmd in gcc pkg-config; do command -v "$cmd" >/dev/null || missing_tools+=("$cmd"); done
 	if pkg-config --exists gtk+-3.0 2>/dev/null && { pkg-config --exists webkit2gtk-4.0 || pkg-config --exists webkit2gtk-4.1; } 2>/dev/null &&
@@ -87,6 +93,7 @@ fi
 want=("${packages[@]}")
 [ -n "$webkit" ] && want+=("$webkit")
 [ "$purpose" = test ] && want+=("${test_packages[@]}")
+[ "$purpose" = package ] && want+=("${package_packages[@]}")
 
 missing=()
 for p in "${want[@]}"; do installed "$p" || missing+=("$p"); done
@@ -105,9 +112,10 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -q
+"${sudo[@]}" apt-get update -q -o DPkg::Lock::Timeout=600
 # The 4.0 package may only be known after the update.
 if [ -n "$webkit" ] && [ "$webkit" = libwebkit2gtk-4.1-dev ] && apt-cache show libwebkit2gtk-4.0-dev >/dev/null 2>&1; then
 	missing=("${missing[@]/libwebkit2gtk-4.1-dev/libwebkit2gtk-4.0-dev}")
 fi
-"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+# Another apt-get may be running (unattended upgrades): wait for it.
+"${sudo[@]}" apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 "${missing[@]}"

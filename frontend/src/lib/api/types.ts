@@ -19,6 +19,8 @@ export type Plain<T> = 0 extends 1 & T // any stays any
       ? { [K in keyof T as T[K] extends (...args: never[]) => unknown ? never : K]: Plain<T[K]> }
       : T;
 
+/** What the About box shows: the app's version and the server's. */
+export type AboutInfo = Plain<app.About>;
 export type AccountState = Plain<app.AccountState>;
 export type ConnectionStatus = Plain<app.ConnectionStatus>;
 export type Thread = Plain<app.Thread>;
