@@ -11,6 +11,7 @@ SHELL := bash
 # from the repository's root.
 WAILS := go tool -modfile=tools/go.mod wails
 STATICCHECK := go tool -modfile=tools/go.mod staticcheck
+ACTIONLINT := go tool -modfile=tools/go.mod actionlint
 ESLINT := frontend/node_modules/.bin/eslint --config frontend/eslint.config.js --max-warnings 0
 TSC := frontend/node_modules/.bin/tsc
 
@@ -93,10 +94,11 @@ check: frontend/wailsjs/go/models.ts frontend/node_modules/.package-lock.json ##
 	@$(MAKE) --no-print-directory lint
 
 .PHONY: lint
-lint: frontend/node_modules/.package-lock.json ## ESLint (UI, portal), tsc over the portal, staticcheck
+lint: frontend/node_modules/.package-lock.json ## ESLint (UI, portal), tsc over the portal, staticcheck, actionlint
 	$(ESLINT) $(ESLINT_PATHS)
 	$(TSC) -p backend/portal/jsconfig.json
 	$(STATICCHECK) $(GOTAGS) $(STATICCHECK_PKGS)
+	$(ACTIONLINT)
 
 .PHONY: test
 test: deps check test-go test-frontend test-portal test-window test-e2e ## Install what is missing, then run every check and test
@@ -130,18 +132,18 @@ package: ## Build the packages this host can build into build/package, with size
 	@$(MAKE) --no-print-directory frontend/node_modules/.package-lock.json
 	rm -rf $(PACKAGE_DIR)
 	scripts/package-linux.sh $(PACKAGE_DIR)
-	@if [ -f scripts/package-windows.sh ]; then bash scripts/package-windows.sh $(PACKAGE_DIR); \
-	else echo "Windows: scripts/package-windows.sh is not there; skipped"; fi
+	scripts/package-windows.sh $(PACKAGE_DIR)
 	@echo "macOS: cannot be built on Linux; the release workflow (.github/workflows/release.yml) builds it on a macOS runner"
 	@echo "Doorstep $(VERSION) packages in $(PACKAGE_DIR):"
 	@cd $(PACKAGE_DIR) && find . -type f -printf '%P\n' | LC_ALL=C sort | while read -r f; do \
 		printf '  %-70s %7s  %s\n' "$$f" "$$(numfmt --to=iec --suffix=B $$(stat -c %s "$$f"))" "$$(sha256sum "$$f" | cut -d' ' -f1)"; done
 
 .PHONY: test-package
-test-package: ## Slow package checks: reproducible, lintian, install, run, upgrade and remove the .debs
+test-package: ## Slow package checks: reproducible, lintian, install, run, upgrade and remove the .debs; the Windows files inspected
 	scripts/deps.sh test
 	@$(MAKE) --no-print-directory package
 	scripts/test-package.sh $(PACKAGE_DIR)
+	scripts/test-package-windows.sh
 
 .PHONY: bench
 bench: ## Benchmarks: 6 runs each, medians by benchstat (figures, never pass/fail)

@@ -60,8 +60,8 @@ packages=(gcc pkg-config libgtk-3-dev xdg-utils)
 test_packages=(curl xvfb xauth xdotool imagemagick tesseract-ocr tesseract-ocr-eng dbus dbus-x11 gnome-keyring chromium fonts-dejavu-core file)
 # Packages: dpkg-dev (dpkg-shlibdeps), imagemagick (the icon sizes), lintian;
 # the Windows installer (scripts/package-windows.sh): MinGW for cgo, NSIS,
-# osslsigncode.
-package_packages=(dpkg-dev imagemagick lintian gcc-mingw-w64-x86-64 nsis osslsigncode)
+# osslsigncode; its test (scripts/test-package-windows.sh): 7z, openssl.
+package_packages=(dpkg-dev imagemagick lintian gcc-mingw-w64-x86-64 nsis osslsigncode p7zip-full openssl)
 
 if ! command -v dpkg >/dev/null || ! command -v apt-get >/dev/null; then
 	webkit=webkit2gtk-4.0-or-4.1-dev
