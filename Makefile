@@ -139,11 +139,12 @@ package: ## Build the packages this host can build into build/package, with size
 		printf '  %-70s %7s  %s\n' "$$f" "$$(numfmt --to=iec --suffix=B $$(stat -c %s "$$f"))" "$$(sha256sum "$$f" | cut -d' ' -f1)"; done
 
 .PHONY: test-package
-test-package: ## Slow package checks: reproducible, lintian, install, run, upgrade and remove the .debs; the Windows files inspected
+test-package: ## Slow package checks: reproducible, lintian, install, run, upgrade and remove the .debs; the Windows files inspected; deploy.md's proxy configs through nginx and Caddy
 	scripts/deps.sh test
 	@$(MAKE) --no-print-directory package
 	scripts/test-package.sh $(PACKAGE_DIR)
 	scripts/test-package-windows.sh
+	scripts/test-proxy.sh
 
 .PHONY: bench
 bench: ## Benchmarks: 6 runs each, medians by benchstat (figures, never pass/fail)

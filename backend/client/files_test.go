@@ -1,10 +1,13 @@
 package client_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"mime/multipart"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -127,6 +130,44 @@ func TestFiles(t *testing.T) {
 		exactly := must[backend.File](t)(w.landlord.UploadFile(ctx, "exact.bin", bytes.NewReader(make([]byte, 1<<20))))
 		if exactly.Size != 1<<20 {
 			t.Errorf("a file of exactly the limit: %+v", exactly)
+		}
+	})
+
+	// A reverse proxy (nginx) sends the whole body before it reads the
+	// answer: the refusal must reach it, not a connection reset (which it
+	// turns into 502), whether the size is known first or found on the way.
+	t.Run("ErrTooLargeReachesAClientThatSendsEverythingFirst", func(t *testing.T) {
+		for _, chunked := range []bool{false, true} {
+			var body bytes.Buffer
+			mw := multipart.NewWriter(&body)
+			part, _ := mw.CreateFormFile("file", "big.bin")
+			part.Write(make([]byte, 24<<20)) // more than the sockets buffer on the way
+			mw.Close()
+			conn, err := net.Dial("tcp", strings.TrimPrefix(w.url, "http://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			head := "POST /api/v1/files HTTP/1.1\r\nHost: " + strings.TrimPrefix(w.url, "http://") +
+				"\r\nAuthorization: Bearer " + w.landlord.Token() + "\r\nContent-Type: " + mw.FormDataContentType() + "\r\n"
+			payload := body.Bytes()
+			if chunked {
+				head += "Transfer-Encoding: chunked\r\n\r\n"
+				payload = append(fmt.Appendf(nil, "%x\r\n", len(payload)), append(payload, "\r\n0\r\n\r\n"...)...)
+			} else {
+				head += fmt.Sprintf("Content-Length: %d\r\n\r\n", len(payload))
+			}
+			if _, err := conn.Write(append([]byte(head), payload...)); err != nil {
+				t.Fatalf("chunked %v: sending the whole body: %v (the server reset the connection before reading it)", chunked, err)
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatalf("chunked %v: reading the answer: %v", chunked, err)
+			}
+			answer, _ := io.ReadAll(resp.Body)
+			conn.Close()
+			if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(answer), backend.ETOOLARGE) {
+				t.Errorf("chunked %v: %d %s, want 413 too_large", chunked, resp.StatusCode, answer)
+			}
 		}
 	})
 

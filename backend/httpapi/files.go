@@ -24,6 +24,25 @@ var inlineTypes = map[string]bool{"image/png": true, "image/jpeg": true, "image/
 // multipartSlack is what a multipart envelope may add to a file's bytes.
 const multipartSlack = 64 << 10
 
+// drainLimit bounds what the server reads, and throws away, of an upload it
+// refuses as too large. A reverse proxy such as nginx sends the whole body
+// before it reads the answer: with the rest of the body left unread, the
+// connection is reset under it and the client gets 502 instead of the
+// refusal. 64 MB is above the body limits of the proxy configurations in
+// docs/deploy.md (30 MB); the connection of a larger body is closed.
+const drainLimit = 64 << 20
+
+// refuseUpload answers an upload's refusal; one refused as too large has
+// the rest of its body read first (from body, the request's own under any
+// limit's reader), up to drainLimit, so that the answer reaches a proxy
+// that reads it only once it has sent everything.
+func (s *Server) refuseUpload(w http.ResponseWriter, r *http.Request, body io.Reader, err error) {
+	if backend.ErrorCode(err) == backend.ETOOLARGE && r.ContentLength <= drainLimit {
+		io.Copy(io.Discard, io.LimitReader(body, drainLimit))
+	}
+	s.writeError(w, r, err)
+}
+
 func (s *Server) fileRoutes(mux *http.ServeMux) {
 	s.route(mux, "/api/v1/files", map[string]http.HandlerFunc{"POST": s.chat(s.limitUploads(s.handleUpload))})
 	s.route(mux, "/api/v1/files/{id}", map[string]http.HandlerFunc{"GET": s.chat(s.handleDownload)})
@@ -41,8 +60,9 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, backend.Errorf(backend.EINVALID, "Send the file as multipart/form-data with a part named \"file\"."))
 		return
 	}
+	body := r.Body
 	if r.ContentLength > s.files.MaxSize()+multipartSlack {
-		s.writeError(w, r, backend.Errorf(backend.ETOOLARGE, "Files can be at most %d MB.", s.files.MaxSize()>>20))
+		s.refuseUpload(w, r, body, backend.Errorf(backend.ETOOLARGE, "Files can be at most %d MB.", s.files.MaxSize()>>20))
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.files.MaxSize()+multipartSlack)
@@ -58,7 +78,7 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if err != nil {
-			s.writeError(w, r, receiveError(err, s.files.MaxSize()))
+			s.refuseUpload(w, r, body, receiveError(err, s.files.MaxSize()))
 			return
 		}
 		if part.FormName() != "file" {
@@ -70,7 +90,7 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 			err = receiveError(err, s.files.MaxSize())
 		}
 		if err != nil { // else the disk's side: unavailable when it is full, say
-			s.writeError(w, r, err)
+			s.refuseUpload(w, r, body, err)
 			return
 		}
 		f, err := s.store.CreateFile(r.Context(), p, backend.NewFile{Name: filename.Safe(part.FileName()), Size: saved.Size,
