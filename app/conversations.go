@@ -24,6 +24,9 @@ type Thread struct {
 	Draft   string `json:"draft"`
 	// DraftFiles are the files attached and not sent yet.
 	DraftFiles []cache.DraftFile `json:"draftFiles"`
+	// Receipts say who has seen each of the landlord's messages of the
+	// page, from the cached read positions (so offline too).
+	Receipts []backend.Receipt `json:"receipts"`
 }
 
 // ConversationService is the Chat tab's conversations: the list, threads,
@@ -57,6 +60,11 @@ func (c *ConversationService) Thread(convID, before int64) (Thread, error) {
 			return Thread{}, err
 		}
 		t := Thread{Messages: msgs, Outbox: []cache.Outgoing{}, DraftFiles: []cache.DraftFile{}, HasMore: len(msgs) > 0 && msgs[0].Seq > 1}
+		conv, _, err := s.cache.Conversation(ctx, convID)
+		if err != nil {
+			return Thread{}, err
+		}
+		t.Receipts = backend.Receipts(conv, msgs)
 		if before == 0 {
 			err = s.unsent(ctx, convID, &t)
 		}
@@ -186,6 +194,23 @@ func (c *ConversationService) MarkRead(convID, seq int64) error {
 			defer cancel()
 			s.client.MarkRead(ctx, convID, seq)
 		}()
+		c.accounts.emit(engine.EventConversations, nil)
+		return nil
+	})
+}
+
+// MarkUnread sets the landlord's read position back so that the newest
+// tenant message shows unread, on the server (so every device of theirs
+// shows it) and then here. It needs the server.
+func (c *ConversationService) MarkUnread(convID int64) error {
+	return inSession(c.accounts, func(ctx context.Context, s *session) error {
+		conv, err := s.client.MarkUnread(ctx, convID)
+		if err != nil {
+			return err
+		}
+		if err := s.cache.SetReadPosition(ctx, convID, conv.ReadSeq, conv.Unread); err != nil {
+			return err
+		}
 		c.accounts.emit(engine.EventConversations, nil)
 		return nil
 	})

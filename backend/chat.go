@@ -208,12 +208,15 @@ type Conversation struct {
 	Members  []TenantRef `json:"members"`
 	// Place is the tenant's unit ("Property · Unit") in a one-to-one chat,
 	// from their newest Active lease; empty when none is Active.
-	Place       string    `json:"place,omitempty"`
-	CreatedAt   time.Time `json:"created_at"`
-	LastSeq     int64     `json:"last_seq"`
-	ReadSeq     int64     `json:"read_seq"` // the caller's
-	Unread      int64     `json:"unread"`   // messages from others after ReadSeq
-	LastMessage *Message  `json:"last_message,omitempty"`
+	Place     string    `json:"place,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	LastSeq   int64     `json:"last_seq"`
+	ReadSeq   int64     `json:"read_seq"` // the caller's
+	Unread    int64     `json:"unread"`   // messages from others after ReadSeq
+	// Reads are how far each member has read, for the landlord's read
+	// receipts (see Chat.Reads); a tenant is shown no one's.
+	Reads       []ReadPosition `json:"reads,omitempty"`
+	LastMessage *Message       `json:"last_message,omitempty"`
 	// ReadOnly is set, for a tenant, once their lease is no longer Active:
 	// they keep reading what was written until then but cannot write.
 	// ReadOnlyReason says so in a sentence.
@@ -397,6 +400,9 @@ type ReadPosition struct {
 	ConversationID int64  `json:"conversation_id"`
 	Reader         Sender `json:"reader"`
 	Seq            int64  `json:"seq"`
+	// MarkedUnread is set when the reader moved their position back with
+	// Mark as unread: the one time a read position goes backwards.
+	MarkedUnread bool `json:"marked_unread,omitempty"`
 }
 
 // MessagePage asks for a page of at most Limit messages (≤ MaxPageSize;

@@ -25,6 +25,8 @@ type Chat struct {
 	LastSeq        int64
 	// Members are the tenants taking part, by name.
 	Members []TenantRef
+	// MemberReadSeq is how far each member (by tenant id) has read.
+	MemberReadSeq map[int64]int64
 	// Leases are the members' leases in the landlord's organisation, newest
 	// first, each naming (at least) the members on it. A store may load only
 	// some members' leases when it asks only about them.
@@ -185,7 +187,59 @@ func (c Chat) View(viewer Principal, orgName, today string, readSeq, unread int6
 		}
 	}
 	v.ReadOnly, v.ReadOnlyReason = c.ReadOnly(viewer, today)
+	v.Reads = c.Reads(viewer)
 	return v
+}
+
+// Reads are the members' read positions as viewer may see them. The
+// landlord sees every member's, for read receipts under their messages
+// (members whose lease ended included: they are still in the chat, and
+// what they did not read is honestly unseen). A tenant sees no one's: in a
+// unit's group, neighbours are not told who read what.
+func (c Chat) Reads(viewer Principal) []ReadPosition {
+	if viewer.Kind == KindTenant {
+		return nil
+	}
+	out := make([]ReadPosition, 0, len(c.Members))
+	for _, m := range c.Members {
+		out = append(out, ReadPosition{ConversationID: c.ID, Reader: Sender{Kind: KindTenant, ID: m.ID, Name: m.Name}, Seq: c.MemberReadSeq[m.ID]})
+	}
+	return out
+}
+
+// ReadAudience is whom a move of reader's read position in c is told to:
+// the landlord always (it is their receipt, or their own position on their
+// other devices), and of the tenants only the reader (their other tabs).
+// No tenant learns another's read position, nor the landlord's.
+func (c Chat) ReadAudience(reader Principal) (tenants []int64) {
+	if reader.Kind == KindTenant && c.HasMember(reader.ID) {
+		return []int64{reader.ID}
+	}
+	return nil
+}
+
+// MayMarkUnread refuses Mark as unread to anyone but the landlord. A
+// tenant's read position only ever moves forward, so a receipt the landlord
+// was shown ("Seen") is never taken back.
+func (p Principal) MayMarkUnread() error {
+	if p.Kind != KindUser {
+		return Errorf(EFORBIDDEN, "Only the landlord can mark a conversation as unread.")
+	}
+	return p.MayChat()
+}
+
+// UnreadSeq is where Mark as unread moves a read position at current: to
+// just before lastFromOthers, the seq of the newest message someone else
+// wrote, so that one message shows unread. moved is false when it is
+// already unread. With nothing from anyone else there is nothing to mark.
+func UnreadSeq(current, lastFromOthers int64) (next int64, moved bool, err error) {
+	if lastFromOthers == 0 {
+		return current, false, Errorf(EINVALID, "There is no message from a tenant here to mark as unread.")
+	}
+	if current < lastFromOthers {
+		return current, false, nil
+	}
+	return lastFromOthers - 1, true, nil
 }
 
 // NextReadSeq is where a read position at current moves when its reader

@@ -232,3 +232,23 @@ func TestSortByActivity(t *testing.T) {
 		t.Errorf("order = %v, want [2 5 3 4 1]", ids)
 	}
 }
+
+func TestUnreadSeq(t *testing.T) {
+	for _, c := range []struct {
+		current, lastFromOthers, want int64
+		moved                         bool
+	}{
+		{current: 5, lastFromOthers: 4, want: 3, moved: true},
+		{current: 4, lastFromOthers: 4, want: 3, moved: true},
+		{current: 3, lastFromOthers: 4, want: 3, moved: false}, // already unread
+		{current: 0, lastFromOthers: 1, want: 0, moved: false},
+	} {
+		next, moved, err := backend.UnreadSeq(c.current, c.lastFromOthers)
+		if err != nil || next != c.want || moved != c.moved {
+			t.Errorf("UnreadSeq(%d, %d) = %d, %v, %v; want %d, %v", c.current, c.lastFromOthers, next, moved, err, c.want, c.moved)
+		}
+	}
+	if _, _, err := backend.UnreadSeq(3, 0); backend.ErrorCode(err) != backend.EINVALID {
+		t.Errorf("with nothing from others: %v", err)
+	}
+}

@@ -85,6 +85,10 @@ type ChatStore interface {
 	SendMessage(ctx context.Context, p Principal, convID int64, req SendMessage) (Message, error)
 	// MarkRead moves p's read position forward (never back).
 	MarkRead(ctx context.Context, p Principal, convID, seq int64) error
+	// MarkUnread moves p's read position back to just before the newest
+	// message from someone else (see UnreadSeq), and returns the
+	// conversation as p sees it then; landlord only (MayMarkUnread).
+	MarkUnread(ctx context.Context, p Principal, convID int64) (Conversation, error)
 }
 
 // FileRecords keeps uploaded files' records and says who may fetch them.

@@ -154,6 +154,14 @@ func (c *Cache) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 func putConversation(ctx context.Context, q execer, conv backend.Conversation) error {
 	last := conv.LastMessage
 	conv.LastMessage = nil
+	// Read positions have their table, moved by events; the stored JSON
+	// would go stale.
+	for _, r := range conv.Reads {
+		if err := putReadPosition(ctx, q, r); err != nil {
+			return err
+		}
+	}
+	conv.Reads = nil
 	data, _ := json.Marshal(conv)
 	activity := conv.CreatedAt
 	if last != nil {
@@ -172,6 +180,40 @@ func putConversation(ctx context.Context, q execer, conv backend.Conversation) e
 		read_seq = max(read_seq, excluded.read_seq), unread = excluded.unread`,
 		conv.ID, string(data), formatTime(activity), conv.LastSeq, conv.ReadSeq, conv.Unread)
 	return err
+}
+
+// putReadPosition moves a member's cached read position forward (a
+// tenant's position never goes back, so an older answer changes nothing).
+func putReadPosition(ctx context.Context, q execer, r backend.ReadPosition) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO read_positions (conversation_id, reader_kind, reader_id, reader_name, seq)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (conversation_id, reader_kind, reader_id)
+		DO UPDATE SET reader_name = excluded.reader_name, seq = max(seq, excluded.seq)`,
+		r.ConversationID, string(r.Reader.Kind), r.Reader.ID, r.Reader.Name, r.Seq)
+	if err != nil {
+		return fmt.Errorf("cache read position: %w", err)
+	}
+	return nil
+}
+
+// readPositions returns the cached read positions by conversation id.
+func (c *Cache) readPositions(ctx context.Context) (map[int64][]backend.ReadPosition, error) {
+	rows, err := c.db.QueryContext(ctx, `SELECT conversation_id, reader_kind, reader_id, reader_name, seq FROM read_positions
+		ORDER BY conversation_id, reader_name COLLATE NOCASE, reader_id`)
+	if err != nil {
+		return nil, fmt.Errorf("cache read positions: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64][]backend.ReadPosition{}
+	for rows.Next() {
+		var r backend.ReadPosition
+		var kind string
+		if err := rows.Scan(&r.ConversationID, &kind, &r.Reader.ID, &r.Reader.Name, &r.Seq); err != nil {
+			return nil, fmt.Errorf("cache read positions: %w", err)
+		}
+		r.Reader.Kind = backend.PrincipalKind(kind)
+		out[r.ConversationID] = append(out[r.ConversationID], r)
+	}
+	return out, rows.Err()
 }
 
 // PutConversations stores conversations as the server listed them.
@@ -215,6 +257,16 @@ func (c *Cache) Conversations(ctx context.Context) ([]backend.Conversation, erro
 		lastIDs = append(lastIDs, last)
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	reads, err := c.readPositions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].Reads = reads[out[i].ID]
+	}
 	for i, id := range lastIDs {
 		if !id.Valid {
 			continue
@@ -366,7 +418,7 @@ func (c *Cache) AdoptServer(ctx context.Context, serverID string) error {
 func (c *Cache) ForgetServer(ctx context.Context, serverID, code, message string) error {
 	return c.tx(ctx, func(tx *sql.Tx) error {
 		for _, q := range []string{"DELETE FROM messages", "DELETE FROM conversations", "DELETE FROM directory",
-			"DELETE FROM tenant_records", "DELETE FROM delivery_logs", "DELETE FROM state WHERE key = 'last_event_id'"} {
+			"DELETE FROM tenant_records", "DELETE FROM delivery_logs", "DELETE FROM read_positions", "DELETE FROM state WHERE key = 'last_event_id'"} {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return err
 			}
@@ -454,8 +506,20 @@ func applyEvent(ctx context.Context, tx *sql.Tx, me backend.Principal, ev backen
 		return err
 	case backend.EventRead:
 		r := ev.Read
-		if r == nil || r.Reader.Kind != me.Kind || r.Reader.ID != me.ID {
-			return nil // another member's read position: kept by the server for receipts
+		if r == nil {
+			return nil
+		}
+		if r.Reader.Kind != me.Kind || r.Reader.ID != me.ID {
+			return putReadPosition(ctx, tx, *r) // a member's: the receipts under my messages
+		}
+		if r.MarkedUnread {
+			// Set back on purpose (Mark as unread, maybe on another device):
+			// taken as it is, and what follows shows unread, at least one.
+			_, err := tx.ExecContext(ctx, `UPDATE conversations SET read_seq = ?,
+				unread = max(1, (SELECT count(*) FROM messages m WHERE m.conversation_id = conversations.id AND m.seq > ?
+				          AND NOT (m.sender_kind = ? AND m.sender_id = ?))) WHERE id = ?`,
+				r.Seq, r.Seq, string(me.Kind), me.ID, r.ConversationID)
+			return err
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE conversations SET read_seq = max(read_seq, ?),
 			unread = (SELECT count(*) FROM messages m WHERE m.conversation_id = conversations.id AND m.seq > max(conversations.read_seq, ?)
@@ -478,6 +542,13 @@ func jsonFiles(f []backend.File) string {
 // is told separately).
 func (c *Cache) MarkReadLocally(ctx context.Context, convID, seq int64) error {
 	_, err := c.db.ExecContext(ctx, "UPDATE conversations SET read_seq = max(read_seq, ?), unread = 0 WHERE id = ?", seq, convID)
+	return err
+}
+
+// SetReadPosition puts the landlord's read position and unread count as
+// the server answered Mark as unread: the one time they go back.
+func (c *Cache) SetReadPosition(ctx context.Context, convID, readSeq, unread int64) error {
+	_, err := c.db.ExecContext(ctx, "UPDATE conversations SET read_seq = ?, unread = ? WHERE id = ?", readSeq, unread, convID)
 	return err
 }
 

@@ -353,3 +353,87 @@ func TestForgetServer(t *testing.T) {
 		t.Errorf("outbox = %+v, want the entry waiting, its file to go up again", out)
 	}
 }
+
+// TestReadPositions: members' read positions come with the conversation
+// list, move forward with read events (never back), survive a reopen, and
+// the landlord's own position goes back only when marked unread.
+func TestReadPositions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "cache.db")
+	c, err := cache.Open(ctx, path, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice, bob := tenant, backend.Sender{Kind: backend.KindTenant, ID: 8, Name: "Bob"}
+	pos := func(who backend.Sender, seq int64) backend.ReadPosition {
+		return backend.ReadPosition{ConversationID: 5, Reader: who, Seq: seq}
+	}
+	conv := backend.Conversation{ID: 5, Kind: backend.ConversationGroup, Title: "Elm Court · 1A", CreatedAt: t0, LastSeq: 3, ReadSeq: 3,
+		Reads: []backend.ReadPosition{pos(bob, 1), pos(alice, 2)}}
+	if err := c.PutConversations(ctx, []backend.Conversation{conv}); err != nil {
+		t.Fatal(err)
+	}
+	reads := func() map[string]int64 {
+		t.Helper()
+		list, err := c.Conversations(ctx)
+		if err != nil || len(list) != 1 {
+			t.Fatalf("conversations = %+v, %v", list, err)
+		}
+		out := map[string]int64{}
+		for _, r := range list[0].Reads {
+			out[r.Reader.Name] = r.Seq
+		}
+		return out
+	}
+	if got := reads(); len(got) != 2 || got["Alice"] != 2 || got["Bob"] != 1 {
+		t.Errorf("from the list: %v", got)
+	}
+	events := []backend.Event{
+		{ID: 1, Type: backend.EventRead, Read: &backend.ReadPosition{ConversationID: 5, Reader: bob, Seq: 3}},
+		{ID: 2, Type: backend.EventRead, Read: &backend.ReadPosition{ConversationID: 5, Reader: alice, Seq: 1}}, // older news
+	}
+	if err := c.ApplyEvents(ctx, me, events); err != nil {
+		t.Fatal(err)
+	}
+	if got := reads(); got["Alice"] != 2 || got["Bob"] != 3 {
+		t.Errorf("after read events: %v; want Alice still 2, Bob 3", got)
+	}
+	// A list older than the events does not take them back.
+	if err := c.PutConversations(ctx, []backend.Conversation{conv}); err != nil {
+		t.Fatal(err)
+	}
+	if got := reads(); got["Bob"] != 3 {
+		t.Errorf("after an older list: %v", got)
+	}
+	c.Close()
+
+	c, err = cache.Open(ctx, path, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if got := reads(); got["Alice"] != 2 || got["Bob"] != 3 {
+		t.Errorf("after reopening (offline): %v", got)
+	}
+
+	t.Run("MarkedUnread", func(t *testing.T) {
+		c.ApplyEvents(ctx, me, []backend.Event{msgEvent(3, msg(100, 5, 2, alice, "The sink leaks"))})
+		mine := backend.Sender{Kind: me.Kind, ID: me.ID, Name: "Pat"}
+		c.ApplyEvents(ctx, me, []backend.Event{{ID: 4, Type: backend.EventRead, Read: &backend.ReadPosition{ConversationID: 5, Reader: mine, Seq: 3}}})
+		c.ApplyEvents(ctx, me, []backend.Event{{ID: 5, Type: backend.EventRead, Read: &backend.ReadPosition{ConversationID: 5, Reader: mine, Seq: 1, MarkedUnread: true}}})
+		list, _ := c.Conversations(ctx)
+		if list[0].ReadSeq != 1 || list[0].Unread != 1 {
+			t.Errorf("after marked unread: read %d, unread %d; want 1 and 1", list[0].ReadSeq, list[0].Unread)
+		}
+		if got := reads(); len(got) != 2 {
+			t.Errorf("my own position became a receipt: %v", got)
+		}
+		if err := c.SetReadPosition(ctx, 5, 3, 0); err != nil {
+			t.Fatal(err)
+		}
+		if list, _ := c.Conversations(ctx); list[0].ReadSeq != 3 || list[0].Unread != 0 {
+			t.Errorf("after SetReadPosition: %+v", list[0])
+		}
+	})
+}

@@ -30,6 +30,7 @@ const (
 	EventSyncState     = "sync:state"         // payload SyncState
 	EventUpload        = "chat:upload"        // payload UploadProgress
 	EventReloaded      = "chat:reloaded"      // the cache was refilled from the server: every view reloads; payload none
+	EventRead          = "chat:read"          // a member's read position moved (the receipts change); payload backend.ReadPosition
 )
 
 // UploadProgress tells the UI how far a file of an outbox message is.
@@ -321,6 +322,9 @@ func (e *Engine) apply(ctx context.Context, batch []backend.Event, live bool) er
 	}
 	e.emit(EventConversations, nil)
 	for _, ev := range batch {
+		if ev.Type == backend.EventRead && ev.Read != nil && live && !e.isMe(ev.Read.Reader) {
+			e.emit(EventRead, *ev.Read)
+		}
 		if ev.Type != backend.EventMessage || ev.Message == nil {
 			continue
 		}
@@ -331,6 +335,8 @@ func (e *Engine) apply(ctx context.Context, batch []backend.Event, live bool) er
 	}
 	return nil
 }
+
+func (e *Engine) isMe(s backend.Sender) bool { return s.Kind == e.me.Kind && s.ID == e.me.ID }
 
 // maybeNotify shows a notification for a tenant's live message unless the
 // landlord is looking at that conversation.

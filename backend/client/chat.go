@@ -111,6 +111,15 @@ func (c *Client) MarkRead(ctx context.Context, convID, seq int64) error {
 	return c.doJSON(ctx, http.MethodPost, fmt.Sprintf("/api/v1/conversations/%d/read", convID), map[string]int64{"seq": seq}, nil)
 }
 
+// MarkUnread moves the caller's read position back so that the newest
+// message from a tenant shows unread, and returns the conversation then
+// (landlord only).
+func (c *Client) MarkUnread(ctx context.Context, convID int64) (backend.Conversation, error) {
+	var conv backend.Conversation
+	err := c.doJSON(ctx, http.MethodPost, fmt.Sprintf("/api/v1/conversations/%d/unread", convID), struct{}{}, &conv)
+	return conv, err
+}
+
 // ConversationNotifications is a conversation's delivery log: every e-mail
 // and text message to its tenants, newest first (main landlord user only).
 func (c *Client) ConversationNotifications(ctx context.Context, convID int64) ([]backend.Notification, error) {

@@ -27,6 +27,7 @@ func (s *Server) chatRoutes(mux *http.ServeMux) {
 		"POST": s.chat(s.handleSend),
 	})
 	s.route(mux, "/api/v1/conversations/{id}/read", map[string]http.HandlerFunc{"POST": s.chat(s.handleRead)})
+	s.route(mux, "/api/v1/conversations/{id}/unread", map[string]http.HandlerFunc{"POST": s.chat(s.handleUnread)})
 }
 
 // answer writes v, or err when it is set.
@@ -173,4 +174,14 @@ func (s *Server) handleRead(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) handleUnread(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	conv, err := s.store.MarkUnread(r.Context(), principal(r.Context()), id)
+	s.answer(w, r, http.StatusOK, conv, err)
 }

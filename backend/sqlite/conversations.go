@@ -64,7 +64,7 @@ func loadChat(ctx context.Context, q queryer, orgID, id int64) (convRow, error) 
 // one query: on the write path of every message.
 func withMembers(ctx context.Context, q queryer, c *convRow) error {
 	rows, err := q.QueryContext(ctx, `
-		SELECT t.id, t.name, coalesce(l.id, 0), coalesce(u.id, 0), coalesce(u.name, ''), coalesce(p.id, 0), coalesce(p.name, ''),
+		SELECT t.id, t.name, ct.read_seq, coalesce(l.id, 0), coalesce(u.id, 0), coalesce(u.name, ''), coalesce(p.id, 0), coalesce(p.name, ''),
 		       coalesce(p.address, ''), coalesce(l.start_date, ''), coalesce(l.end_date, ''), coalesce(l.rent_cents, 0), coalesce(l.deposit_cents, 0)
 		FROM conversation_tenants ct JOIN tenants t ON t.id = ct.tenant_id
 		LEFT JOIN lease_tenants lt ON lt.tenant_id = t.id
@@ -77,17 +77,19 @@ func withMembers(ctx context.Context, q queryer, c *convRow) error {
 		return fmt.Errorf("members: %w", err)
 	}
 	defer rows.Close()
-	c.Members, c.Leases = []backend.TenantRef{}, nil
+	c.Members, c.Leases, c.MemberReadSeq = []backend.TenantRef{}, nil, map[int64]int64{}
 	leases := map[int64]int{} // lease id → index in c.Leases
 	for rows.Next() {
 		var m backend.TenantRef
 		var l backend.Lease
-		if err := rows.Scan(&m.ID, &m.Name, &l.ID, &l.UnitID, &l.UnitName, &l.PropertyID, &l.PropertyName, &l.Address,
+		var read int64
+		if err := rows.Scan(&m.ID, &m.Name, &read, &l.ID, &l.UnitID, &l.UnitName, &l.PropertyID, &l.PropertyName, &l.Address,
 			&l.Start, &l.End, &l.RentCents, &l.DepositCents); err != nil {
 			return fmt.Errorf("members: %w", err)
 		}
 		if n := len(c.Members); n == 0 || c.Members[n-1].ID != m.ID {
 			c.Members = append(c.Members, m)
+			c.MemberReadSeq[m.ID] = read
 		}
 		if l.ID == 0 || l.PropertyID == 0 { // no lease, or one of another organisation
 			continue

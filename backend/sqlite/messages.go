@@ -330,13 +330,47 @@ func (db *DB) MarkRead(ctx context.Context, p backend.Principal, convID, seq int
 		if err := setReadSeq(ctx, tx, p, convID, next); err != nil {
 			return err
 		}
-		today, _, err := orgToday(ctx, tx, c.OrgID, tx.Now())
+		return db.emitTo(ctx, tx, c.OrgID, c.ReadAudience(p), backend.Event{Type: backend.EventRead, Read: &backend.ReadPosition{
+			ConversationID: convID, Reader: backend.Sender{Kind: p.Kind, ID: p.ID, Name: p.Name}, Seq: next}})
+	})
+}
+
+// MarkUnread moves p's read position back to just before the newest
+// message from someone else (backend.UnreadSeq), tells p's other devices,
+// and returns the conversation as p sees it then.
+func (db *DB) MarkUnread(ctx context.Context, p backend.Principal, convID int64) (backend.Conversation, error) {
+	if err := p.MayMarkUnread(); err != nil {
+		return backend.Conversation{}, err
+	}
+	err := db.Update(ctx, func(tx *Tx) error {
+		c, err := openChat(ctx, tx, p, convID)
 		if err != nil {
 			return err
 		}
-		return db.emitTo(ctx, tx, c.OrgID, c.ActiveMembers(today), backend.Event{Type: backend.EventRead, Read: &backend.ReadPosition{
-			ConversationID: convID, Reader: backend.Sender{Kind: p.Kind, ID: p.ID, Name: p.Name}, Seq: next}})
+		current, err := readSeq(ctx, tx, c, p)
+		if err != nil {
+			return err
+		}
+		col := senderColumn(p)
+		var lastFromOthers int64
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM messages WHERE conversation_id = ?
+			AND (`+col+` IS NULL OR `+col+` <> ?)`, convID, p.ID).Scan(&lastFromOthers); err != nil {
+			return fmt.Errorf("last message from others: %w", err)
+		}
+		next, moved, err := backend.UnreadSeq(current, lastFromOthers)
+		if err != nil || !moved {
+			return err
+		}
+		if err := setReadSeq(ctx, tx, p, convID, next); err != nil {
+			return err
+		}
+		return db.emitTo(ctx, tx, c.OrgID, c.ReadAudience(p), backend.Event{Type: backend.EventRead, Read: &backend.ReadPosition{
+			ConversationID: convID, Reader: backend.Sender{Kind: p.Kind, ID: p.ID, Name: p.Name}, Seq: next, MarkedUnread: true}})
 	})
+	if err != nil {
+		return backend.Conversation{}, err
+	}
+	return db.Conversation(ctx, p, convID)
 }
 
 // ErrResync means the events asked for were pruned, or the log went back

@@ -79,6 +79,8 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"GaplessSeqUnderConcurrency", testGaplessSeq},
 		{"Paging", testPaging},
 		{"ReadPositions", testReadPositions},
+		{"ReadReceipts", testReadReceipts},
+		{"MarkUnread", testMarkUnread},
 		{"EventLog", testEventLog},
 		{"EventsSinceAndResync", testEventsSinceAndResync},
 		{"CommitHooks", testCommitHooks},

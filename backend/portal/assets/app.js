@@ -10,8 +10,9 @@ import { asApiError, createApi, uploadFile } from './api.js';
 import { Backoff, createConnection } from './connection.js';
 import { theirs } from './dom.js';
 import { MAX_FILES, forgetUnsent, markFailed, newPending, readUnsent, saveUnsent, settle, takeFiles, toRetry, trayBusy, trayProblem } from './outbox.js';
-import { catchUp, loadEarlier, loadNewest, newestSeq } from './paging.js';
+import { catchUp, loadEarlier, loadNewest } from './paging.js';
 import * as render from './render.js';
+import { createSeenTracker } from './seen.js';
 import { byActivity, isMine, thread, tray, unreadTotal } from './state.js';
 
 /** @typedef {import('./api.js').Api} Api */
@@ -58,6 +59,15 @@ export function createPortal(state, page, storage) {
     },
   );
   let nextTrayId = 1;
+  // The read position moves only over messages actually seen: on screen
+  // while the tab is visible (seen.js).
+  const seen = createSeenTracker({
+    observer: (report) => new IntersectionObserver((entries) => report(entries)),
+    visible: () => document.visibilityState === 'visible',
+    onSeen: (seq) => {
+      if (state.current) markRead(state.current, seq);
+    },
+  });
 
   function save() {
     if (state.me) saveUnsent(storage, state.me.id, state.drafts, state.threads);
@@ -194,6 +204,7 @@ export function createPortal(state, page, storage) {
     }
     if (state.current !== id) return;
     state.convs.set(id, conv);
+    seen.reset(conv.read_seq);
     renderList();
     renderThreadHead();
     renderBottom();
@@ -214,7 +225,6 @@ export function createPortal(state, page, storage) {
     }
     if (state.current !== id) return;
     renderMessages(true);
-    markRead(id);
   }
 
   async function showEarlier(/** @type {number} */ id) {
@@ -283,6 +293,7 @@ export function createPortal(state, page, storage) {
       v.messages.scrollTop = v.messages.scrollHeight;
       v.stickToBottom = true;
     }
+    seen.watch(v.messages.querySelectorAll('[data-seq]'));
   }
 
   /** A stored message arrived: it settles a pending reply of ours, and counts as unread unless ours. */
@@ -306,23 +317,19 @@ export function createPortal(state, page, storage) {
         c.unread = 0;
       }
     }
-    if (state.view?.id === m.conversation_id && t.loaded) {
-      renderMessages(false);
-      markRead(m.conversation_id);
-    }
+    if (state.view?.id === m.conversation_id && t.loaded) renderMessages(false);
     renderList();
   }
 
-  function markRead(/** @type {number} */ id) {
+  /** The tenant has seen the open thread up to seq (seen.js says when). */
+  function markRead(/** @type {number} */ id, /** @type {number} */ seq) {
     const c = state.convs.get(id);
     const t = thread(state, id);
-    if (!c || document.hidden || state.current !== id || !t.loaded || !t.messages.size) return;
-    const last = newestSeq(t);
-    if (last <= c.read_seq) return;
-    c.read_seq = last;
-    c.unread = 0;
+    if (!c || state.current !== id || seq <= c.read_seq) return;
+    c.read_seq = seq;
+    c.unread = [...t.messages.values()].filter((m) => m.seq > seq && !isMine(state.me, m)).length;
     renderList();
-    api.markRead(id, last).catch(() => {
+    api.markRead(id, seq).catch(() => {
       /* the position is moved again with the next message */
     });
   }
@@ -473,10 +480,7 @@ export function createPortal(state, page, storage) {
             const id = state.current;
             if (id && thread(state, id).loaded) {
               await catchUp(api.messages, id, thread(state, id));
-              if (state.current === id) {
-                renderMessages(false);
-                markRead(id);
-              }
+              if (state.current === id) renderMessages(false);
             }
             if (state.view && state.convs.get(state.view.id)?.read_only !== state.view.readOnly) renderBottom();
             retryPending();
@@ -545,9 +549,9 @@ export function createPortal(state, page, storage) {
     start,
     route,
     signOut,
-    /** The page came back into view: what is shown counts as read. */
+    /** The tab was shown or hidden: once shown, what is on screen counts as read. */
     visible() {
-      if (state.current) markRead(state.current);
+      seen.visibilityChanged();
     },
   };
 }

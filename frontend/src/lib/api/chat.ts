@@ -14,6 +14,7 @@ import type {
   Message,
   Notification,
   Outgoing,
+  ReadPosition,
   SyncState,
   TenantRecord,
   Thread,
@@ -27,6 +28,8 @@ export const retry = (localId: number): Promise<void> => call(() => Conversation
 export const discard = (localId: number): Promise<void> => call(() => Conversations.Discard(localId));
 export const cancel = (localId: number): Promise<void> => call(() => Conversations.Cancel(localId));
 export const markRead = (id: number, seq: number): Promise<void> => call(() => Conversations.MarkRead(id, seq));
+/** Sets the landlord's read position back so the conversation shows unread (needs the server). */
+export const markUnread = (id: number): Promise<void> => call(() => Conversations.MarkUnread(id));
 export const start = (tenantId: number, unitId: number): Promise<Conversation> =>
   call(() => Conversations.Start(tenantId, unitId));
 export const setDraft = (id: number, text: string): Promise<void> => call(() => Conversations.SetDraft(id, text));
@@ -65,6 +68,8 @@ export function onChatEvents(handlers: {
   /** The cache was refilled from the server (a resync, or a server restored
    * from a backup): every view reloads. */
   reloaded?: () => void;
+  /** A member read further: the receipts under the landlord's messages change. */
+  read?: (p: ReadPosition) => void;
 }): () => void {
   const offs = [
     EventsOn('chat:draft-files', (id: number) => handlers.draftFiles?.(id)),
@@ -75,6 +80,7 @@ export function onChatEvents(handlers: {
     EventsOn('chat:outbox', (id: number) => handlers.outbox?.(id)),
     EventsOn('sync:state', (s: SyncState) => handlers.sync?.(s)),
     EventsOn('chat:reloaded', () => handlers.reloaded?.()),
+    EventsOn('chat:read', (p: ReadPosition) => handlers.read?.(p)),
   ];
   return () => offs.forEach((off) => off());
 }

@@ -32,6 +32,10 @@ export type DirectoryTenant = Plain<backend.DirectoryTenant>;
 export type FileInfo = Plain<backend.File>;
 export type Lease = Plain<backend.Lease>;
 export type Message = Plain<backend.Message>;
+/** How far a member has read a conversation (the chat:read payload, too). */
+export type ReadPosition = Plain<backend.ReadPosition>;
+/** Who has seen one of the landlord's messages, and what shows under it. */
+export type Receipt = Plain<backend.Receipt>;
 /** One e-mail or text message telling a tenant of a chat (the delivery log). */
 export type Notification = Plain<backend.Notification>;
 export type Sender = Plain<backend.Sender>;

@@ -1,7 +1,9 @@
 import * as chat from '../api/chat';
 import * as files from '../api/files';
+import { setWindowTitle } from '../api/window';
+import { windowTitle } from '../receipts';
 import { type AppError, toAppError } from '../api/errors';
-import type { Conversation, DraftFile, FileInfo, Message, SyncState, Thread, UploadProgress } from '../api/types';
+import type { Conversation, DraftFile, FileInfo, Message, ReadPosition, SyncState, Thread, UploadProgress } from '../api/types';
 
 /** The Chat tab's state: the list, the open thread, the sync indicator. */
 export class ChatStore {
@@ -18,11 +20,13 @@ export class ChatStore {
   currency = $state('');
 
   selected = $derived(this.conversations.find((c) => c.id === this.selectedId) ?? null);
+  /** Unread messages over every conversation: the window's title shows them. */
+  unreadTotal = $derived(this.conversations.reduce((n, c) => n + Math.max(c.unread, 0), 0));
 
   /** Paints the list from the cache, then follows the sync engine's events. */
   start(): () => void {
     void this.loadConversations();
-    return chat.onChatEvents({
+    const off = chat.onChatEvents({
       conversations: () => void this.loadConversations(),
       message: (m: Message) => {
         if (m.conversation_id === this.selectedId) void this.refreshThread();
@@ -37,7 +41,14 @@ export class ChatStore {
         if (id === this.selectedId) void this.refreshThread();
       },
       reloaded: () => void this.reload(),
+      read: (p: ReadPosition) => {
+        if (p.conversation_id === this.selectedId) void this.refreshThread();
+      },
     });
+    return () => {
+      off();
+      setWindowTitle(windowTitle(0));
+    };
   }
 
   /** Repaints the list and the open conversation from a refilled cache;
@@ -55,9 +66,30 @@ export class ChatStore {
   async loadConversations(): Promise<void> {
     try {
       this.conversations = await chat.conversations();
+      setWindowTitle(windowTitle(this.unreadTotal));
     } catch (err) {
       this.fail(err);
     }
+  }
+
+  /**
+   * Marks a conversation unread (on the server, so every device shows it).
+   * An open one is closed: looking at it would read it again at once.
+   */
+  async markUnread(id: number): Promise<void> {
+    this.problem = null;
+    try {
+      await chat.markUnread(id);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    if (this.selectedId === id) {
+      this.selectedId = null;
+      this.thread = null;
+      await chat.setViewing(0, this.focused).catch((err: unknown) => this.fail(err));
+    }
+    await this.loadConversations();
   }
 
   async select(id: number): Promise<void> {

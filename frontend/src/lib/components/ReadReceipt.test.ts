@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { fireEvent, render, screen } from '@testing-library/svelte';
+import ReadReceipt from './ReadReceipt.svelte';
+
+describe('ReadReceipt', () => {
+  it('shows the label, the names on hover, and who has and has not seen it on click', async () => {
+    render(ReadReceipt, {
+      receipt: { seq: 4, label: 'Seen by 2 of 3', seen: ['Daniel Park', 'Emily Chen'], not_seen: ['Sofia Rossi'] },
+    });
+    const button = screen.getByRole('button', { name: 'Seen by 2 of 3' });
+    expect(button.getAttribute('title')).toBe('Seen: Daniel Park, Emily Chen\nNot yet: Sofia Rossi');
+    expect(screen.queryByTestId('receipt-details')).toBeNull();
+    await fireEvent.click(button);
+    expect(screen.getByTestId('receipt-seen').textContent).toBe('Daniel Park, Emily Chen');
+    expect(screen.getByTestId('receipt-not-seen').textContent).toBe('Sofia Rossi');
+    await fireEvent.keyDown(button, { key: 'Escape' });
+    expect(screen.queryByTestId('receipt-details')).toBeNull();
+  });
+
+  it('one-to-one: "Seen", with no "Not yet" line', async () => {
+    render(ReadReceipt, { receipt: { seq: 3, label: 'Seen', seen: ['James Okafor'], not_seen: [] } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Seen' }));
+    expect(screen.getByTestId('receipt-seen').textContent).toBe('James Okafor');
+    expect(screen.queryByTestId('receipt-not-seen')).toBeNull();
+  });
+
+  it('renders tenants\u2019 names as text, never as HTML', async () => {
+    const hostile = '<img src=x onerror="window.pwned=1">';
+    const { container } = render(ReadReceipt, { receipt: { seq: 1, label: 'Seen', seen: [hostile], not_seen: [] } });
+    await fireEvent.click(screen.getByRole('button'));
+    expect(container.querySelector('img')).toBeNull();
+    expect(screen.getByTestId('receipt-seen').textContent).toBe(hostile);
+  });
+});
