@@ -1,0 +1,2 @@
+-- Reserved for the search index (another change brings it).
+SELECT 1;

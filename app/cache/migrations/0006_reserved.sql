@@ -1,0 +1,2 @@
+-- Reserved for read receipts (another change brings them).
+SELECT 1;
