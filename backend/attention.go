@@ -385,3 +385,27 @@ func (m SendMessage) MayMarkUrgent(p Principal) error {
 	}
 	return nil
 }
+
+// How long a conversation is muted, as the desktop's Mute menu offers it.
+const (
+	MuteForAnHour    = "hour"
+	MuteUntilMorning = "morning"
+	MuteUntilUnmuted = "unmuted"
+)
+
+// MuteEnd is when a mute chosen at now ends, in the landlord's zone loc
+// (nil: until unmuted).
+func MuteEnd(choice string, now time.Time, loc *time.Location) (*time.Time, error) {
+	var end time.Time
+	switch choice {
+	case MuteForAnHour:
+		end = now.Add(time.Hour)
+	case MuteUntilMorning:
+		end = TomorrowMorning(now, loc)
+	case MuteUntilUnmuted:
+		return nil, nil
+	default:
+		return nil, Errorf(EINVALID, "Mute for an hour, until tomorrow morning, or until unmuted.")
+	}
+	return &end, nil
+}

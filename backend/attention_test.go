@@ -360,3 +360,20 @@ func TestMayMarkUrgent(t *testing.T) {
 		t.Errorf("an ordinary landlord message: %v", err)
 	}
 }
+
+func TestMuteEnd(t *testing.T) {
+	loc, _ := time.LoadLocation("America/Chicago")
+	now := chicago(t, "2026-06-15 22:10")
+	for choice, want := range map[string]string{backend.MuteForAnHour: "2026-06-15 23:10", backend.MuteUntilMorning: "2026-06-16 08:00"} {
+		got, err := backend.MuteEnd(choice, now, loc)
+		if err != nil || got == nil || !got.Equal(chicago(t, want)) {
+			t.Errorf("%s: %v, %v; want %s", choice, got, err, want)
+		}
+	}
+	if got, err := backend.MuteEnd(backend.MuteUntilUnmuted, now, loc); got != nil || err != nil {
+		t.Errorf("until unmuted: %v, %v", got, err)
+	}
+	if _, err := backend.MuteEnd("week", now, loc); backend.ErrorCode(err) != backend.EINVALID {
+		t.Errorf("unknown choice: %v", err)
+	}
+}

@@ -154,9 +154,9 @@ func TestMuteQuietHoursAndUrgent(t *testing.T) {
 	oliviaUnread := unread(oliviaConv)
 
 	send(olivia, oliviaConv, "olivia-quiet-1", "Can I paint the bedroom?", false) // muted
-	send(james, jamesConv, "james-quiet-1", "The sink is fine now", false)       // held
-	send(emily, group, "emily-quiet-1", "Parcel for 2B downstairs", false)       // held
-	send(daniel, group, "daniel-quiet-1", "Thanks Emily", false)                 // held
+	send(james, jamesConv, "james-quiet-1", "The sink is fine now", false)        // held
+	send(emily, group, "emily-quiet-1", "Parcel for 2B downstairs", false)        // held
+	send(daniel, group, "daniel-quiet-1", "Thanks Emily", false)                  // held
 	wait.For(t, "three held in two conversations", func() bool {
 		m, c, _ := h.cache.Held(ctx)
 		return m == 3 && c == 2
