@@ -102,9 +102,10 @@ type Engine struct {
 	// NotifySummary shows the one notification that sums up what quiet
 	// hours held back, once they end (nil: none).
 	NotifySummary func(messages, conversations int)
-	// After is the engine's timer, for the end of quiet hours (tests drive
-	// it with their clock); nil: time.After.
-	After func(d time.Duration) <-chan time.Time
+	// At is the engine's timer, for the end of quiet hours: its channel
+	// receives once the clock reaches at (tests drive it with their clock,
+	// together with Clock); nil: a real timer.
+	At func(at time.Time) <-chan time.Time
 
 	attention atomic.Pointer[backend.AttentionSettings]
 	quietWake chan struct{} // the held notifications or the schedule changed
@@ -450,11 +451,13 @@ func (e *Engine) wakeQuiet() {
 	}
 }
 
-func (e *Engine) after(d time.Duration) <-chan time.Time {
-	if e.After != nil {
-		return e.After(d)
+// at is a timer for an instant rather than a duration, so a clock moved
+// between reading it and setting the timer cannot leave the timer behind.
+func (e *Engine) at(t time.Time) <-chan time.Time {
+	if e.At != nil {
+		return e.At(t)
 	}
-	return time.After(d)
+	return time.After(time.Until(t))
 }
 
 // quietLoop shows the summary of held notifications once quiet hours are
@@ -483,7 +486,7 @@ func (e *Engine) quietLoop(ctx context.Context) {
 				continue
 			}
 			if end, ok := backend.QuietHoursEnd(schedule, now); ok {
-				ends = e.after(end.Sub(now))
+				ends = e.at(end)
 			}
 		}
 		select {
