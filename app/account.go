@@ -340,6 +340,7 @@ func (a *AccountService) start(server string, me backend.Me, c *client.Client, c
 	notifier := DesktopNotifier{Logger: a.logger, Enabled: a.notifications.Load}
 	eng := engine.New(cc, c, me.Principal, a.emit, notifier.Notify, a.logger)
 	eng.OwnedDir = string(attach.IncomingDir(a.dataDir)) // see AttachmentService.attachBytes
+	eng.NotifyUrgent, eng.NotifySummary = notifier.NotifyUrgent, notifier.NotifySummary
 	s := &session{me: me, server: server, client: c, cache: cc, engine: eng, cancel: cancel, done: make(chan struct{}), notice: notice}
 	go func() { defer close(s.done); eng.Run(ctx) }()
 	a.mu.Lock()

@@ -60,10 +60,27 @@ type DesktopNotifier struct {
 
 // Notify shows a notification for a tenant's message, in the background.
 func (n DesktopNotifier) Notify(conv backend.Conversation, m backend.Message) {
+	n.show(NotificationText(conv, m))
+}
+
+// NotifyUrgent shows an urgent message's notification, titled so that it
+// stands apart: "Urgent — Maria Garcia · Maple Court · 1A".
+func (n DesktopNotifier) NotifyUrgent(conv backend.Conversation, m backend.Message) {
+	title, body := NotificationText(conv, m)
+	n.show(backend.UrgentTitle(title), body)
+}
+
+// NotifySummary shows the one notification that sums up what quiet hours
+// held back: "5 new messages in 3 conversations".
+func (n DesktopNotifier) NotifySummary(messages, conversations int) {
+	n.show(backend.QuietHoursSummaryTitle, backend.HeldSummary(messages, conversations))
+}
+
+// show hands a notification to the system in the background.
+func (n DesktopNotifier) show(title, body string) {
 	if n.Enabled != nil && !n.Enabled() {
 		return
 	}
-	title, body := NotificationText(conv, m)
 	done := make(chan error, 1)
 	go func() { done <- beeep.Notify(title, body, "") }()
 	go func() {

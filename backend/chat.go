@@ -259,6 +259,8 @@ type Message struct {
 	Files          []File    `json:"files"`
 	Key            string    `json:"key"` // the sender's idempotency key
 	CreatedAt      time.Time `json:"created_at"`
+	// Urgent: the tenant who wrote it marked it as an emergency.
+	Urgent bool `json:"urgent,omitempty"`
 }
 
 // SendMessage is the body of POST /api/v1/conversations/{id}/messages.
@@ -266,6 +268,8 @@ type SendMessage struct {
 	Key     string  `json:"key"`
 	Text    string  `json:"text"`
 	FileIDs []int64 `json:"file_ids,omitempty"`
+	// Urgent marks an emergency; only tenants may (see MayMarkUrgent).
+	Urgent bool `json:"urgent,omitempty"`
 }
 
 // MaxFilesPerMessage bounds attachments on one message.
@@ -376,6 +380,7 @@ const (
 	EventRead         = "read"         // a member's read position moved
 	EventResync       = "resync"       // the `since` asked for is older than the server keeps, or newer than its history
 	EventReady        = "ready"        // the replay is over: what follows is live (its id is the last replayed)
+	EventSettings     = "settings"     // the landlord user's attention settings changed (on any of their devices)
 )
 
 // ErrResync means the events asked for are no longer kept, or the client
@@ -392,7 +397,9 @@ type Event struct {
 	Conversation *Conversation `json:"conversation,omitempty"`
 	Message      *Message      `json:"message,omitempty"`
 	Read         *ReadPosition `json:"read,omitempty"`
-	CreatedAt    time.Time     `json:"created_at"`
+	// Settings are the whole attention settings after a change.
+	Settings  *AttentionSettings `json:"settings,omitempty"`
+	CreatedAt time.Time          `json:"created_at"`
 }
 
 // ReadPosition says how far a member has read a conversation.

@@ -24,6 +24,7 @@ type Store interface {
 	FileRecords
 	EventLog
 	DeliveryLog
+	AttentionStore
 }
 
 // HealthChecker answers the health check.
@@ -117,6 +118,24 @@ type EventLog interface {
 	// listening: the id of p's newest event, never below the newest id
 	// pruned (so `since` from it needs no resync); 0 for a new log.
 	LatestEventID(ctx context.Context, p Principal) (int64, error)
+}
+
+// AttentionStore keeps each landlord user's attention settings (quiet
+// hours, emergency words, muted conversations). Only a landlord user who
+// may chat has them: a tenant is forbidden, a sub-user main_user_only.
+// Every change is also an EventSettings event to the user, with the
+// settings as they now are, so their other devices follow.
+type AttentionStore interface {
+	// AttentionSettings are p's settings; the defaults until p saves any.
+	AttentionSettings(ctx context.Context, p Principal) (AttentionSettings, error)
+	// SaveAttentionSettings replaces p's schedule and emergency words
+	// (checked by AttentionUpdate.Validate); mutes are kept.
+	SaveAttentionSettings(ctx context.Context, p Principal, u AttentionUpdate) (AttentionSettings, error)
+	// MuteConversation mutes one of p's conversations (replacing a mute
+	// there was), until a time in the future or until unmuted.
+	MuteConversation(ctx context.Context, p Principal, convID int64, req MuteRequest) (AttentionSettings, error)
+	// UnmuteConversation ends a mute; a conversation not muted is no error.
+	UnmuteConversation(ctx context.Context, p Principal, convID int64) (AttentionSettings, error)
 }
 
 // DeliveryLog is the record of the e-mails and text messages sent to

@@ -304,9 +304,9 @@ func putMessage(ctx context.Context, q execer, m backend.Message) error {
 	if m.Files == nil {
 		files = []byte("[]")
 	}
-	_, err := q.ExecContext(ctx, `INSERT INTO messages (id, conversation_id, seq, sender_kind, sender_id, sender_name, text, files, key, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-		m.ID, m.ConversationID, m.Seq, string(m.Sender.Kind), m.Sender.ID, m.Sender.Name, m.Text, string(files), m.Key, formatTime(m.CreatedAt))
+	_, err := q.ExecContext(ctx, `INSERT INTO messages (id, conversation_id, seq, sender_kind, sender_id, sender_name, text, files, key, created_at, urgent)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		m.ID, m.ConversationID, m.Seq, string(m.Sender.Kind), m.Sender.ID, m.Sender.Name, m.Text, string(files), m.Key, formatTime(m.CreatedAt), m.Urgent)
 	return err
 }
 
@@ -323,7 +323,7 @@ func (c *Cache) PutMessages(ctx context.Context, msgs []backend.Message) error {
 }
 
 func (c *Cache) messagesWhere(ctx context.Context, where string, args ...any) ([]backend.Message, error) {
-	rows, err := c.db.QueryContext(ctx, `SELECT id, conversation_id, seq, sender_kind, sender_id, sender_name, text, files, key, created_at
+	rows, err := c.db.QueryContext(ctx, `SELECT id, conversation_id, seq, sender_kind, sender_id, sender_name, text, files, key, created_at, urgent
 		FROM messages `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("cache messages: %w", err)
@@ -333,7 +333,7 @@ func (c *Cache) messagesWhere(ctx context.Context, where string, args ...any) ([
 	for rows.Next() {
 		var m backend.Message
 		var kind, files, created string
-		if err := rows.Scan(&m.ID, &m.ConversationID, &m.Seq, &kind, &m.Sender.ID, &m.Sender.Name, &m.Text, &files, &m.Key, &created); err != nil {
+		if err := rows.Scan(&m.ID, &m.ConversationID, &m.Seq, &kind, &m.Sender.ID, &m.Sender.Name, &m.Text, &files, &m.Key, &created, &m.Urgent); err != nil {
 			return nil, err
 		}
 		m.Sender.Kind = backend.PrincipalKind(kind)
@@ -486,9 +486,9 @@ func applyEvent(ctx context.Context, tx *sql.Tx, me backend.Principal, ev backen
 		if m == nil {
 			return nil
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO messages (id, conversation_id, seq, sender_kind, sender_id, sender_name, text, files, key, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			m.ID, m.ConversationID, m.Seq, string(m.Sender.Kind), m.Sender.ID, m.Sender.Name, m.Text, jsonFiles(m.Files), m.Key, formatTime(m.CreatedAt))
+		res, err := tx.ExecContext(ctx, `INSERT INTO messages (id, conversation_id, seq, sender_kind, sender_id, sender_name, text, files, key, created_at, urgent)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			m.ID, m.ConversationID, m.Seq, string(m.Sender.Kind), m.Sender.ID, m.Sender.Name, m.Text, jsonFiles(m.Files), m.Key, formatTime(m.CreatedAt), m.Urgent)
 		if err != nil {
 			return err
 		}

@@ -31,6 +31,7 @@ const (
 	EventUpload        = "chat:upload"        // payload UploadProgress
 	EventReloaded      = "chat:reloaded"      // the cache was refilled from the server: every view reloads; payload none
 	EventRead          = "chat:read"          // a member's read position moved (the receipts change); payload backend.ReadPosition
+	EventAttention     = "settings:attention" // the attention settings changed (here or on another device); payload backend.AttentionSettings
 )
 
 // UploadProgress tells the UI how far a file of an outbox message is.
@@ -95,6 +96,20 @@ type Engine struct {
 	// OwnedDir holds copies the app made of pasted or dropped files; they
 	// are deleted once their message is sent or cancelled.
 	OwnedDir string
+
+	// NotifyUrgent shows an urgent message's notification, which breaks
+	// through mute and quiet hours (nil: as any other, through notify).
+	NotifyUrgent Notifier
+	// NotifySummary shows the one notification that sums up what quiet
+	// hours held back, once they end (nil: none).
+	NotifySummary func(messages, conversations int)
+	// At is the engine's timer, for the end of quiet hours: its channel
+	// receives once the clock reaches at (tests drive it with their clock,
+	// together with Clock); nil: a real timer.
+	At func(at time.Time) <-chan time.Time
+
+	attention atomic.Pointer[backend.AttentionSettings]
+	quietWake chan struct{} // the held notifications or the schedule changed
 }
 
 // New returns an engine for the signed-in principal me.
@@ -103,7 +118,7 @@ func New(c *cache.Cache, cl *client.Client, me backend.Principal, emit Emitter, 
 		emit = func(string, any) {}
 	}
 	return &Engine{cache: c, client: cl, me: me, emit: emit, notify: notify, logger: logger,
-		wake: make(chan struct{}, 1), state: SyncState{State: StateConnecting}, uploading: map[int64]context.CancelFunc{}}
+		wake: make(chan struct{}, 1), quietWake: make(chan struct{}, 1), state: SyncState{State: StateConnecting}, uploading: map[int64]context.CancelFunc{}}
 }
 
 // State is the current sync state.
@@ -127,8 +142,14 @@ func (e *Engine) setState(s SyncState) {
 // at, and whether the window has focus: no notification for that one.
 func (e *Engine) SetViewing(convID int64, focused bool) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	e.viewing, e.focused = convID, focused
+	e.mu.Unlock()
+	// What quiet hours held back there has now been seen.
+	if focused && convID != 0 {
+		if err := e.cache.ReleaseHeld(context.Background(), convID); err != nil {
+			e.logger.Error("release held notifications", "err", err)
+		}
+	}
 }
 
 // Viewing is the conversation open in the window (0: none).
@@ -148,9 +169,15 @@ func (e *Engine) Kick() {
 
 // Run syncs until ctx ends or the server refuses the session.
 func (e *Engine) Run(ctx context.Context) {
+	if s, _, err := e.cache.AttentionSettings(ctx); err != nil {
+		e.logger.Error("cached attention settings", "err", err)
+	} else {
+		e.attention.Store(&s)
+	}
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() { defer wg.Done(); e.sendLoop(ctx) }()
+	go func() { defer wg.Done(); e.quietLoop(ctx) }()
 	e.streamLoop(ctx)
 	wg.Wait()
 }
@@ -280,6 +307,9 @@ func (e *Engine) follow(ctx context.Context, stream *client.EventStream) error {
 					return err
 				}
 				e.emit(EventConversations, nil)
+				// Changes made while away arrived as events; this also
+				// fills a new cache, and one from before settings existed.
+				e.fetchAttention(ctx)
 			}
 			live = true
 			if e.reloadViews.Swap(false) {
@@ -325,6 +355,13 @@ func (e *Engine) apply(ctx context.Context, batch []backend.Event, live bool) er
 		if ev.Type == backend.EventRead && ev.Read != nil && live && !e.isMe(ev.Read.Reader) {
 			e.emit(EventRead, *ev.Read)
 		}
+		if ev.Type == backend.EventSettings && ev.Settings != nil {
+			if err := e.SetAttention(ctx, *ev.Settings); err != nil {
+				return err
+			}
+		}
+	}
+	for _, ev := range batch {
 		if ev.Type != backend.EventMessage || ev.Message == nil {
 			continue
 		}
@@ -338,8 +375,12 @@ func (e *Engine) apply(ctx context.Context, batch []backend.Event, live bool) er
 
 func (e *Engine) isMe(s backend.Sender) bool { return s.Kind == e.me.Kind && s.ID == e.me.ID }
 
-// maybeNotify shows a notification for a tenant's live message unless the
-// landlord is looking at that conversation.
+// maybeNotify decides about a notification for someone else's live
+// message, unless the landlord is looking at its conversation: an urgent
+// one (marked so, or holding an emergency word) notifies at once, muted or
+// not, quiet hours or not; a muted conversation's does not notify (it
+// still counts as unread); in quiet hours it is held for the summary when
+// they end; else it notifies.
 func (e *Engine) maybeNotify(ctx context.Context, m backend.Message, live bool) {
 	if e.notify == nil || !live || m.Sender.Kind == e.me.Kind && m.Sender.ID == e.me.ID {
 		return
@@ -354,7 +395,113 @@ func (e *Engine) maybeNotify(ctx context.Context, m backend.Message, live bool) 
 	if err != nil || !ok {
 		conv = backend.Conversation{ID: m.ConversationID}
 	}
-	e.notify(conv, m)
+	settings, now := e.Attention(), e.now()
+	switch {
+	case backend.IsUrgent(m, settings.EmergencyWords):
+		e.logger.Info("urgent message: notified at once", "conversation", m.ConversationID, "message", m.ID)
+		if e.NotifyUrgent != nil {
+			e.NotifyUrgent(conv, m)
+		} else {
+			e.notify(conv, m)
+		}
+	case backend.Muted(settings, m.ConversationID, now):
+		e.logger.Info("muted conversation: not notified", "conversation", m.ConversationID, "message", m.ID)
+	case backend.InQuietHours(settings.QuietHours, now):
+		e.logger.Info("quiet hours: notification held", "conversation", m.ConversationID, "message", m.ID)
+		if err := e.cache.Hold(ctx, m); err != nil {
+			e.logger.Error("hold notification", "err", err)
+		}
+		e.wakeQuiet()
+	default:
+		e.notify(conv, m)
+	}
+}
+
+// Attention are the attention settings in force: the server's, as last
+// received (the defaults before any).
+func (e *Engine) Attention() backend.AttentionSettings {
+	if s := e.attention.Load(); s != nil {
+		return *s
+	}
+	return backend.DefaultAttentionSettings()
+}
+
+// SetAttention keeps settings the server sent (an event, or the answer to
+// a change made here) and applies them from now on.
+func (e *Engine) SetAttention(ctx context.Context, s backend.AttentionSettings) error {
+	if err := e.cache.SetAttentionSettings(ctx, s); err != nil {
+		return err
+	}
+	e.attention.Store(&s)
+	e.emit(EventAttention, s)
+	e.wakeQuiet()
+	return nil
+}
+
+// fetchAttention takes the server's attention settings; without them the
+// cached ones stay in force.
+func (e *Engine) fetchAttention(ctx context.Context) {
+	s, err := e.client.AttentionSettings(ctx)
+	if err == nil {
+		err = e.SetAttention(ctx, s)
+	}
+	if err != nil {
+		e.logger.Warn("attention settings not fetched", "err", err)
+	}
+}
+
+func (e *Engine) wakeQuiet() {
+	select {
+	case e.quietWake <- struct{}{}:
+	default:
+	}
+}
+
+// at is a timer for an instant rather than a duration, so a clock moved
+// between reading it and setting the timer cannot leave the timer behind.
+func (e *Engine) at(t time.Time) <-chan time.Time {
+	if e.At != nil {
+		return e.At(t)
+	}
+	return time.After(time.Until(t))
+}
+
+// quietLoop shows the summary of held notifications once quiet hours are
+// over: at their end by the schedule, or at once when the schedule changes
+// so that they are (or when the app starts after they ended).
+func (e *Engine) quietLoop(ctx context.Context) {
+	for {
+		var ends <-chan time.Time
+		messages, conversations, err := e.cache.Held(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			e.logger.Error("held notifications", "err", err)
+		case messages > 0:
+			schedule, now := e.Attention().QuietHours, e.now()
+			if !backend.InQuietHours(schedule, now) {
+				if err := e.cache.ReleaseHeld(ctx, 0); err != nil {
+					e.logger.Error("release held notifications", "err", err)
+					break
+				}
+				e.logger.Info("quiet hours over: summary notified", "messages", messages, "conversations", conversations)
+				if e.NotifySummary != nil {
+					e.NotifySummary(messages, conversations)
+				}
+				continue
+			}
+			if end, ok := backend.QuietHoursEnd(schedule, now); ok {
+				ends = e.at(end)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-e.quietWake:
+		case <-ends:
+		}
+	}
 }
 
 // storeList stores the server's conversation list as it is now, and returns it.

@@ -101,6 +101,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/healthz", s.handleHealth)
 	s.authRoutes(mux)
 	s.chatRoutes(mux)
+	s.attentionRoutes(mux)
 	s.fileRoutes(mux)
 	s.uploadRoutes(mux)
 	s.notificationRoutes(mux)

@@ -23,7 +23,7 @@ func (db *DB) Clock() func() time.Time { return db.now }
 
 const messageSelect = `
 	SELECT m.id, m.conversation_id, m.seq, coalesce(m.sender_user_id, 0), coalesce(m.sender_tenant_id, 0),
-	       coalesce(u.name, t.name), m.text, m.idem_key, m.created_at,
+	       coalesce(u.name, t.name), m.text, m.idem_key, m.created_at, m.urgent,
 	       (SELECT json_group_array(json_object('id', f.id, 'name', f.name, 'size', f.size, 'sha256', f.sha256,
 	                 'content_type', f.content_type, 'created_at', f.created_at,
 	                 'uploader', json_object('kind', iif(f.uploader_user_id IS NULL, 'tenant', 'user'),
@@ -55,7 +55,7 @@ func (db *DB) messagesWhere(ctx context.Context, q queryer, convID int64, cutoff
 		var m backend.Message
 		var userID, tenantID int64
 		var created, files string
-		if err := rows.Scan(&m.ID, &m.ConversationID, &m.Seq, &userID, &tenantID, &m.Sender.Name, &m.Text, &m.Key, &created, &files); err != nil {
+		if err := rows.Scan(&m.ID, &m.ConversationID, &m.Seq, &userID, &tenantID, &m.Sender.Name, &m.Text, &m.Key, &created, &m.Urgent, &files); err != nil {
 			return nil, fmt.Errorf("messages: %w", err)
 		}
 		if userID != 0 {
@@ -136,6 +136,9 @@ func uploaderColumn(p backend.Principal) string {
 // again with the same key returns the first message instead of a second one.
 func (db *DB) SendMessage(ctx context.Context, p backend.Principal, convID int64, req backend.SendMessage) (backend.Message, error) {
 	if err := req.Validate(); err != nil {
+		return backend.Message{}, err
+	}
+	if err := req.MayMarkUrgent(p); err != nil {
 		return backend.Message{}, err
 	}
 	if stored, found, err := db.resentMessage(ctx, p, convID, req); found || err != nil {
@@ -222,7 +225,7 @@ func attachedFiles(ctx context.Context, tx *Tx, p backend.Principal, orgID int64
 // sender has read their own message).
 func insertMessage(ctx context.Context, tx *Tx, p backend.Principal, c convRow, req backend.SendMessage, files []backend.File) (backend.Message, error) {
 	msg := backend.Message{ConversationID: c.ID, Seq: c.LastSeq + 1, Sender: backend.Sender{Kind: p.Kind, ID: p.ID, Name: p.Name},
-		Text: req.Text, Files: files, Key: req.Key,
+		Text: req.Text, Files: files, Key: req.Key, Urgent: req.Urgent,
 		// The stored text form, so the answer equals what a later read returns.
 		CreatedAt: parseTime(formatTime(tx.Now()))}
 	var userID, tenantID any
@@ -231,8 +234,8 @@ func insertMessage(ctx context.Context, tx *Tx, p backend.Principal, c convRow, 
 	} else {
 		userID = p.ID
 	}
-	if err := tx.QueryRowContext(ctx, `INSERT INTO messages (conversation_id, seq, sender_user_id, sender_tenant_id, text, idem_key, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, c.ID, msg.Seq, userID, tenantID, req.Text, req.Key, formatTime(tx.Now())).Scan(&msg.ID); err != nil {
+	if err := tx.QueryRowContext(ctx, `INSERT INTO messages (conversation_id, seq, sender_user_id, sender_tenant_id, text, idem_key, created_at, urgent)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, c.ID, msg.Seq, userID, tenantID, req.Text, req.Key, formatTime(tx.Now()), req.Urgent).Scan(&msg.ID); err != nil {
 		return msg, fmt.Errorf("insert message: %w", err)
 	}
 	for i, f := range files {

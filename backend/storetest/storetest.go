@@ -89,6 +89,9 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"LeaseEndLimitsWhatATenantSees", testLeaseEndVisibility},
 		{"NotificationOutbox", testNotificationOutbox},
 		{"NewMessageEmails", testNewMessageEmails},
+		{"AttentionSettings", testAttentionSettings},
+		{"Mutes", testMutes},
+		{"UrgentMessages", testUrgentMessages},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

@@ -41,6 +41,7 @@
  * @property {FileRecord[] | null} files
  * @property {string} key
  * @property {string} created_at
+ * @property {boolean} [urgent] the tenant marked it as an emergency
  */
 
 /**
@@ -88,7 +89,7 @@
  * @property {() => Promise<Conversation[]>} conversations
  * @property {(id: number) => Promise<Conversation>} conversation
  * @property {(id: number, page: PageQuery) => Promise<Message[]>} messages
- * @property {(id: number, body: { key: string, text: string, file_ids: number[] }) => Promise<Message>} send
+ * @property {(id: number, body: { key: string, text: string, file_ids: number[], urgent?: boolean }) => Promise<Message>} send
  * @property {(id: number, seq: number) => Promise<unknown>} markRead
  * @property {(id: number) => Promise<SharedFile[]>} files
  * @property {() => Promise<unknown>} signOut

@@ -351,9 +351,12 @@ export function createPortal(state, page, storage) {
     const p = newPending(
       text,
       files.flatMap((f) => (f.record ? [f.record] : [])),
+      undefined,
+      v.compose.urgent.checked,
     );
     thread(state, id).pending.push(p);
     v.compose.textarea.value = '';
+    v.compose.urgent.checked = false;
     v.compose.textarea.style.height = '';
     state.drafts.delete(id);
     state.trays.set(id, []);
@@ -368,7 +371,7 @@ export function createPortal(state, page, storage) {
     p.state = 'sending';
     if (state.view?.id === id) renderMessages(false);
     try {
-      const m = await api.send(id, { key: p.key, text: p.text, file_ids: p.files.map((f) => f.id) });
+      const m = await api.send(id, { key: p.key, text: p.text, file_ids: p.files.map((f) => f.id), ...(p.urgent ? { urgent: true } : {}) });
       addMessage(m);
     } catch (err) {
       const e = asApiError(err);

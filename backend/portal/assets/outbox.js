@@ -21,6 +21,7 @@
  * @property {'sending' | 'failed'} state
  * @property {string} error
  * @property {boolean} retry
+ * @property {boolean} [urgent] marked as an emergency
  */
 
 /**
@@ -58,10 +59,11 @@ export function randomKey(random = crypto) {
  * @param {string} text
  * @param {FileRecord[]} files
  * @param {string} [key]
+ * @param {boolean} [urgent]
  * @returns {Pending}
  */
-export function newPending(text, files, key = randomKey()) {
-  return { key, text, files, state: 'sending', error: '', retry: false };
+export function newPending(text, files, key = randomKey(), urgent = false) {
+  return { key, text, files, state: 'sending', error: '', retry: false, urgent };
 }
 
 /**
@@ -118,10 +120,10 @@ export function toRetry(threads) {
  */
 export function saveUnsent(storage, tenant, drafts, threads) {
   const kept = Object.fromEntries([...drafts].filter(([, text]) => text.trim()));
-  /** @type {Record<number, { key: string, text: string, files: FileRecord[] }[]>} */
+  /** @type {Record<number, { key: string, text: string, files: FileRecord[], urgent: boolean }[]>} */
   const pending = {};
   for (const [id, t] of threads) {
-    if (t.pending.length) pending[id] = t.pending.map(({ key, text, files }) => ({ key, text, files }));
+    if (t.pending.length) pending[id] = t.pending.map(({ key, text, files, urgent }) => ({ key, text, files, urgent: !!urgent }));
   }
   try {
     storage.setItem(UNSENT, JSON.stringify({ tenant, drafts: kept, pending }));
@@ -152,7 +154,7 @@ export function readUnsent(storage, tenant) {
   for (const [id, list] of Object.entries(saved.pending ?? {})) {
     for (const p of /** @type {Pending[]} */ (list)) {
       // Sent again with the same key once connected: stored once either way.
-      out.pending.push([Number(id), { key: p.key, text: p.text, files: p.files ?? [], state: 'failed', error: 'waiting for the connection.', retry: true }]);
+      out.pending.push([Number(id), { key: p.key, text: p.text, files: p.files ?? [], state: 'failed', error: 'waiting for the connection.', retry: true, urgent: !!p.urgent }]);
     }
   }
   return out;

@@ -180,6 +180,16 @@ export function composeBox(draft, on) {
   const error = el('p', { class: 'error', role: 'alert', 'data-testid': 'compose-error', hidden: true });
   const tray = el('div', { class: 'tray', 'data-testid': 'tray' });
   const send = el('button', { type: 'button', class: 'button primary', 'data-testid': 'send', onclick: on.send, text: 'Send' });
+  // A separate, deliberate choice: it reaches the landlord even when they
+  // silenced notifications, so it says what it is for.
+  const urgent = el('input', { type: 'checkbox', 'data-testid': 'urgent', 'aria-describedby': 'urgent-hint' });
+  const urgentChoice = el(
+    'label',
+    { class: 'urgent-choice' },
+    urgent,
+    el('strong', { text: 'Urgent' }),
+    el('span', { id: 'urgent-hint', class: 'hint', text: ' — emergencies only (a leak, fire, smoke, gas, no heat, a break-in): your landlord is alerted at once, even at night.' }),
+  );
   const node = el(
     'div',
     { class: 'compose' },
@@ -193,8 +203,9 @@ export function composeBox(draft, on) {
       textarea,
       send,
     ),
+    urgentChoice,
   );
-  return { node, compose: { textarea, error, tray, send } };
+  return { node, compose: { textarea, error, tray, send, urgent } };
 }
 
 /** Grows the compose box with its text. */
@@ -258,8 +269,9 @@ function messageNode(m, me) {
   const mine = isMine(me, m);
   return el(
     'article',
-    { class: mine ? 'msg mine' : 'msg', 'data-testid': 'message', 'data-seq': m.seq },
+    { class: (mine ? 'msg mine' : 'msg') + (m.urgent ? ' urgent' : ''), 'data-testid': 'message', 'data-seq': m.seq },
     mine ? null : theirs('div', { class: 'from' }, m.sender.name),
+    m.urgent ? el('div', { class: 'urgent-mark', 'data-testid': 'urgent-mark', text: 'Urgent' }) : null,
     el('div', { class: 'bubble' }, m.text ? theirs('p', { class: 'text' }, m.text) : null, m.files?.length ? filesNode(m.files) : null),
     el('div', { class: 'meta' }, el('time', { datetime: m.created_at, title: new Date(m.created_at).toLocaleString(), text: timeFormat.format(new Date(m.created_at)) })),
   );

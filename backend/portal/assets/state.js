@@ -25,6 +25,7 @@
  * @property {HTMLElement} error
  * @property {HTMLElement} tray
  * @property {HTMLButtonElement} send
+ * @property {HTMLInputElement} urgent the "Urgent" choice
  */
 
 /**

@@ -122,9 +122,18 @@ describe('what is not sent yet', () => {
     expect(back.drafts).toEqual([[1, 'half a sentence']]); // a blank draft is not kept
     const waiting = { state: 'failed', error: 'waiting for the connection.', retry: true };
     expect(back.pending).toEqual([
-      [1, { key: 'portal-1', text: 'on its way', files: [file], ...waiting }],
-      [3, { key: 'portal-2', text: '', files: [file], ...waiting }],
+      [1, { key: 'portal-1', text: 'on its way', files: [file], urgent: false, ...waiting }],
+      [3, { key: 'portal-2', text: '', files: [file], urgent: false, ...waiting }],
     ]);
+  });
+
+  it('keeps the urgent mark of a reply sent again after a reload', () => {
+    const storage = new MemoryStorage();
+    const urgent = newPending('Water everywhere', [], 'portal-u', true);
+    expect(urgent.urgent).toBe(true);
+    saveUnsent(storage, tenant, new Map(), threads({ 5: [urgent] }));
+    expect(readUnsent(storage, tenant).pending).toEqual([[5, expect.objectContaining({ key: 'portal-u', urgent: true })]]);
+    expect(newPending('hi', []).urgent).toBe(false);
   });
 
   it("is not another tenant's to restore", () => {

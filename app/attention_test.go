@@ -1,0 +1,64 @@
+package app
+
+import (
+	"testing"
+	"time"
+
+	"doorstep/backend"
+	"doorstep/backend/demo"
+	"doorstep/backend/servertest"
+	"doorstep/internal/wait"
+)
+
+// TestAttentionService: the bound methods mute and save through the real
+// server, the settings stay readable offline, and a change offline is
+// refused as unreachable, the kept settings unchanged.
+func TestAttentionService(t *testing.T) {
+	t.Parallel()
+	s := servertest.StartDemo(t)
+	a := newAccounts(t, s.URL, t.TempDir(), &memKeys{m: map[string]string{}})
+	if _, err := a.SignIn(s.URL, demo.LandlordEmail, demo.Password); err != nil {
+		t.Fatal(err)
+	}
+	attention := NewAttentionService(a)
+	var conv int64
+	wait.For(t, "the conversations are synced", func() bool {
+		convs, _ := NewConversationService(a).Conversations()
+		if len(convs) > 0 {
+			conv = convs[0].ID
+		}
+		return conv != 0
+	})
+
+	settings, err := attention.Mute(conv, backend.MuteUntilMorning, "Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokyo, _ := time.LoadLocation("Asia/Tokyo")
+	if len(settings.Mutes) != 1 || settings.Mutes[0].Until == nil || settings.Mutes[0].Until.In(tokyo).Hour() != backend.MorningHour {
+		t.Errorf("muted until tomorrow morning in Tokyo: %+v", settings.Mutes)
+	}
+	week := backend.QuietSchedule{TimeZone: "Asia/Tokyo"}
+	for d := range week.Days {
+		week.Days[d] = backend.QuietDay{Mode: backend.QuietHours, From: "22:00", To: "07:00"}
+	}
+	if _, err := attention.Save(backend.AttentionUpdate{QuietHours: week, EmergencyWords: []string{"leak"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := attention.Mute(conv, "fortnight", "UTC"); backend.ErrorCode(err) != backend.EINVALID {
+		t.Errorf("an unknown length: %v", err)
+	}
+
+	s.Stop()
+	wait.For(t, "offline", func() bool { st, _ := a.State(); return st.Sync.State == "offline" })
+	kept, err := attention.Settings()
+	if err != nil || kept.QuietHours != week || !backend.Muted(kept, conv, time.Now()) {
+		t.Errorf("offline: %+v, %v", kept, err)
+	}
+	if _, err := attention.Unmute(conv); backend.ErrorCode(err) != backend.EUNREACHABLE {
+		t.Errorf("unmute offline: %v", err)
+	}
+	if kept, _ := attention.Settings(); !backend.Muted(kept, conv, time.Now()) {
+		t.Error("a refused unmute changed the kept settings")
+	}
+}

@@ -1,0 +1,379 @@
+package backend_test
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"doorstep/backend"
+)
+
+// weeknights is 21:00–07:30 Monday to Friday nights (Sunday night too, so
+// Monday morning is quiet) and all of Saturday, in Chicago.
+func weeknights() backend.QuietSchedule {
+	s := backend.QuietSchedule{TimeZone: "America/Chicago"}
+	for d := range s.Days {
+		s.Days[d] = backend.QuietDay{Mode: backend.QuietHours, From: "21:00", To: "07:30"}
+	}
+	s.Days[time.Saturday] = backend.QuietDay{Mode: backend.QuietAllDay}
+	s.Days[time.Friday] = backend.QuietDay{Mode: backend.QuietOff}
+	return s
+}
+
+func chicago(t *testing.T, s string) time.Time {
+	t.Helper()
+	loc, err := time.LoadLocation("America/Chicago")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at, err := time.ParseInLocation("2006-01-02 15:04", s, loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return at
+}
+
+func TestInQuietHours(t *testing.T) {
+	s := weeknights()
+	// 2026-06-15 is a Monday.
+	for _, c := range []struct {
+		at    string
+		quiet bool
+	}{
+		{"2026-06-15 12:00", false}, // Monday noon
+		{"2026-06-15 20:59", false},
+		{"2026-06-15 21:00", true}, // Monday night begins
+		{"2026-06-15 23:59", true},
+		{"2026-06-16 00:00", true}, // past midnight: Monday's hours go on
+		{"2026-06-16 07:29", true},
+		{"2026-06-16 07:30", false}, // over
+		{"2026-06-19 23:00", false}, // Friday night is off
+		{"2026-06-20 00:00", true},  // Saturday, all day
+		{"2026-06-20 23:59", true},
+		{"2026-06-21 12:00", false}, // Sunday noon
+		{"2026-06-15 07:00", true},  // Monday morning: Sunday night's hours
+		{"2026-06-19 07:00", true},  // Friday morning: Thursday night's hours
+		{"2026-06-20 07:45", true},  // Saturday morning, all day anyway
+	} {
+		if got := backend.InQuietHours(s, chicago(t, c.at)); got != c.quiet {
+			t.Errorf("%s: quiet = %v, want %v", c.at, got, c.quiet)
+		}
+	}
+
+	t.Run("ByTheScheduleZoneNotTheCaller", func(t *testing.T) {
+		// 03:00 UTC is 22:00 in Chicago on the evening before (CDT).
+		at := time.Date(2026, 6, 16, 3, 0, 0, 0, time.UTC)
+		if !backend.InQuietHours(s, at) {
+			t.Error("22:00 in Chicago is quiet, whatever zone the time is in")
+		}
+	})
+
+	t.Run("SameDayHours", func(t *testing.T) {
+		s := backend.QuietSchedule{TimeZone: "UTC"}
+		for d := range s.Days {
+			s.Days[d] = backend.QuietDay{Mode: backend.QuietOff}
+		}
+		s.Days[time.Monday] = backend.QuietDay{Mode: backend.QuietHours, From: "12:00", To: "13:00"}
+		monday := time.Date(2026, 6, 15, 0, 0, 0, 0, time.UTC)
+		for h, want := range map[int]bool{11: false, 12: true, 13: false, 0: false} {
+			if got := backend.InQuietHours(s, monday.Add(time.Duration(h)*time.Hour)); got != want {
+				t.Errorf("%02d:00 quiet = %v, want %v", h, got, want)
+			}
+		}
+	})
+
+	t.Run("UnreadableScheduleHasNone", func(t *testing.T) {
+		s := weeknights()
+		s.TimeZone = "Mars/Olympus"
+		if backend.InQuietHours(s, chicago(t, "2026-06-20 12:00")) {
+			t.Error("a schedule in an unknown zone is quiet")
+		}
+	})
+}
+
+func TestQuietHoursEnd(t *testing.T) {
+	s := weeknights()
+	for _, c := range []struct {
+		at, end string // end "": no end
+	}{
+		{"2026-06-15 22:00", "2026-06-16 07:30"}, // Monday night
+		{"2026-06-16 01:00", "2026-06-16 07:30"},
+		{"2026-06-19 06:00", "2026-06-19 07:30"}, // Friday morning; Friday night off
+		{"2026-06-20 10:00", "2026-06-21 00:00"}, // Saturday all day ends at midnight (Sunday is hours at night only)
+		{"2026-06-15 12:00", ""},                 // not quiet now
+	} {
+		end, ok := backend.QuietHoursEnd(s, chicago(t, c.at))
+		if c.end == "" {
+			if ok {
+				t.Errorf("%s: end = %v, want none", c.at, end)
+			}
+			continue
+		}
+		if !ok || !end.Equal(chicago(t, c.end)) {
+			t.Errorf("%s: end = %v, %v; want %s", c.at, end, ok, c.end)
+		}
+	}
+
+	t.Run("SaturdayRunsIntoSundayNight", func(t *testing.T) {
+		s := weeknights()
+		s.Days[time.Sunday] = backend.QuietDay{Mode: backend.QuietAllDay}
+		end, ok := backend.QuietHoursEnd(s, chicago(t, "2026-06-20 10:00"))
+		// Saturday and Sunday all day: over at Monday 00:00, as Monday's
+		// hours begin only at night.
+		if !ok || !end.Equal(chicago(t, "2026-06-22 00:00")) {
+			t.Errorf("end = %v, %v", end, ok)
+		}
+	})
+
+	t.Run("AlwaysQuietNeverEnds", func(t *testing.T) {
+		s := backend.QuietSchedule{TimeZone: "UTC"}
+		for d := range s.Days {
+			s.Days[d] = backend.QuietDay{Mode: backend.QuietAllDay}
+		}
+		if end, ok := backend.QuietHoursEnd(s, time.Now()); ok {
+			t.Errorf("end = %v", end)
+		}
+	})
+}
+
+func TestQuietScheduleValidate(t *testing.T) {
+	ok := weeknights()
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("a good schedule is refused: %v", err)
+	}
+	for name, edit := range map[string]func(s *backend.QuietSchedule){
+		"ErrNoZone":        func(s *backend.QuietSchedule) { s.TimeZone = "" },
+		"ErrUnknownZone":   func(s *backend.QuietSchedule) { s.TimeZone = "Mars/Olympus" },
+		"ErrPathZone":      func(s *backend.QuietSchedule) { s.TimeZone = "../../etc/passwd" },
+		"ErrUnknownMode":   func(s *backend.QuietSchedule) { s.Days[1].Mode = "sometimes" },
+		"ErrEmptyMode":     func(s *backend.QuietSchedule) { s.Days[1].Mode = "" },
+		"ErrBadTime":       func(s *backend.QuietSchedule) { s.Days[1].From = "25:00" },
+		"ErrShortTime":     func(s *backend.QuietSchedule) { s.Days[1].To = "7:30" },
+		"ErrNoEnd":         func(s *backend.QuietSchedule) { s.Days[1].To = "" },
+		"ErrSameStartEnd":  func(s *backend.QuietSchedule) { s.Days[1].To = s.Days[1].From },
+		"ErrTimeWithWords": func(s *backend.QuietSchedule) { s.Days[1].From = "9pm" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := weeknights()
+			edit(&s)
+			if err := s.Validate(); backend.ErrorCode(err) != backend.EINVALID {
+				t.Errorf("err = %v, want invalid", err)
+			}
+		})
+	}
+}
+
+func TestMuted(t *testing.T) {
+	now := time.Date(2026, 6, 15, 12, 0, 0, 0, time.UTC)
+	later := now.Add(time.Hour)
+	s := backend.AttentionSettings{Mutes: []backend.Mute{
+		{ConversationID: 1, Until: &later},
+		{ConversationID: 2, Until: nil},
+	}}
+	for _, c := range []struct {
+		name  string
+		conv  int64
+		at    time.Time
+		muted bool
+	}{
+		{"ForAnHourWithinIt", 1, now, true},
+		{"ForAnHourAtItsEnd", 1, later, false},
+		{"ForAnHourAfterIt", 1, later.Add(time.Minute), false},
+		{"UntilUnmutedForever", 2, now.AddDate(5, 0, 0), true},
+		{"NotMuted", 3, now, false},
+	} {
+		if got := backend.Muted(s, c.conv, c.at); got != c.muted {
+			t.Errorf("%s: muted = %v, want %v", c.name, got, c.muted)
+		}
+	}
+}
+
+func TestMuteRequestValidate(t *testing.T) {
+	now := time.Now()
+	past, future := now.Add(-time.Second), now.Add(time.Hour)
+	if err := (backend.MuteRequest{Until: &past}).Validate(now); backend.ErrorCode(err) != backend.EINVALID {
+		t.Errorf("a mute ending in the past: err = %v", err)
+	}
+	if err := (backend.MuteRequest{Until: &now}).Validate(now); backend.ErrorCode(err) != backend.EINVALID {
+		t.Errorf("a mute ending now: err = %v", err)
+	}
+	if err := (backend.MuteRequest{Until: &future}).Validate(now); err != nil {
+		t.Errorf("a mute for an hour: err = %v", err)
+	}
+	if err := (backend.MuteRequest{}).Validate(now); err != nil {
+		t.Errorf("a mute until unmuted: err = %v", err)
+	}
+}
+
+func TestTomorrowMorning(t *testing.T) {
+	loc, _ := time.LoadLocation("America/Chicago")
+	for _, c := range []struct{ now, want string }{
+		{"2026-06-15 22:00", "2026-06-16 08:00"}, // evening: the next day
+		{"2026-06-15 09:00", "2026-06-16 08:00"}, // morning already: the next day's
+		{"2026-06-15 03:59", "2026-06-15 08:00"}, // still night: this morning
+		{"2026-06-15 04:00", "2026-06-16 08:00"},
+		{"2026-06-30 23:00", "2026-07-01 08:00"}, // across a month
+		{"2026-03-07 22:00", "2026-03-08 08:00"}, // the night clocks go forward: 08:00 by the wall clock
+	} {
+		got := backend.TomorrowMorning(chicago(t, c.now), loc)
+		if !got.Equal(chicago(t, c.want)) {
+			t.Errorf("from %s: %v, want %s", c.now, got, c.want)
+		}
+	}
+}
+
+func TestIsUrgent(t *testing.T) {
+	words := backend.DefaultEmergencyWords
+	for _, c := range []struct {
+		text   string
+		urgent bool
+	}{
+		{"There's a leak under the sink", true},
+		{"FIRE!", true},
+		{"Fire in the hallway", true},
+		{"I bought firewood", false},
+		{"The gasket is worn", false},
+		{"I smell gas.", true},
+		{"We have no heat since yesterday", true},
+		{"No   heat", true}, // spaces between the words
+		{"no-heat", true},   // punctuation between the words
+		{"heat is on, no problem", false},
+		{"Somebody tried a break-in last night", true},
+		{"break in", true}, // the phrase without its hyphen
+		{"breaking in the new shoes", false},
+		{"the basement is FLOODING", true},
+		{"Smoke detector beeps", true},
+		{"smoked salmon for the party", false},
+		{"Carbon   Monoxide alarm", true},
+		{"carbon fibre bike", false},
+		{"", false},
+		{"Thanks for the quick fix", false},
+	} {
+		if got := backend.IsUrgent(backend.Message{Text: c.text}, words); got != c.urgent {
+			t.Errorf("%q: urgent = %v, want %v", c.text, got, c.urgent)
+		}
+	}
+
+	t.Run("AccentsAndCaseIgnored", func(t *testing.T) {
+		words := []string{"fuga", "incendio", "Überschwemmung", "dégât des eaux"}
+		for _, text := range []string{"¡INCENDIO!", "incéndio", "hay una FÚGA", "überschwemmung im Keller", "Uberschwemmung", "un degat des eaux"} {
+			if !backend.IsUrgent(backend.Message{Text: text}, words) {
+				t.Errorf("%q is not urgent", text)
+			}
+		}
+		// A combining accent (e + U+0301) is the same letter as é.
+		if !backend.IsUrgent(backend.Message{Text: "de\u0301ga\u0302t des eaux"}, words) {
+			t.Error("combining accents are not ignored")
+		}
+		if backend.IsUrgent(backend.Message{Text: "fugas"}, []string{"fuga"}) {
+			t.Error("a longer word matched")
+		}
+	})
+
+	t.Run("FlagAlone", func(t *testing.T) {
+		if !backend.IsUrgent(backend.Message{Text: "please call me", Urgent: true}, nil) {
+			t.Error("a message marked urgent is not urgent")
+		}
+	})
+
+	t.Run("NoWords", func(t *testing.T) {
+		if backend.IsUrgent(backend.Message{Text: "fire"}, nil) || backend.IsUrgent(backend.Message{Text: "fire"}, []string{"", "  "}) {
+			t.Error("urgent with no emergency words")
+		}
+	})
+}
+
+func TestAttentionUpdateValidate(t *testing.T) {
+	u := backend.AttentionUpdate{QuietHours: weeknights(), EmergencyWords: []string{" leak ", "no   heat", "LEAK", "", "Léak", "burst pipe"}}
+	got, err := u.Validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"leak", "no heat", "burst pipe"}; !slices.Equal(got.EmergencyWords, want) {
+		t.Errorf("words = %q, want %q", got.EmergencyWords, want)
+	}
+	for name, words := range map[string][]string{
+		"ErrTooMany":  make([]string, backend.MaxEmergencyWords+1),
+		"ErrTooLong":  {string(make([]rune, backend.MaxEmergencyWordRunes+1))},
+		"ErrControls": {"leak\x1b[31m"},
+	} {
+		if name == "ErrTooLong" {
+			words = []string{string(slices.Repeat([]rune{'a'}, backend.MaxEmergencyWordRunes+1))}
+		}
+		if _, err := (backend.AttentionUpdate{QuietHours: weeknights(), EmergencyWords: words}).Validate(); backend.ErrorCode(err) != backend.EINVALID {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+	if _, err := (backend.AttentionUpdate{QuietHours: backend.QuietSchedule{}}).Validate(); backend.ErrorCode(err) != backend.EINVALID {
+		t.Errorf("no schedule: err = %v", err)
+	}
+}
+
+func TestDefaultAttentionSettings(t *testing.T) {
+	d := backend.DefaultAttentionSettings()
+	if err := d.QuietHours.Validate(); err != nil {
+		t.Errorf("the default schedule is refused: %v", err)
+	}
+	if backend.InQuietHours(d.QuietHours, time.Now()) || len(d.Mutes) != 0 || d.Mutes == nil {
+		t.Errorf("defaults = %+v", d)
+	}
+	for _, w := range []string{"leak", "flood", "fire", "smoke", "gas", "no heat", "break-in", "burst pipe", "sewage", "carbon monoxide"} {
+		if !slices.Contains(d.EmergencyWords, w) {
+			t.Errorf("%q is not an emergency word by default", w)
+		}
+	}
+	d.EmergencyWords[0] = "changed"
+	if backend.DefaultEmergencyWords[0] == "changed" {
+		t.Error("the defaults share their words")
+	}
+}
+
+func TestHeldSummary(t *testing.T) {
+	for _, c := range []struct {
+		msgs, convs int
+		want        string
+	}{
+		{5, 3, "5 new messages in 3 conversations"},
+		{1, 1, "1 new message in 1 conversation"},
+		{2, 1, "2 new messages in 1 conversation"},
+	} {
+		if got := backend.HeldSummary(c.msgs, c.convs); got != c.want {
+			t.Errorf("HeldSummary(%d, %d) = %q, want %q", c.msgs, c.convs, got, c.want)
+		}
+	}
+	if got := backend.UrgentTitle("Maria Garcia"); got != "Urgent — Maria Garcia" {
+		t.Errorf("UrgentTitle = %q", got)
+	}
+}
+
+func TestMayMarkUrgent(t *testing.T) {
+	tenant := backend.Principal{Kind: backend.KindTenant, ID: 1}
+	landlord := backend.Principal{Kind: backend.KindUser, ID: 1, IsMain: true}
+	urgent := backend.SendMessage{Key: "k1234567", Text: "fire", Urgent: true}
+	if err := urgent.MayMarkUrgent(tenant); err != nil {
+		t.Errorf("a tenant: %v", err)
+	}
+	if err := urgent.MayMarkUrgent(landlord); backend.ErrorCode(err) != backend.EINVALID {
+		t.Errorf("the landlord: err = %v", err)
+	}
+	if err := (backend.SendMessage{Text: "hi"}).MayMarkUrgent(landlord); err != nil {
+		t.Errorf("an ordinary landlord message: %v", err)
+	}
+}
+
+func TestMuteEnd(t *testing.T) {
+	loc, _ := time.LoadLocation("America/Chicago")
+	now := chicago(t, "2026-06-15 22:10")
+	for choice, want := range map[string]string{backend.MuteForAnHour: "2026-06-15 23:10", backend.MuteUntilMorning: "2026-06-16 08:00"} {
+		got, err := backend.MuteEnd(choice, now, loc)
+		if err != nil || got == nil || !got.Equal(chicago(t, want)) {
+			t.Errorf("%s: %v, %v; want %s", choice, got, err, want)
+		}
+	}
+	if got, err := backend.MuteEnd(backend.MuteUntilUnmuted, now, loc); got != nil || err != nil {
+		t.Errorf("until unmuted: %v, %v", got, err)
+	}
+	if _, err := backend.MuteEnd("week", now, loc); backend.ErrorCode(err) != backend.EINVALID {
+		t.Errorf("unknown choice: %v", err)
+	}
+}
