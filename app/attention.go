@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"doorstep/backend"
@@ -69,4 +70,10 @@ func (a *AttentionService) Unmute(convID int64) (backend.AttentionSettings, erro
 		}
 		return saved, s.engine.SetAttention(ctx, saved)
 	})
+}
+
+// DefaultEmergencyWords are the emergency words of a landlord who has not
+// chosen their own, for the settings' "Reset to defaults".
+func (a *AttentionService) DefaultEmergencyWords() []string {
+	return slices.Clone(backend.DefaultEmergencyWords)
 }

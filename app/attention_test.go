@@ -1,6 +1,7 @@
 package app
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -60,5 +61,20 @@ func TestAttentionService(t *testing.T) {
 	}
 	if kept, _ := attention.Settings(); !backend.Muted(kept, conv, time.Now()) {
 		t.Error("a refused unmute changed the kept settings")
+	}
+}
+
+// TestDefaultEmergencyWords: the UI's "Reset to defaults" gets the domain's
+// list, and a copy of it: what the page does with it never changes the
+// defaults of later calls.
+func TestDefaultEmergencyWords(t *testing.T) {
+	attention := NewAttentionService(nil)
+	words := attention.DefaultEmergencyWords()
+	if !slices.Equal(words, backend.DefaultEmergencyWords) || !slices.Contains(words, "no heat") {
+		t.Fatalf("defaults: %q", words)
+	}
+	words[0] = "changed"
+	if attention.DefaultEmergencyWords()[0] == "changed" {
+		t.Error("the defaults were shared, not copied")
 	}
 }

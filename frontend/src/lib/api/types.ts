@@ -25,6 +25,14 @@ export type AccountState = Plain<app.AccountState>;
 export type ConnectionStatus = Plain<app.ConnectionStatus>;
 export type Thread = Plain<app.Thread>;
 
+/** A landlord's settings for notifications: quiet hours, emergency words, mutes. */
+export type AttentionSettings = Plain<backend.AttentionSettings>;
+/** What Save takes: the schedule and the emergency words, replaced whole. */
+export type AttentionUpdate = Plain<backend.AttentionUpdate>;
+export type QuietSchedule = Plain<backend.QuietSchedule>;
+/** One weekday's quiet hours: off, all_day, or hours from–to. */
+export type QuietDay = Plain<backend.QuietDay>;
+export type Mute = Plain<backend.Mute>;
 export type Conversation = Plain<backend.Conversation>;
 export type Directory = Plain<backend.Directory>;
 export type DirectoryTenant = Plain<backend.DirectoryTenant>;
