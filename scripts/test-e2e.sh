@@ -78,12 +78,18 @@ EOF
 : >"$WORK/mailcap"
 
 port=$(free_port)
+# Run inside the app's D-Bus session: notes the session's address (a
+# scenario watches the notifications the app sends there, as a notification
+# daemon would receive them), then starts the app.
+# shellcheck disable=SC2016 # expanded by that shell, not this one
+note_bus='echo "$DBUS_SESSION_BUS_ADDRESS" >"$0"; exec "$@"'
 # GOENV keeps `go env -w` settings, whose default place moves with
 # XDG_CONFIG_HOME. GTK_THEME pins the look desktop.mjs reads dialogs by.
 DOORSTEP_SERVER_URL=$SERVER_URL DOORSTEP_APP_DATA_DIR=$WORK/app XDG_DATA_HOME=$WORK/xdg NO_AT_BRIDGE=1 \
 	XDG_CONFIG_HOME=$WORK/config GOENV=$(go env GOENV) GTK_THEME=Adwaita \
 	XDG_CURRENT_DESKTOP=X-Generic BROWSER=$WORK/bin/doorstep-e2e-no-browser MAILCAPS=$WORK/mailcap setsid \
-	xvfb-run -a -s "-screen 0 1280x900x24" sh -c 'echo "$DISPLAY $XAUTHORITY" >"$0"; exec dbus-run-session -- "$@"' "$WORK/display" \
+	xvfb-run -a -s "-screen 0 1280x900x24" sh -c 'echo "$DISPLAY $XAUTHORITY" >"$0"; note=$1 bus=$2; shift 2
+		exec dbus-run-session -- sh -c "$note" "$bus" "$@"' "$WORK/display" "$note_bus" "$WORK/bus" \
 	go tool -modfile=tools/go.mod wails dev -tags "sqlite_fts5 $(pkg-config --exists webkit2gtk-4.0 || echo webkit2_41)" \
 	-m -nosyncgomod -skipbindings -noreload -nogorebuild -nocolour -devserver "127.0.0.1:$port" \
 	>"$WORK/wails-dev.log" 2>&1 &
@@ -107,6 +113,7 @@ for i in $(seq 1 480); do
 done
 
 read -r display xauthority <"$WORK/display"
+read -r session_bus <"$WORK/bus"
 
 cd frontend
 # shellcheck disable=SC2206 # E2E_FILES: paths or patterns, split and expanded
@@ -115,7 +122,7 @@ status=0
 DOORSTEP_E2E_APP_URL=$app_url DOORSTEP_E2E_SERVER_URL=$SERVER_URL DOORSTEP_E2E_OUTPUT=$OUT \
 	DOORSTEP_E2E_SERVER_BIN=$PWD/../build/bin/doorstep-server DOORSTEP_E2E_SERVER_DATA=$WORK/data \
 	DOORSTEP_E2E_SERVER_PIDFILE=$WORK/server.pid \
-	DOORSTEP_E2E_DISPLAY=$display DOORSTEP_E2E_XAUTHORITY=$xauthority \
+	DOORSTEP_E2E_DISPLAY=$display DOORSTEP_E2E_XAUTHORITY=$xauthority DOORSTEP_E2E_SESSION_BUS=$session_bus \
 	DOORSTEP_E2E_APP_DATA=$WORK/app DOORSTEP_E2E_OPENED_LOG=$opened_log \
 	node --test --test-concurrency=1 --test-reporter=spec "${files[@]}" || status=$?
 if [ "$status" -ne 0 ]; then
