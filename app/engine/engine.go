@@ -94,6 +94,15 @@ type Engine struct {
 	// OwnedDir holds copies the app made of pasted or dropped files; they
 	// are deleted once their message is sent or cancelled.
 	OwnedDir string
+
+	// The background fill of the history (fill.go): woken by caughtUp,
+	// its progress in history (under mu). HistoryPause is its pause
+	// between pages (0: the default; negative: none) and HistoryPageSize
+	// its page (0: the server's largest).
+	caughtUp        chan struct{}
+	history         HistoryProgress
+	HistoryPause    time.Duration
+	HistoryPageSize int
 }
 
 // New returns an engine for the signed-in principal me.
@@ -102,7 +111,7 @@ func New(c *cache.Cache, cl *client.Client, me backend.Principal, emit Emitter, 
 		emit = func(string, any) {}
 	}
 	return &Engine{cache: c, client: cl, me: me, emit: emit, notify: notify, logger: logger,
-		wake: make(chan struct{}, 1), state: SyncState{State: StateConnecting}, uploading: map[int64]context.CancelFunc{}}
+		wake: make(chan struct{}, 1), caughtUp: make(chan struct{}, 1), state: SyncState{State: StateConnecting}, uploading: map[int64]context.CancelFunc{}}
 }
 
 // State is the current sync state.
@@ -148,8 +157,9 @@ func (e *Engine) Kick() {
 // Run syncs until ctx ends or the server refuses the session.
 func (e *Engine) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() { defer wg.Done(); e.sendLoop(ctx) }()
+	go func() { defer wg.Done(); e.historyLoop(ctx) }()
 	e.streamLoop(ctx)
 	wg.Wait()
 }
@@ -279,6 +289,7 @@ func (e *Engine) follow(ctx context.Context, stream *client.EventStream) error {
 					return err
 				}
 				e.emit(EventConversations, nil)
+				e.signalCaughtUp()
 			}
 			live = true
 			if e.reloadViews.Swap(false) {
