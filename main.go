@@ -62,6 +62,7 @@ func main() {
 		return runtime.OpenMultipleFilesDialog(life.Context(), runtime.OpenDialogOptions{Title: "Attach files"})
 	}
 	files := app.NewFileService(accounts)
+	search := app.NewSearchService(accounts)
 	files.SaveDialog = func(dir, name string) (string, error) {
 		return runtime.SaveFileDialog(life.Context(), runtime.SaveDialogOptions{Title: "Save file", DefaultDirectory: dir, DefaultFilename: name})
 	}
@@ -85,7 +86,7 @@ func main() {
 		// cancels every drop, so none can navigate it away.
 		DragAndDrop: &options.DragAndDrop{EnableFileDrop: true},
 		OnShutdown:  func(context.Context) { life.Stop() },
-		Bind:        []any{connection, accounts, conversations, tenants, attachments, files},
+		Bind:        []any{connection, accounts, conversations, tenants, attachments, files, search},
 		// A failed call rejects in the page with {code, message,
 		// retry_after}; Go's error text stays in the log.
 		ErrorFormatter: app.ErrorFormatter(logger),
