@@ -172,26 +172,40 @@ func (c *Cache) Search(ctx context.Context, q SearchQuery) (SearchResults, error
 	rand.Read(nonce)
 	open, closing := "\uE000"+hex.EncodeToString(nonce)+"\uE001", "\uE001"+hex.EncodeToString(nonce)+"\uE000"
 
-	where := []string{"message_search MATCH ?"}
-	args := []any{open, closing, open, closing, match}
-	if q.TenantID != 0 {
-		where = append(where, `m.conversation_id IN (SELECT id FROM conversations WHERE json_extract(data, '$.tenant_id') = ?
-			OR EXISTS (SELECT 1 FROM json_each(data, '$.members') WHERE json_extract(value, '$.id') = ?))`)
-		args = append(args, q.TenantID, q.TenantID)
-	}
-	if q.UnitID != 0 {
-		where = append(where, "m.conversation_id IN (SELECT id FROM conversations WHERE json_extract(data, '$.unit_id') = ?)")
-		args = append(args, q.UnitID)
+	// The filters are part of the match, on the tags column (see migration
+	// 0005), and the words typed are looked for in the other two columns
+	// only: the index walks just the messages that pass every filter.
+	expr := "{text file_names} : (" + match + ")"
+	if q.TenantID != 0 || q.UnitID != 0 {
+		convs, err := c.filteredConversations(ctx, q.TenantID, q.UnitID)
+		if err != nil || len(convs) == 0 {
+			return res, err
+		}
+		expr += " AND tags : (" + strings.Join(convs, " OR ") + ")"
 	}
 	if q.HasFiles {
-		where = append(where, "m.files <> '[]'")
+		expr += ` AND tags : "hasfiles"`
+	}
+	where := []string{"message_search MATCH ?"}
+	args := []any{open, closing, open, closing, expr}
+	// A date range is also a range of ids (the server's grow with time),
+	// which the index seeks to instead of walking the newer messages. The
+	// dates are checked as well (the unary + keeps the planner on the
+	// index's order rather than the dates').
+	if !q.From.IsZero() || !q.Until.IsZero() {
+		lo, hi, err := c.idRange(ctx, q.From, q.Until)
+		if err != nil || lo > hi {
+			return res, err
+		}
+		where = append(where, "message_search.rowid BETWEEN ? AND ?")
+		args = append(args, lo, hi)
 	}
 	if !q.From.IsZero() {
-		where = append(where, "m.created_at >= ?")
+		where = append(where, "+m.created_at >= ?")
 		args = append(args, formatTime(q.From))
 	}
 	if !q.Until.IsZero() {
-		where = append(where, "m.created_at < ?")
+		where = append(where, "+m.created_at < ?")
 		args = append(args, formatTime(q.Until))
 	}
 	args = append(args, limit+1)
@@ -237,6 +251,47 @@ func (c *Cache) Search(ctx context.Context, q SearchQuery) (SearchResults, error
 	}
 	rows.Close()
 	return res, c.nameGroups(ctx, res.Groups)
+}
+
+// idRange returns the ids of the first and the last cached message written
+// in [from, until) (zero: open); lo > hi when there is none. Ids and times
+// grow together, so the first by time is the lowest id.
+func (c *Cache) idRange(ctx context.Context, from, until time.Time) (lo, hi int64, err error) {
+	lo, hi = 1, 1<<62
+	if !from.IsZero() {
+		err = c.db.QueryRowContext(ctx, "SELECT coalesce((SELECT id FROM messages WHERE created_at >= ? ORDER BY created_at LIMIT 1), 1 << 62)",
+			formatTime(from)).Scan(&lo)
+	}
+	if err == nil && !until.IsZero() {
+		err = c.db.QueryRowContext(ctx, "SELECT coalesce((SELECT id FROM messages WHERE created_at < ? ORDER BY created_at DESC LIMIT 1), 0)",
+			formatTime(until)).Scan(&hi)
+	}
+	if err != nil {
+		err = fmt.Errorf("cache search: %w", err)
+	}
+	return lo, hi, err
+}
+
+// filteredConversations returns the tags (see migration 0005) of the
+// conversations with the tenant tenantID (one-to-one, or a group they are a
+// member of) and of the unit unitID; 0 is any.
+func (c *Cache) filteredConversations(ctx context.Context, tenantID, unitID int64) ([]string, error) {
+	rows, err := c.db.QueryContext(ctx, `SELECT id FROM conversations WHERE (?1 = 0 OR json_extract(data, '$.tenant_id') = ?1
+			OR EXISTS (SELECT 1 FROM json_each(data, '$.members') WHERE json_extract(value, '$.id') = ?1))
+		AND (?2 = 0 OR json_extract(data, '$.unit_id') = ?2)`, tenantID, unitID)
+	if err != nil {
+		return nil, fmt.Errorf("cache search: %w", err)
+	}
+	defer rows.Close()
+	var tags []string
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		tags = append(tags, fmt.Sprintf(`"c%d"`, id))
+	}
+	return tags, rows.Err()
 }
 
 // nameGroups fills in each group's conversation title and kind.

@@ -137,6 +137,12 @@ func TestSearch(t *testing.T) {
 		if got := found(t, c, cache.SearchQuery{Text: "text:boiler"}); !slices.Equal(got, []int64{}) {
 			t.Errorf("a column filter worked: %v", got)
 		}
+		// The filters' own column is not searched.
+		for _, text := range []string{"hasfiles", "c2", "tags"} {
+			if got := found(t, c, cache.SearchQuery{Text: text}); len(got) != 0 {
+				t.Errorf("%q found %v", text, got)
+			}
+		}
 		if got := found(t, c, cache.SearchQuery{Text: `boiler"`}); !slices.Equal(got, []int64{17, 15, 13, 10}) {
 			t.Errorf("a stray quote changed the search: %v", got)
 		}

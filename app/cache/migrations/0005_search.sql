@@ -11,6 +11,11 @@ DROP TABLE messages_fts;
 -- from here). A message carries at most 10 files (backend.MaxFilesPerMessage);
 -- json_each would read them all, but SQLite does not allow it in the
 -- triggers below.
+--
+-- tags lets the index itself keep the filters, so a filtered search walks
+-- only the messages that pass them: "c<id>" names the conversation, and
+-- "hasfiles" marks a message that shares files. Searches look for the
+-- words typed in text and file_names only.
 CREATE VIEW message_search_content AS
 SELECT id, text,
        concat_ws(char(10),
@@ -23,13 +28,14 @@ SELECT id, text,
                  json_extract(files, '$[6].name'),
                  json_extract(files, '$[7].name'),
                  json_extract(files, '$[8].name'),
-                 json_extract(files, '$[9].name')) AS file_names
+                 json_extract(files, '$[9].name')) AS file_names,
+       'c' || conversation_id || iif(files <> '[]', ' hasfiles', '') AS tags
 FROM messages;
 
 -- The prefix indexes make words being typed ("boi" for "boiler") quick to
 -- look up in a large cache.
 CREATE VIRTUAL TABLE message_search USING fts5 (
-    text, file_names,
+    text, file_names, tags,
     content = 'message_search_content', content_rowid = 'id',
     tokenize = 'unicode61 remove_diacritics 2',
     prefix = '2 3'
@@ -38,21 +44,25 @@ CREATE VIRTUAL TABLE message_search USING fts5 (
 -- The index follows the messages. An external-content index must be told
 -- what it held when a row goes, so the old values are taken before it goes.
 CREATE TRIGGER message_search_insert AFTER INSERT ON messages BEGIN
-    INSERT INTO message_search (rowid, text, file_names)
-    SELECT id, text, file_names FROM message_search_content WHERE id = new.id;
+    INSERT INTO message_search (rowid, text, file_names, tags)
+    SELECT id, text, file_names, tags FROM message_search_content WHERE id = new.id;
 END;
 CREATE TRIGGER message_search_delete BEFORE DELETE ON messages BEGIN
-    INSERT INTO message_search (message_search, rowid, text, file_names)
-    SELECT 'delete', id, text, file_names FROM message_search_content WHERE id = old.id;
+    INSERT INTO message_search (message_search, rowid, text, file_names, tags)
+    SELECT 'delete', id, text, file_names, tags FROM message_search_content WHERE id = old.id;
 END;
 CREATE TRIGGER message_search_update_before BEFORE UPDATE OF text, files ON messages BEGIN
-    INSERT INTO message_search (message_search, rowid, text, file_names)
-    SELECT 'delete', id, text, file_names FROM message_search_content WHERE id = old.id;
+    INSERT INTO message_search (message_search, rowid, text, file_names, tags)
+    SELECT 'delete', id, text, file_names, tags FROM message_search_content WHERE id = old.id;
 END;
 CREATE TRIGGER message_search_update_after AFTER UPDATE OF text, files ON messages BEGIN
-    INSERT INTO message_search (rowid, text, file_names)
-    SELECT id, text, file_names FROM message_search_content WHERE id = new.id;
+    INSERT INTO message_search (rowid, text, file_names, tags)
+    SELECT id, text, file_names, tags FROM message_search_content WHERE id = new.id;
 END;
+
+-- A date range becomes a range of ids (the server's ids grow with time),
+-- which the index seeks to.
+CREATE INDEX messages_created ON messages (created_at);
 
 -- The messages already cached.
 INSERT INTO message_search (message_search) VALUES ('rebuild');
