@@ -23,7 +23,7 @@ type Thread struct {
 	HasMore bool `json:"hasMore"`
 	// HasNewer says whether newer messages follow this page (a thread
 	// opened at an older message; see SearchService.ThreadAt).
-	HasNewer bool   `json:"hasNewer"`
+	HasNewer bool   `json:"hasNewer,omitempty"`
 	Draft    string `json:"draft"`
 	// DraftFiles are the files attached and not sent yet.
 	DraftFiles []cache.DraftFile `json:"draftFiles"`
