@@ -204,7 +204,13 @@ func BenchmarkHistoryFill(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, c := range convs[:4] {
+	var open []backend.Conversation
+	for _, c := range convs {
+		if !c.ReadOnly && len(open) < 4 {
+			open = append(open, c)
+		}
+	}
+	for _, c := range open {
 		seedMessages(b, s, me.Principal, c.ID, 5000, func(i int) string { return fmt.Sprintf("message %d about the %s", i, benchWords[i%len(benchWords)]) })
 	}
 	if convs, err = landlord.Conversations(ctx); err != nil {
