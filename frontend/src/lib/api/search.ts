@@ -13,7 +13,18 @@ export const threadAt = (id: number, seq: number): Promise<Thread> => call(() =>
 /** The page after seq, towards the newest. */
 export const newer = (id: number, after: number): Promise<Thread> => call(() => Search.Newer(id, after));
 
-/** Follows the background fill; returns the unsubscribe function. */
-export function onHistory(handler: (p: HistoryProgress) => void): () => void {
-  return EventsOn('search:history', (p: HistoryProgress) => handler(p));
+/**
+ * Follows the background fill (history) and whatever else puts messages in
+ * the cache (cacheChanged: the sync engine's batches); returns the
+ * unsubscribe function.
+ */
+export function onSearchEvents(handlers: { history: (p: HistoryProgress) => void; cacheChanged: () => void }): () => void {
+  const offs = [
+    EventsOn('search:history', (p: HistoryProgress) => {
+      handlers.history(p);
+      handlers.cacheChanged();
+    }),
+    EventsOn('chat:conversations', () => handlers.cacheChanged()),
+  ];
+  return () => offs.forEach((off) => off());
 }

@@ -4,6 +4,8 @@ import type { HistoryProgress, SearchFilters, SearchHit, SearchResults } from '.
 
 /** How long typing must pause before the search runs. */
 export const DEBOUNCE_MS = 150;
+/** How soon the results are searched again when the cache has more messages. */
+export const REFRESH_MS = 500;
 
 const noFilters = (): SearchFilters => ({ tenantId: 0, unitId: 0, hasFiles: false, from: '', to: '' });
 
@@ -40,7 +42,14 @@ export class SearchStore {
       .historyProgress()
       .then((p) => (this.history ??= p))
       .catch(() => {});
-    return api.onHistory((p) => (this.history = p));
+    return api.onSearchEvents({
+      history: (p) => (this.history = p),
+      // Messages keep arriving (the history loading, live ones): the
+      // results follow, unless a search is already waiting to run.
+      cacheChanged: () => {
+        if (this.active && this.#timer === undefined) this.#schedule(REFRESH_MS);
+      },
+    });
   }
 
   /** Takes what was typed; the search runs once typing pauses. */
@@ -58,6 +67,7 @@ export class SearchStore {
   /** Empties the box and the filters: the conversation list is back. */
   clear(): void {
     clearTimeout(this.#timer);
+    this.#timer = undefined;
     this.#asked++;
     this.text = '';
     this.filters = noFilters();
@@ -74,6 +84,7 @@ export class SearchStore {
   /** Searches now for what is typed, with the filters. */
   async run(): Promise<void> {
     clearTimeout(this.#timer);
+    this.#timer = undefined;
     const asked = ++this.#asked;
     if (!this.active) {
       this.results = null;

@@ -16,7 +16,7 @@ vi.mock('../../../wailsjs/runtime/runtime', () => ({
     return () => delete listeners[name];
   },
 }));
-const { SearchStore, DEBOUNCE_MS } = await import('./search.svelte');
+const { SearchStore, DEBOUNCE_MS, REFRESH_MS } = await import('./search.svelte');
 
 const results = (count: number): SearchResults => ({ groups: [], count, more: false });
 
@@ -73,6 +73,21 @@ describe('SearchStore', () => {
     s.type('rent');
     await vi.advanceTimersByTimeAsync(DEBOUNCE_MS);
     expect(s.problem?.message).toBe('The date range ends before it starts.');
+  });
+
+  it('searches again as the history loads, so an old message found late shows', async () => {
+    go.Search.mockResolvedValueOnce(results(0)).mockResolvedValueOnce(results(1));
+    const s = new SearchStore();
+    const stop = s.start();
+    s.type('zanzibar');
+    await vi.advanceTimersByTimeAsync(DEBOUNCE_MS);
+    expect(s.results?.count).toBe(0);
+    listeners['search:history']!({ loaded: 90, total: 100, done: false });
+    listeners['chat:conversations']!(null);
+    await vi.advanceTimersByTimeAsync(REFRESH_MS);
+    expect(go.Search).toHaveBeenCalledTimes(2);
+    expect(s.results?.count).toBe(1);
+    stop();
   });
 
   it('follows the history being loaded', async () => {
