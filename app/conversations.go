@@ -20,8 +20,11 @@ type Thread struct {
 	Messages []backend.Message `json:"messages"`
 	Outbox   []cache.Outgoing  `json:"outbox"`
 	// HasMore says whether older messages exist (cached or on the server).
-	HasMore bool   `json:"hasMore"`
-	Draft   string `json:"draft"`
+	HasMore bool `json:"hasMore"`
+	// HasNewer says whether newer messages follow this page (a thread
+	// opened at an older message; see SearchService.ThreadAt).
+	HasNewer bool   `json:"hasNewer,omitempty"`
+	Draft    string `json:"draft"`
 	// DraftFiles are the files attached and not sent yet.
 	DraftFiles []cache.DraftFile `json:"draftFiles"`
 	// Receipts say who has seen each of the landlord's messages of the

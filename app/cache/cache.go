@@ -357,19 +357,6 @@ func (c *Cache) Messages(ctx context.Context, convID, before int64, limit int) (
 	return msgs, err
 }
 
-// Search finds cached messages matching words, newest first.
-func (c *Cache) Search(ctx context.Context, words string, limit int) ([]backend.Message, error) {
-	var terms []string
-	for _, w := range strings.Fields(words) {
-		terms = append(terms, `"`+strings.ReplaceAll(w, `"`, `""`)+`"*`)
-	}
-	if len(terms) == 0 {
-		return []backend.Message{}, nil
-	}
-	return c.messagesWhere(ctx, "WHERE id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?) ORDER BY created_at DESC LIMIT ?",
-		strings.Join(terms, " "), limit)
-}
-
 // ---------------------------------------------------------------- events
 
 // ApplyEvents stores a batch of events from the stream and the new stream
@@ -418,7 +405,8 @@ func (c *Cache) AdoptServer(ctx context.Context, serverID string) error {
 func (c *Cache) ForgetServer(ctx context.Context, serverID, code, message string) error {
 	return c.tx(ctx, func(tx *sql.Tx) error {
 		for _, q := range []string{"DELETE FROM messages", "DELETE FROM conversations", "DELETE FROM directory",
-			"DELETE FROM tenant_records", "DELETE FROM delivery_logs", "DELETE FROM read_positions", "DELETE FROM state WHERE key = 'last_event_id'"} {
+			"DELETE FROM tenant_records", "DELETE FROM delivery_logs", "DELETE FROM read_positions", "DELETE FROM state WHERE key = 'last_event_id'",
+			"DELETE FROM history_fill"} {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return err
 			}

@@ -110,6 +110,15 @@ type Engine struct {
 
 	attention atomic.Pointer[backend.AttentionSettings]
 	quietWake chan struct{} // the held notifications or the schedule changed
+
+	// The background fill of the history (fill.go): woken by caughtUp,
+	// its progress in history (under mu). HistoryPause is its pause
+	// between pages (0: the default; negative: none) and HistoryPageSize
+	// its page (0: the server's largest).
+	caughtUp        chan struct{}
+	history         HistoryProgress
+	HistoryPause    time.Duration
+	HistoryPageSize int
 }
 
 // New returns an engine for the signed-in principal me.
@@ -118,7 +127,7 @@ func New(c *cache.Cache, cl *client.Client, me backend.Principal, emit Emitter, 
 		emit = func(string, any) {}
 	}
 	return &Engine{cache: c, client: cl, me: me, emit: emit, notify: notify, logger: logger,
-		wake: make(chan struct{}, 1), quietWake: make(chan struct{}, 1), state: SyncState{State: StateConnecting}, uploading: map[int64]context.CancelFunc{}}
+		wake: make(chan struct{}, 1), quietWake: make(chan struct{}, 1), caughtUp: make(chan struct{}, 1), state: SyncState{State: StateConnecting}, uploading: map[int64]context.CancelFunc{}}
 }
 
 // State is the current sync state.
@@ -175,9 +184,10 @@ func (e *Engine) Run(ctx context.Context) {
 		e.attention.Store(&s)
 	}
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); e.sendLoop(ctx) }()
 	go func() { defer wg.Done(); e.quietLoop(ctx) }()
+	go func() { defer wg.Done(); e.historyLoop(ctx) }()
 	e.streamLoop(ctx)
 	wg.Wait()
 }
@@ -310,6 +320,7 @@ func (e *Engine) follow(ctx context.Context, stream *client.EventStream) error {
 				// Changes made while away arrived as events; this also
 				// fills a new cache, and one from before settings existed.
 				e.fetchAttention(ctx)
+				e.signalCaughtUp()
 			}
 			live = true
 			if e.reloadViews.Swap(false) {

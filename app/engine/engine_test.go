@@ -30,6 +30,7 @@ type recorder struct {
 	events   []string
 	states   []string
 	notified []backend.Message
+	history  engine.HistoryProgress // the last one reported
 }
 
 func (r *recorder) emit(name string, data any) {
@@ -38,6 +39,9 @@ func (r *recorder) emit(name string, data any) {
 	r.events = append(r.events, name)
 	if s, ok := data.(engine.SyncState); ok {
 		r.states = append(r.states, s.State)
+	}
+	if p, ok := data.(engine.HistoryProgress); ok {
+		r.history = p
 	}
 }
 

@@ -57,6 +57,15 @@ export type Outgoing = Plain<cache.Outgoing>;
 
 export type SyncState = Plain<engine.SyncState>;
 
+/** How far the background fill has loaded the history for search. */
+export type HistoryProgress = Plain<engine.HistoryProgress>;
+export type SearchFilters = Plain<app.SearchFilters>;
+export type SearchResults = Plain<cache.SearchResults>;
+export type SearchGroup = Plain<cache.SearchGroup>;
+export type SearchHit = Plain<cache.SearchHit>;
+/** A piece of a snippet: text, marked where it matched. */
+export type Run = Plain<cache.Run>;
+
 /**
  * How far a file of an outbox message is (engine.UploadProgress), the
  * payload of the chat:upload event. Written here by hand because Wails

@@ -2,6 +2,7 @@ import * as chat from '../api/chat';
 import * as files from '../api/files';
 import { setWindowTitle } from '../api/window';
 import { windowTitle } from '../receipts';
+import * as search from '../api/search';
 import { type AppError, toAppError } from '../api/errors';
 import type { Conversation, DraftFile, FileInfo, Message, ReadPosition, SyncState, Thread, UploadProgress } from '../api/types';
 
@@ -18,6 +19,8 @@ export class ChatStore {
   focused = true;
   /** The organisation's currency (ISO 4217), for rents and deposits; "" when the server does not say. */
   currency = $state('');
+  /** The message opened from search, highlighted in the thread; null when none. */
+  foundSeq = $state<number | null>(null);
 
   selected = $derived(this.conversations.find((c) => c.id === this.selectedId) ?? null);
   /** Unread messages over every conversation: the window's title shows them. */
@@ -93,6 +96,7 @@ export class ChatStore {
   }
 
   async select(id: number): Promise<void> {
+    this.foundSeq = null;
     this.selectedId = id;
     this.thread = null;
     await this.refreshThread();
@@ -117,6 +121,8 @@ export class ChatStore {
   async refreshThread(): Promise<void> {
     const id = this.selectedId;
     if (id === null) return;
+    // Reading older messages (opened from search): stay there.
+    if (this.thread?.hasNewer) return;
     try {
       const t = await chat.thread(id);
       if (id !== this.selectedId) return;
@@ -146,6 +152,50 @@ export class ChatStore {
     this.thread = { ...this.thread, messages: [...(older.messages ?? []), ...(this.thread.messages ?? [])], hasMore: older.hasMore };
   }
 
+  /** Opens a conversation at a message found by search: the page around
+   * it, however far back, with the message highlighted. */
+  async openAt(id: number, seq: number): Promise<void> {
+    this.selectedId = id;
+    this.foundSeq = seq;
+    try {
+      const t = await search.threadAt(id, seq);
+      if (id !== this.selectedId || seq !== this.foundSeq) return;
+      this.thread = t;
+    } catch (err) {
+      this.fail(err);
+    }
+    await this.#setViewing();
+  }
+
+  /** Loads the page after the newest one shown, for a thread opened at an
+   * older message; the newest page brings the outbox with it. */
+  async loadNewer(): Promise<void> {
+    const id = this.selectedId;
+    const last = this.thread?.messages?.at(-1);
+    if (id === null || !last || !this.thread?.hasNewer) return;
+    let newer: Thread;
+    try {
+      newer = await search.newer(id, last.seq);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    if (id !== this.selectedId || !this.thread) return;
+    this.thread = {
+      ...this.thread,
+      messages: [...(this.thread.messages ?? []), ...(newer.messages ?? [])],
+      hasNewer: newer.hasNewer,
+      outbox: newer.outbox,
+    };
+  }
+
+  /** Leaves the older messages for the newest page. */
+  async jumpToLatest(): Promise<void> {
+    this.foundSeq = null;
+    if (this.thread) this.thread = { ...this.thread, hasNewer: false };
+    await this.refreshThread();
+  }
+
   /** Sends the compose box: the text, with the attached files if any (the
    * text is then an optional caption). */
   async send(text: string): Promise<boolean> {
@@ -155,6 +205,7 @@ export class ChatStore {
     this.problem = null;
     try {
       await chat.send(id, text);
+      if (this.thread?.hasNewer) this.thread = { ...this.thread, hasNewer: false }; // the message shows at the newest
       await this.refreshThread();
       return true;
     } catch (err) {

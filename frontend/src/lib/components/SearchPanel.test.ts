@@ -1,0 +1,90 @@
+import { describe, expect, it, vi } from 'vitest';
+import { fireEvent, render } from '@testing-library/svelte';
+import type { Conversation, SearchHit, SearchResults } from '../api/types';
+
+const go = { Search: vi.fn<() => Promise<SearchResults>>() };
+vi.mock('../../../wailsjs/go/app/SearchService', () => ({
+  Search: () => go.Search(),
+  HistoryProgress: async () => ({ loaded: 0, total: 0, done: true }),
+}));
+vi.mock('../../../wailsjs/runtime/runtime', () => ({ EventsOn: () => () => {} }));
+const { default: SearchPanel } = await import('./SearchPanel.svelte');
+const { SearchStore } = await import('../stores/search.svelte');
+
+const hostile = '<img src=x onerror="window.pwned=1"> the \uE000boiler\uE001 <b>';
+const hit: SearchHit = {
+  messageId: 10,
+  conversationId: 7,
+  seq: 3,
+  sender: { kind: 'tenant', id: 3, name: 'Maria <i>Garcia</i>' },
+  createdAt: '2026-11-01T10:00:00Z',
+  snippet: [
+    { text: '<img src=x onerror="window.pwned=1"> the ' },
+    { text: '\uE000boiler\uE001', mark: true },
+    { text: ' <b>' },
+  ],
+  files: [[{ text: 'Boiler', mark: true }, { text: '-manual.pdf' }]],
+  hasFiles: true,
+};
+const conv: Conversation = {
+  id: 7,
+  kind: 'direct',
+  title: 'Maria Garcia',
+  tenant_id: 3,
+  members: [],
+  created_at: '2026-11-01T10:00:00Z',
+  last_seq: 3,
+  read_seq: 3,
+  unread: 0,
+};
+
+async function shown() {
+  go.Search.mockResolvedValue({ groups: [{ conversationId: 7, title: 'Maria Garcia', kind: 'direct', hits: [hit] }], count: 1, more: false });
+  const search = new SearchStore();
+  const onopen = vi.fn();
+  const view = render(SearchPanel, { search, conversations: [conv], onopen });
+  search.type('boiler');
+  await search.run();
+  await Promise.resolve();
+  return { ...view, onopen, search };
+}
+
+describe('SearchPanel', () => {
+  it('renders the matches as <mark> elements and everything else as text', async () => {
+    const { container } = await shown();
+    const first = container.querySelector('[data-testid="search-hit"]')!;
+    const marks = [...first.querySelectorAll('mark')].map((m) => m.textContent);
+    expect(marks).toEqual(['\uE000boiler\uE001', 'Boiler']);
+    expect(container.querySelector('img')).toBeNull();
+    expect(container.querySelector('b')).toBeNull();
+    expect(container.querySelector('i')).toBeNull();
+    expect(first.textContent).toContain(hostile);
+    expect(first.textContent).toContain('Maria <i>Garcia</i>');
+    expect(first.textContent).toContain('Boiler-manual.pdf');
+  });
+
+  it('opens a result', async () => {
+    const { getByTestId, onopen } = await shown();
+    await fireEvent.click(getByTestId('search-hit'));
+    expect(onopen).toHaveBeenCalledWith(hit);
+  });
+
+  it('Ctrl+K focuses the box', async () => {
+    const { getByTestId } = await shown();
+    const box = getByTestId('search-box');
+    (document.activeElement as HTMLElement | null)?.blur();
+    await fireEvent.keyDown(window, { key: 'k', ctrlKey: true });
+    expect(document.activeElement).toBe(box);
+    await fireEvent.keyDown(window, { key: 'K', metaKey: true });
+    expect(document.activeElement).toBe(box);
+  });
+
+  it('offers the tenants and units of the conversations as filters', async () => {
+    const { getByLabelText, getByTestId, search } = await shown();
+    await fireEvent.click(getByLabelText('Search filters'));
+    const select = getByTestId('filter-who') as HTMLSelectElement;
+    expect([...select.options].map((o) => o.textContent)).toEqual(['Anyone', 'Maria Garcia']);
+    await fireEvent.change(select, { target: { value: 't3' } });
+    expect(search.filters.tenantId).toBe(3);
+  });
+});
