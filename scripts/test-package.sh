@@ -304,7 +304,7 @@ desktop_inner() {
 	ok=$(printf '%.0f' "$(convert "$OUT/package-installed-app.png" -alpha off -fill black +opaque "$OK_COLOUR" \
 		-fill white -opaque "$OK_COLOUR" -format '%[fx:mean*w*h]' info:)")
 	[ "$ok" -ge 20000 ] || fail "installed app: no connected banner ($ok px of $OK_COLOUR)"
-	xdotool search --name '^Doorstep$' >/dev/null || fail "installed app: no window titled Doorstep"
+	xdotool search --name '^Doorstep( \([0-9]+\))?$' >/dev/null || fail "installed app: no window titled Doorstep"
 	# The About box, from the header.
 	tesseract "$WORK/shot.png" "$WORK/words" tsv >/dev/null 2>&1
 	local x y w h

@@ -153,7 +153,7 @@ drop_files() {
 	local wid wx wy
 	click_text James
 	wait_for_text window-thread "kitchen sink" "Thursday"
-	wid=$(xdotool search --onlyvisible --name '^Doorstep$' | head -n 1)
+	wid=$(xdotool search --onlyvisible --name '^Doorstep( \([0-9]+\))?$' | head -n 1)
 	eval "$(xdotool getwindowgeometry --shell "$wid" | sed -n 's/^X=/wx=/p; s/^Y=/wy=/p')"
 
 	mkdir -p "$WORK/drop"
@@ -202,7 +202,7 @@ inner() {
 
 	wait_for_screen '[ "$ok" -ge 20000 ]' window-connected
 	echo "window: connected banner painted ($ok px)"
-	if ! xdotool search --name '^Doorstep$' >/dev/null; then
+	if ! xdotool search --name '^Doorstep( \([0-9]+\))?$' >/dev/null; then
 		echo "FAIL: no window titled Doorstep" >&2
 		return 1
 	fi
@@ -213,7 +213,7 @@ inner() {
 
 	# Sign in as the demo landlord by typing into the window (the e-mail field
 	# has the focus).
-	wid=$(xdotool search --name '^Doorstep$' | head -n 1)
+	wid=$(xdotool search --name '^Doorstep( \([0-9]+\))?$' | head -n 1)
 	xdotool windowfocus --sync "$wid" 2>/dev/null || true
 	xdotool type --delay 15 'landlord@demo.doorstep'
 	xdotool key Tab
