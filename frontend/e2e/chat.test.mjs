@@ -43,7 +43,7 @@ test('the demo landlord signs in, chats, and sees a tenant reply live', async (t
   await page.getByTestId('thread-title').getByText('Riverside Lofts · 102').waitFor();
 
   // Send: it shows at once, then is confirmed exactly once.
-  const textbox = page.getByLabel('Message');
+  const textbox = page.getByLabel('Message', { exact: true });
   await textbox.fill('Hello Noah and Ava — the window fitter comes Monday at 10.');
   await textbox.press('Enter');
   await page.getByTestId('message').getByText('the window fitter comes Monday').waitFor();

@@ -51,7 +51,7 @@ async function share(name, bytes) {
 
 /** Opens View Files and returns the row of the file named name. */
 async function viewFilesRow(page, name) {
-  await page.getByRole('button', { name: 'Actions' }).click();
+  await page.getByRole('button', { name: 'Actions', exact: true }).click();
   await page.getByRole('menuitem', { name: 'View Files' }).click();
   const row = page.getByTestId('shared-file').filter({ hasText: name });
   await row.waitFor();
@@ -79,8 +79,8 @@ test('the paper-clip attaches several files picked in the native file chooser', 
   await page.getByTestId('draft-file').nth(1).waitFor();
   assert.deepEqual((await page.getByTestId('draft-file').locator('.name').allTextContents()).sort(), Object.keys(picked).sort());
   assert.equal((await messages(landlord, chat.id)).at(-1)?.seq ?? 0, lastSeq, 'nothing is sent before Send');
-  await page.getByLabel('Message').fill('Your move-in papers');
-  await page.getByLabel('Message').press('Enter');
+  await page.getByLabel('Message', { exact: true }).fill('Your move-in papers');
+  await page.getByLabel('Message', { exact: true }).press('Enter');
   for (const name of Object.keys(picked)) await page.getByTestId('file-card').filter({ hasText: name }).waitFor();
   await page.getByTestId('outgoing').waitFor({ state: 'detached' });
   await screenshot('attached-from-dialog');

@@ -28,7 +28,7 @@ test('View Files lists what was shared, with a safe name', async (t) => {
   await phone.waitFor();
   assert.equal(await phone.locator('img').count(), 0);
 
-  await page.getByRole('button', { name: 'Actions' }).click();
+  await page.getByRole('button', { name: 'Actions', exact: true }).click();
   await page.getByRole('menuitem', { name: 'View Files' }).click();
   // Newest first: the two photos, then the lease.
   await page.getByTestId('shared-file').nth(2).waitFor();
@@ -47,7 +47,7 @@ test('View Files lists what was shared, with a safe name', async (t) => {
   // An image pasted into the compose box waits in the tray, with a preview,
   // until Send; so does a file dropped on the thread. Either can be removed.
   const pngB64 = png.toString('base64');
-  await page.getByLabel('Message').evaluate((el, b64) => {
+  await page.getByLabel('Message', { exact: true }).evaluate((el, b64) => {
     const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
     const dt = new DataTransfer();
     dt.items.add(new File([bytes], 'screenshot.png', { type: 'image/png' }));
@@ -70,8 +70,8 @@ test('View Files lists what was shared, with a safe name', async (t) => {
   await page.getByRole('button', { name: 'Remove wrong.txt' }).click();
   await page.getByTestId('draft-file').filter({ hasText: 'wrong.txt' }).waitFor({ state: 'detached' });
   assert.deepEqual(await page.getByTestId('draft-file').locator('.name').allTextContents(), ['screenshot.png', 'meter.txt']);
-  assert.equal(await page.getByLabel('Message').getAttribute('placeholder'), 'Add a caption (optional) — Enter sends the files');
-  await page.getByLabel('Message').fill('Meter photo and reading');
+  assert.equal(await page.getByLabel('Message', { exact: true }).getAttribute('placeholder'), 'Add a caption (optional) — Enter sends the files');
+  await page.getByLabel('Message', { exact: true }).fill('Meter photo and reading');
   await screenshot('attachment-tray');
   const seqBefore = (await messages(landlord, james.id)).at(-1).seq;
   await page.getByRole('button', { name: 'Send', exact: true }).click();

@@ -19,7 +19,7 @@ test('offline: the app says so, queues a message, and delivers it once when the 
   });
   await page.getByTestId('sync-state').getByText('Offline').waitFor({ timeout: 20_000 });
 
-  const textbox = page.getByLabel('Message');
+  const textbox = page.getByLabel('Message', { exact: true });
   await textbox.fill('Written on the train: the boiler man says Friday.');
   await textbox.press('Enter');
   const queued = page.getByTestId('outgoing').filter({ hasText: 'Written on the train' });

@@ -52,7 +52,7 @@ test('a tenant opens the e-mailed link, reads, answers live and shares a file', 
   await app.getByTestId('to-field').fill('zoe');
   await app.getByTestId('pick-tenant').filter({ hasText: 'Zoe Adams' }).click();
   await app.getByTestId('thread-title').getByText('Zoe Adams').waitFor();
-  const compose = app.getByLabel('Message');
+  const compose = app.getByLabel('Message', { exact: true });
   await compose.fill('Hi Zoe, the gutter cleaners come on Friday morning.');
   await compose.press('Enter');
   await app.getByTestId('outgoing').waitFor({ state: 'detached' });

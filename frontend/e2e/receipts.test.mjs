@@ -29,8 +29,8 @@ test('"Seen by" under the landlord\'s message changes live as tenants read it in
 
   // A new message of the landlord's to the three tenants of 2B.
   const text = `Receipts check ${Date.now()}: the boiler service moved to Sunday.`;
-  await app.getByLabel('Message').fill(text);
-  await app.getByLabel('Message').press('Enter');
+  await app.getByLabel('Message', { exact: true }).fill(text);
+  await app.getByLabel('Message', { exact: true }).press('Enter');
   await app.getByTestId('outgoing').waitFor({ state: 'detached' });
   const mine = app.getByTestId('message').filter({ hasText: text });
   const receipt = mine.getByTestId('receipt');

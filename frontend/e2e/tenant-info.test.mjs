@@ -10,7 +10,7 @@ test('Tenant Info, Tenant Record and Group Details from the action menu', async 
   await page.getByRole('button', { name: 'Sign in' }).click();
 
   await page.getByTestId('conversation').filter({ hasText: 'James Okafor' }).click();
-  await page.getByRole('button', { name: 'Actions' }).click();
+  await page.getByRole('button', { name: 'Actions', exact: true }).click();
   await page.getByRole('menuitem', { name: 'Tenant Info' }).click();
   const info = page.getByTestId('tenant-info');
   await info.getByText('Maple Court · 1B').waitFor();
@@ -30,7 +30,7 @@ test('Tenant Info, Tenant Record and Group Details from the action menu', async 
   await screenshot('tenant-record');
 
   await page.getByTestId('conversation').filter({ hasText: 'Maple Court · 2B' }).click();
-  await page.getByRole('button', { name: 'Actions' }).click();
+  await page.getByRole('button', { name: 'Actions', exact: true }).click();
   await page.getByRole('menuitem', { name: 'Group Details' }).click();
   await page.getByTestId('tenant-info').nth(2).waitFor();
   assert.equal(await page.getByTestId('tenant-info').count(), 3, 'one Tenant Info per member');
