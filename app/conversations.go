@@ -30,6 +30,9 @@ type Thread struct {
 	// Receipts say who has seen each of the landlord's messages of the
 	// page, from the cached read positions (so offline too).
 	Receipts []backend.Receipt `json:"receipts"`
+	// Urgent are the page's urgent messages with why: marked so by their
+	// tenant, or holding an emergency word (as the notifications decide).
+	Urgent []backend.UrgentMark `json:"urgent"`
 }
 
 // ConversationService is the Chat tab's conversations: the list, threads,
@@ -63,16 +66,26 @@ func (c *ConversationService) Thread(convID, before int64) (Thread, error) {
 			return Thread{}, err
 		}
 		t := Thread{Messages: msgs, Outbox: []cache.Outgoing{}, DraftFiles: []cache.DraftFile{}, HasMore: len(msgs) > 0 && msgs[0].Seq > 1}
-		conv, _, err := s.cache.Conversation(ctx, convID)
-		if err != nil {
+		if err := s.annotate(ctx, convID, &t); err != nil {
 			return Thread{}, err
 		}
-		t.Receipts = backend.Receipts(conv, msgs)
 		if before == 0 {
 			err = s.unsent(ctx, convID, &t)
 		}
 		return t, err
 	})
+}
+
+// annotate adds what the page's messages carry beside them: who has seen
+// the landlord's (from the cached read positions) and which are urgent.
+func (s *session) annotate(ctx context.Context, convID int64, t *Thread) error {
+	conv, _, err := s.cache.Conversation(ctx, convID)
+	if err != nil {
+		return err
+	}
+	t.Receipts = backend.Receipts(conv, t.Messages)
+	t.Urgent = backend.UrgentMarks(t.Messages, s.engine.Attention().EmergencyWords)
+	return nil
 }
 
 // page returns the cached messages before seq (0: the newest), topped up

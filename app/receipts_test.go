@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 
@@ -185,5 +186,44 @@ func TestMarkUnread(t *testing.T) {
 	}
 	if c := find(chat, "James Okafor"); c.Unread != 1 || c.ReadSeq != 1 {
 		t.Errorf("James's chat after Mark as unread: unread %d, read %d; want his answer (2) unread", c.Unread, c.ReadSeq)
+	}
+}
+
+// TestThreadMarksUrgentMessages: the thread marks what the notifications
+// treat as urgent, a tenant's flag or an emergency word, and says why.
+func TestThreadMarksUrgentMessages(t *testing.T) {
+	t.Parallel()
+	s := servertest.StartDemo(t)
+	dataDir, keys, rec := t.TempDir(), &memKeys{m: map[string]string{}}, &readEvents{}
+	a := NewAccountService(Config{ServerURL: s.URL}, &Lifecycle{}, keys, dataDir, rec.emit, quiet)
+	t.Cleanup(a.shutdown)
+	if _, err := a.SignIn(s.URL, demo.LandlordEmail, demo.Password); err != nil {
+		t.Fatal(err)
+	}
+	chat := NewConversationService(a)
+	wait.For(t, "online", func() bool { st, _ := a.State(); return st.Sync.State == "online" })
+	ctx := context.Background()
+	james := s.Tenant(t, "James Okafor")
+	convs, _ := james.Conversations(ctx)
+	conv := convs[0].ID
+	word, err := james.SendMessage(ctx, conv, backend.SendMessage{Key: "urgent-word", Text: "There is a leak under the sink"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flagged, err := james.SendMessage(ctx, conv, backend.SendMessage{Key: "urgent-flag", Text: "Please call me", Urgent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var th Thread
+	wait.For(t, "both messages in the thread", func() bool {
+		th, _ = chat.Thread(conv, 0)
+		return len(th.Messages) > 0 && th.Messages[len(th.Messages)-1].ID == flagged.ID
+	})
+	want := []backend.UrgentMark{
+		{Seq: word.Seq, Reason: "It holds the emergency word \u201cleak\u201d."},
+		{Seq: flagged.Seq, Reason: "The tenant marked this message urgent."},
+	}
+	if !slices.Equal(th.Urgent, want) {
+		t.Errorf("urgent marks = %+v, want %+v", th.Urgent, want)
 	}
 }

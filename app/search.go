@@ -170,6 +170,9 @@ func (s *session) topUpNewer(ctx context.Context, convID int64, msgs []backend.M
 // exist, the draft, and the outbox when msgs reach the newest.
 func (s *session) threadPage(ctx context.Context, convID int64, msgs []backend.Message) (Thread, error) {
 	t := Thread{Messages: msgs, Outbox: []cache.Outgoing{}, DraftFiles: []cache.DraftFile{}}
+	if err := s.annotate(ctx, convID, &t); err != nil {
+		return t, err
+	}
 	if len(msgs) > 0 {
 		t.HasMore = msgs[0].Seq > 1
 		if conv, ok, err := s.cache.Conversation(ctx, convID); err == nil && ok {

@@ -271,6 +271,30 @@ func TomorrowMorning(now time.Time, loc *time.Location) time.Time {
 	return time.Date(local.Year(), local.Month(), day, MorningHour, 0, 0, 0, loc)
 }
 
+// UrgentMark says why a message of a thread is urgent, for the mark the
+// thread shows beside it.
+type UrgentMark struct {
+	Seq    int64  `json:"seq"`
+	Reason string `json:"reason"`
+}
+
+// UrgentMarks are the urgent messages among msgs, by the rule the
+// notifications follow (IsUrgent), each with the sentence saying why.
+func UrgentMarks(msgs []Message, words []string) []UrgentMark {
+	marks := []UrgentMark{}
+	for _, m := range msgs {
+		if m.Sender.Kind != KindTenant {
+			continue
+		}
+		if m.Urgent {
+			marks = append(marks, UrgentMark{Seq: m.Seq, Reason: "The tenant marked this message urgent."})
+		} else if w := MatchesEmergencyWord(m.Text, words); w != "" {
+			marks = append(marks, UrgentMark{Seq: m.Seq, Reason: fmt.Sprintf("It holds the emergency word “%s”.", w)})
+		}
+	}
+	return marks
+}
+
 // IsUrgent reports whether a message should break through mute and quiet
 // hours: its sender marked it urgent, or its text holds one of words. Words
 // match whole words (and phrases, whole words in a row), ignoring case and

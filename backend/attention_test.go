@@ -377,3 +377,26 @@ func TestMuteEnd(t *testing.T) {
 		t.Errorf("unknown choice: %v", err)
 	}
 }
+
+func TestUrgentMarks(t *testing.T) {
+	tenant := backend.Sender{Kind: backend.KindTenant, ID: 3, Name: "Maria Garcia"}
+	landlord := backend.Sender{Kind: backend.KindUser, ID: 1, Name: "Pat Morgan"}
+	msgs := []backend.Message{
+		{Seq: 1, Sender: tenant, Text: "Thanks!"},
+		{Seq: 2, Sender: tenant, Text: "Water is coming through the ceiling, a leak upstairs"},
+		{Seq: 3, Sender: tenant, Text: "Please come when you can", Urgent: true},
+		{Seq: 4, Sender: landlord, Text: "Is there a leak?"},
+		{Seq: 5, Sender: tenant, Text: "The firewood is stacked"},
+	}
+	got := backend.UrgentMarks(msgs, backend.DefaultEmergencyWords)
+	want := []backend.UrgentMark{
+		{Seq: 2, Reason: "It holds the emergency word \u201cleak\u201d."},
+		{Seq: 3, Reason: "The tenant marked this message urgent."},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("backend.UrgentMarks = %+v, want %+v (the landlord's own words and firewood are not urgent)", got, want)
+	}
+	if got := backend.UrgentMarks(nil, backend.DefaultEmergencyWords); got == nil || len(got) != 0 {
+		t.Errorf("backend.UrgentMarks(nil) = %#v, want an empty list", got)
+	}
+}

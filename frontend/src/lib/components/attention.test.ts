@@ -141,7 +141,7 @@ describe('AttentionPanel', () => {
 });
 
 describe('ThreadView urgent mark', () => {
-  it('marks the messages a tenant marked urgent, and only those', async () => {
+  it('marks the messages Go says are urgent, with why, and only those', async () => {
     const message = (id: number, text: string, urgent: boolean) => ({
       id,
       conversation_id: 7,
@@ -161,6 +161,7 @@ describe('ThreadView urgent mark', () => {
       draft: '',
       draftFiles: [],
       receipts: [],
+      urgent: [{ seq: 2, reason: 'It holds the emergency word \u201cwater\u201d.' }],
     } as unknown as Thread);
     const chat = new ChatStore();
     await chat.loadConversations();
@@ -168,6 +169,7 @@ describe('ThreadView urgent mark', () => {
     render(ThreadView, { chat });
     const [calm, urgent] = await screen.findAllByTestId('message');
     expect(within(urgent!).getByTestId('urgent-mark').textContent).toContain('Urgent');
+    expect(within(urgent!).getByTestId('urgent-mark').getAttribute('title')).toBe('It holds the emergency word \u201cwater\u201d.');
     expect(within(calm!).queryByTestId('urgent-mark')).toBeNull();
   });
 });

@@ -149,7 +149,13 @@ export class ChatStore {
       return;
     }
     if (id !== this.selectedId || !this.thread) return;
-    this.thread = { ...this.thread, messages: [...(older.messages ?? []), ...(this.thread.messages ?? [])], hasMore: older.hasMore };
+    this.thread = {
+      ...this.thread,
+      messages: [...(older.messages ?? []), ...(this.thread.messages ?? [])],
+      hasMore: older.hasMore,
+      receipts: [...(older.receipts ?? []), ...(this.thread.receipts ?? [])],
+      urgent: [...(older.urgent ?? []), ...(this.thread.urgent ?? [])],
+    };
   }
 
   /** Opens a conversation at a message found by search: the page around
@@ -184,6 +190,8 @@ export class ChatStore {
     this.thread = {
       ...this.thread,
       messages: [...(this.thread.messages ?? []), ...(newer.messages ?? [])],
+      receipts: [...(this.thread.receipts ?? []), ...(newer.receipts ?? [])],
+      urgent: [...(this.thread.urgent ?? []), ...(newer.urgent ?? [])],
       hasNewer: newer.hasNewer,
       outbox: newer.outbox,
     };

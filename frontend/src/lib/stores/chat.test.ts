@@ -39,7 +39,7 @@ const conv: Conversation = {
   read_seq: 0,
   unread: 0,
 };
-const empty: Thread = { messages: [], outbox: [], hasMore: false, draft: '', draftFiles: [], receipts: [] };
+const empty: Thread = { messages: [], outbox: [], hasMore: false, draft: '', draftFiles: [], receipts: [], urgent: [] };
 
 async function opened() {
   go.Conversations.mockResolvedValue([conv]);
