@@ -54,6 +54,19 @@ func receiptOf(t *testing.T, chat *ConversationService, convID, seq int64) backe
 	return backend.Receipt{}
 }
 
+// signedInDemo signs the demo landlord in through an AccountService over
+// dataDir and keys, its events to rec, and waits until it is online.
+func signedInDemo(t *testing.T, s *servertest.Server, dataDir string, keys *memKeys, rec *readEvents) *AccountService {
+	t.Helper()
+	a := NewAccountService(Config{ServerURL: s.URL}, &Lifecycle{}, keys, dataDir, rec.emit, quiet)
+	t.Cleanup(a.shutdown)
+	if _, err := a.SignIn(s.URL, demo.LandlordEmail, demo.Password); err != nil {
+		t.Fatal(err)
+	}
+	wait.For(t, "online", func() bool { st, _ := a.State(); return st.Sync.State == "online" })
+	return a
+}
+
 // TestReadReceiptsThroughTheServer: tenants read in their conversations on
 // the real server; the landlord's engine hears of it, keeps it in the
 // cache, tells the UI, and the thread's receipts say "Seen" (one-to-one)
@@ -62,13 +75,8 @@ func TestReadReceiptsThroughTheServer(t *testing.T) {
 	t.Parallel()
 	s := servertest.StartDemo(t)
 	dataDir, keys, rec := t.TempDir(), &memKeys{m: map[string]string{}}, &readEvents{}
-	a := NewAccountService(Config{ServerURL: s.URL}, &Lifecycle{}, keys, dataDir, rec.emit, quiet)
-	t.Cleanup(a.shutdown)
-	if _, err := a.SignIn(s.URL, demo.LandlordEmail, demo.Password); err != nil {
-		t.Fatal(err)
-	}
+	a := signedInDemo(t, s, dataDir, keys, rec)
 	chat := NewConversationService(a)
-	wait.For(t, "online", func() bool { st, _ := a.State(); return st.Sync.State == "online" })
 	byTitle := map[string]backend.Conversation{}
 	list, _ := chat.Conversations()
 	for _, c := range list {
@@ -195,13 +203,8 @@ func TestThreadMarksUrgentMessages(t *testing.T) {
 	t.Parallel()
 	s := servertest.StartDemo(t)
 	dataDir, keys, rec := t.TempDir(), &memKeys{m: map[string]string{}}, &readEvents{}
-	a := NewAccountService(Config{ServerURL: s.URL}, &Lifecycle{}, keys, dataDir, rec.emit, quiet)
-	t.Cleanup(a.shutdown)
-	if _, err := a.SignIn(s.URL, demo.LandlordEmail, demo.Password); err != nil {
-		t.Fatal(err)
-	}
+	a := signedInDemo(t, s, dataDir, keys, rec)
 	chat := NewConversationService(a)
-	wait.For(t, "online", func() bool { st, _ := a.State(); return st.Sync.State == "online" })
 	ctx := context.Background()
 	james := s.Tenant(t, "James Okafor")
 	convs, _ := james.Conversations(ctx)

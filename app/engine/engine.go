@@ -259,11 +259,13 @@ func (e *Engine) meetServer(ctx context.Context) error {
 		e.logger.Error("keep the server's limits", "err", err)
 	}
 	known, err := e.cache.ServerID(ctx)
-	if err != nil || known == "" || known == h.ServerID || h.ServerID == "" {
-		if known == "" && err == nil && h.ServerID != "" {
-			err = e.cache.AdoptServer(ctx, h.ServerID)
-		}
+	switch {
+	case err != nil:
 		return err
+	case h.ServerID == "" || known == h.ServerID:
+		return nil
+	case known == "":
+		return e.cache.AdoptServer(ctx, h.ServerID)
 	}
 	e.logger.Warn("the server's history is not the one kept here (restored from a backup?): starting over from it",
 		"kept", known, "server", h.ServerID)

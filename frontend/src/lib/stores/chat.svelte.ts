@@ -149,13 +149,7 @@ export class ChatStore {
       return;
     }
     if (id !== this.selectedId || !this.thread) return;
-    this.thread = {
-      ...this.thread,
-      messages: [...(older.messages ?? []), ...(this.thread.messages ?? [])],
-      hasMore: older.hasMore,
-      receipts: [...(older.receipts ?? []), ...(this.thread.receipts ?? [])],
-      urgent: [...(older.urgent ?? []), ...(this.thread.urgent ?? [])],
-    };
+    this.thread = { ...this.thread, ...joinPages(older, this.thread), hasMore: older.hasMore };
   }
 
   /** Opens a conversation at a message found by search: the page around
@@ -187,14 +181,7 @@ export class ChatStore {
       return;
     }
     if (id !== this.selectedId || !this.thread) return;
-    this.thread = {
-      ...this.thread,
-      messages: [...(this.thread.messages ?? []), ...(newer.messages ?? [])],
-      receipts: [...(this.thread.receipts ?? []), ...(newer.receipts ?? [])],
-      urgent: [...(this.thread.urgent ?? []), ...(newer.urgent ?? [])],
-      hasNewer: newer.hasNewer,
-      outbox: newer.outbox,
-    };
+    this.thread = { ...this.thread, ...joinPages(this.thread, newer), hasNewer: newer.hasNewer, outbox: newer.outbox };
   }
 
   /** Leaves the older messages for the newest page. */
@@ -376,4 +363,14 @@ export class ChatStore {
     await this.loadConversations();
     await this.select(conv.id);
   }
+}
+
+/** Two adjacent pages of a thread as one: their messages, and what Go says
+ * beside them (receipts, urgent marks), earlier page first. */
+function joinPages(earlier: Thread, later: Thread): Pick<Thread, 'messages' | 'receipts' | 'urgent'> {
+  return {
+    messages: [...(earlier.messages ?? []), ...(later.messages ?? [])],
+    receipts: [...(earlier.receipts ?? []), ...(later.receipts ?? [])],
+    urgent: [...(earlier.urgent ?? []), ...(later.urgent ?? [])],
+  };
 }
