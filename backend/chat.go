@@ -251,14 +251,17 @@ type Sender struct {
 
 // Message is one message of a conversation.
 type Message struct {
-	ID             int64     `json:"id"`
-	ConversationID int64     `json:"conversation_id"`
-	Seq            int64     `json:"seq"` // 1, 2, 3… within the conversation
-	Sender         Sender    `json:"sender"`
-	Text           string    `json:"text"`
-	Files          []File    `json:"files"`
-	Key            string    `json:"key"` // the sender's idempotency key
-	CreatedAt      time.Time `json:"created_at"`
+	ID             int64  `json:"id"`
+	ConversationID int64  `json:"conversation_id"`
+	Seq            int64  `json:"seq"` // 1, 2, 3… within the conversation
+	Sender         Sender `json:"sender"`
+	Text           string `json:"text"`
+	Files          []File `json:"files"`
+	Key            string `json:"key"` // the sender's idempotency key
+	// Hash is the message's link in its conversation's chain (hex; see
+	// ChainHash), as the server computed it when it stored the message.
+	Hash      string    `json:"hash,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 	// Urgent: the tenant who wrote it marked it as an emergency.
 	Urgent bool `json:"urgent,omitempty"`
 }

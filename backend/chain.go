@@ -1,0 +1,253 @@
+package backend
+
+import (
+	"bytes"
+	"cmp"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The tamper-evident history. Every message of a conversation is chained
+// to the one before it:
+//
+//	hash_0 = 32 zero bytes
+//	hash_n = SHA-256(hash_{n-1} ‖ CanonicalMessage(message n))
+//
+// computed by the server in the transaction that stores the message. The
+// server signs a conversation's newest hash, its head, with its ed25519 key
+// (HeadStatement). A message changed, removed or put in another place
+// afterwards no longer gives the signed head, and the first seq whose
+// recomputed hash differs from the one recorded points at it. backend/API.md
+// defines the canonical form byte for byte, with a test vector
+// (TestChainVector).
+
+// ChainVersion names the canonical form; it is the first line of every
+// canonical message and of every signed statement.
+const ChainVersion = "doorstep.chain.v1"
+
+// ChainTimeLayout is how a message's time is written in its canonical form:
+// UTC, nanoseconds always nine digits.
+const ChainTimeLayout = "2006-01-02T15:04:05.000000000Z"
+
+// CanonicalMessage is the exact bytes of m that its chain hash covers: its
+// conversation, seq, sender (kind and id; names can be corrected later),
+// time, urgent mark, text, and each file's name, size and SHA-256, in
+// order. Free text is written with its byte length first, so no text can
+// pass for another field.
+func CanonicalMessage(m Message) []byte {
+	var b bytes.Buffer
+	b.WriteString(ChainVersion + "\n")
+	fmt.Fprintf(&b, "conversation %d\n", m.ConversationID)
+	fmt.Fprintf(&b, "seq %d\n", m.Seq)
+	fmt.Fprintf(&b, "sender %s %d\n", m.Sender.Kind, m.Sender.ID)
+	fmt.Fprintf(&b, "time %s\n", m.CreatedAt.UTC().Format(ChainTimeLayout))
+	urgent := 0
+	if m.Urgent {
+		urgent = 1
+	}
+	fmt.Fprintf(&b, "urgent %d\n", urgent)
+	fmt.Fprintf(&b, "text %d\n", len(m.Text))
+	b.WriteString(m.Text)
+	b.WriteString("\n")
+	fmt.Fprintf(&b, "files %d\n", len(m.Files))
+	for _, f := range m.Files {
+		fmt.Fprintf(&b, "file %s %d %d\n", strings.ToLower(f.SHA256), f.Size, len(f.Name))
+		b.WriteString(f.Name)
+		b.WriteString("\n")
+	}
+	return b.Bytes()
+}
+
+// ChainHash is the hash of a message whose predecessor's hash is prev (nil
+// or empty for the first message of a conversation).
+func ChainHash(prev []byte, m Message) []byte {
+	h := sha256.New()
+	if len(prev) == 0 {
+		prev = make([]byte, sha256.Size)
+	}
+	h.Write(prev)
+	h.Write(CanonicalMessage(m))
+	return h.Sum(nil)
+}
+
+// ChainProblem is one place where a conversation's history no longer
+// matches its chain: the seq it starts at and what was found there.
+type ChainProblem struct {
+	ConversationID int64  `json:"conversation_id"`
+	Seq            int64  `json:"seq"`
+	Problem        string `json:"problem"`
+}
+
+func (p ChainProblem) String() string {
+	return fmt.Sprintf("conversation %d, message %d: %s", p.ConversationID, p.Seq, p.Problem)
+}
+
+// What CheckChain and CheckHead report.
+const (
+	ChainChanged      = "This message is not the one that was stored: its text, time, sender, urgent mark or files were changed."
+	ChainNoHash       = "This message has no recorded hash."
+	ChainDuplicate    = "This message appears twice."
+	ChainOtherConv    = "This message belongs to another conversation."
+	ChainHeadDiffers  = "The history up to this message is not what the server signed."
+	ChainShorterThanS = "The history stops before the message the server signed."
+)
+
+// ChainMissing says which messages are missing before one that is there.
+func ChainMissing(from, to int64) string {
+	if from == to {
+		return fmt.Sprintf("Message %d is missing.", from)
+	}
+	return fmt.Sprintf("Messages %d to %d are missing.", from, to)
+}
+
+// CheckChain recomputes the chain of one conversation's messages (in seq
+// order, whatever order they come in) and compares each message with the
+// hash recorded with it (Message.Hash, hex), which is checked from the
+// recorded hash of the message before: so one changed message is reported
+// once, by its seq, and not again at every message after it. Gaps and
+// repeats are reported too. heads maps each seq to the hash recomputed from
+// the first message on, for a signed head to be checked against
+// (CheckHead): one that holds there holds for every message up to it.
+func CheckChain(convID int64, msgs []Message) (heads map[int64][]byte, problems []ChainProblem) {
+	sorted := slices.Clone(msgs)
+	slices.SortStableFunc(sorted, func(a, b Message) int { return cmp.Compare(a.Seq, b.Seq) })
+	report := func(seq int64, what string) {
+		problems = append(problems, ChainProblem{ConversationID: convID, Seq: seq, Problem: what})
+	}
+	heads = make(map[int64][]byte, len(sorted))
+	var full, recorded []byte
+	want := int64(1)
+	for _, m := range sorted {
+		if m.ConversationID != convID {
+			report(m.Seq, ChainOtherConv)
+			continue
+		}
+		if m.Seq < want {
+			report(m.Seq, ChainDuplicate)
+			continue
+		}
+		gap := m.Seq > want
+		if gap {
+			report(want, ChainMissing(want, m.Seq-1))
+		}
+		full = ChainHash(full, m)
+		heads[m.Seq] = full
+		own := ChainHash(recorded, m)
+		rec, err := hex.DecodeString(m.Hash)
+		switch {
+		case m.Hash == "" || err != nil || len(rec) != sha256.Size:
+			report(m.Seq, ChainNoHash)
+			rec = own
+		case !gap && !bytes.Equal(own, rec):
+			report(m.Seq, ChainChanged)
+		}
+		recorded = rec
+		want = m.Seq + 1
+	}
+	return heads, problems
+}
+
+// HeadStatement is what the server signs: at a moment, the chain of a
+// conversation reached seq with the hash head.
+type HeadStatement struct {
+	ServerID       string    `json:"server_id"`
+	ConversationID int64     `json:"conversation_id"`
+	Seq            int64     `json:"seq"`
+	Head           string    `json:"head"` // hex; empty for a conversation with no message yet
+	SignedAt       time.Time `json:"signed_at"`
+}
+
+// Bytes are the exact bytes signed.
+func (s HeadStatement) Bytes() []byte {
+	var b bytes.Buffer
+	b.WriteString(ChainVersion + " head\n")
+	fmt.Fprintf(&b, "server %s\n", s.ServerID)
+	fmt.Fprintf(&b, "conversation %d\n", s.ConversationID)
+	fmt.Fprintf(&b, "seq %d\n", s.Seq)
+	fmt.Fprintf(&b, "head %s\n", strings.ToLower(s.Head))
+	fmt.Fprintf(&b, "signed_at %s\n", s.SignedAt.UTC().Format(ChainTimeLayout))
+	return b.Bytes()
+}
+
+// SignedHead is a HeadStatement with the server's signature over its bytes
+// and the public key to check it with (both standard base64).
+type SignedHead struct {
+	HeadStatement
+	PublicKey string `json:"public_key"`
+	Signature string `json:"signature"`
+}
+
+// SignHead signs s with key.
+func SignHead(s HeadStatement, key ed25519.PrivateKey) SignedHead {
+	pub := key.Public().(ed25519.PublicKey)
+	return SignedHead{HeadStatement: s, PublicKey: base64.StdEncoding.EncodeToString(pub),
+		Signature: base64.StdEncoding.EncodeToString(ed25519.Sign(key, s.Bytes()))}
+}
+
+// Sentences of a signature that does not hold.
+var (
+	ErrBadSignature = Errorf(EINVALID, "The server's signature does not match this history: it was made for something else, or with another key.")
+	ErrOtherKey     = Errorf(EINVALID, "The history is signed with a key that is not this server's.")
+)
+
+// Verify checks the signature against the statement and the public key it
+// carries; with trusted set, that key must also be trusted (the server's
+// own, as its fingerprint shows).
+func (s SignedHead) Verify(trusted ed25519.PublicKey) error {
+	pub, err := base64.StdEncoding.DecodeString(s.PublicKey)
+	if err != nil || len(pub) != ed25519.PublicKeySize {
+		return ErrBadSignature
+	}
+	sig, err := base64.StdEncoding.DecodeString(s.Signature)
+	if err != nil || !ed25519.Verify(ed25519.PublicKey(pub), s.Bytes(), sig) {
+		return ErrBadSignature
+	}
+	if trusted != nil && !bytes.Equal(trusted, pub) {
+		return ErrOtherKey
+	}
+	return nil
+}
+
+// CheckHead compares a signed head with the hash recomputed for its seq
+// (heads from CheckChain).
+func CheckHead(s HeadStatement, heads map[int64][]byte) []ChainProblem {
+	if s.Seq == 0 {
+		return nil
+	}
+	h, ok := heads[s.Seq]
+	switch {
+	case !ok:
+		return []ChainProblem{{ConversationID: s.ConversationID, Seq: s.Seq, Problem: ChainShorterThanS}}
+	case !strings.EqualFold(hex.EncodeToString(h), s.Head):
+		return []ChainProblem{{ConversationID: s.ConversationID, Seq: s.Seq, Problem: ChainHeadDiffers}}
+	}
+	return nil
+}
+
+// KeyFingerprint is how people compare a server's public key: the first
+// 16 bytes of its SHA-256, in groups of four hex digits
+// ("3F2A 9C01 …").
+func KeyFingerprint(pub ed25519.PublicKey) string {
+	sum := sha256.Sum256(pub)
+	digits := strings.ToUpper(hex.EncodeToString(sum[:16]))
+	groups := make([]string, 0, len(digits)/4)
+	for i := 0; i < len(digits); i += 4 {
+		groups = append(groups, digits[i:i+4])
+	}
+	return strings.Join(groups, " ")
+}
+
+// ParsePublicKey reads a public key as SignedHead carries it.
+func ParsePublicKey(b64 string) (ed25519.PublicKey, error) {
+	pub, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil || len(pub) != ed25519.PublicKeySize {
+		return nil, Errorf(EINVALID, "This is not a server's public key.")
+	}
+	return ed25519.PublicKey(pub), nil
+}
