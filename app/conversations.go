@@ -198,18 +198,13 @@ func (c *ConversationService) Discard(localID int64) error {
 }
 
 // MarkRead clears a conversation's unread count here and on the server.
-// Offline, the count is cleared here and the server catches up on the next
-// read.
+// Offline, the count is cleared here and the server is told on the next
+// connection.
 func (c *ConversationService) MarkRead(convID, seq int64) error {
 	return inSession(c.accounts, func(ctx context.Context, s *session) error {
-		if err := s.cache.MarkReadLocally(ctx, convID, seq); err != nil {
+		if err := s.engine.MarkRead(ctx, convID, seq); err != nil {
 			return err
 		}
-		go func() {
-			ctx, cancel := context.WithTimeout(c.accounts.life.Context(), callTimeout)
-			defer cancel()
-			s.client.MarkRead(ctx, convID, seq)
-		}()
 		c.accounts.emit(engine.EventConversations, nil)
 		return nil
 	})

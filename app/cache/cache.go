@@ -177,7 +177,10 @@ func putConversation(ctx context.Context, q execer, conv backend.Conversation) e
 	}
 	_, err = q.ExecContext(ctx, `INSERT INTO conversations (id, data, activity, last_seq, read_seq, unread) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET data = excluded.data, activity = excluded.activity, last_seq = max(last_seq, excluded.last_seq),
-		read_seq = max(read_seq, excluded.read_seq), unread = excluded.unread`,
+		read_seq = max(excluded.read_seq, read_unsent),
+		unread = CASE WHEN read_unsent > excluded.read_seq
+			THEN (SELECT count(*) FROM messages m WHERE m.conversation_id = excluded.id AND m.seq > read_unsent AND m.sender_kind = 'tenant')
+			ELSE excluded.unread END`,
 		conv.ID, string(data), formatTime(activity), conv.LastSeq, conv.ReadSeq, conv.Unread)
 	return err
 }
@@ -509,10 +512,13 @@ func applyEvent(ctx context.Context, tx *sql.Tx, me backend.Principal, ev backen
 				r.Seq, r.Seq, string(me.Kind), me.ID, r.ConversationID)
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE conversations SET read_seq = max(read_seq, ?),
-			unread = (SELECT count(*) FROM messages m WHERE m.conversation_id = conversations.id AND m.seq > max(conversations.read_seq, ?)
-			          AND NOT (m.sender_kind = ? AND m.sender_id = ?)) WHERE id = ?`,
-			r.Seq, r.Seq, string(me.Kind), me.ID, r.ConversationID)
+		// My own read (from here, or another device of mine): the server
+		// has it, so a read sent from here up to it is confirmed.
+		_, err := tx.ExecContext(ctx, `UPDATE conversations SET read_seq = max(read_seq, ?1),
+			unread = (SELECT count(*) FROM messages m WHERE m.conversation_id = conversations.id AND m.seq > max(conversations.read_seq, ?1)
+			          AND NOT (m.sender_kind = ?2 AND m.sender_id = ?3)),
+			read_unsent = CASE WHEN read_unsent <= ?1 THEN 0 ELSE read_unsent END WHERE id = ?4`,
+			r.Seq, string(me.Kind), me.ID, r.ConversationID)
 		return err
 	}
 	return nil
@@ -526,17 +532,44 @@ func jsonFiles(f []backend.File) string {
 	return string(b)
 }
 
-// MarkReadLocally clears a conversation's unread count at once (the server
-// is told separately).
+// MarkReadLocally clears a conversation's unread count at once and keeps
+// the position as unsent until the server confirms it (ReadSent).
 func (c *Cache) MarkReadLocally(ctx context.Context, convID, seq int64) error {
-	_, err := c.db.ExecContext(ctx, "UPDATE conversations SET read_seq = max(read_seq, ?), unread = 0 WHERE id = ?", seq, convID)
+	_, err := c.db.ExecContext(ctx, `UPDATE conversations SET read_seq = max(read_seq, ?1), unread = 0,
+		read_unsent = max(read_unsent, ?1) WHERE id = ?2`, seq, convID)
 	return err
+}
+
+// ReadSent records that the server has the landlord's read position seq:
+// from now on its lists are taken as they are.
+func (c *Cache) ReadSent(ctx context.Context, convID, seq int64) error {
+	_, err := c.db.ExecContext(ctx, "UPDATE conversations SET read_unsent = 0 WHERE id = ? AND read_unsent <= ?", convID, seq)
+	return err
+}
+
+// UnsentReads are the read positions moved here that the server has not
+// confirmed, by conversation id.
+func (c *Cache) UnsentReads(ctx context.Context) (map[int64]int64, error) {
+	rows, err := c.db.QueryContext(ctx, "SELECT id, read_unsent FROM conversations WHERE read_unsent > 0")
+	if err != nil {
+		return nil, fmt.Errorf("cache unsent reads: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]int64{}
+	for rows.Next() {
+		var id, seq int64
+		if err := rows.Scan(&id, &seq); err != nil {
+			return nil, fmt.Errorf("cache unsent reads: %w", err)
+		}
+		out[id] = seq
+	}
+	return out, rows.Err()
 }
 
 // SetReadPosition puts the landlord's read position and unread count as
 // the server answered Mark as unread: the one time they go back.
 func (c *Cache) SetReadPosition(ctx context.Context, convID, readSeq, unread int64) error {
-	_, err := c.db.ExecContext(ctx, "UPDATE conversations SET read_seq = ?, unread = ? WHERE id = ?", readSeq, unread, convID)
+	_, err := c.db.ExecContext(ctx, "UPDATE conversations SET read_seq = ?, unread = ?, read_unsent = 0 WHERE id = ?", readSeq, unread, convID)
 	return err
 }
 

@@ -109,6 +109,10 @@ type Engine struct {
 	At func(at time.Time) <-chan time.Time
 
 	attention atomic.Pointer[backend.AttentionSettings]
+	// life ends when Run returns: work started on the side (telling the
+	// server of a read) stops with the engine.
+	life    context.Context
+	endLife context.CancelFunc
 	quietWake chan struct{} // the held notifications or the schedule changed
 
 	// The background fill of the history (fill.go): woken by caughtUp,
@@ -126,7 +130,8 @@ func New(c *cache.Cache, cl *client.Client, me backend.Principal, emit Emitter, 
 	if emit == nil {
 		emit = func(string, any) {}
 	}
-	return &Engine{cache: c, client: cl, me: me, emit: emit, notify: notify, logger: logger,
+	life, endLife := context.WithCancel(context.Background())
+	return &Engine{cache: c, client: cl, me: me, emit: emit, notify: notify, logger: logger, life: life, endLife: endLife,
 		wake: make(chan struct{}, 1), quietWake: make(chan struct{}, 1), caughtUp: make(chan struct{}, 1), state: SyncState{State: StateConnecting}, uploading: map[int64]context.CancelFunc{}}
 }
 
@@ -178,6 +183,7 @@ func (e *Engine) Kick() {
 
 // Run syncs until ctx ends or the server refuses the session.
 func (e *Engine) Run(ctx context.Context) {
+	defer e.endLife()
 	if s, _, err := e.cache.AttentionSettings(ctx); err != nil {
 		e.logger.Error("cached attention settings", "err", err)
 	} else {
@@ -315,6 +321,7 @@ func (e *Engine) follow(ctx context.Context, stream *client.EventStream) error {
 			// because every member's lease ended, a tenant's unit) is not
 			// in the event log: take the list as the server shows it now.
 			if !live {
+				e.sendUnsentReads(ctx)
 				if _, err := e.storeList(ctx); err != nil {
 					return err
 				}
@@ -514,6 +521,48 @@ func (e *Engine) quietLoop(ctx context.Context) {
 		case <-e.quietWake:
 		case <-ends:
 		}
+	}
+}
+
+// MarkRead clears a conversation's unread count here at once, and moves the
+// landlord's read position on the server. Offline (or refused for now) the
+// position waits in the cache and goes on the next connection, so that a
+// conversation list from the server does not bring the unread count back.
+func (e *Engine) MarkRead(ctx context.Context, convID, seq int64) error {
+	if err := e.cache.MarkReadLocally(ctx, convID, seq); err != nil {
+		return err
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(e.life, readTimeout)
+		defer cancel()
+		e.sendRead(ctx, convID, seq)
+	}()
+	return nil
+}
+
+// readTimeout bounds telling the server of one read.
+const readTimeout = 15 * time.Second
+
+func (e *Engine) sendRead(ctx context.Context, convID, seq int64) {
+	if err := e.client.MarkRead(ctx, convID, seq); err != nil {
+		e.logger.Info("read position kept for later", "conversation", convID, "seq", seq, "err", err)
+		return
+	}
+	if err := e.cache.ReadSent(ctx, convID, seq); err != nil {
+		e.logger.Error("read position sent", "err", err)
+	}
+}
+
+// sendUnsentReads tells the server of the reads made here while it could
+// not be told.
+func (e *Engine) sendUnsentReads(ctx context.Context) {
+	reads, err := e.cache.UnsentReads(ctx)
+	if err != nil {
+		e.logger.Error("unsent reads", "err", err)
+		return
+	}
+	for conv, seq := range reads {
+		e.sendRead(ctx, conv, seq)
 	}
 }
 

@@ -408,3 +408,83 @@ func must[T any](t *testing.T) func(v T, err error) T {
 		return v
 	}
 }
+
+// TestReadsOfflineAndMarkUnreadElsewhere: a conversation read here while
+// the server is down shows read, is not made unread again by the server's
+// list, and reaches the server on reconnection; a Mark as unread made on
+// another device while this one was away long enough to need a full
+// reload shows here after it.
+func TestReadsOfflineAndMarkUnreadElsewhere(t *testing.T) {
+	t.Parallel()
+	s := servertest.StartDemo(t)
+	cachePath := filepath.Join(t.TempDir(), "cache.db")
+	h := start(t, s, cachePath)
+	ctx := context.Background()
+	wait.For(t, "synced", func() bool { return h.cachedMessages(t) == 12 && h.eng.State().State == engine.StateOnline })
+	olivia := s.Tenant(t, "Olivia Brown")
+	list, _ := olivia.Conversations(ctx)
+	conv := list[0].ID
+	cached := func(h *harness) backend.Conversation {
+		list, _ := h.cache.Conversations(ctx)
+		for _, c := range list {
+			if c.ID == conv {
+				return c
+			}
+		}
+		t.Fatalf("conversation %d not cached", conv)
+		return backend.Conversation{}
+	}
+	onServer := func() backend.Conversation {
+		c, err := h.landlord.Conversation(ctx, conv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	sent, err := olivia.SendMessage(ctx, conv, backend.SendMessage{Key: "before-offline", Text: "Are you there?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := sent.Seq
+	wait.For(t, "her message unread here", func() bool { c := cached(h); return c.LastSeq == last && c.Unread > 0 })
+
+	s.Stop()
+	if err := h.eng.MarkRead(ctx, conv, last); err != nil {
+		t.Fatal(err)
+	}
+	wait.For(t, "the read waits for the server", func() bool {
+		r, err := h.cache.UnsentReads(ctx)
+		return err == nil && r[conv] == last
+	})
+	if c := cached(h); c.Unread != 0 || c.ReadSeq != last {
+		t.Errorf("read offline: unread %d, read %d", c.Unread, c.ReadSeq)
+	}
+	// The app closes before it could tell the server, and opens again
+	// once the server is back.
+	h.stop()
+	s.Start()
+	h = start(t, s, cachePath)
+	wait.For(t, "the server has the read", func() bool { return onServer().ReadSeq == last })
+	wait.For(t, "confirmed here", func() bool { r, _ := h.cache.UnsentReads(ctx); return len(r) == 0 })
+	if c := cached(h); c.Unread != 0 || c.ReadSeq != last {
+		t.Errorf("after reconnecting: unread %d, read %d", c.Unread, c.ReadSeq)
+	}
+	h.stop()
+
+	var marked backend.Conversation
+	// Away: another device marks it unread, and the event log is pruned,
+	// so this one comes back through a full reload.
+	other, _ := s.Landlord(t)
+	marked, err = other.MarkUnread(ctx, conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB.PruneEvents(ctx, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	h = start(t, s, cachePath)
+	wait.For(t, "unread after the reload", func() bool {
+		c := cached(h)
+		return c.ReadSeq == marked.ReadSeq && c.Unread == marked.Unread && h.eng.State().State == engine.StateOnline
+	})
+}
