@@ -29,6 +29,24 @@ func (a *AttentionService) Settings() (backend.AttentionSettings, error) {
 	})
 }
 
+// Mutes are the mutes in force now, each with the sentence the
+// conversation list shows, read by the clock of timeZone (the UI's).
+func (a *AttentionService) Mutes(timeZone string) ([]backend.MuteState, error) {
+	return withSession(a.accounts, func(ctx context.Context, s *session) ([]backend.MuteState, error) {
+		return backend.MutesInForce(s.engine.Attention(), time.Now(), zone(timeZone)), nil
+	})
+}
+
+// zone is the IANA time zone the UI sends; this computer's when it cannot
+// be read.
+func zone(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil || name == "" {
+		return time.Local
+	}
+	return loc
+}
+
 // Save replaces the quiet-hours schedule (in the time zone the UI sends,
 // its own) and the emergency words.
 func (a *AttentionService) Save(u backend.AttentionUpdate) (backend.AttentionSettings, error) {
@@ -45,11 +63,7 @@ func (a *AttentionService) Save(u backend.AttentionUpdate) (backend.AttentionSet
 // timeZone, the UI's) or until unmuted (backend.MuteForAnHour, ...).
 func (a *AttentionService) Mute(convID int64, choice, timeZone string) (backend.AttentionSettings, error) {
 	return withSession(a.accounts, func(ctx context.Context, s *session) (backend.AttentionSettings, error) {
-		loc, err := time.LoadLocation(timeZone)
-		if err != nil || timeZone == "" {
-			loc = time.Local
-		}
-		until, err := backend.MuteEnd(choice, time.Now(), loc)
+		until, err := backend.MuteEnd(choice, time.Now(), zone(timeZone))
 		if err != nil {
 			return backend.AttentionSettings{}, err
 		}

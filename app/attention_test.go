@@ -62,6 +62,13 @@ func TestAttentionService(t *testing.T) {
 	if kept, _ := attention.Settings(); !backend.Muted(kept, conv, time.Now()) {
 		t.Error("a refused unmute changed the kept settings")
 	}
+	// The list's icon: the mute in force, its label read in the UI's zone.
+	mutes, err := attention.Mutes("Asia/Tokyo")
+	// (Tomorrow's 08:00, or today's when muted in the small hours.)
+	if err != nil || len(mutes) != 1 || mutes[0].ConversationID != conv ||
+		(mutes[0].Label != "Muted until tomorrow 08:00" && mutes[0].Label != "Muted until 08:00") {
+		t.Errorf("mutes in force, offline: %+v, %v", mutes, err)
+	}
 }
 
 // TestDefaultEmergencyWords: the UI's "Reset to defaults" gets the domain's

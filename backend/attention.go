@@ -190,6 +190,45 @@ func Muted(s AttentionSettings, convID int64, now time.Time) bool {
 	return false
 }
 
+// MuteState is a mute in force, as the conversation list shows it.
+type MuteState struct {
+	ConversationID int64      `json:"conversation_id"`
+	Until          *time.Time `json:"until"` // nil: until unmuted
+	// Label says until when, in the landlord's zone: "Muted until 08:00",
+	// "Muted until tomorrow 08:00", "Muted until Mon 30 Nov 08:00",
+	// "Muted until unmuted".
+	Label string `json:"label"`
+}
+
+// MutesInForce are the mutes of s that hold at now (see Muted), labelled
+// by the clock of loc.
+func MutesInForce(s AttentionSettings, now time.Time, loc *time.Location) []MuteState {
+	out := []MuteState{}
+	for _, m := range s.Mutes {
+		if Muted(s, m.ConversationID, now) {
+			out = append(out, MuteState{ConversationID: m.ConversationID, Until: m.Until, Label: MuteLabel(m.Until, now, loc)})
+		}
+	}
+	return out
+}
+
+// MuteLabel says until when a conversation is muted.
+func MuteLabel(until *time.Time, now time.Time, loc *time.Location) string {
+	if until == nil {
+		return "Muted until unmuted"
+	}
+	end, today := until.In(loc), now.In(loc)
+	y, m, d := end.Date()
+	ty, tm, td := today.Date()
+	switch {
+	case y == ty && m == tm && d == td:
+		return "Muted until " + end.Format("15:04")
+	case end.Year() == today.AddDate(0, 0, 1).Year() && end.YearDay() == today.AddDate(0, 0, 1).YearDay():
+		return "Muted until tomorrow " + end.Format("15:04")
+	}
+	return "Muted until " + end.Format("Mon 2 Jan 15:04")
+}
+
 // InQuietHours reports whether now falls in the schedule's quiet hours, by
 // the clock of its time zone. Hours that end the next day ("21:00"–"07:30")
 // belong to the day they start on. A schedule that cannot be read has none.

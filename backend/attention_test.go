@@ -400,3 +400,30 @@ func TestUrgentMarks(t *testing.T) {
 		t.Errorf("backend.UrgentMarks(nil) = %#v, want an empty list", got)
 	}
 }
+
+func TestMutesInForceAndTheirLabels(t *testing.T) {
+	ny, _ := time.LoadLocation("America/New_York")
+	now := time.Date(2026, 11, 28, 22, 0, 0, 0, ny) // Saturday evening
+	at := func(d, h, m int) *time.Time { v := time.Date(2026, 11, d, h, m, 0, 0, ny); return &v }
+	s := backend.AttentionSettings{Mutes: []backend.Mute{
+		{ConversationID: 1, Until: at(28, 23, 0)},
+		{ConversationID: 2, Until: at(29, 8, 0)},
+		{ConversationID: 3, Until: nil},
+		{ConversationID: 4, Until: at(28, 21, 59)}, // over
+		{ConversationID: 5, Until: at(30, 8, 0)},
+	}}
+	got := backend.MutesInForce(s, now, ny)
+	want := map[int64]string{1: "Muted until 23:00", 2: "Muted until tomorrow 08:00", 3: "Muted until unmuted", 5: "Muted until Mon 30 Nov 08:00"}
+	if len(got) != len(want) {
+		t.Fatalf("in force: %+v", got)
+	}
+	for _, m := range got {
+		if want[m.ConversationID] != m.Label {
+			t.Errorf("conversation %d: %q, want %q", m.ConversationID, m.Label, want[m.ConversationID])
+		}
+	}
+	// The same instant read in another zone is another day.
+	if l := backend.MuteLabel(at(29, 8, 0), now, time.UTC); l != "Muted until 13:00" {
+		t.Errorf("in UTC (already the 29th there): %q", l)
+	}
+}

@@ -4,7 +4,7 @@
 import * as Attention from '../../../wailsjs/go/app/AttentionService';
 import { EventsOn } from '../../../wailsjs/runtime/runtime';
 import { call } from './errors';
-import type { AttentionSettings, AttentionUpdate } from './types';
+import type { AttentionSettings, AttentionUpdate, MuteState } from './types';
 
 /** How long a conversation is muted: backend.MuteForAnHour and the others. */
 export type MuteChoice = 'hour' | 'morning' | 'unmuted';
@@ -23,6 +23,8 @@ export const mute = (conversationId: number, choice: MuteChoice, zone: string = 
   call(() => Attention.Mute(conversationId, choice, zone));
 export const unmute = (conversationId: number): Promise<AttentionSettings> =>
   call(() => Attention.Unmute(conversationId));
+/** The mutes in force now, each with its label read in this computer's zone. */
+export const mutes = (zone: string = timeZone()): Promise<MuteState[]> => call(() => Attention.Mutes(zone));
 
 /** Follows the settings as they change, here or on another device; returns the unsubscribe function. */
 export function onAttention(handler: (s: AttentionSettings) => void): () => void {

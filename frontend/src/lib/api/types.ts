@@ -33,6 +33,8 @@ export type QuietSchedule = Plain<backend.QuietSchedule>;
 /** One weekday's quiet hours: off, all_day, or hours from–to. */
 export type QuietDay = Plain<backend.QuietDay>;
 export type Mute = Plain<backend.Mute>;
+/** A mute in force, with the sentence the list shows ("Muted until 08:00"). */
+export type MuteState = Plain<backend.MuteState>;
 export type Conversation = Plain<backend.Conversation>;
 export type Directory = Plain<backend.Directory>;
 export type DirectoryTenant = Plain<backend.DirectoryTenant>;

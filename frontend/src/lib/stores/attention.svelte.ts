@@ -1,8 +1,7 @@
 import * as attention from '../api/attention';
 import type { MuteChoice } from '../api/attention';
 import { type AppError, toAppError } from '../api/errors';
-import type { AttentionSettings, QuietDay } from '../api/types';
-import { muteEnd } from '../mutes';
+import type { AttentionSettings, MuteState, QuietDay } from '../api/types';
 
 /** The weekdays in the order Go's schedule keeps them (time.Weekday: 0 is Sunday). */
 export const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'] as const;
@@ -36,8 +35,8 @@ export class AttentionStore {
   open = $state(false);
   draft = $state<AttentionDraft | null>(null);
   saving = $state(false);
-  /** The clock the mute icons are read by; start() moves it on each minute. */
-  now = $state(Date.now());
+  /** The mutes in force, with their labels (Go's); start() reads them again each half minute, as mutes end. */
+  mutes = $state<MuteState[]>([]);
 
   /** The time zone quiet hours are saved in: this computer's. */
   get timeZone(): string {
@@ -48,7 +47,7 @@ export class AttentionStore {
   start(): () => void {
     void this.load();
     const off = attention.onAttention((s) => this.received(s));
-    const tick = setInterval(() => (this.now = Date.now()), 30_000);
+    const tick = setInterval(() => void this.loadMutes(), 30_000);
     return () => {
       off();
       clearInterval(tick);
@@ -63,9 +62,18 @@ export class AttentionStore {
     }
   }
 
-  /** When conversationId's mute ends (see muteEnd), by the store's clock. */
-  mutedUntil(conversationId: number): Date | null | undefined {
-    return muteEnd(this.settings, conversationId, this.now);
+  /** conversationId's mute, while one is in force. */
+  muteOf(conversationId: number): MuteState | undefined {
+    return this.mutes.find((m) => m.conversation_id === conversationId);
+  }
+
+  /** Reads which mutes are in force now; kept as they were when Go cannot say. */
+  async loadMutes(): Promise<void> {
+    try {
+      this.mutes = await attention.mutes();
+    } catch {
+      // Signed out in between: the list is going away.
+    }
   }
 
   async mute(conversationId: number, choice: MuteChoice): Promise<void> {
@@ -127,7 +135,7 @@ export class AttentionStore {
     const untouched = this.draft && this.settings && JSON.stringify(this.draft) === JSON.stringify(draftOf(this.settings));
     this.settings = s;
     if (untouched || (this.open && !this.draft)) this.draft = draftOf(s);
-    this.now = Date.now();
+    void this.loadMutes();
   }
 
   private async change(run: () => Promise<AttentionSettings>): Promise<void> {

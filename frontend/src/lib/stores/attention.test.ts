@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { AttentionSettings } from '../api/types';
+import type { AttentionSettings, MuteState } from '../api/types';
 
 // The Go binding and the runtime's events, as Wails exposes them.
 const go = {
@@ -8,6 +8,7 @@ const go = {
   Mute: vi.fn<(id: number, choice: string, zone: string) => Promise<AttentionSettings>>(),
   Unmute: vi.fn<(id: number) => Promise<AttentionSettings>>(),
   DefaultEmergencyWords: vi.fn<() => Promise<string[]>>(),
+  Mutes: vi.fn<(zone: string) => Promise<MuteState[]>>(),
 };
 const listeners: Record<string, (data: unknown) => void> = {};
 vi.mock('../../../wailsjs/go/app/AttentionService', () => ({
@@ -16,6 +17,7 @@ vi.mock('../../../wailsjs/go/app/AttentionService', () => ({
   Mute: (id: number, choice: string, zone: string) => go.Mute(id, choice, zone),
   Unmute: (id: number) => go.Unmute(id),
   DefaultEmergencyWords: () => go.DefaultEmergencyWords(),
+  Mutes: (zone: string) => go.Mutes(zone),
 }));
 vi.mock('../../../wailsjs/runtime/runtime', () => ({
   EventsOn: (name: string, cb: (data: unknown) => void) => {
@@ -24,7 +26,6 @@ vi.mock('../../../wailsjs/runtime/runtime', () => ({
   },
 }));
 const { AttentionStore } = await import('./attention.svelte');
-const { muteEnd, muteLabel } = await import('../mutes');
 
 const off = { mode: 'off' };
 const defaults: AttentionSettings = {
@@ -43,23 +44,44 @@ async function loaded(s: AttentionSettings = defaults) {
   return { store, stop };
 }
 
-beforeEach(() => Object.values(go).forEach((f) => f.mockReset()));
+beforeEach(() => {
+  Object.values(go).forEach((f) => f.mockReset());
+  go.Mutes.mockResolvedValue([]);
+});
 
 describe('AttentionStore', () => {
-  it('mutes with the choice and this computer\'s time zone, and shows the answer', async () => {
+  it('mutes with the choice and this computer\'s time zone, and shows Go\'s mutes in force', async () => {
     const { store, stop } = await loaded();
     const until = new Date(Date.now() + 3_600_000).toISOString();
     go.Mute.mockResolvedValue({ ...defaults, mutes: [{ conversation_id: 7, until }] });
+    go.Mutes.mockResolvedValue([{ conversation_id: 7, until, label: 'Muted until 15:00' }]);
     await store.mute(7, 'morning');
     expect(go.Mute).toHaveBeenCalledWith(7, 'morning', zone);
-    expect(store.mutedUntil(7)?.toISOString()).toBe(until);
-    expect(store.mutedUntil(8)).toBeUndefined();
+    await vi.waitFor(() => expect(store.muteOf(7)?.label).toBe('Muted until 15:00'));
+    expect(go.Mutes).toHaveBeenLastCalledWith(zone);
+    expect(store.muteOf(8)).toBeUndefined();
 
     go.Unmute.mockResolvedValue(defaults);
+    go.Mutes.mockResolvedValue([]);
     await store.unmute(7);
     expect(go.Unmute).toHaveBeenCalledWith(7);
-    expect(store.mutedUntil(7)).toBeUndefined();
+    await vi.waitFor(() => expect(store.muteOf(7)).toBeUndefined());
     stop();
+  });
+
+  it('reads the mutes again as time passes, so an ended mute goes away', async () => {
+    vi.useFakeTimers();
+    try {
+      go.Mutes.mockResolvedValue([{ conversation_id: 7, until: null, label: 'Muted until unmuted' }]);
+      const { store, stop } = await loaded();
+      await vi.waitFor(() => expect(store.muteOf(7)).toBeDefined());
+      go.Mutes.mockResolvedValue([]);
+      await vi.advanceTimersByTimeAsync(30_000);
+      expect(store.muteOf(7)).toBeUndefined();
+      stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a refused mute (offline) keeps the settings and says why', async () => {
@@ -134,22 +156,3 @@ describe('AttentionStore', () => {
   });
 });
 
-describe('muteEnd and muteLabel', () => {
-  const now = new Date(2026, 10, 5, 14, 0);
-  const at = (h: number, dayOffset = 0) => new Date(2026, 10, 5 + dayOffset, h, 0);
-  const muted = (until: string | null): AttentionSettings => ({ ...defaults, mutes: [{ conversation_id: 7, until }] });
-
-  it('a mute with an end in the past is over; one without an end lasts', () => {
-    expect(muteEnd(muted(at(13).toISOString()), 7, now.getTime())).toBeUndefined();
-    expect(muteEnd(muted(at(15).toISOString()), 7, now.getTime())).toEqual(at(15));
-    expect(muteEnd(muted(null), 7, now.getTime())).toBeNull();
-    expect(muteEnd(muted(null), 8, now.getTime())).toBeUndefined();
-  });
-
-  it('labels say until when', () => {
-    const time = (d: Date) => d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
-    expect(muteLabel(at(15), now)).toBe(`Muted until ${time(at(15))}`);
-    expect(muteLabel(at(8, 1), now)).toBe(`Muted until tomorrow ${time(at(8, 1))}`);
-    expect(muteLabel(null, now)).toBe('Muted until unmuted');
-  });
-});
