@@ -84,9 +84,15 @@ func TestCheckChainPinpointsTampering(t *testing.T) {
 		{"intact", func(m []Message) []Message { return m }, nil},
 		{"shuffled only in the file", func(m []Message) []Message { m[2], m[5] = m[5], m[2]; return m }, nil},
 		{"one byte of a text", func(m []Message) []Message { m[4].Text = "xxxxy"; return m }, []found{{5, ChainChanged}}},
-		{"a file's hash", func(m []Message) []Message { m[5].Files = []File{{Name: "photo.jpg", Size: 10, SHA256: strings.Repeat("ac", 32)}}; return m },
+		{"a file's hash", func(m []Message) []Message {
+			m[5].Files = []File{{Name: "photo.jpg", Size: 10, SHA256: strings.Repeat("ac", 32)}}
+			return m
+		},
 			[]found{{6, ChainChanged}}},
-		{"a file's name", func(m []Message) []Message { m[2].Files = []File{{Name: "photo2.jpg", Size: 10, SHA256: strings.Repeat("ab", 32)}}; return m },
+		{"a file's name", func(m []Message) []Message {
+			m[2].Files = []File{{Name: "photo2.jpg", Size: 10, SHA256: strings.Repeat("ab", 32)}}
+			return m
+		},
 			[]found{{3, ChainChanged}}},
 		{"the time", func(m []Message) []Message { m[1].CreatedAt = m[1].CreatedAt.Add(time.Second); return m }, []found{{2, ChainChanged}}},
 		{"the sender", func(m []Message) []Message { m[1].Sender = Sender{Kind: KindUser, ID: 1}; return m }, []found{{2, ChainChanged}}},

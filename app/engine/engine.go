@@ -111,8 +111,8 @@ type Engine struct {
 	attention atomic.Pointer[backend.AttentionSettings]
 	// life ends when Run returns: work started on the side (telling the
 	// server of a read) stops with the engine.
-	life    context.Context
-	endLife context.CancelFunc
+	life      context.Context
+	endLife   context.CancelFunc
 	quietWake chan struct{} // the held notifications or the schedule changed
 
 	// The background fill of the history (fill.go): woken by caughtUp,
