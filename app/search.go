@@ -50,6 +50,27 @@ func (s *SearchService) Search(text string, filters SearchFilters) (cache.Search
 	})
 }
 
+// SearchChoices are what the search's "Tenant or unit" filter offers.
+type SearchChoices struct {
+	Tenants []cache.SearchChoice `json:"tenants"`
+	Units   []cache.SearchChoice `json:"units"`
+}
+
+// Choices are the tenants and units the landlord has conversations with or
+// about, for the search's filter (from the cache, offline too).
+func (s *SearchService) Choices() (SearchChoices, error) {
+	return withSession(s.accounts, func(ctx context.Context, sess *session) (SearchChoices, error) {
+		tenants, units, err := sess.cache.SearchChoices(ctx)
+		if tenants == nil {
+			tenants = []cache.SearchChoice{}
+		}
+		if units == nil {
+			units = []cache.SearchChoice{}
+		}
+		return SearchChoices{Tenants: tenants, Units: units}, err
+	})
+}
+
 // dayRange turns the days from and to (both included, in loc) into the
 // instants [from, until); an empty day leaves that side open.
 func dayRange(from, to string, loc *time.Location) (start, until time.Time, err error) {

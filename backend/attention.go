@@ -364,6 +364,24 @@ func MatchesEmergencyWord(text string, words []string) string {
 	return ""
 }
 
+// NameMatches reports whether every word of query begins a word of name
+// (case and accents ignored): how a conversation is found by its title,
+// as the landlord types "oli bro" for Olivia Brown. An empty query matches
+// nothing.
+func NameMatches(name, query string) bool {
+	want := foldWords(query)
+	if len(want) == 0 {
+		return false
+	}
+	have := foldWords(name)
+	for _, w := range want {
+		if !slices.ContainsFunc(have, func(h string) bool { return strings.HasPrefix(h, w) }) {
+			return false
+		}
+	}
+	return true
+}
+
 // foldWords splits s into words (runs of letters and digits), each lower
 // case and without accents.
 func foldWords(s string) []string {

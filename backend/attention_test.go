@@ -427,3 +427,24 @@ func TestMutesInForceAndTheirLabels(t *testing.T) {
 		t.Errorf("in UTC (already the 29th there): %q", l)
 	}
 }
+
+func TestNameMatches(t *testing.T) {
+	for _, tc := range []struct {
+		name, query string
+		want        bool
+	}{
+		{"Olivia Brown", "oli bro", true},
+		{"Olivia Brown", "brown", true},
+		{"José Álvarez", "jose alv", true},
+		{"Riverside Lofts · 101", "101", true},
+		{"Riverside Lofts · 101", "lofts river", true},
+		{"Olivia Brown", "livia", false}, // words begin where the name's do
+		{"Olivia Brown", "olivia green", false},
+		{"Olivia Brown", "", false},
+		{"Olivia Brown", "  · ", false},
+	} {
+		if got := backend.NameMatches(tc.name, tc.query); got != tc.want {
+			t.Errorf("NameMatches(%q, %q) = %v", tc.name, tc.query, got)
+		}
+	}
+}

@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -102,7 +104,8 @@ type SearchQuery struct {
 	// TenantID keeps the conversations with this tenant (one-to-one, or a
 	// group they are a member of); 0: any.
 	TenantID int64
-	// UnitID keeps the group conversation of this unit; 0: any.
+	// UnitID keeps the conversations of this unit: its group chat, and the
+	// one-to-one chats with whoever has (or had) a lease on it; 0: any.
 	UnitID int64
 	// HasFiles keeps messages that share files.
 	HasFiles bool
@@ -146,7 +149,11 @@ type SearchGroup struct {
 // SearchResults are the messages found, grouped by conversation; the
 // conversation of the newest message comes first.
 type SearchResults struct {
-	Groups []SearchGroup `json:"groups"`
+	// Conversations are the conversations whose title, unit or members
+	// match the words typed (backend.NameMatches), most recent first:
+	// found by name, as the list's filter did.
+	Conversations []int64       `json:"conversations"`
+	Groups        []SearchGroup `json:"groups"`
 	// Count is how many messages were found (at most the query's limit).
 	Count int `json:"count"`
 	// More says the limit cut the list: older messages match too.
@@ -157,10 +164,16 @@ type SearchResults struct {
 // word of q.Text, newest first, with the filters of q, and grouped by
 // conversation. Accents and case are ignored.
 func (c *Cache) Search(ctx context.Context, q SearchQuery) (SearchResults, error) {
-	res := SearchResults{Groups: []SearchGroup{}}
+	res := SearchResults{Groups: []SearchGroup{}, Conversations: []int64{}}
 	match := MatchExpression(q.Text)
 	if match == "" {
 		return res, nil
+	}
+	if !q.HasFiles && q.From.IsZero() && q.Until.IsZero() {
+		var err error
+		if res.Conversations, err = c.conversationsNamed(ctx, q); err != nil {
+			return res, err
+		}
 	}
 	limit := q.Limit
 	if limit <= 0 {
@@ -273,25 +286,141 @@ func (c *Cache) idRange(ctx context.Context, from, until time.Time) (lo, hi int6
 }
 
 // filteredConversations returns the tags (see migration 0005) of the
-// conversations with the tenant tenantID (one-to-one, or a group they are a
-// member of) and of the unit unitID; 0 is any.
+// conversations of filterIDs.
 func (c *Cache) filteredConversations(ctx context.Context, tenantID, unitID int64) ([]string, error) {
+	ids, err := c.filterIDs(ctx, tenantID, unitID)
+	tags := make([]string, len(ids))
+	for i, id := range ids {
+		tags[i] = fmt.Sprintf(`"c%d"`, id)
+	}
+	return tags, err
+}
+
+// filterIDs returns the ids of the conversations with the tenant tenantID
+// (one-to-one, or a group they are a member of) and of the unit unitID (its
+// group chat, and the one-to-one chats with the tenants of any of its
+// leases, past ones too, as the cached directory lists them), most recent
+// first; 0 is any.
+func (c *Cache) filterIDs(ctx context.Context, tenantID, unitID int64) ([]int64, error) {
 	rows, err := c.db.QueryContext(ctx, `SELECT id FROM conversations WHERE (?1 = 0 OR json_extract(data, '$.tenant_id') = ?1
 			OR EXISTS (SELECT 1 FROM json_each(data, '$.members') WHERE json_extract(value, '$.id') = ?1))
-		AND (?2 = 0 OR json_extract(data, '$.unit_id') = ?2)`, tenantID, unitID)
+		AND (?2 = 0 OR json_extract(data, '$.unit_id') = ?2
+			OR json_extract(data, '$.tenant_id') IN (
+				SELECT json_extract(t.value, '$.id') FROM directory d, json_each(d.data, '$.tenants') t, json_each(t.value, '$.leases') l
+				WHERE json_extract(l.value, '$.unit_id') = ?2))
+		ORDER BY activity DESC, id DESC`, tenantID, unitID)
 	if err != nil {
 		return nil, fmt.Errorf("cache search: %w", err)
 	}
 	defer rows.Close()
-	var tags []string
+	var ids []int64
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("cache search: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// conversationsNamed returns the conversations (within q's tenant or unit)
+// whose title, place or members' names match q.Text.
+func (c *Cache) conversationsNamed(ctx context.Context, q SearchQuery) ([]int64, error) {
+	keep := map[int64]bool{}
+	if q.TenantID != 0 || q.UnitID != 0 {
+		ids, err := c.filterIDs(ctx, q.TenantID, q.UnitID)
+		if err != nil {
 			return nil, err
 		}
-		tags = append(tags, fmt.Sprintf(`"c%d"`, id))
+		for _, id := range ids {
+			keep[id] = true
+		}
 	}
-	return tags, rows.Err()
+	rows, err := c.db.QueryContext(ctx, "SELECT id, data FROM conversations ORDER BY activity DESC, id DESC")
+	if err != nil {
+		return nil, fmt.Errorf("cache search: %w", err)
+	}
+	defer rows.Close()
+	found := []int64{}
+	for rows.Next() {
+		var id int64
+		var data string
+		if err := rows.Scan(&id, &data); err != nil {
+			return nil, fmt.Errorf("cache search: %w", err)
+		}
+		var conv backend.Conversation
+		if err := json.Unmarshal([]byte(data), &conv); err != nil {
+			continue
+		}
+		names := conv.Title + " " + conv.Place
+		for _, m := range conv.Members {
+			names += " " + m.Name
+		}
+		if (len(keep) == 0 && q.TenantID == 0 && q.UnitID == 0 || keep[id]) && backend.NameMatches(names, q.Text) {
+			found = append(found, id)
+		}
+	}
+	return found, rows.Err()
+}
+
+// SearchChoice is one entry of the search's "Tenant or unit" filter.
+type SearchChoice struct {
+	TenantID int64  `json:"tenantId,omitempty"`
+	UnitID   int64  `json:"unitId,omitempty"`
+	Label    string `json:"label"`
+}
+
+// SearchChoices are the tenants and the units the landlord has
+// conversations with or about, by name: the tenants of the cached
+// conversations, and the units of the group chats and of those tenants'
+// leases (from the cached directory).
+func (c *Cache) SearchChoices(ctx context.Context) (tenants, units []SearchChoice, err error) {
+	convs, err := c.Conversations(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	dir, _, err := c.Directory(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	leases := map[int64][]backend.Lease{}
+	for _, t := range dir.Tenants {
+		leases[t.ID] = t.Leases
+	}
+	tenantNames, unitNames := map[int64]string{}, map[int64]string{}
+	addTenant := func(id int64, name string) {
+		if id == 0 {
+			return
+		}
+		tenantNames[id] = name
+		for _, l := range leases[id] {
+			unitNames[l.UnitID] = backend.UnitTitle(l.PropertyName, l.UnitName)
+		}
+	}
+	for _, conv := range convs {
+		if conv.Kind == backend.ConversationGroup && conv.UnitID != 0 {
+			unitNames[conv.UnitID] = conv.Title
+		}
+		if conv.TenantID != 0 {
+			addTenant(conv.TenantID, conv.Title)
+		}
+		for _, m := range conv.Members {
+			if _, ok := tenantNames[m.ID]; !ok {
+				addTenant(m.ID, m.Name)
+			}
+		}
+	}
+	for id, name := range tenantNames {
+		tenants = append(tenants, SearchChoice{TenantID: id, Label: name})
+	}
+	for id, name := range unitNames {
+		units = append(units, SearchChoice{UnitID: id, Label: name})
+	}
+	byLabel := func(a, b SearchChoice) int { return strings.Compare(a.Label, b.Label) }
+	slices.SortFunc(tenants, byLabel)
+	slices.SortFunc(units, byLabel)
+	return tenants, units, nil
 }
 
 // nameGroups fills in each group's conversation title and kind.

@@ -28,6 +28,15 @@ func searchFixture(t *testing.T) *cache.Cache {
 	if err := c.PutConversations(ctx, convs); err != nil {
 		t.Fatal(err)
 	}
+	// Alice and Bob rent 2B (unit 40); Carla rented 3A (unit 41) before.
+	dir := backend.Directory{Tenants: []backend.DirectoryTenant{
+		{ID: 7, Name: "Alice Brown", Leases: []backend.Lease{{UnitID: 40, UnitName: "2B", PropertyName: "Maple Court", Status: backend.LeaseActive}}},
+		{ID: 8, Name: "Bob Stone", Leases: []backend.Lease{{UnitID: 40, UnitName: "2B", PropertyName: "Maple Court", Status: backend.LeaseActive}}},
+		{ID: 9, Name: "Carla Díaz", Leases: []backend.Lease{{UnitID: 41, UnitName: "3A", PropertyName: "Maple Court", Status: backend.LeaseExpired}}},
+	}}
+	if err := c.PutDirectory(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
 	bob := backend.Sender{Kind: backend.KindTenant, ID: 8, Name: "Bob Stone"}
 	carla := backend.Sender{Kind: backend.KindTenant, ID: 9, Name: "Carla Díaz"}
 	pat := backend.Sender{Kind: backend.KindUser, ID: 1, Name: "Pat"}
@@ -156,7 +165,9 @@ func TestSearch(t *testing.T) {
 		}{
 			{"TenantOneToOneAndGroups", cache.SearchQuery{Text: "the", TenantID: 7}, []int64{14, 13, 12, 11, 10}},
 			{"TenantInGroupsOnly", cache.SearchQuery{Text: "the", TenantID: 8}, []int64{14, 13, 12}},
-			{"Unit", cache.SearchQuery{Text: "boiler", UnitID: 40}, []int64{13}},
+			// The unit's group chat, and the one-to-one chat of a tenant of it.
+			{"Unit", cache.SearchQuery{Text: "boiler", UnitID: 40}, []int64{13, 10}},
+			{"UnitOfAPastLease", cache.SearchQuery{Text: "boiler", UnitID: 41}, []int64{17, 15}},
 			{"HasFiles", cache.SearchQuery{Text: "boiler", HasFiles: true}, []int64{15}},
 			{"From", cache.SearchQuery{Text: "boiler", From: t0.Add(13 * time.Minute)}, []int64{17, 15, 13}},
 			{"UntilExcluded", cache.SearchQuery{Text: "boiler", Until: t0.Add(13 * time.Minute)}, []int64{10}},
@@ -168,6 +179,38 @@ func TestSearch(t *testing.T) {
 					t.Errorf("found %v, want %v", got, tc.want)
 				}
 			})
+		}
+	})
+
+	t.Run("ConversationsByName", func(t *testing.T) {
+		for _, tc := range []struct {
+			q    cache.SearchQuery
+			want []int64
+		}{
+			{cache.SearchQuery{Text: "carla di"}, []int64{3}},
+			{cache.SearchQuery{Text: "alice"}, []int64{2, 1}}, // her chat, and the group she is in
+			{cache.SearchQuery{Text: "maple 2b"}, []int64{2}},
+			{cache.SearchQuery{Text: "alice", UnitID: 40}, []int64{2, 1}},
+			{cache.SearchQuery{Text: "alice", TenantID: 8}, []int64{2}},
+			{cache.SearchQuery{Text: "alice", HasFiles: true}, []int64{}}, // files are in messages, not names
+			{cache.SearchQuery{Text: "boiler"}, []int64{}},
+		} {
+			res, err := c.Search(ctx, tc.q)
+			if err != nil || !slices.Equal(res.Conversations, tc.want) {
+				t.Errorf("%+v: conversations %v, want %v (%v)", tc.q, res.Conversations, tc.want, err)
+			}
+		}
+	})
+
+	t.Run("Choices", func(t *testing.T) {
+		tenants, units, err := c.SearchChoices(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantTenants := []cache.SearchChoice{{TenantID: 7, Label: "Alice Brown"}, {TenantID: 8, Label: "Bob Stone"}, {TenantID: 9, Label: "Carla Díaz"}}
+		wantUnits := []cache.SearchChoice{{UnitID: 40, Label: "Maple Court · 2B"}, {UnitID: 41, Label: "Maple Court · 3A"}}
+		if !slices.Equal(tenants, wantTenants) || !slices.Equal(units, wantUnits) {
+			t.Errorf("choices: %+v %+v", tenants, units)
 		}
 	})
 

@@ -87,6 +87,17 @@ test('search: a word 5,000 messages back is found and opened, highlighted, in it
   assert.equal(await page.locator('[data-testid="message"][aria-current="true"]').count(), 0);
   assert.ok(Number(await page.getByTestId('message').last().getAttribute('data-seq')) >= seq + behind, 'the newest page is shown');
 
+  // One box finds conversations by name too: "oliv" gives Olivia's chat
+  // above any message, and choosing it opens it.
+  await box.fill('oliv');
+  const named = page.getByTestId('search-conversation').filter({ hasText: 'Olivia Brown' });
+  await named.waitFor();
+  await screenshot('search-conversation-by-name');
+  await named.click();
+  await page.getByTestId('thread-title').getByText('Olivia Brown').waitFor();
+  await box.press('Escape');
+  await page.getByTestId('conversation').first().waitFor();
+
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('form', { name: 'Sign in' }).waitFor();
   assert.deepEqual(pageErrors, []);

@@ -4,9 +4,11 @@
 import * as Search from '../../../wailsjs/go/app/SearchService';
 import { EventsOn } from '../../../wailsjs/runtime/runtime';
 import { call } from './errors';
-import type { HistoryProgress, SearchFilters, SearchResults, Thread } from './types';
+import type { HistoryProgress, SearchChoices, SearchFilters, SearchResults, Thread } from './types';
 
 export const search = (text: string, filters: SearchFilters): Promise<SearchResults> => call(() => Search.Search(text, filters));
+/** The tenants and units to filter by (from the cache, offline too). */
+export const choices = (): Promise<SearchChoices> => call(() => Search.Choices());
 export const historyProgress = (): Promise<HistoryProgress> => call(() => Search.HistoryProgress());
 /** The page of a conversation around the message seq, however far back. */
 export const threadAt = (id: number, seq: number): Promise<Thread> => call(() => Search.ThreadAt(id, seq));

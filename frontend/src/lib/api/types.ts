@@ -63,6 +63,8 @@ export type SyncState = Plain<engine.SyncState>;
 export type HistoryProgress = Plain<engine.HistoryProgress>;
 export type SearchFilters = Plain<app.SearchFilters>;
 export type SearchResults = Plain<cache.SearchResults>;
+/** What the search's "Tenant or unit" filter offers. */
+export type SearchChoices = Plain<app.SearchChoices>;
 export type SearchGroup = Plain<cache.SearchGroup>;
 export type SearchHit = Plain<cache.SearchHit>;
 /** A piece of a snippet: text, marked where it matched. */

@@ -1,10 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
 import { fireEvent, render } from '@testing-library/svelte';
-import type { Conversation, SearchHit, SearchResults } from '../api/types';
+import type { Conversation, SearchChoices, SearchHit, SearchResults } from '../api/types';
 
-const go = { Search: vi.fn<() => Promise<SearchResults>>() };
+const go = { Search: vi.fn<() => Promise<SearchResults>>(), Choices: vi.fn<() => Promise<SearchChoices>>() };
 vi.mock('../../../wailsjs/go/app/SearchService', () => ({
   Search: () => go.Search(),
+  Choices: () => go.Choices(),
   HistoryProgress: async () => ({ loaded: 0, total: 0, done: true }),
 }));
 vi.mock('../../../wailsjs/runtime/runtime', () => ({ EventsOn: () => () => {} }));
@@ -38,15 +39,21 @@ const conv: Conversation = {
   unread: 0,
 };
 
-async function shown() {
-  go.Search.mockResolvedValue({ groups: [{ conversationId: 7, title: 'Maria Garcia', kind: 'direct', hits: [hit] }], count: 1, more: false });
+async function shown(conversations: number[] = []) {
+  go.Search.mockResolvedValue({
+    conversations,
+    groups: [{ conversationId: 7, title: 'Maria Garcia', kind: 'direct', hits: [hit] }],
+    count: 1,
+    more: false,
+  });
   const search = new SearchStore();
   const onopen = vi.fn();
-  const view = render(SearchPanel, { search, conversations: [conv], onopen });
+  const onselect = vi.fn();
+  const view = render(SearchPanel, { search, conversations: [conv], onopen, onselect });
   search.type('boiler');
   await search.run();
   await Promise.resolve();
-  return { ...view, onopen, search };
+  return { ...view, onopen, onselect, search };
 }
 
 describe('SearchPanel', () => {
@@ -79,12 +86,29 @@ describe('SearchPanel', () => {
     expect(document.activeElement).toBe(box);
   });
 
-  it('offers the tenants and units of the conversations as filters', async () => {
+  it('offers Go\'s tenants and units as filters', async () => {
+    go.Choices.mockResolvedValue({
+      tenants: [{ tenantId: 3, label: 'Maria Garcia' }],
+      units: [{ unitId: 40, label: 'Maple Court · 2B' }],
+    });
     const { getByLabelText, getByTestId, search } = await shown();
     await fireEvent.click(getByLabelText('Search filters'));
     const select = getByTestId('filter-who') as HTMLSelectElement;
-    expect([...select.options].map((o) => o.textContent)).toEqual(['Anyone', 'Maria Garcia']);
+    await vi.waitFor(() =>
+      expect([...select.options].map((o) => o.textContent)).toEqual(['Anyone', 'Maria Garcia', 'Maple Court · 2B']),
+    );
+    expect([...select.querySelectorAll('optgroup')].map((g) => g.label)).toEqual(['Tenants', 'Units']);
     await fireEvent.change(select, { target: { value: 't3' } });
-    expect(search.filters.tenantId).toBe(3);
+    expect(search.filters).toMatchObject({ tenantId: 3, unitId: 0 });
+    await fireEvent.change(select, { target: { value: 'u40' } });
+    expect(search.filters).toMatchObject({ tenantId: 0, unitId: 40 });
+  });
+
+  it('lists the conversations found by name above the messages, and opens one', async () => {
+    const { getAllByTestId, onselect } = await shown([7]);
+    const found = getAllByTestId('search-conversation');
+    expect(found.map((b) => b.textContent?.trim())).toEqual(['Maria Garcia']);
+    await fireEvent.click(found[0]!);
+    expect(onselect).toHaveBeenCalledWith(7);
   });
 });

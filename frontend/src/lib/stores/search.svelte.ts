@@ -1,6 +1,6 @@
 import * as api from '../api/search';
 import { type AppError, toAppError } from '../api/errors';
-import type { HistoryProgress, SearchFilters, SearchHit, SearchResults } from '../api/types';
+import type { HistoryProgress, SearchChoices, SearchFilters, SearchHit, SearchResults } from '../api/types';
 
 /** How long typing must pause before the search runs. */
 export const DEBOUNCE_MS = 150;
@@ -22,6 +22,8 @@ export class SearchStore {
   history = $state<HistoryProgress | null>(null);
   /** The message last opened from the results. */
   openedId = $state<number | null>(null);
+  /** The tenants and units the filter offers (Go's), read when the filters open. */
+  choices = $state<SearchChoices>({ tenants: [], units: [] });
 
   #timer: ReturnType<typeof setTimeout> | undefined;
   #asked = 0; // the number of the newest search asked
@@ -98,6 +100,15 @@ export class SearchStore {
       this.problem = null;
     } catch (err) {
       if (asked !== this.#asked) return;
+      this.problem = toAppError(err);
+    }
+  }
+
+  /** Reads the tenants and units to filter by. */
+  async loadChoices(): Promise<void> {
+    try {
+      this.choices = await api.choices();
+    } catch (err) {
       this.problem = toAppError(err);
     }
   }

@@ -18,7 +18,7 @@ vi.mock('../../../wailsjs/runtime/runtime', () => ({
 }));
 const { SearchStore, DEBOUNCE_MS, REFRESH_MS } = await import('./search.svelte');
 
-const results = (count: number): SearchResults => ({ groups: [], count, more: false });
+const results = (count: number): SearchResults => ({ conversations: [], groups: [], count, more: false });
 
 describe('SearchStore', () => {
   beforeEach(() => {
