@@ -1,6 +1,8 @@
 // Attention: a conversation the landlord muted from the list's menu stays
 // silent for a tenant's ordinary message, while an urgent one still
-// notifies, with its own title. The notifications are watched where a
+// notifies, with its own title; quiet hours saved from the settings panel
+// hold a message back and release one summary when they end. The
+// notifications are watched where a
 // notification daemon would receive them: dbus-monitor on the app's own
 // session bus (scripts/test-e2e.sh passes its address), which records every
 // org.freedesktop.Notifications.Notify call the app makes.
@@ -145,13 +147,30 @@ test('a muted conversation notifies nothing for an ordinary message, but an urge
   assert.match(plain.title, new RegExp(`^${tenant}`));
   assert.deepEqual(pageErrors, []);
 
-  // The settings panel, as the server keeps them (left unsaved: quiet hours
-  // would hold the notifications of the scenarios after this one).
-  await app.getByRole('button', { name: 'Notification settings' }).click();
-  const panel = app.getByRole('dialog', { name: 'Notification settings' });
-  await panel.getByTestId('emergency-words').getByText('no heat').waitFor();
-  await panel.getByLabel('Quiet hours on Monday').selectOption('hours');
-  await desk.screenshot('attention-settings');
-  await panel.getByRole('button', { name: 'Cancel' }).click();
-  await panel.waitFor({ state: 'detached' });
+  // Quiet hours, saved from the settings panel: all day, every day. A
+  // message then notifies nothing; turning them off again releases one
+  // summary of what was held. (They end turned off, as the scenarios after
+  // this one expect.)
+  const days = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+  async function quietHours(mode) {
+    await app.getByRole('button', { name: 'Notification settings' }).click();
+    const panel = app.getByRole('dialog', { name: 'Notification settings' });
+    await panel.getByTestId('emergency-words').getByText('no heat').waitFor();
+    for (const day of days) await panel.getByLabel(`Quiet hours on ${day}`).selectOption(mode);
+    if (mode === 'all_day') await desk.screenshot('attention-settings');
+    await panel.getByRole('button', { name: 'Save' }).click();
+    await panel.waitFor({ state: 'detached' });
+  }
+  await quietHours('all_day');
+  const held = `One more thing about Thursday (${stamp})`;
+  await tenantWrites(portal, held, false);
+  await item.getByTestId('preview-text').getByText(held).waitFor();
+  await quietHours('off');
+  const summary = await watch.waitFor((n) => n.title === 'While quiet hours were on', 'the summary after quiet hours');
+  assert.equal(summary.body, '1 new message in 1 conversation');
+  assert.deepEqual(
+    watch.notifications.filter((n) => n.body === held),
+    [],
+    'a message in quiet hours notified on its own',
+  );
 });
