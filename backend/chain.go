@@ -115,14 +115,21 @@ func ChainMissing(from, to int64) string {
 // the first message on, for a signed head to be checked against
 // (CheckHead): one that holds there holds for every message up to it.
 func CheckChain(convID int64, msgs []Message) (heads map[int64][]byte, problems []ChainProblem) {
+	return CheckChainAfter(convID, 0, nil, msgs)
+}
+
+// CheckChainAfter is CheckChain over the messages after seq after only,
+// whose hash (trusted: a signed head, say) is prev; heads then hold the
+// hashes recomputed from prev.
+func CheckChainAfter(convID, after int64, prev []byte, msgs []Message) (heads map[int64][]byte, problems []ChainProblem) {
 	sorted := slices.Clone(msgs)
 	slices.SortStableFunc(sorted, func(a, b Message) int { return cmp.Compare(a.Seq, b.Seq) })
 	report := func(seq int64, what string) {
 		problems = append(problems, ChainProblem{ConversationID: convID, Seq: seq, Problem: what})
 	}
 	heads = make(map[int64][]byte, len(sorted))
-	var full, recorded []byte
-	want := int64(1)
+	full, recorded := prev, prev
+	want := after + 1
 	for _, m := range sorted {
 		if m.ConversationID != convID {
 			report(m.Seq, ChainOtherConv)

@@ -25,6 +25,7 @@ type Store interface {
 	EventLog
 	DeliveryLog
 	AttentionStore
+	ChainStore
 }
 
 // HealthChecker answers the health check.

@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"database/sql"
 	"fmt"
 	"io"
@@ -70,7 +71,11 @@ func newWorldIn(t testing.TB, dir string) *world {
 	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(dir, "doorstep.db")
-	db, err := sqlite.Open(ctx, path, sqlite.WithBcryptCost(bcrypt.MinCost))
+	_, key, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(ctx, path, sqlite.WithBcryptCost(bcrypt.MinCost), sqlite.WithSigningKey(key))
 	if err != nil {
 		t.Fatal(err)
 	}

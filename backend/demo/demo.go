@@ -157,6 +157,14 @@ func seedConversations(ctx context.Context, db *sqlite.DB) error {
 		at    time.Time // when it happened; zero: now
 		lines []chatLine
 	}{
+		// A morning two weeks before his lease ended, while it was Active;
+		// first, as the server dates no message before one it already has.
+		{backend.StartConversation{TenantID: tenant["Henry Walker"]}, moveOut.AddDate(0, 0, -14).Add(9*time.Hour + 40*time.Minute), []chatLine{
+			{"", "Hi Henry, the final walk-through for Oak Terrace F is booked for " + walkThrough.Format("Monday, January 2, at 3pm") +
+				". Please leave the keys on the kitchen counter."},
+			{"Henry Walker", "Will do. Where should the deposit go?"},
+			{"", "To the account on file — you'll have it within 14 days of move-out."},
+		}},
 		{backend.StartConversation{TenantID: tenant["James Okafor"]}, time.Time{}, []chatLine{
 			{"", "Hi James, the plumber can come Thursday between 9 and 11 to look at the kitchen sink. Does that work?"},
 			{"James Okafor", "Thursday morning is fine, I'll be home. Thanks!"},
@@ -171,13 +179,6 @@ func seedConversations(ctx context.Context, db *sqlite.DB) error {
 		{backend.StartConversation{TenantID: tenant["Olivia Brown"]}, time.Time{}, []chatLine{
 			{"", "Hi Olivia, your lease is up in a few months. Would you like to renew?"},
 			{"Olivia Brown", "Yes please! Same terms if possible."},
-		}},
-		// A morning two weeks before his lease ended, while it was Active.
-		{backend.StartConversation{TenantID: tenant["Henry Walker"]}, moveOut.AddDate(0, 0, -14).Add(9*time.Hour + 40*time.Minute), []chatLine{
-			{"", "Hi Henry, the final walk-through for Oak Terrace F is booked for " + walkThrough.Format("Monday, January 2, at 3pm") +
-				". Please leave the keys on the kitchen counter."},
-			{"Henry Walker", "Will do. Where should the deposit go?"},
-			{"", "To the account on file — you'll have it within 14 days of move-out."},
 		}},
 	}
 	for i, chat := range chats {

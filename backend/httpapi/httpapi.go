@@ -105,6 +105,7 @@ func (s *Server) Handler() http.Handler {
 	s.fileRoutes(mux)
 	s.uploadRoutes(mux)
 	s.notificationRoutes(mux)
+	s.chainRoutes(mux)
 	s.portalRoutes(mux)
 	s.eventRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -5,6 +5,7 @@ package servertest
 
 import (
 	"context"
+	"crypto/ed25519"
 	"io"
 	"log/slog"
 	"net"
@@ -36,6 +37,7 @@ type Server struct {
 	ln    *connSet
 	files *filestore.Store
 	opts  []httpapi.Option
+	key   ed25519.PrivateKey // the server's signing key, kept across RestoreFrom
 }
 
 // StartDemo starts a server over a new database with the demo landlord; it
@@ -44,7 +46,11 @@ type Server struct {
 func StartDemo(tb testing.TB, opts ...httpapi.Option) *Server {
 	tb.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "server.db"), sqlite.WithBcryptCost(bcrypt.MinCost))
+	_, key, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "server.db"), sqlite.WithBcryptCost(bcrypt.MinCost), sqlite.WithSigningKey(key))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -56,7 +62,7 @@ func StartDemo(tb testing.TB, opts ...httpapi.Option) *Server {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s := &Server{DB: db, tb: tb, files: files, opts: opts}
+	s := &Server{DB: db, tb: tb, files: files, opts: opts, key: key}
 	s.assemble()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -103,7 +109,7 @@ func (s *Server) RestoreFrom(tb testing.TB, backup string) {
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		tb.Fatal(err)
 	}
-	if s.DB, err = sqlite.Open(ctx, path, sqlite.WithBcryptCost(bcrypt.MinCost)); err != nil {
+	if s.DB, err = sqlite.Open(ctx, path, sqlite.WithBcryptCost(bcrypt.MinCost), sqlite.WithSigningKey(s.key)); err != nil {
 		tb.Fatal(err)
 	}
 	db := s.DB

@@ -10,4 +10,5 @@ var (
 	_ backend.NotificationQueue = (*DB)(nil)
 	_ backend.Maintenance       = (*DB)(nil)
 	_ backend.CommitHooks       = (*DB)(nil)
+	_ backend.ChainSigning      = (*DB)(nil)
 )

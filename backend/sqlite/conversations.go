@@ -17,6 +17,7 @@ import (
 type convRow struct {
 	backend.Chat
 	landlordReadSeq int64
+	chainHead       []byte // the hash of the message at LastSeq, what the next is chained to; nil before the first
 }
 
 // convSelect reads a conversation with the names of whom it is with. The
@@ -26,13 +27,14 @@ const convSelect = `
 	SELECT c.id, c.org_id, coalesce(c.tenant_id, 0), coalesce((SELECT name FROM tenants WHERE id = c.tenant_id), ''),
 	       coalesce(c.unit_id, 0),
 	       coalesce((SELECT p.name FROM units u JOIN properties p ON p.id = u.property_id WHERE u.id = c.unit_id), ''),
-	       coalesce((SELECT name FROM units WHERE id = c.unit_id), ''), c.created_at, c.last_seq, c.landlord_read_seq
+	       coalesce((SELECT name FROM units WHERE id = c.unit_id), ''), c.created_at, c.last_seq, c.landlord_read_seq,
+	       c.chain_head
 	FROM conversations c`
 
 func scanConv(sc interface{ Scan(...any) error }) (convRow, error) {
 	var c convRow
 	var created string
-	err := sc.Scan(&c.ID, &c.OrgID, &c.TenantID, &c.TenantName, &c.UnitID, &c.Property, &c.Unit, &created, &c.LastSeq, &c.landlordReadSeq)
+	err := sc.Scan(&c.ID, &c.OrgID, &c.TenantID, &c.TenantName, &c.UnitID, &c.Property, &c.Unit, &created, &c.LastSeq, &c.landlordReadSeq, &c.chainHead)
 	c.CreatedAt = parseTime(created)
 	return c, err
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,15 +24,15 @@ func (db *DB) Clock() func() time.Time { return db.now }
 
 const messageSelect = `
 	SELECT m.id, m.conversation_id, m.seq, coalesce(m.sender_user_id, 0), coalesce(m.sender_tenant_id, 0),
-	       coalesce(u.name, t.name), m.text, m.idem_key, m.created_at, m.urgent,
+	       coalesce(u.name, t.name), m.text, m.idem_key, m.created_at, m.urgent, m.chain_hash,
 	       (SELECT json_group_array(json_object('id', f.id, 'name', f.name, 'size', f.size, 'sha256', f.sha256,
 	                 'content_type', f.content_type, 'created_at', f.created_at,
 	                 'uploader', json_object('kind', iif(f.uploader_user_id IS NULL, 'tenant', 'user'),
 	                                         'id', coalesce(f.uploader_user_id, f.uploader_tenant_id),
-	                                         'name', coalesce(fu.name, ft.name))))
+	                                         'name', coalesce(fu.name, ft.name))) ORDER BY mf.position)
 	          FROM message_files mf JOIN files f ON f.id = mf.file_id
 	          LEFT JOIN users fu ON fu.id = f.uploader_user_id LEFT JOIN tenants ft ON ft.id = f.uploader_tenant_id
-	          WHERE mf.message_id = m.id ORDER BY mf.position)
+	          WHERE mf.message_id = m.id)
 	FROM messages m
 	LEFT JOIN users u ON u.id = m.sender_user_id
 	LEFT JOIN tenants t ON t.id = m.sender_tenant_id`
@@ -55,7 +56,8 @@ func (db *DB) messagesWhere(ctx context.Context, q queryer, convID int64, cutoff
 		var m backend.Message
 		var userID, tenantID int64
 		var created, files string
-		if err := rows.Scan(&m.ID, &m.ConversationID, &m.Seq, &userID, &tenantID, &m.Sender.Name, &m.Text, &m.Key, &created, &m.Urgent, &files); err != nil {
+		var hash []byte
+		if err := rows.Scan(&m.ID, &m.ConversationID, &m.Seq, &userID, &tenantID, &m.Sender.Name, &m.Text, &m.Key, &created, &m.Urgent, &hash, &files); err != nil {
 			return nil, fmt.Errorf("messages: %w", err)
 		}
 		if userID != 0 {
@@ -64,6 +66,7 @@ func (db *DB) messagesWhere(ctx context.Context, q queryer, convID int64, cutoff
 			m.Sender.Kind, m.Sender.ID = backend.KindTenant, tenantID
 		}
 		m.CreatedAt = parseTime(created)
+		m.Hash = hex.EncodeToString(hash)
 		if err := json.Unmarshal([]byte(files), &m.Files); err != nil {
 			return nil, fmt.Errorf("message files: %w", err)
 		}
@@ -191,7 +194,7 @@ func (db *DB) storeMessage(ctx context.Context, tx *Tx, p backend.Principal, con
 	if err != nil {
 		return backend.Message{}, err
 	}
-	msg, err := insertMessage(ctx, tx, p, c, req, files)
+	msg, err := db.insertMessage(ctx, tx, p, c, req, files)
 	if err != nil {
 		return backend.Message{}, err
 	}
@@ -220,22 +223,27 @@ func attachedFiles(ctx context.Context, tx *Tx, p backend.Principal, orgID int64
 	return files, nil
 }
 
-// insertMessage stores p's message in c with the next seq and its files,
-// and moves the conversation's last seq and p's read position to it (the
-// sender has read their own message).
-func insertMessage(ctx context.Context, tx *Tx, p backend.Principal, c convRow, req backend.SendMessage, files []backend.File) (backend.Message, error) {
+// insertMessage stores p's message in c with the next seq, its files and
+// its chain hash (chained to c's head), and moves the conversation's last
+// seq, head and p's read position to it (the sender has read their own
+// message). Its time is the batch's, or the newest message's when the
+// clock stepped back (see messageTime).
+func (db *DB) insertMessage(ctx context.Context, tx *Tx, p backend.Principal, c convRow, req backend.SendMessage, files []backend.File) (backend.Message, error) {
+	at := formatTime(db.messageTime(tx.Now()))
 	msg := backend.Message{ConversationID: c.ID, Seq: c.LastSeq + 1, Sender: backend.Sender{Kind: p.Kind, ID: p.ID, Name: p.Name},
 		Text: req.Text, Files: files, Key: req.Key, Urgent: req.Urgent,
 		// The stored text form, so the answer equals what a later read returns.
-		CreatedAt: parseTime(formatTime(tx.Now()))}
+		CreatedAt: parseTime(at)}
+	hash := backend.ChainHash(c.chainHead, msg)
+	msg.Hash = hex.EncodeToString(hash)
 	var userID, tenantID any
 	if p.Kind == backend.KindTenant {
 		tenantID = p.ID
 	} else {
 		userID = p.ID
 	}
-	if err := tx.QueryRowContext(ctx, `INSERT INTO messages (conversation_id, seq, sender_user_id, sender_tenant_id, text, idem_key, created_at, urgent)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, c.ID, msg.Seq, userID, tenantID, req.Text, req.Key, formatTime(tx.Now()), req.Urgent).Scan(&msg.ID); err != nil {
+	if err := tx.QueryRowContext(ctx, `INSERT INTO messages (conversation_id, seq, sender_user_id, sender_tenant_id, text, idem_key, created_at, urgent, chain_hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, c.ID, msg.Seq, userID, tenantID, req.Text, req.Key, at, req.Urgent, hash).Scan(&msg.ID); err != nil {
 		return msg, fmt.Errorf("insert message: %w", err)
 	}
 	for i, f := range files {
@@ -244,16 +252,33 @@ func insertMessage(ctx context.Context, tx *Tx, p backend.Principal, c convRow, 
 		}
 	}
 	if p.Kind == backend.KindTenant {
-		if _, err := tx.ExecContext(ctx, "UPDATE conversations SET last_seq = ? WHERE id = ?", msg.Seq, c.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, "UPDATE conversations SET last_seq = ?, chain_head = ? WHERE id = ?", msg.Seq, hash, c.ID); err != nil {
 			return msg, fmt.Errorf("advance conversation: %w", err)
 		}
 		return msg, setReadSeq(ctx, tx, p, c.ID, msg.Seq)
 	}
 	// The landlord's read position is a column of the conversation: one statement.
-	if _, err := tx.ExecContext(ctx, "UPDATE conversations SET last_seq = ?, landlord_read_seq = ? WHERE id = ?", msg.Seq, msg.Seq, c.ID); err != nil {
+	if _, err := tx.ExecContext(ctx, "UPDATE conversations SET last_seq = ?, chain_head = ?, landlord_read_seq = ? WHERE id = ?", msg.Seq, hash, msg.Seq, c.ID); err != nil {
 		return msg, fmt.Errorf("advance conversation: %w", err)
 	}
 	return msg, nil
+}
+
+// messageTime is the time of a message stored now: the clock's, but never
+// before the newest message already stored. Seq and ids follow the order
+// messages were stored in, and so must their times, or a clock stepped back
+// (by hand, or by a time server's correction) would date a reply before
+// the question it answers. It runs on the writer goroutine only, which is
+// what keeps newestMessage (loaded at open) without a lock. A batch rolled
+// back after moving it forward leaves it ahead of what is stored, which
+// only ever dates a later message a little later.
+func (db *DB) messageTime(now time.Time) time.Time {
+	now = parseTime(formatTime(now)) // as stored
+	if now.Before(db.newestMessage) {
+		return db.newestMessage
+	}
+	db.newestMessage = now
+	return now
 }
 
 // setReadSeq records how far p has read a conversation.

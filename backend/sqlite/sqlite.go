@@ -8,6 +8,7 @@ package sqlite
 
 import (
 	"context"
+	"crypto/ed25519"
 	"database/sql"
 	"embed"
 	"errors"
@@ -55,6 +56,11 @@ type DB struct {
 	bcryptCost int
 	// observeCommit is told about each group commit (WithCommitObserver).
 	observeCommit func(writes int, took time.Duration)
+	// signingKey signs conversation heads (WithSigningKey); nil: none.
+	signingKey ed25519.PrivateKey
+	// newestMessage is the time of the newest message stored, which no new
+	// message goes below (messageTime); the writer's alone once open.
+	newestMessage time.Time
 }
 
 // Open opens (creating if needed) the database at path and brings its schema
@@ -92,6 +98,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if err := db.migrate(ctx); err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
+	}
+	if err := errors.Join(db.fillChains(ctx), db.loadNewestMessage(ctx)); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("sqlite: %s: %w", path, storageError(err))
 	}
 	q.Set("mode", "ro")
 	q.Del("_txlock")

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"database/sql"
 	"errors"
 	"path/filepath"
@@ -13,11 +14,15 @@ import (
 	"doorstep/backend/sqlite"
 )
 
-// MustOpenDB opens a fresh database in a temporary directory and closes it
-// when the test ends.
+// MustOpenDB opens a fresh database in a temporary directory, with a
+// signing key of its own, and closes it when the test ends.
 func MustOpenDB(tb testing.TB) *sqlite.DB {
 	tb.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "doorstep.db"), sqlite.WithBcryptCost(bcrypt.MinCost))
+	_, key, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "doorstep.db"), sqlite.WithBcryptCost(bcrypt.MinCost), sqlite.WithSigningKey(key))
 	if err != nil {
 		tb.Fatal(err)
 	}

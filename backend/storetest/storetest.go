@@ -31,6 +31,7 @@ type Store interface {
 	backend.NotificationQueue
 	backend.Maintenance
 	backend.CommitHooks
+	backend.ChainSigning
 	Setup
 }
 
@@ -58,8 +59,8 @@ type Tenant struct {
 	Name, Email, Phone string
 }
 
-// Run runs the contract suite; newStore opens an empty store that lives
-// until the test ends. Every case gets a store of its own.
+// Run runs the contract suite; newStore opens an empty store, with a
+// signing key, that lives until the test ends. Every case gets a store of its own.
 func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	for _, c := range []struct {
 		name string
@@ -92,6 +93,9 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"AttentionSettings", testAttentionSettings},
 		{"Mutes", testMutes},
 		{"UrgentMessages", testUrgentMessages},
+		{"Chain", testChain},
+		{"MessageTimesNeverGoBack", testMessageTimes},
+		{"SignedHeads", testSignedHeads},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

@@ -15,6 +15,7 @@
 //	doorstep-server health [-url URL] [-wait duration]
 //	doorstep-server backup [-data dir] DEST
 //	doorstep-server verify DIR
+//	doorstep-server key [-data dir]
 //	doorstep-server restore [-data dir] SRC
 //	doorstep-server version
 //
@@ -102,13 +103,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return backupCmd(ctx, args, getenv, stdout, stderr)
 	case "verify":
 		return verifyCmd(ctx, args, stdout, stderr)
+	case "key":
+		return keyCmd(ctx, args, getenv, stdout, stderr)
 	case "restore":
 		return restoreCmd(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "doorstep-server", backend.Version)
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (commands: serve, add-landlord, import, demo, mailbox, portal-link, sign-out, health, backup, verify, restore, version)", cmd)
+		return fmt.Errorf("unknown command %q (commands: serve, add-landlord, import, demo, mailbox, portal-link, sign-out, health, backup, verify, restore, key, version)", cmd)
 	}
 }
 
@@ -139,7 +142,10 @@ type serveConfig struct {
 	TLS          tlsConfig         // off: plain HTTP on Addr
 	// MetricsAddr is where Prometheus metrics are served; empty: off.
 	MetricsAddr string
-	store       []sqlite.Option // how the database is opened
+	// SignEvery is how often the heads of conversations that changed are
+	// signed; 0: only on request.
+	SignEvery time.Duration
+	store     []sqlite.Option // how the database is opened
 }
 
 func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -188,6 +194,11 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		storageProbe = v
 		return nil
 	})
+	signEvery := envOr("DOORSTEP_SIGN_EVERY", defaultSignEvery.String())
+	fs.Func("sign-every", "how often to sign the heads of conversations that changed, e.g. 10m; 0 signs only on request (env DOORSTEP_SIGN_EVERY; default 10m)", func(v string) error {
+		signEvery = v
+		return nil
+	})
 	finishEdge := edgeFlags(fs, getenv)
 	finishTLS := tlsFlags(fs, getenv)
 	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", getenv("DOORSTEP_METRICS_ADDR"), "serve Prometheus metrics at /metrics on this `host:port`, apart from the public listener, e.g. 127.0.0.1:9090 (env DOORSTEP_METRICS_ADDR; default off)")
@@ -215,6 +226,9 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	}
 	if cfg.StorageProbe, err = time.ParseDuration(storageProbe); err != nil || cfg.StorageProbe < 10*time.Millisecond {
 		return cfg, fmt.Errorf("-storage-probe %q: want a duration such as 15s", storageProbe)
+	}
+	if cfg.SignEvery, err = time.ParseDuration(signEvery); err != nil || (cfg.SignEvery != 0 && cfg.SignEvery < time.Second) {
+		return cfg, fmt.Errorf("-sign-every %q: want a duration such as 10m, or 0 to sign only on request", signEvery)
 	}
 	if cfg.SMTP.Port, err = strconv.Atoi(smtpPort); err != nil || cfg.SMTP.Port < 0 || cfg.SMTP.Port > 65535 {
 		return cfg, fmt.Errorf("-smtp-port %q: want a port number", smtpPort)
@@ -257,7 +271,13 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 			metered.ln.Close()
 		}
 	}
-	db, err := openData(ctx, cfg.DataDir, append(cfg.store, metered.storeOptions()...)...)
+	key, err := openSigningKey(cfg.DataDir, logger)
+	if err != nil {
+		closeMetrics()
+		return err
+	}
+	opts := append([]sqlite.Option{sqlite.WithSigningKey(key)}, cfg.store...)
+	db, err := openData(ctx, cfg.DataDir, append(opts, metered.storeOptions()...)...)
 	if err != nil {
 		closeMetrics()
 		return err
@@ -346,6 +366,9 @@ func (p *parts) startJobs(ctx context.Context, cfg serveConfig) {
 			p.logger.Info("pruned unfinished uploads", "count", n, "older_than", uploadRetention)
 		}
 	})
+	if cfg.SignEvery > 0 {
+		go repeatAfter(ctx, cfg.SignEvery, func() { signChangedHeads(ctx, p.db, p.logger) })
+	}
 	if cfg.NewMessageEmail > 0 {
 		online := func(tenantID int64) bool {
 			return p.events.Online(backend.Recipient{Kind: backend.KindTenant, ID: tenantID})

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"doorstep/backend"
+	"doorstep/backend/signingkey"
+	"doorstep/backend/sqlite"
+)
+
+// defaultSignEvery is how often the server signs the heads of the
+// conversations that changed: a change made behind its back (to the
+// database or the files) is caught within that time by the check before
+// signing, and anything it signed is pinned down by a signature.
+const defaultSignEvery = 10 * time.Minute
+
+// openSigningKey reads the signing key of the data directory, making it on
+// the server's first start; one that cannot be used stops the server
+// (signingkey.Load says why).
+func openSigningKey(dir string, logger *slog.Logger) (ed25519.PrivateKey, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	key, created, err := signingkey.LoadOrCreate(dir)
+	if err != nil {
+		return nil, err
+	}
+	fp := backend.KeyFingerprint(signingkey.Public(key))
+	if created {
+		logger.Info("made the server's signing key; back it up with the data (doorstep-server backup does)", "file", signingkey.Path(dir), "fingerprint", fp)
+	} else {
+		logger.Info("signing key", "file", signingkey.Path(dir), "fingerprint", fp)
+	}
+	return key, nil
+}
+
+// signChangedHeads is the periodic signer's round: the conversations
+// whose chain no longer holds are logged, each with where, and not signed.
+func signChangedHeads(ctx context.Context, db *sqlite.DB, logger *slog.Logger) {
+	n, problems, err := db.SignChangedHeads(ctx)
+	for _, p := range problems {
+		logger.Error("chain: not signing a history that no longer holds", "conversation", p.ConversationID, "seq", p.Seq, "problem", p.Problem)
+	}
+	switch {
+	case err != nil && ctx.Err() == nil:
+		logger.Error("chain: signing heads", "err", err)
+	case n > 0:
+		logger.Info("chain: signed heads", "conversations", n)
+	}
+}
+
+// keyCmd prints the server's public signing key and its fingerprint, for
+// its host to publish or to compare with what a desktop app shows. It
+// makes the key when the server has none yet, as the server would.
+func keyCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs, dir, err := parseDataCommand("key", args, getenv, stderr, nil)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return errors.New("usage: doorstep-server key [-data dir]")
+	}
+	db, err := openExisting(ctx, dir)
+	if err != nil {
+		return err
+	}
+	id, err := db.ServerID(ctx)
+	db.Close()
+	if err != nil {
+		return err
+	}
+	if dir, err = resolveDataDir(dir); err != nil {
+		return err
+	}
+	key, created, err := signingkey.LoadOrCreate(dir)
+	if err != nil {
+		return err
+	}
+	if created {
+		fmt.Fprintf(stderr, "There was no signing key yet: made one in %s. Back it up with the data.\n", signingkey.Path(dir))
+	}
+	k := backend.NewServerKey(id, signingkey.Public(key))
+	fmt.Fprintf(stdout, "server id:   %s\npublic key:  %s\nfingerprint: %s\n", k.ServerID, k.PublicKey, k.Fingerprint)
+	return nil
+}
