@@ -91,6 +91,9 @@ type Me struct {
 	// Currency is the organisation's currency (ISO 4217, e.g. "USD"):
 	// rents and deposits are in it.
 	Currency string `json:"currency"`
+	// Locale is the organisation's (a BCP 47 tag, e.g. "en-US"): filled
+	// templates write dates and money in it (see ResolveLocale).
+	Locale string `json:"locale"`
 }
 
 // Session is a signed-in session. The token is shown once, when created.
