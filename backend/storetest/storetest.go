@@ -92,6 +92,8 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"AttentionSettings", testAttentionSettings},
 		{"Mutes", testMutes},
 		{"UrgentMessages", testUrgentMessages},
+		{"Templates", testTemplates},
+		{"TemplatesBeforeAnyList", testTemplatesBeforeAnyList},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
