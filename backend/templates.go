@@ -340,6 +340,11 @@ var (
 	errTemplateNameTaken = "There is already a template named “%s”: choose another name."
 )
 
+// TemplatesNeedTheServer is the desktop's sentence for a template change
+// made while the server cannot be reached: filling works offline, editing
+// does not.
+const TemplatesNeedTheServer = "Templates can be changed only while Doorstep is connected to the server. Your text is still here: save it again once you are back online."
+
 // ErrTemplateNameTaken refuses a second template of a name.
 func ErrTemplateNameTaken(name string) error { return Errorf(ECONFLICT, errTemplateNameTaken, name) }
 
