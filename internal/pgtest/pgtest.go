@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
@@ -98,7 +99,7 @@ func Main(m *testing.M) {
 func StartTime() time.Duration { return startTook }
 
 // NewDatabase makes a fresh, empty database (starting the cluster on first
-// use) and returns its connection string for pgx. It is not dropped when t
+// use) and returns its connection string (a postgres:// URL). It is not dropped when t
 // ends: dropping costs as much as making one, and Main removes the whole
 // cluster. Without PostgreSQL on the machine it skips t, loudly; in CI,
 // where `make deps` installed it, that is a failure instead.
@@ -121,8 +122,10 @@ func NewDatabase(t testing.TB) string {
 	return c.connString(name)
 }
 
+// connString is a postgres:// URL, the form a server's -store flag takes,
+// with the socket's directory as its host.
 func (c *cluster) connString(db string) string {
-	return fmt.Sprintf("host=%s port=5432 user=%s dbname=%s sslmode=disable", c.dir, superuser, db)
+	return fmt.Sprintf("postgres://%s@/%s?host=%s&port=5432&sslmode=disable", superuser, db, url.QueryEscape(c.dir))
 }
 
 // exec runs a statement on the admin connection (one at a time: CREATE
