@@ -12,7 +12,6 @@ import (
 
 	"doorstep/backend"
 	"doorstep/backend/signingkey"
-	"doorstep/backend/sqlite"
 )
 
 // defaultSignEvery is how often the server signs the heads of the
@@ -43,7 +42,7 @@ func openSigningKey(dir string, logger *slog.Logger) (ed25519.PrivateKey, error)
 
 // signChangedHeads is the periodic signer's round: the conversations
 // whose chain no longer holds are logged, each with where, and not signed.
-func signChangedHeads(ctx context.Context, db *sqlite.DB, logger *slog.Logger) {
+func signChangedHeads(ctx context.Context, db backend.ChainSigning, logger *slog.Logger) {
 	n, problems, err := db.SignChangedHeads(ctx)
 	for _, p := range problems {
 		logger.Error("chain: not signing a history that no longer holds", "conversation", p.ConversationID, "seq", p.Seq, "problem", p.Problem)

@@ -1,10 +1,10 @@
 // Command doorstep-server runs the Doorstep chat server: the HTTP and
 // websocket API for the desktop app and the tenant portal, over an embedded
-// SQLite database kept in a data directory.
+// SQLite database kept in a data directory, or over PostgreSQL (-store).
 //
 // Usage:
 //
-//	doorstep-server [serve] [-addr host:port] [-data dir] [-url-file file] [-demo] [-event-retention 720h]
+//	doorstep-server [serve] [-addr host:port] [-data dir] [-store postgres://…] [-url-file file] [-demo] [-event-retention 720h]
 //	                [-tls-cert FILE -tls-key FILE | -acme-domain NAMES [-acme-email ADDRESS]] [-metrics-addr host:port]
 //	doorstep-server add-landlord -org NAME -tz ZONE -email EMAIL -name NAME [-sub-user] [-data dir]
 //	doorstep-server import -landlord EMAIL [-data dir] FILE.csv
@@ -145,7 +145,10 @@ type serveConfig struct {
 	// SignEvery is how often the heads of conversations that changed are
 	// signed; 0: only on request.
 	SignEvery time.Duration
-	store     []sqlite.Option // how the database is opened
+	// Store is a postgres:// URL: the database is PostgreSQL there; empty:
+	// SQLite in DataDir.
+	Store string
+	store []sqlite.Option // how a SQLite database is opened
 }
 
 func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -160,6 +163,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Addr, "addr", envOr("DOORSTEP_ADDR", defaultAddr), "`host:port` to listen on (env DOORSTEP_ADDR)")
 	dataFlag(fs, &cfg.DataDir, getenv)
+	fs.StringVar(&cfg.Store, "store", getenv("DOORSTEP_STORE"), "a postgres:// `URL`: keep the data in PostgreSQL there rather than SQLite in the data directory (env DOORSTEP_STORE)")
 	fs.BoolVar(&cfg.Demo, "demo", getenv("DOORSTEP_DEMO") == "1", "seed a demo landlord when the database is empty (env DOORSTEP_DEMO=1)")
 	fs.StringVar(&cfg.URLFile, "url-file", getenv("DOORSTEP_URL_FILE"), "write the server's URL to this `file` once it listens (env DOORSTEP_URL_FILE)")
 	maxUpload, err := strconv.ParseInt(envOr("DOORSTEP_MAX_UPLOAD_MB", "25"), 10, 64)
@@ -244,6 +248,9 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
+	if err := checkStoreURL(cfg.Store); err != nil {
+		return cfg, err
+	}
 	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
 		return cfg, fmt.Errorf("-addr %q: want host:port", cfg.Addr)
 	}
@@ -276,8 +283,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		closeMetrics()
 		return err
 	}
-	opts := append([]sqlite.Option{sqlite.WithSigningKey(key)}, cfg.store...)
-	db, err := openData(ctx, cfg.DataDir, append(opts, metered.storeOptions()...)...)
+	db, err := openStore(ctx, cfg, key, metered)
 	if err != nil {
 		closeMetrics()
 		return err
@@ -309,7 +315,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 
 // parts are the running server's pieces around its database.
 type parts struct {
-	db     *sqlite.DB
+	db     serverStore
 	srv    *httpapi.Server
 	events *hub.Hub
 	files  *filestore.Store
@@ -319,7 +325,7 @@ type parts struct {
 // assemble wires the live fan-out, the file store, the HTTP server and the
 // notification sender to the database, and runs the first storage probe,
 // so a server started on a full disk says so from its first answer.
-func assemble(ctx context.Context, cfg serveConfig, db *sqlite.DB, url string, logger *slog.Logger, metered *metricsDoor) (*parts, error) {
+func assemble(ctx context.Context, cfg serveConfig, db serverStore, url string, logger *slog.Logger, metered *metricsDoor) (*parts, error) {
 	events := hub.New()
 	db.SetEventSink(events.Publish)
 	db.SetSessionEndSink(events.EndSessions)
@@ -415,6 +421,9 @@ func (p *parts) serveUntilDone(ctx context.Context, cfg serveConfig, door *front
 			return fmt.Errorf("-url-file: %w", err)
 		}
 	}
+	if cfg.Store != "" {
+		fmt.Fprintln(stdout, "database: PostgreSQL (-store)") // never the URL: it may hold a password
+	}
 	fmt.Fprintf(stdout, "doorstep-server %s listening on %s (data in %s)\n", backend.Version, door.url, cfg.DataDir)
 	select {
 	case err := <-errc:
@@ -457,7 +466,7 @@ func mailboxDir(dataDir string) string { return filepath.Join(dataDir, "mailbox"
 // notificationWorker sets up the senders of tenant notifications: SMTP and
 // the SMS provider when configured, else the dev mailbox, said clearly in
 // the log so nothing is thought sent that was not.
-func notificationWorker(cfg serveConfig, db *sqlite.DB, url string, logger *slog.Logger) (*notify.Worker, error) {
+func notificationWorker(cfg serveConfig, db notify.Store, url string, logger *slog.Logger) (*notify.Worker, error) {
 	var box *notify.Mailbox
 	// devMailbox opens the mailbox (once) and says loudly what goes there.
 	devMailbox := func(warning string) (*notify.Mailbox, error) {
