@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -123,6 +124,14 @@ func (db *DB) Update(ctx context.Context, fn func(*Tx) error) error {
 		err := db.attempt(wctx, conn, fn)
 		code := sqlState(err)
 		if attempt < maxAttempts && (errors.Is(err, errRetry) || code == "40001" || code == "40P01") {
+			// A pause, a little longer each time and never the same for
+			// two writes: a write run again at once would often take back
+			// the lock it just gave up before the one it deadlocked with
+			// got it, and deadlock with it again.
+			select {
+			case <-time.After(time.Duration(attempt) * (5*time.Millisecond + rand.N(10*time.Millisecond))):
+			case <-wctx.Done():
+			}
 			continue
 		}
 		if errors.Is(err, errRetry) {
