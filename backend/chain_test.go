@@ -84,9 +84,15 @@ func TestCheckChainPinpointsTampering(t *testing.T) {
 		{"intact", func(m []Message) []Message { return m }, nil},
 		{"shuffled only in the file", func(m []Message) []Message { m[2], m[5] = m[5], m[2]; return m }, nil},
 		{"one byte of a text", func(m []Message) []Message { m[4].Text = "xxxxy"; return m }, []found{{5, ChainChanged}}},
-		{"a file's hash", func(m []Message) []Message { m[5].Files = []File{{Name: "photo.jpg", Size: 10, SHA256: strings.Repeat("ac", 32)}}; return m },
+		{"a file's hash", func(m []Message) []Message {
+			m[5].Files = []File{{Name: "photo.jpg", Size: 10, SHA256: strings.Repeat("ac", 32)}}
+			return m
+		},
 			[]found{{6, ChainChanged}}},
-		{"a file's name", func(m []Message) []Message { m[2].Files = []File{{Name: "photo2.jpg", Size: 10, SHA256: strings.Repeat("ab", 32)}}; return m },
+		{"a file's name", func(m []Message) []Message {
+			m[2].Files = []File{{Name: "photo2.jpg", Size: 10, SHA256: strings.Repeat("ab", 32)}}
+			return m
+		},
 			[]found{{3, ChainChanged}}},
 		{"the time", func(m []Message) []Message { m[1].CreatedAt = m[1].CreatedAt.Add(time.Second); return m }, []found{{2, ChainChanged}}},
 		{"the sender", func(m []Message) []Message { m[1].Sender = Sender{Kind: KindUser, ID: 1}; return m }, []found{{2, ChainChanged}}},
@@ -183,5 +189,24 @@ func TestKeyFingerprint(t *testing.T) {
 	}
 	if _, err := ParsePublicKey("not base64!"); err == nil {
 		t.Error("a bad key was read")
+	}
+}
+
+// Checking from a trusted hash on gives what checking from the start gives
+// for those messages.
+func TestCheckChainAfter(t *testing.T) {
+	msgs := chained(10)
+	full, _ := CheckChain(7, msgs)
+	prev, _ := hex.DecodeString(msgs[3].Hash)
+	heads, problems := CheckChainAfter(7, 4, prev, msgs[4:])
+	if problems != nil || hex.EncodeToString(heads[10]) != hex.EncodeToString(full[10]) || len(heads) != 6 {
+		t.Fatalf("from message 4 on: %d heads, %v", len(heads), problems)
+	}
+	msgs[5].Text = "changed"
+	if _, problems := CheckChainAfter(7, 4, prev, msgs[4:]); len(problems) != 1 || problems[0].Seq != 6 || problems[0].Problem != ChainChanged {
+		t.Errorf("one changed after message 4: %v", problems)
+	}
+	if _, problems := CheckChainAfter(7, 4, prev, msgs[6:]); len(problems) != 1 || problems[0].Problem != ChainMissing(5, 6) {
+		t.Errorf("5 and 6 missing: %v", problems)
 	}
 }

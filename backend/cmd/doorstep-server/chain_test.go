@@ -2,16 +2,21 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"doorstep/backend"
 	"doorstep/backend/client"
+	"doorstep/backend/demo"
 	"doorstep/backend/signingkey"
+	"doorstep/internal/wait"
 )
 
 // startServe runs `serve` on dataDir with extra arguments until the test
@@ -96,4 +101,68 @@ func TestServerRefusesAnUnusableKey(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dataDir, databaseFile)); err == nil {
 		t.Error("a database was made before the key was found unusable")
 	}
+}
+
+// The server started with -sign-every signs the conversations that changed
+// on its own, and leaves out, with a log line saying where, one whose
+// history was changed behind its back.
+func TestPeriodicSigner(t *testing.T) {
+	d := makeChainData(t)
+	ctx := context.Background()
+	signatures := func(dir string) (n int) {
+		raw, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, databaseFile)+"?mode=ro&_busy_timeout=5000")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		raw.QueryRow("SELECT count(*) FROM chain_signatures WHERE conversation_id = ?", d.conv).Scan(&n)
+		return n
+	}
+	before := signatures(d.dir)
+	// James writes twice; the second message is then changed in the file.
+	execSQL(t, d.dir, fmt.Sprintf(`INSERT INTO messages (conversation_id, seq, sender_user_id, text, idem_key, created_at)
+		SELECT conversation_id, 9, sender_user_id, 'an extra message', 'extra-9', created_at FROM messages WHERE conversation_id = %d AND seq = 8`, d.conv),
+		fmt.Sprintf("UPDATE conversations SET last_seq = 9 WHERE id = %d", d.conv))
+	url, log := startServe(t, d.dir, "-sign-every", "1s")
+	wait.For(t, "the periodic signer found the changed history", func() bool {
+		return strings.Contains(log.String(), "chain: not signing a history that no longer holds")
+	})
+	line := log.String()[strings.Index(log.String(), "chain: not signing"):]
+	line = line[:strings.IndexByte(line, '\n')]
+	if !strings.Contains(line, fmt.Sprintf("conversation=%d seq=9", d.conv)) {
+		t.Errorf("log line %q does not name conversation %d, message 9", line, d.conv)
+	}
+	if n := signatures(d.dir); n != before {
+		t.Errorf("%d signatures, want still %d: the broken history was signed", n, before)
+	}
+
+	// A good message in another conversation is signed on the next round.
+	c, err := client.New(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := c.SignIn(ctx, demo.LandlordEmail, demo.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	landlord := c.WithSession(sess.Token)
+	convs, err := landlord.Conversations(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := convs[slices.IndexFunc(convs, func(c backend.Conversation) bool { return c.ID != d.conv && c.Title == "Olivia Brown" })]
+	sent, err := landlord.SendMessage(ctx, other.ID, backend.SendMessage{Key: "periodic-1", Text: "Renewal papers are on their way."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait.For(t, "the periodic signer signed Olivia Brown's chat", func() bool {
+		raw, err := sql.Open("sqlite3", "file:"+filepath.Join(d.dir, databaseFile)+"?mode=ro&_busy_timeout=5000")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		var head string
+		raw.QueryRow("SELECT head FROM chain_signatures WHERE conversation_id = ? AND seq = ?", other.ID, sent.Seq).Scan(&head)
+		return head == sent.Hash
+	})
 }

@@ -15,6 +15,7 @@
 //	doorstep-server health [-url URL] [-wait duration]
 //	doorstep-server backup [-data dir] DEST
 //	doorstep-server verify DIR
+//	doorstep-server verify-chain [-data dir]
 //	doorstep-server key [-data dir]
 //	doorstep-server restore [-data dir] SRC
 //	doorstep-server version
@@ -103,6 +104,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return backupCmd(ctx, args, getenv, stdout, stderr)
 	case "verify":
 		return verifyCmd(ctx, args, stdout, stderr)
+	case "verify-chain":
+		return verifyChainCmd(ctx, args, getenv, stdout, stderr)
 	case "key":
 		return keyCmd(ctx, args, getenv, stdout, stderr)
 	case "restore":
@@ -111,7 +114,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, "doorstep-server", backend.Version)
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (commands: serve, add-landlord, import, demo, mailbox, portal-link, sign-out, health, backup, verify, restore, key, version)", cmd)
+		return fmt.Errorf("unknown command %q (commands: serve, add-landlord, import, demo, mailbox, portal-link, sign-out, health, backup, verify, verify-chain, restore, key, version)", cmd)
 	}
 }
 
