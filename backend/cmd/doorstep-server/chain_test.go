@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -165,4 +166,26 @@ func TestPeriodicSigner(t *testing.T) {
 		raw.QueryRow("SELECT head FROM chain_signatures WHERE conversation_id = ? AND seq = ?", other.ID, sent.Seq).Scan(&head)
 		return head == sent.Hash
 	})
+}
+
+func TestSignEveryFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want time.Duration
+	}{
+		{nil, nil, 10 * time.Minute},
+		{nil, map[string]string{"DOORSTEP_SIGN_EVERY": "1h"}, time.Hour},
+		{[]string{"-sign-every", "0"}, map[string]string{"DOORSTEP_SIGN_EVERY": "1h"}, 0},
+	} {
+		cfg, err := parseServeConfig(tc.args, env(tc.env), io.Discard)
+		if err != nil || cfg.SignEvery != tc.want {
+			t.Errorf("%v %v: %v, %v; want %v", tc.args, tc.env, cfg.SignEvery, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"soon", "-1m", "10ms"} {
+		if _, err := parseServeConfig([]string{"-sign-every", bad}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "-sign-every") {
+			t.Errorf("-sign-every %s: err = %v", bad, err)
+		}
+	}
 }
