@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -21,16 +22,16 @@ import (
 )
 
 // startServe runs `serve` on dataDir with extra arguments until the test
-// ends, and returns its URL.
-func startServe(t *testing.T, dataDir string, args ...string) (string, *syncBuffer) {
+// ends, and returns its URL, its log and what it printed.
+func startServe(t *testing.T, dataDir string, args ...string) (url string, log, stdout *syncBuffer) {
 	t.Helper()
 	urlFile := filepath.Join(t.TempDir(), "url")
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
+	log, stdout = &syncBuffer{}, &syncBuffer{}
 	errc := make(chan error, 1)
 	go func() {
 		errc <- run(ctx, append([]string{"serve", "-addr", "127.0.0.1:0", "-url-file", urlFile, "-data", dataDir}, args...),
-			env(nil), &stdout, &stderr, fastHashes())
+			env(nil), stdout, log, fastHashes())
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -40,7 +41,7 @@ func startServe(t *testing.T, dataDir string, args ...string) (string, *syncBuff
 			t.Error("server did not stop")
 		}
 	})
-	return waitForFile(t, urlFile, errc), &stderr
+	return waitForFile(t, urlFile, errc), log, stdout
 }
 
 // The server makes its signing key on its first start and uses it from
@@ -48,7 +49,7 @@ func startServe(t *testing.T, dataDir string, args ...string) (string, *syncBuff
 func TestSigningKeyIsMadeOnceAndShown(t *testing.T) {
 	ctx := context.Background()
 	dataDir := filepath.Join(t.TempDir(), "data")
-	url, stderr := startServe(t, dataDir)
+	url, stderr, _ := startServe(t, dataDir)
 	c, err := client.New(url)
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +125,7 @@ func TestPeriodicSigner(t *testing.T) {
 	execSQL(t, d.dir, fmt.Sprintf(`INSERT INTO messages (conversation_id, seq, sender_user_id, text, idem_key, created_at)
 		SELECT conversation_id, 9, sender_user_id, 'an extra message', 'extra-9', created_at FROM messages WHERE conversation_id = %d AND seq = 8`, d.conv),
 		fmt.Sprintf("UPDATE conversations SET last_seq = 9 WHERE id = %d", d.conv))
-	url, log := startServe(t, d.dir, "-sign-every", "1s")
+	url, log, stdout := startServe(t, d.dir, "-sign-every", "1s", "-metrics-addr", "127.0.0.1:0")
 	wait.For(t, "the periodic signer found the changed history", func() bool {
 		return strings.Contains(log.String(), "chain: not signing a history that no longer holds")
 	})
@@ -165,6 +166,15 @@ func TestPeriodicSigner(t *testing.T) {
 		var head string
 		raw.QueryRow("SELECT head FROM chain_signatures WHERE conversation_id = ? AND seq = ?", other.ID, sent.Seq).Scan(&head)
 		return head == sent.Hash
+	})
+	metricsURL := regexp.MustCompile(`metrics on (http://\S+/metrics)`).FindStringSubmatch(stdout.String())
+	if metricsURL == nil {
+		t.Fatalf("no metrics address in %q", stdout.String())
+	}
+	// Counted once the round that signed it is over.
+	wait.For(t, "the metrics count the signed head and the problem", func() bool {
+		families := scrape(t, metricsURL[1])
+		return sample(families, "doorstep_chain_heads_signed_total") >= 1 && sample(families, "doorstep_chain_problems_total") >= 1
 	})
 }
 

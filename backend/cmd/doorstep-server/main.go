@@ -317,6 +317,9 @@ type parts struct {
 	events *hub.Hub
 	files  *filestore.Store
 	logger *slog.Logger
+	// observeSigning is told what each round of the periodic signer did;
+	// nil without metrics.
+	observeSigning func(signed, problems int)
 }
 
 // assemble wires the live fan-out, the file store, the HTTP server and the
@@ -347,7 +350,11 @@ func assemble(ctx context.Context, cfg serveConfig, db *sqlite.DB, url string, l
 	db.SetNotificationsQueued(worker.Wake)
 	go worker.Run(ctx)
 	srv.ProbeStorage(ctx)
-	return &parts{db: db, srv: srv, events: events, files: files, logger: logger}, nil
+	p := &parts{db: db, srv: srv, events: events, files: files, logger: logger}
+	if metered != nil {
+		p.observeSigning = metered.m.ObserveChainSigning
+	}
+	return p, nil
 }
 
 // startJobs runs the server's periodic jobs until ctx ends: the storage
@@ -370,7 +377,7 @@ func (p *parts) startJobs(ctx context.Context, cfg serveConfig) {
 		}
 	})
 	if cfg.SignEvery > 0 {
-		go repeatAfter(ctx, cfg.SignEvery, func() { signChangedHeads(ctx, p.db, p.logger) })
+		go repeatAfter(ctx, cfg.SignEvery, func() { signChangedHeads(ctx, p.db, p.logger, p.observeSigning) })
 	}
 	if cfg.NewMessageEmail > 0 {
 		online := func(tenantID int64) bool {
