@@ -112,9 +112,7 @@ func (db *DB) loadNewestMessage(ctx context.Context) error {
 	return nil
 }
 
-func int64s(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, query string, args ...any) ([]int64, error) {
+func int64s(ctx context.Context, q queryer, query string, args ...any) ([]int64, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -142,9 +140,7 @@ type chainMessage struct {
 // after, in seq order, with what the chain covers and their recorded
 // hashes: leaner than messagesWhere (no names, no uploaders), as a check
 // of the whole database reads every message.
-func chainMessages(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, convID, after int64, limit int) ([]chainMessage, error) {
+func chainMessages(ctx context.Context, q queryer, convID, after int64, limit int) ([]chainMessage, error) {
 	rows, err := q.QueryContext(ctx, `
 		SELECT m.seq, coalesce(m.sender_user_id, 0), coalesce(m.sender_tenant_id, 0), m.text, m.created_at, m.urgent, m.chain_hash,
 		       (SELECT json_group_array(json_object('name', f.name, 'size', f.size, 'sha256', f.sha256, 'storage', f.storage_name) ORDER BY mf.position)
