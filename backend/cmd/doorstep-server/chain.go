@@ -43,8 +43,12 @@ func openSigningKey(dir string, logger *slog.Logger) (ed25519.PrivateKey, error)
 
 // signChangedHeads is the periodic signer's round: the conversations
 // whose chain no longer holds are logged, each with where, and not signed.
-func signChangedHeads(ctx context.Context, db *sqlite.DB, logger *slog.Logger) {
+// observe, when not nil, is told what the round did (the metrics).
+func signChangedHeads(ctx context.Context, db *sqlite.DB, logger *slog.Logger, observe func(signed, problems int)) {
 	n, problems, err := db.SignChangedHeads(ctx)
+	if observe != nil {
+		observe(n, len(problems))
+	}
 	for _, p := range problems {
 		logger.Error("chain: not signing a history that no longer holds", "conversation", p.ConversationID, "seq", p.Seq, "problem", p.Problem)
 	}
