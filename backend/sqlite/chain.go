@@ -10,6 +10,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 
 	"doorstep/backend"
@@ -547,4 +550,30 @@ func (db *DB) Schema(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("sqlite: schema: %w", storageError(err))
 	}
 	return v, nil
+}
+
+// HoldsSignatures reports whether the database at path (if there is one)
+// holds head signatures: a server whose signing key is missing must not
+// quietly make another while they are there. It only reads.
+func HoldsSignatures(ctx context.Context, path string) (bool, error) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	conn, err := sql.Open(driverName, "file:"+filepath.ToSlash(path)+"?mode=ro&_busy_timeout=5000")
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close()
+	var tables int
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'chain_signatures'").Scan(&tables); err != nil {
+		return false, storageError(err)
+	}
+	if tables == 0 {
+		return false, nil // from before the chain
+	}
+	var any bool
+	if err := conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM chain_signatures)").Scan(&any); err != nil {
+		return false, storageError(err)
+	}
+	return any, nil
 }

@@ -105,6 +105,55 @@ func TestServerRefusesAnUnusableKey(t *testing.T) {
 	}
 }
 
+// A key that went missing while the database holds signatures made with it
+// stops the server, unless it is told to start over with a new key; a
+// database with no signature yet just gets a key.
+func TestServerRefusesToReplaceAMissingKey(t *testing.T) {
+	ctx := context.Background()
+	dataDir := filepath.Join(t.TempDir(), "data")
+	url, _, _ := startServe(t, dataDir, "-demo")
+	c, err := client.New(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := c.SignIn(ctx, demo.LandlordEmail, demo.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	landlord := c.WithSession(sess.Token)
+	convs, err := landlord.Conversations(ctx)
+	if err != nil || len(convs) == 0 {
+		t.Fatalf("conversations: %v", err)
+	}
+	if _, err := landlord.ChainHead(ctx, convs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := signingkey.Load(dataDir)
+
+	// The same data, elsewhere, without its key (as a partial restore
+	// would leave it).
+	moved := t.TempDir()
+	if err := os.CopyFS(moved, os.DirFS(dataDir)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(signingkey.Path(moved)); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr syncBuffer
+	err = run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-data", moved}, env(nil), &stdout, &stderr, fastHashes())
+	if !errors.Is(err, backend.ErrSigningKeyMissing) {
+		t.Fatalf("err = %v; want the missing key refused", err)
+	}
+	if _, err := os.Stat(signingkey.Path(moved)); err == nil {
+		t.Fatal("a key was made in place of the missing one")
+	}
+	startServe(t, moved, "-new-signing-key")
+	key, err := signingkey.Load(moved)
+	if err != nil || key.Equal(old) {
+		t.Errorf("with -new-signing-key: %v (same key: %v)", err, key.Equal(old))
+	}
+}
+
 // The server started with -sign-every signs the conversations that changed
 // on its own, and leaves out, with a log line saying where, one whose
 // history was changed behind its back.

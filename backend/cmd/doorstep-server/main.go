@@ -148,6 +148,9 @@ type serveConfig struct {
 	// SignEvery is how often the heads of conversations that changed are
 	// signed; 0: only on request.
 	SignEvery time.Duration
+	// NewSigningKey allows a new signing key while the database holds
+	// signatures made with a key that is missing.
+	NewSigningKey bool
 	store     []sqlite.Option // how the database is opened
 }
 
@@ -197,6 +200,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		storageProbe = v
 		return nil
 	})
+	fs.BoolVar(&cfg.NewSigningKey, "new-signing-key", false, "make a new signing key when signing.key is missing though the database holds signatures made with it (they will show as made with another key)")
 	signEvery := envOr("DOORSTEP_SIGN_EVERY", defaultSignEvery.String())
 	fs.Func("sign-every", "how often to sign the heads of conversations that changed, e.g. 10m; 0 signs only on request (env DOORSTEP_SIGN_EVERY; default 10m)", func(v string) error {
 		signEvery = v
@@ -274,7 +278,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 			metered.ln.Close()
 		}
 	}
-	key, err := openSigningKey(cfg.DataDir, logger)
+	key, err := openSigningKey(ctx, cfg.DataDir, cfg.NewSigningKey, logger)
 	if err != nil {
 		closeMetrics()
 		return err
