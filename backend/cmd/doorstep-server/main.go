@@ -151,7 +151,7 @@ type serveConfig struct {
 	// NewSigningKey allows a new signing key while the database holds
 	// signatures made with a key that is missing.
 	NewSigningKey bool
-	store     []sqlite.Option // how the database is opened
+	store         []sqlite.Option // how the database is opened
 }
 
 func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
