@@ -82,12 +82,13 @@ var roles = map[string]struct {
 
 	"archtest": {testSupport, "this test; its package holds no code"},
 
-	"backend/backup":   {helper, "the backup directory's layout and manifest: written under a temporary name, checked file by file, unpacked; plain file work, knowing neither SQLite nor the file store"},
-	"backend/datadir":  {helper, "where a program keeps its data by the OS's conventions; the server and the desktop both ask, and it talks to nothing"},
-	"backend/filename": {helper, "file names from others made safe to show and save; server and desktop both need it"},
-	"backend/migrate":  {helper, "numbered embedded SQL migrations over database/sql; the server's store and the desktop cache both run them"},
-	"app/attach":       {helper, "the desktop's checks of local files, its copies of pasted or dropped bytes and thumbnails; plain file work, no service"},
-	"app/directory":    {helper, "the New Chat type-ahead: a filter over a directory the desktop already has"},
+	"backend/backup":     {helper, "the backup directory's layout and manifest: written under a temporary name, checked file by file, unpacked; plain file work, knowing neither SQLite nor the file store"},
+	"backend/datadir":    {helper, "where a program keeps its data by the OS's conventions; the server and the desktop both ask, and it talks to nothing"},
+	"backend/filename":   {helper, "file names from others made safe to show and save; server and desktop both need it"},
+	"backend/migrate":    {helper, "numbered embedded SQL migrations over database/sql; the server's store and the desktop cache both run them"},
+	"backend/signingkey": {helper, "the server's signing key file in its data directory: made once, then only read, never replaced; plain file work"},
+	"app/attach":         {helper, "the desktop's checks of local files, its copies of pasted or dropped bytes and thumbnails; plain file work, no service"},
+	"app/directory":      {helper, "the New Chat type-ahead: a filter over a directory the desktop already has"},
 
 	"backend/sqlite":    {adapter, "the server's store on SQLite"},
 	"backend/httpapi":   {adapter, "HTTP and websocket API over the store"},

@@ -15,6 +15,7 @@
 //	doorstep-server health [-url URL] [-wait duration]
 //	doorstep-server backup [-data dir] DEST
 //	doorstep-server verify DIR
+//	doorstep-server verify-chain [-data dir]
 //	doorstep-server key [-data dir]
 //	doorstep-server restore [-data dir] SRC
 //	doorstep-server version
@@ -103,6 +104,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return backupCmd(ctx, args, getenv, stdout, stderr)
 	case "verify":
 		return verifyCmd(ctx, args, stdout, stderr)
+	case "verify-chain":
+		return verifyChainCmd(ctx, args, getenv, stdout, stderr)
 	case "key":
 		return keyCmd(ctx, args, getenv, stdout, stderr)
 	case "restore":
@@ -111,7 +114,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, "doorstep-server", backend.Version)
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (commands: serve, add-landlord, import, demo, mailbox, portal-link, sign-out, health, backup, verify, restore, key, version)", cmd)
+		return fmt.Errorf("unknown command %q (commands: serve, add-landlord, import, demo, mailbox, portal-link, sign-out, health, backup, verify, verify-chain, restore, key, version)", cmd)
 	}
 }
 
@@ -145,6 +148,9 @@ type serveConfig struct {
 	// SignEvery is how often the heads of conversations that changed are
 	// signed; 0: only on request.
 	SignEvery time.Duration
+	// NewSigningKey allows a new signing key while the database holds
+	// signatures made with a key that is missing.
+	NewSigningKey bool
 	// Store is a postgres:// URL: the database is PostgreSQL there; empty:
 	// SQLite in DataDir.
 	Store string
@@ -198,6 +204,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		storageProbe = v
 		return nil
 	})
+	fs.BoolVar(&cfg.NewSigningKey, "new-signing-key", false, "make a new signing key when signing.key is missing though the database holds signatures made with it (they will show as made with another key)")
 	signEvery := envOr("DOORSTEP_SIGN_EVERY", defaultSignEvery.String())
 	fs.Func("sign-every", "how often to sign the heads of conversations that changed, e.g. 10m; 0 signs only on request (env DOORSTEP_SIGN_EVERY; default 10m)", func(v string) error {
 		signEvery = v
@@ -278,7 +285,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 			metered.ln.Close()
 		}
 	}
-	key, err := openSigningKey(cfg.DataDir, logger)
+	key, err := openSigningKey(ctx, cfg.DataDir, cfg.NewSigningKey, logger)
 	if err != nil {
 		closeMetrics()
 		return err
@@ -320,6 +327,9 @@ type parts struct {
 	events *hub.Hub
 	files  *filestore.Store
 	logger *slog.Logger
+	// observeSigning is told what each round of the periodic signer did;
+	// nil without metrics.
+	observeSigning func(signed, problems int)
 }
 
 // assemble wires the live fan-out, the file store, the HTTP server and the
@@ -350,7 +360,11 @@ func assemble(ctx context.Context, cfg serveConfig, db serverStore, url string, 
 	db.SetNotificationsQueued(worker.Wake)
 	go worker.Run(ctx)
 	srv.ProbeStorage(ctx)
-	return &parts{db: db, srv: srv, events: events, files: files, logger: logger}, nil
+	p := &parts{db: db, srv: srv, events: events, files: files, logger: logger}
+	if metered != nil {
+		p.observeSigning = metered.m.ObserveChainSigning
+	}
+	return p, nil
 }
 
 // startJobs runs the server's periodic jobs until ctx ends: the storage
@@ -373,7 +387,7 @@ func (p *parts) startJobs(ctx context.Context, cfg serveConfig) {
 		}
 	})
 	if cfg.SignEvery > 0 {
-		go repeatAfter(ctx, cfg.SignEvery, func() { signChangedHeads(ctx, p.db, p.logger) })
+		go repeatAfter(ctx, cfg.SignEvery, func() { signChangedHeads(ctx, p.db, p.logger, p.observeSigning) })
 	}
 	if cfg.NewMessageEmail > 0 {
 		online := func(tenantID int64) bool {
