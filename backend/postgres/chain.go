@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
+
 	"doorstep/backend"
 )
 
@@ -294,4 +296,23 @@ func (db *DB) signHead(ctx context.Context, tx *Tx, convID, seq int64, head []by
 		return backend.SignedHead{}, fmt.Errorf("signed seq: %w", err)
 	}
 	return s, nil
+}
+
+// HoldsSignatures reports whether the database at connString holds head
+// signatures (none before its schema is made): a server whose signing key
+// is missing must not quietly make another while they are there. It only
+// reads, on one connection of its own.
+func HoldsSignatures(ctx context.Context, connString string) (bool, error) {
+	conn, err := pgx.Connect(ctx, connString)
+	if err != nil {
+		return false, fmt.Errorf("postgres: %w", storageError(err))
+	}
+	defer conn.Close(ctx)
+	var made bool
+	if err := conn.QueryRow(ctx, "SELECT to_regclass('chain_signatures') IS NOT NULL").Scan(&made); err != nil || !made {
+		return false, storageError(err)
+	}
+	var signed bool
+	err = conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM chain_signatures)").Scan(&signed)
+	return signed, storageError(err)
 }

@@ -9,12 +9,10 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"time"
 
 	"doorstep/backend"
 	"doorstep/backend/signingkey"
-	"doorstep/backend/sqlite"
 )
 
 // defaultSignEvery is how often the server signs the heads of the
@@ -26,13 +24,14 @@ const defaultSignEvery = 10 * time.Minute
 // openSigningKey reads the signing key of the data directory, making it on
 // the server's first start; one that cannot be used stops the server
 // (signingkey.Load says why), and so does a missing one while the database
-// holds signatures made with it, unless newKey says to start over.
-func openSigningKey(ctx context.Context, dir string, newKey bool, logger *slog.Logger) (ed25519.PrivateKey, error) {
+// holds signatures made with it, unless newKey says to start over. store
+// is the -store URL ("" for SQLite in dir): where the signatures are.
+func openSigningKey(ctx context.Context, dir, store string, newKey bool, logger *slog.Logger) (ed25519.PrivateKey, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
 	if _, err := os.Stat(signingkey.Path(dir)); errors.Is(err, fs.ErrNotExist) && !newKey {
-		signed, err := sqlite.HoldsSignatures(ctx, filepath.Join(dir, databaseFile))
+		signed, err := holdsSignatures(ctx, dir, store)
 		if err != nil {
 			return nil, err
 		}

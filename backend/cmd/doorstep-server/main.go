@@ -285,7 +285,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 			metered.ln.Close()
 		}
 	}
-	key, err := openSigningKey(ctx, cfg.DataDir, cfg.NewSigningKey, logger)
+	key, err := openSigningKey(ctx, cfg.DataDir, cfg.Store, cfg.NewSigningKey, logger)
 	if err != nil {
 		closeMetrics()
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"path/filepath"
 	"strings"
 
 	"doorstep/backend"
@@ -59,4 +60,13 @@ func openStore(ctx context.Context, cfg serveConfig, key ed25519.PrivateKey, met
 		return nil, err
 	}
 	return db, nil
+}
+
+// holdsSignatures reports whether the store (SQLite in dir, or PostgreSQL
+// at the -store URL) holds head signatures, before it is opened.
+func holdsSignatures(ctx context.Context, dir, store string) (bool, error) {
+	if store == "" {
+		return sqlite.HoldsSignatures(ctx, filepath.Join(dir, databaseFile))
+	}
+	return postgres.HoldsSignatures(ctx, store)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"doorstep/backend"
 	"doorstep/backend/client"
 	"doorstep/backend/demo"
+	"doorstep/backend/signingkey"
 	"doorstep/internal/pgtest"
 )
 
@@ -140,5 +142,44 @@ func TestStoreFlag(t *testing.T) {
 	_, err = parse([]string{"-store", "mysql://user:secret@db/doorstep"}, nil)
 	if err == nil || strings.Contains(err.Error(), "secret") {
 		t.Errorf("a URL of another database: %v; want a refusal that does not repeat it", err)
+	}
+}
+
+// TestMissingKeyOfAPostgresStore: the signatures of a server on PostgreSQL
+// are in PostgreSQL, and a data directory without the key that made them
+// is refused there too, unless told to start over.
+func TestMissingKeyOfAPostgresStore(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewDatabase(t)
+	url, _, _ := startServe(t, filepath.Join(t.TempDir(), "data"), "-demo", "-store", dsn)
+	c, err := client.New(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := c.SignIn(ctx, demo.LandlordEmail, demo.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	landlord := c.WithSession(sess.Token)
+	convs, err := landlord.Conversations(ctx)
+	if err != nil || len(convs) == 0 {
+		t.Fatalf("conversations: %v", err)
+	}
+	if _, err := landlord.ChainHead(ctx, convs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+
+	keyless := t.TempDir()
+	var stdout, stderr syncBuffer
+	err = run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-data", keyless, "-store", dsn}, env(nil), &stdout, &stderr)
+	if !errors.Is(err, backend.ErrSigningKeyMissing) {
+		t.Fatalf("err = %v; want the missing key refused", err)
+	}
+	if _, err := os.Stat(signingkey.Path(keyless)); err == nil {
+		t.Fatal("a key was made in place of the missing one")
+	}
+	startServe(t, keyless, "-store", dsn, "-new-signing-key")
+	if _, err := signingkey.Load(keyless); err != nil {
+		t.Errorf("with -new-signing-key: %v", err)
 	}
 }
