@@ -91,6 +91,7 @@ var roles = map[string]struct {
 	"app/directory":      {helper, "the New Chat type-ahead: a filter over a directory the desktop already has"},
 
 	"backend/sqlite":    {adapter, "the server's store on SQLite"},
+	"backend/postgres":  {adapter, "the server's store on PostgreSQL, for several server nodes on one database"},
 	"backend/httpapi":   {adapter, "HTTP and websocket API over the store"},
 	"backend/hub":       {adapter, "in-process fan-out of committed events"},
 	"backend/filestore": {adapter, "uploaded files on disk"},
