@@ -198,7 +198,7 @@ func start() (*cluster, error) {
 		return nil, err
 	}
 	removeAbandoned(bin, cred)
-	dir, err := os.MkdirTemp("", "doorstep-pg-")
+	dir, err := os.MkdirTemp(baseDir(cred), "doorstep-pg-")
 	if err != nil {
 		return nil, err
 	}
@@ -255,7 +255,7 @@ func (c *cluster) run(name string, args ...string) error {
 	defer out.Close()
 	cmd := exec.Command(filepath.Join(c.bin, name), args...)
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.Dir = os.TempDir()
+	cmd.Dir = "/" // a directory the server's user may enter, whatever ours is
 	cmd.Env = []string{"PATH=" + c.bin + ":/usr/bin:/bin", "LC_ALL=C", "TZ=UTC"}
 	if c.cred != nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred}
@@ -277,10 +277,28 @@ func (c *cluster) stop() error {
 	return errors.Join(err, os.RemoveAll(c.dir))
 }
 
+// baseDir is where clusters are made: the temporary directory, unless the
+// server runs as another user (postgres, under root) who could not reach
+// into it (a TMPDIR under /root, say); then /tmp.
+func baseDir(cred *syscall.Credential) string {
+	dir := os.TempDir()
+	if cred == nil {
+		return dir
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if fi, err := os.Stat(d); err != nil || fi.Mode().Perm()&0o001 == 0 {
+			return "/tmp"
+		}
+		if d == filepath.Dir(d) {
+			return dir
+		}
+	}
+}
+
 // removeAbandoned stops and removes the clusters of test processes that
 // died without doing so themselves.
 func removeAbandoned(bin string, cred *syscall.Credential) {
-	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "doorstep-pg-*"))
+	dirs, _ := filepath.Glob(filepath.Join(baseDir(cred), "doorstep-pg-*"))
 	for _, dir := range dirs {
 		b, err := os.ReadFile(filepath.Join(dir, "owner.pid"))
 		if err != nil {
