@@ -43,6 +43,7 @@ const (
 	headOtherKey      = "The signature was made with a key that is not the manifest's server key."
 	fingerprintWrong  = "The manifest's fingerprint is not that of its server key."
 	headNotRecorded   = "The chain's head in the manifest is not the hash recorded with the last message."
+	otherFingerprint  = "This export is signed with the key whose fingerprint is %s, not the one expected (%s)."
 )
 
 // Notes of a check: facts worth knowing that change nothing.

@@ -110,6 +110,19 @@ func (p Problem) String() string {
 	return where + ": " + p.What
 }
 
+// ExpectFingerprint holds the report to the server key the one checking
+// expects (as the landlord's About box or `doorstep-server key` shows
+// it): an export signed with another is not intact.
+func (r *Report) ExpectFingerprint(want string) {
+	norm := func(s string) string { return strings.ToUpper(strings.Join(strings.Fields(s), "")) }
+	if want == "" || norm(want) == norm(r.Fingerprint) {
+		return
+	}
+	r.Problems = append(r.Problems, Problem{File: ManifestName, What: fmt.Sprintf(otherFingerprint, r.Fingerprint, strings.TrimSpace(want))})
+	r.Intact, r.Signed = false, false
+	r.Summary = summarise(r)
+}
+
 // Verify checks the export at path: a folder, a .zip, or the manifest.json
 // in a folder. It fails only when path is not an export that can be read;
 // everything found in one is in the report.
