@@ -588,3 +588,26 @@ func TestSeveralConversations(t *testing.T) {
 		t.Errorf("%q", r.Problems[0].String())
 	}
 }
+
+func TestIsExportAndTheSummarySentence(t *testing.T) {
+	f := newFixture(t)
+	dir, zipped := filepath.Join(t.TempDir(), "Maria Garcia"), filepath.Join(t.TempDir(), "Maria Garcia.zip")
+	sum := f.write(t, dir)
+	f.write(t, zipped)
+	if got := sum.Sentence(); got != "Exported 10 messages and 5 files to Maria Garcia." {
+		t.Errorf("%q", got)
+	}
+	plain := filepath.Join(t.TempDir(), "photos.zip")
+	zw, _ := os.Create(plain)
+	w := zip.NewWriter(zw)
+	fw, _ := w.Create("manifest.json")
+	fw.Write([]byte(`{"format":"something else"}`))
+	w.Close()
+	zw.Close()
+	for path, want := range map[string]bool{dir: true, zipped: true, filepath.Join(dir, export.ManifestName): true,
+		filepath.Join(dir, export.HTMLName): false, plain: false, t.TempDir(): false} {
+		if export.IsExport(path) != want {
+			t.Errorf("IsExport(%s) = %v", path, !want)
+		}
+	}
+}

@@ -123,6 +123,23 @@ func (r *Report) ExpectFingerprint(want string) {
 	r.Summary = summarise(r)
 }
 
+// IsExport reports whether path is an export (a folder, a .zip or a
+// folder's manifest.json holding this format's manifest), without checking
+// it: what a file dropped on the window is decides what is done with it.
+func IsExport(path string) bool {
+	src, err := openSource(path)
+	if err != nil {
+		return false
+	}
+	defer src.Close()
+	raw, err := readBounded(src, ManifestName, maxManifestBytes)
+	if err != nil {
+		return false
+	}
+	var m struct{ Format string }
+	return json.Unmarshal(raw, &m) == nil && strings.HasPrefix(m.Format, "doorstep.export.")
+}
+
 // Verify checks the export at path: a folder, a .zip, or the manifest.json
 // in a folder. It fails only when path is not an export that can be read;
 // everything found in one is in the report.

@@ -24,12 +24,26 @@ import (
 
 // Summary is what Write made.
 type Summary struct {
-	Path          string   `json:"path"`
-	Conversations int      `json:"conversations"`
-	Messages      int      `json:"messages"`
-	Files         int      `json:"files"` // shared files included
-	Bytes         int64    `json:"bytes"` // of every file written, before zip compression
-	Missing       []string `json:"missing"`
+	Path          string `json:"path"`
+	Conversations int    `json:"conversations"`
+	Messages      int    `json:"messages"`
+	SharedFiles   int    `json:"sharedFiles"` // the files shared in the messages that it holds
+	Files         int    `json:"files"`       // every file of the export but the manifest
+	Bytes         int64  `json:"bytes"`       // of every file written, before zip compression
+	// Missing says what the export lacks; Notes adds what its signatures
+	// do not cover (made offline).
+	Missing []string `json:"missing"`
+	Notes   []string `json:"notes"`
+}
+
+// Sentence says what was exported: "Exported 10 messages and 5 files to
+// Maria Garcia.zip."
+func (s Summary) Sentence() string {
+	what := plural(s.Messages, "message") + " and " + plural(s.SharedFiles, "file")
+	if s.Conversations > 1 {
+		what = plural(s.Conversations, "conversation") + " (" + what + ")"
+	}
+	return fmt.Sprintf("Exported %s to %s.", what, VisibleName(filepath.Base(s.Path)))
 }
 
 // IsZip reports whether an export at dest is written as a .zip (else a folder).
@@ -58,12 +72,19 @@ func Write(dest string, in Input, pdf PDFRenderer) (Summary, error) {
 		return Summary{}, err
 	}
 	defer out.abort()
-	sum := Summary{Path: dest, Conversations: len(plans), Missing: m.Missing}
+	sum := Summary{Path: dest, Conversations: len(plans), Missing: m.Missing, Notes: slices.Clone(m.Missing)}
 	for _, p := range plans {
 		if err := p.write(out, m, pdf); err != nil {
 			return Summary{}, err
 		}
 		sum.Messages += len(p.records)
+		sum.SharedFiles += len(p.sources)
+		e := p.entry
+		if e.Signature != SignedNow {
+			sum.Notes = append(sum.Notes, e.Title+": "+signatureSentence(e))
+		} else if e.SignedHead != nil && e.SignedHead.Seq < e.LastSeq {
+			sum.Notes = append(sum.Notes, e.Title+": "+unsignedTail(e.SignedHead.Seq, e.LastSeq))
+		}
 	}
 	if err := out.file(HowToName, func(w io.Writer) error { return writeHowTo(w, m) }); err != nil {
 		return Summary{}, err

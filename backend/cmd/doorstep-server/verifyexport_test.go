@@ -46,7 +46,7 @@ func serverExport(t *testing.T) (dest string, key backend.ServerKey) {
 	}
 	dest = filepath.Join(t.TempDir(), "export.zip")
 	_, err = export.Write(dest, export.Input{Organisation: me.OrgName, Exporter: me.Name, ExportedAt: time.Now(),
-		Server: export.ServerFromKey(key.ServerID, key.PublicKey),
+		Server:        export.ServerFromKey(key.ServerID, key.PublicKey),
 		Conversations: []export.Conversation{{Conversation: conv, Messages: msgs, Signed: &head, Signature: export.SignedNow}}}, pdf.Render)
 	if err != nil {
 		t.Fatal(err)
