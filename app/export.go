@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"doorstep/backend"
-	"doorstep/backend/export"
+	"doorstep/backend/evidence"
 	"doorstep/backend/filename"
 	"doorstep/internal/pdf"
 )
@@ -72,9 +72,9 @@ type ExportResult struct {
 
 // VerifyOutcome is a check of an export: its report, or why there is none.
 type VerifyOutcome struct {
-	Name    string         `json:"name"` // the export's file or folder name
-	Report  *export.Report `json:"report,omitempty"`
-	Problem *Problem       `json:"problem,omitempty"`
+	Name    string           `json:"name"` // the export's file or folder name
+	Report  *evidence.Report `json:"report,omitempty"`
+	Problem *Problem         `json:"problem,omitempty"`
 }
 
 // ExportConversation asks where, then exports one conversation.
@@ -146,7 +146,7 @@ func (e *ExportService) exportTo(dialog, title string, convs []backend.Conversat
 	if err != nil {
 		return ExportResult{}, err
 	}
-	sum, err := export.Write(dest, in, pdf.Render)
+	sum, err := evidence.Write(dest, in, pdf.Render)
 	if err != nil {
 		return ExportResult{}, fileProblem(err, savingAs(filepath.Base(dest)))
 	}
@@ -176,9 +176,9 @@ func (e *ExportService) dir() string {
 // gather collects an export's input: from the server what it can give
 // (a head signed now, messages and files this computer lacks, the key),
 // else from the cache, noting what is missing.
-func (e *ExportService) gather(ctx context.Context, s *session, convs []backend.Conversation) (export.Input, error) {
+func (e *ExportService) gather(ctx context.Context, s *session, convs []backend.Conversation) (evidence.Input, error) {
 	online := true
-	in := export.Input{Organisation: s.me.OrgName, Exporter: s.me.Name, ExportedAt: e.now(), Location: time.UTC}
+	in := evidence.Input{Organisation: s.me.OrgName, Exporter: s.me.Name, ExportedAt: e.now(), Location: time.UTC}
 	if loc, err := time.LoadLocation(s.me.TimeZone); err == nil && s.me.TimeZone != "" {
 		in.Location = loc
 	}
@@ -193,14 +193,14 @@ func (e *ExportService) gather(ctx context.Context, s *session, convs []backend.
 	return in, nil
 }
 
-func (e *ExportService) gatherConversation(ctx context.Context, s *session, conv backend.Conversation, online *bool) (export.Conversation, error) {
-	c := export.Conversation{Conversation: conv, Signature: export.NotSigned, Files: map[string]string{}, Missing: map[string]export.MissingReason{}}
+func (e *ExportService) gatherConversation(ctx context.Context, s *session, conv backend.Conversation, online *bool) (evidence.Conversation, error) {
+	c := evidence.Conversation{Conversation: conv, Signature: evidence.NotSigned, Files: map[string]string{}, Missing: map[string]evidence.MissingReason{}}
 	if *online {
 		head, err := s.client.ChainHead(ctx, conv.ID)
 		switch {
 		case err == nil:
 			s.cache.PutSignedHead(ctx, head)
-			c.Signed, c.Signature = &head, export.SignedNow
+			c.Signed, c.Signature = &head, evidence.SignedNow
 		case unreachable(err):
 			*online = false
 		default:
@@ -211,18 +211,18 @@ func (e *ExportService) gatherConversation(ctx context.Context, s *session, conv
 	}
 	if c.Signed == nil {
 		if kept, ok, _ := s.cache.SignedHead(ctx, conv.ID); ok {
-			c.Signed, c.Signature = &kept, export.SignedEarlier
+			c.Signed, c.Signature = &kept, evidence.SignedEarlier
 		}
 	}
-	msgs, missing, err := e.messages(ctx, s, conv, c.Signed, c.Signature == export.SignedNow, online)
+	msgs, missing, err := e.messages(ctx, s, conv, c.Signed, c.Signature == evidence.SignedNow, online)
 	if err != nil {
 		return c, err
 	}
 	c.Messages, c.MissingMessages = msgs, missing
-	if c.Signed != nil && c.Signature == export.SignedEarlier && !slices.ContainsFunc(msgs, func(m backend.Message) bool { return m.Seq == c.Signed.Seq }) {
+	if c.Signed != nil && c.Signature == evidence.SignedEarlier && !slices.ContainsFunc(msgs, func(m backend.Message) bool { return m.Seq == c.Signed.Seq }) {
 		// A signature of messages this computer does not have proves
 		// nothing about the ones it has.
-		c.Signed, c.Signature = nil, export.NotSigned
+		c.Signed, c.Signature = nil, evidence.NotSigned
 	}
 	for _, m := range msgs {
 		for _, f := range m.Files {
@@ -250,7 +250,7 @@ func (e *ExportService) gatherConversation(ctx context.Context, s *session, conv
 // signed now, else all this computer has. Those the cache lacks (or holds
 // without their hash) are fetched when the server can be reached, and kept;
 // what cannot be had is returned as missing.
-func (e *ExportService) messages(ctx context.Context, s *session, conv backend.Conversation, head *backend.SignedHead, signedNow bool, online *bool) ([]backend.Message, []export.SeqRange, error) {
+func (e *ExportService) messages(ctx context.Context, s *session, conv backend.Conversation, head *backend.SignedHead, signedNow bool, online *bool) ([]backend.Message, []evidence.SeqRange, error) {
 	cached, err := s.cache.Messages(ctx, conv.ID, 0, 1<<30)
 	if err != nil {
 		return nil, nil, err
@@ -288,7 +288,7 @@ func (e *ExportService) messages(ctx context.Context, s *session, conv backend.C
 		seq = page[0].Seq // the loop goes on below the page
 	}
 	var out []backend.Message
-	var missing []export.SeqRange
+	var missing []evidence.SeqRange
 	for seq := int64(1); seq <= last; seq++ {
 		m, ok := have[seq]
 		switch {
@@ -297,7 +297,7 @@ func (e *ExportService) messages(ctx context.Context, s *session, conv backend.C
 		case len(missing) > 0 && missing[len(missing)-1].To == seq-1:
 			missing[len(missing)-1].To = seq
 		default:
-			missing = append(missing, export.SeqRange{From: seq, To: seq})
+			missing = append(missing, evidence.SeqRange{From: seq, To: seq})
 		}
 	}
 	return out, missing, nil
@@ -305,13 +305,13 @@ func (e *ExportService) messages(ctx context.Context, s *session, conv backend.C
 
 // fileAt is the checked local copy of a shared file: the one kept from an
 // earlier download, else downloaded now when the server can be reached.
-func (e *ExportService) fileAt(f backend.File, online *bool) (string, export.MissingReason) {
+func (e *ExportService) fileAt(f backend.File, online *bool) (string, evidence.MissingReason) {
 	kept := filepath.Join(e.files.downloadsDir(), strings.ToLower(f.SHA256))
 	if sum, err := fileSHA256(kept); err == nil && sum == strings.ToLower(f.SHA256) {
 		return kept, ""
 	}
 	if !*online {
-		return "", export.MissingOffline
+		return "", evidence.MissingOffline
 	}
 	path, err := e.files.local(f)
 	switch {
@@ -319,33 +319,33 @@ func (e *ExportService) fileAt(f backend.File, online *bool) (string, export.Mis
 		return path, ""
 	case unreachable(err):
 		*online = false
-		return "", export.MissingOffline
+		return "", evidence.MissingOffline
 	default:
 		e.accounts.logger.Warn("export: a file could not be had", "file", f.ID, "err", err)
-		return "", export.MissingRefused
+		return "", evidence.MissingRefused
 	}
 }
 
 // server is the server and its key as the export names them: as the
 // server says now, else as it said last time, else as its signatures
 // carry it.
-func (e *ExportService) server(ctx context.Context, s *session, online bool, convs []export.Conversation) export.Server {
+func (e *ExportService) server(ctx context.Context, s *session, online bool, convs []evidence.Conversation) evidence.Server {
 	if online {
 		if k, err := s.client.ServerKey(ctx); err == nil {
 			s.cache.SetServerKey(ctx, k)
-			return export.ServerFromKey(k.ServerID, k.PublicKey)
+			return evidence.ServerFromKey(k.ServerID, k.PublicKey)
 		}
 	}
 	if k, ok, _ := s.cache.ServerKey(ctx); ok {
-		return export.ServerFromKey(k.ServerID, k.PublicKey)
+		return evidence.ServerFromKey(k.ServerID, k.PublicKey)
 	}
 	id, _ := s.cache.ServerID(ctx)
 	for _, c := range convs {
 		if c.Signed != nil {
-			return export.ServerFromKey(c.Signed.ServerID, c.Signed.PublicKey)
+			return evidence.ServerFromKey(c.Signed.ServerID, c.Signed.PublicKey)
 		}
 	}
-	return export.Server{ID: id}
+	return evidence.Server{ID: id}
 }
 
 // KeepSignedHead has the server sign a conversation's head when this
@@ -400,10 +400,10 @@ func (e *ExportService) VerifyExport() (VerifyOutcome, error) {
 // checked with its own key, and the report says so).
 func (e *ExportService) verify(path string) VerifyOutcome {
 	name := filepath.Base(path)
-	if name == export.ManifestName {
+	if name == evidence.ManifestName {
 		name = filepath.Base(filepath.Dir(path))
 	}
-	v := export.Verifier{PDF: pdf.Render}
+	v := evidence.Verifier{PDF: pdf.Render}
 	if s, err := e.accounts.active(); err == nil {
 		if k, ok, _ := s.cache.ServerKey(e.accounts.life.Context()); ok {
 			if pub, err := base64.StdEncoding.DecodeString(k.PublicKey); err == nil && len(pub) == ed25519.PublicKeySize {
@@ -447,7 +447,7 @@ func (e *ExportService) VerifyDroppedBytes(name, data string) (DroppedFile, erro
 	if err := os.WriteFile(path, body, 0o600); err != nil {
 		return DroppedFile{}, fileProblem(err, keeping(filename.Safe(name)))
 	}
-	if !export.IsExport(path) {
+	if !evidence.IsExport(path) {
 		return DroppedFile{}, nil
 	}
 	return DroppedFile{Export: true, Outcome: e.verify(path)}, nil
@@ -461,7 +461,7 @@ func (e *ExportService) VerifyDroppedBytes(name, data string) (DroppedFile, erro
 // attaches one, as any file).
 func ExportDropHandler(e *ExportService, attach func(x, y int, paths []string)) func(x, y int, paths []string) {
 	return func(x, y int, paths []string) {
-		if len(paths) != 1 || !export.IsExport(paths[0]) {
+		if len(paths) != 1 || !evidence.IsExport(paths[0]) {
 			attach(x, y, paths)
 			return
 		}

@@ -16,7 +16,7 @@ import (
 
 	"doorstep/backend"
 	"doorstep/backend/demo"
-	"doorstep/backend/export"
+	"doorstep/backend/evidence"
 	"doorstep/backend/servertest"
 	"doorstep/internal/wait"
 )
@@ -176,10 +176,10 @@ func TestExportThroughTheServer(t *testing.T) {
 		t.Errorf("a plain file taken for an export: %+v %v", got, err)
 	}
 	folder := offline.Path // the second export was written as a folder
-	b, _ := os.ReadFile(filepath.Join(folder, export.MessagesName))
-	os.WriteFile(filepath.Join(folder, export.MessagesName), bytes.Replace(b, []byte("The leak, and your lease"), []byte("The leak, and no lease"), 1), 0o644)
+	b, _ := os.ReadFile(filepath.Join(folder, evidence.MessagesName))
+	os.WriteFile(filepath.Join(folder, evidence.MessagesName), bytes.Replace(b, []byte("The leak, and your lease"), []byte("The leak, and no lease"), 1), 0o644)
 	tampered := exports.verify(folder).Report
-	if tampered == nil || tampered.Intact || !slices.Contains(tampered.Problems, export.Problem{Seq: last.Seq, What: backend.ChainChanged}) {
+	if tampered == nil || tampered.Intact || !slices.Contains(tampered.Problems, evidence.Problem{Seq: last.Seq, What: backend.ChainChanged}) {
 		t.Errorf("tampered: %+v", tampered)
 	}
 }

@@ -85,7 +85,7 @@ var roles = map[string]struct {
 	"backend/backup":   {helper, "the backup directory's layout and manifest: written under a temporary name, checked file by file, unpacked; plain file work, knowing neither SQLite nor the file store"},
 	"backend/datadir":  {helper, "where a program keeps its data by the OS's conventions; the server and the desktop both ask, and it talks to nothing"},
 	"backend/filename": {helper, "file names from others made safe to show and save; server and desktop both need it"},
-	"backend/export":   {helper, "a conversation's export for a dispute, written and verified; plain file work, its PDF drawn by a renderer passed in"},
+	"backend/evidence": {helper, "a conversation's export for a dispute, written and verified; plain file work, its PDF drawn by a renderer passed in"},
 	"backend/migrate":  {helper, "numbered embedded SQL migrations over database/sql; the server's store and the desktop cache both run them"},
 	"app/attach":       {helper, "the desktop's checks of local files, its copies of pasted or dropped bytes and thumbnails; plain file work, no service"},
 	"app/directory":    {helper, "the New Chat type-ahead: a filter over a directory the desktop already has"},

@@ -1,4 +1,4 @@
-// Package pdf draws an export's conversation.pdf (an export.PDFRenderer)
+// Package pdf draws an export's conversation.pdf (an evidence.PDFRenderer)
 // with go-pdf/fpdf: A4, page numbers, the export's header, every message
 // with its files, images scaled inline, and every file named with its
 // SHA-256.
@@ -31,7 +31,7 @@ import (
 	"github.com/go-pdf/fpdf"
 	"golang.org/x/image/font/sfnt"
 
-	"doorstep/backend/export"
+	"doorstep/backend/evidence"
 )
 
 var (
@@ -54,10 +54,10 @@ const (
 	maxImageH   = 85.0
 )
 
-var _ export.PDFRenderer = Render
+var _ evidence.PDFRenderer = Render
 
 // Render draws d as a PDF into w, reading the images it shows with open.
-func Render(w io.Writer, d *export.Document, open export.Opener) error {
+func Render(w io.Writer, d *evidence.Document, open evidence.Opener) error {
 	p := fpdf.New("P", "mm", "A4", "")
 	p.SetCreationDate(d.Exported)
 	p.SetModificationDate(d.Exported)
@@ -109,7 +109,7 @@ func Render(w io.Writer, d *export.Document, open export.Opener) error {
 
 type renderer struct {
 	p    *fpdf.Fpdf
-	open export.Opener
+	open evidence.Opener
 	// widths are the widths, in pixels, of the images drawn so far.
 	widths map[int]bool
 }
@@ -120,7 +120,7 @@ func (r *renderer) font(family, style string, size float64) {
 }
 
 // header draws the first page's account of what this is.
-func (r *renderer) header(d *export.Document) {
+func (r *renderer) header(d *evidence.Document) {
 	p := r.p
 	r.font("sans", "B", 16)
 	r.text(d.Title, 8, "")
@@ -151,7 +151,7 @@ func (r *renderer) header(d *export.Document) {
 	for _, t := range d.Tenants {
 		line := t.Name
 		for _, l := range t.Leases {
-			line += "\nLease: " + export.LeaseLine(l)
+			line += "\nLease: " + evidence.LeaseLine(l)
 		}
 		tenants = append(tenants, line)
 	}
@@ -183,7 +183,7 @@ func (r *renderer) header(d *export.Document) {
 }
 
 // message draws one message: who and when, the text, the files.
-func (r *renderer) message(m *export.DocMessage) {
+func (r *renderer) message(m *evidence.DocMessage) {
 	p := r.p
 	left := margin
 	if m.Role == "Landlord" {
@@ -227,13 +227,13 @@ func (r *renderer) message(m *export.DocMessage) {
 
 // file draws a shared file: the image when it is one that can be shown,
 // then its name, size and SHA-256.
-func (r *renderer) file(f export.DocFile) {
+func (r *renderer) file(f evidence.DocFile) {
 	p := r.p
 	if f.Path != "" {
 		r.image(f.Path)
 	}
 	r.font("sans", "", 8.5)
-	line := fmt.Sprintf("File: %s · %s", f.Name, export.Size(f.Size))
+	line := fmt.Sprintf("File: %s · %s", f.Name, evidence.Size(f.Size))
 	if f.Path != "" {
 		line += " · in " + f.Path
 	}

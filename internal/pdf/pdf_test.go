@@ -11,22 +11,22 @@ import (
 	"testing"
 	"time"
 
-	"doorstep/backend/export"
+	"doorstep/backend/evidence"
 )
 
 // The same document gives the same bytes, whatever fpdf's maps do: here
 // with eight photos of one size (fpdf orders images by width alone).
 func TestSameDocumentSameBytes(t *testing.T) {
 	photos := map[string][]byte{}
-	var files []export.DocFile
+	var files []evidence.DocFile
 	for i := range 8 {
 		path := fmt.Sprintf("files/%d.jpg", i)
 		photos[path] = jpegWithOrientation(t, 1+i%8)
-		files = append(files, export.DocFile{Name: path, Path: path})
+		files = append(files, evidence.DocFile{Name: path, Path: path})
 	}
 	open := func(p string) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(photos[p])), nil }
-	d := &export.Document{Title: "Olivia", Exported: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC),
-		Messages: []export.DocMessage{{Seq: 1, Text: "שלום café 👍", Files: files}}}
+	d := &evidence.Document{Title: "Olivia", Exported: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC),
+		Messages: []evidence.DocMessage{{Seq: 1, Text: "שלום café 👍", Files: files}}}
 	var first []byte
 	for i := range 6 {
 		var b bytes.Buffer

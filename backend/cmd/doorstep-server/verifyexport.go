@@ -7,7 +7,7 @@ import (
 	"io"
 
 	"doorstep/backend"
-	"doorstep/backend/export"
+	"doorstep/backend/evidence"
 	"doorstep/internal/pdf"
 )
 
@@ -30,7 +30,7 @@ func verifyExportCmd(args []string, stdout, stderr io.Writer) error {
 		return usage
 	}
 	path := fs.Arg(0)
-	r, err := export.Verifier{PDF: pdf.Render}.Verify(path)
+	r, err := evidence.Verifier{PDF: pdf.Render}.Verify(path)
 	if err != nil {
 		return fmt.Errorf("%s: %s", path, backend.ErrorMessage(err))
 	}

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"doorstep/backend"
-	"doorstep/backend/export"
+	"doorstep/backend/evidence"
 	"doorstep/backend/servertest"
 	"doorstep/internal/pdf"
 )
@@ -45,9 +45,9 @@ func serverExport(t *testing.T) (dest string, key backend.ServerKey) {
 		t.Fatal(err)
 	}
 	dest = filepath.Join(t.TempDir(), "export.zip")
-	_, err = export.Write(dest, export.Input{Organisation: me.OrgName, Exporter: me.Name, ExportedAt: time.Now(),
-		Server:        export.ServerFromKey(key.ServerID, key.PublicKey),
-		Conversations: []export.Conversation{{Conversation: conv, Messages: msgs, Signed: &head, Signature: export.SignedNow}}}, pdf.Render)
+	_, err = evidence.Write(dest, evidence.Input{Organisation: me.OrgName, Exporter: me.Name, ExportedAt: time.Now(),
+		Server:        evidence.ServerFromKey(key.ServerID, key.PublicKey),
+		Conversations: []evidence.Conversation{{Conversation: conv, Messages: msgs, Signed: &head, Signature: evidence.SignedNow}}}, pdf.Render)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestVerifyExport(t *testing.T) {
 	// One word of the last message changed in messages.json.
 	tampered := filepath.Join(t.TempDir(), "tampered.zip")
 	copyZip(t, dest, tampered, func(name string, b []byte) []byte {
-		if name == export.MessagesName {
+		if name == evidence.MessagesName {
 			return bytes.Replace(b, []byte("on Monday"), []byte("on Friday"), 1)
 		}
 		return b

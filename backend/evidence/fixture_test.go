@@ -1,4 +1,4 @@
-package export_test
+package evidence_test
 
 import (
 	"archive/zip"
@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"doorstep/backend"
-	"doorstep/backend/export"
+	"doorstep/backend/evidence"
 	"doorstep/internal/pdf"
 )
 
@@ -46,7 +46,7 @@ func mustZone(name string) *time.Location {
 
 // fixture is an export's input with the server's key, and where its files are.
 type fixture struct {
-	in      export.Input
+	in      evidence.Input
 	pub     ed25519.PublicKey
 	key     ed25519.PrivateKey
 	dir     string
@@ -131,13 +131,13 @@ func newFixture(t testing.TB) *fixture {
 	f := &fixture{pub: pub, key: key, dir: t.TempDir(), missing: "inspection.jpg"}
 	conv := backend.Conversation{ID: 12, Kind: backend.ConversationDirect, Title: "Maria Garcia", TenantID: 3,
 		Members: []backend.TenantRef{{ID: 3, Name: "Maria Garcia"}}, Place: "Maple Court · 2B"}
-	f.in = export.Input{
+	f.in = evidence.Input{
 		Organisation: "Maple Street Rentals", Exporter: "Pat Morgan", ExportedAt: exportedAt, Location: chicago,
-		Server: export.ServerFromKey("srv-7f3a", base64.StdEncoding.EncodeToString(pub)),
-		Conversations: []export.Conversation{{Conversation: conv, Signature: export.SignedNow,
+		Server: evidence.ServerFromKey("srv-7f3a", base64.StdEncoding.EncodeToString(pub)),
+		Conversations: []evidence.Conversation{{Conversation: conv, Signature: evidence.SignedNow,
 			Tenants: []backend.TenantRecord{{ID: 3, Name: "Maria Garcia", Leases: []backend.Lease{{UnitID: 4, UnitName: "2B",
 				PropertyName: "Maple Court", Address: "12 Maple St", Start: "2025-01-01", End: "2026-12-31"}}}},
-			Missing: map[string]export.MissingReason{}}},
+			Missing: map[string]evidence.MissingReason{}}},
 	}
 	leak := f.sharedFile(t, "leak.png", "image/png", pngImage(t, 320, 200, 40))
 	receipt := f.sharedFile(t, "receipt.txt", "text/plain", []byte("Deposit received: 1,250.00\n"))
@@ -145,7 +145,7 @@ func newFixture(t testing.TB) *fixture {
 	photo1 := f.sharedFile(t, "photo.jpg", "image/jpeg", jpegImage(t, 400, 300, 30))
 	photo2 := f.sharedFile(t, "Photo.JPG", "image/jpeg", jpegImage(t, 300, 400, 200))
 	gone := backend.File{Name: f.missing, Size: 2048, SHA256: strings.Repeat("ab", 32), ContentType: "image/jpeg"}
-	f.in.Conversations[0].Missing[gone.SHA256] = export.MissingOffline
+	f.in.Conversations[0].Missing[gone.SHA256] = evidence.MissingOffline
 
 	at := time.Date(2026, 11, 2, 15, 30, 0, 123456789, time.UTC)
 	texts := []struct {
@@ -177,9 +177,9 @@ func newFixture(t testing.TB) *fixture {
 }
 
 // write exports f at dest and fails the test if it cannot.
-func (f *fixture) write(t testing.TB, dest string) export.Summary {
+func (f *fixture) write(t testing.TB, dest string) evidence.Summary {
 	t.Helper()
-	sum, err := export.Write(dest, f.in, pdf.Render)
+	sum, err := evidence.Write(dest, f.in, pdf.Render)
 	if err != nil {
 		t.Fatalf("export: %v", err)
 	}
@@ -187,9 +187,9 @@ func (f *fixture) write(t testing.TB, dest string) export.Summary {
 }
 
 // check verifies the export at path with the server's key known.
-func (f *fixture) check(t testing.TB, path string) export.Report {
+func (f *fixture) check(t testing.TB, path string) evidence.Report {
 	t.Helper()
-	r, err := export.Verifier{Trusted: f.pub, TrustedServer: "srv-7f3a", PDF: pdf.Render}.Verify(path)
+	r, err := evidence.Verifier{Trusted: f.pub, TrustedServer: "srv-7f3a", PDF: pdf.Render}.Verify(path)
 	if err != nil {
 		t.Fatalf("verify %s: %v", path, err)
 	}
@@ -246,8 +246,8 @@ func writeJSON(t testing.TB, path string, v any) {
 // forger does after changing one, so that only what is signed can tell.
 func relist(t testing.TB, dir string) {
 	t.Helper()
-	var m export.Manifest
-	readJSON(t, filepath.Join(dir, export.ManifestName), &m)
+	var m evidence.Manifest
+	readJSON(t, filepath.Join(dir, evidence.ManifestName), &m)
 	for i, f := range m.Files {
 		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(f.Path)))
 		if err != nil {
@@ -256,7 +256,7 @@ func relist(t testing.TB, dir string) {
 		sum := sha256.Sum256(b)
 		m.Files[i].SHA256, m.Files[i].Size = hex.EncodeToString(sum[:]), int64(len(b))
 	}
-	writeJSON(t, filepath.Join(dir, export.ManifestName), m)
+	writeJSON(t, filepath.Join(dir, evidence.ManifestName), m)
 }
 
 // rezip copies the zip at from to a new zip, each entry's bytes through

@@ -1,4 +1,6 @@
-// Package export is a conversation's record for a dispute, and its check.
+// Package evidence is the export of a conversation as a record that holds
+// up in a dispute, and its check. (Not "export": the desktop's UI types are
+// generated per Go package, and a TypeScript namespace cannot be named so.)
 //
 // An export is a folder or a .zip holding, for each conversation:
 //
@@ -24,7 +26,7 @@
 // The package is plain logic over files: the standard library, the domain
 // and backend/filename. The PDF is drawn by a renderer passed in, so the
 // PDF library stays in its adapter.
-package export
+package evidence
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package export_test
+package evidence_test
 
 import (
 	"archive/zip"
@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"doorstep/backend"
-	"doorstep/backend/export"
+	"doorstep/backend/evidence"
 	"doorstep/internal/pdf"
 )
 
@@ -29,7 +29,7 @@ type found struct {
 	what string
 }
 
-func problems(r export.Report) []found {
+func problems(r evidence.Report) []found {
 	var out []found
 	for _, p := range r.Problems {
 		out = append(out, found{p.Seq, p.File, p.What})
@@ -87,13 +87,13 @@ func TestExportLayout(t *testing.T) {
 	if !slices.Equal(names, want) {
 		t.Errorf("files:\n %q\nwant\n %q", names, want)
 	}
-	var m export.Manifest
-	readJSON(t, filepath.Join(dest, export.ManifestName), &m)
+	var m evidence.Manifest
+	readJSON(t, filepath.Join(dest, evidence.ManifestName), &m)
 	if len(m.Files) != len(want)-1 || m.Exporter != "Pat Morgan" || m.Server.Fingerprint == "" || m.Conversations[0].SignedHead == nil {
 		t.Errorf("manifest: %+v", m)
 	}
-	var msgs export.Messages
-	readJSON(t, filepath.Join(dest, export.MessagesName), &msgs)
+	var msgs evidence.Messages
+	readJSON(t, filepath.Join(dest, evidence.MessagesName), &msgs)
 	r := msgs.Messages[1]
 	if r.Time != "2026-11-02T16:07:00.123456789Z" || r.ShownTime != "2026-11-02 10:07:00 -06:00" || r.Sender.Name != "Maria Garcia" || !r.Urgent ||
 		r.Files[0].Path != "files/leak.png" || r.Hash == "" {
@@ -102,7 +102,7 @@ func TestExportLayout(t *testing.T) {
 	if msgs.Messages[5].Files[0].Path != "" {
 		t.Errorf("the missing file has a path: %+v", msgs.Messages[5].Files[0])
 	}
-	if _, err := export.Write(dest, f.in, pdf.Render); !errors.Is(err, export.ErrDestinationTaken) {
+	if _, err := evidence.Write(dest, f.in, pdf.Render); !errors.Is(err, evidence.ErrDestinationTaken) {
 		t.Errorf("writing over an export: %v", err)
 	}
 }
@@ -114,14 +114,14 @@ func TestTamperingIsPinpointed(t *testing.T) {
 	f := newFixture(t)
 	original := filepath.Join(t.TempDir(), "export")
 	f.write(t, original)
-	editMessages := func(dir string, edit func(*export.Messages)) {
-		var m export.Messages
-		readJSON(t, filepath.Join(dir, export.MessagesName), &m)
+	editMessages := func(dir string, edit func(*evidence.Messages)) {
+		var m evidence.Messages
+		readJSON(t, filepath.Join(dir, evidence.MessagesName), &m)
 		edit(&m)
-		writeJSON(t, filepath.Join(dir, export.MessagesName), m)
+		writeJSON(t, filepath.Join(dir, evidence.MessagesName), m)
 	}
-	var mm export.Messages
-	readJSON(t, filepath.Join(original, export.MessagesName), &mm)
+	var mm evidence.Messages
+	readJSON(t, filepath.Join(original, evidence.MessagesName), &mm)
 	photo := mm.Messages[4].Files[0].SHA256 // files/photo.jpg's
 
 	for _, tc := range []struct {
@@ -130,12 +130,12 @@ func TestTamperingIsPinpointed(t *testing.T) {
 		want   []found
 	}{
 		{"one byte of a message's text", func(dir string) {
-			b, _ := os.ReadFile(filepath.Join(dir, export.MessagesName))
+			b, _ := os.ReadFile(filepath.Join(dir, evidence.MessagesName))
 			b = bytes.Replace(b, []byte("returned by the 15th"), []byte("returned by the 25th"), 1)
-			os.WriteFile(filepath.Join(dir, export.MessagesName), b, 0o644)
+			os.WriteFile(filepath.Join(dir, evidence.MessagesName), b, 0o644)
 		}, []found{{8, "", backend.ChainChanged}, {0, "messages.json", "This file was changed after the export: its SHA-256 is not the one the manifest records."}}},
 		{"one byte of a message, the manifest made to agree", func(dir string) {
-			editMessages(dir, func(m *export.Messages) { m.Messages[7].Text = "The deposit will be returned by the 25th." })
+			editMessages(dir, func(m *evidence.Messages) { m.Messages[7].Text = "The deposit will be returned by the 25th." })
 			relist(t, dir)
 		}, []found{{8, "", backend.ChainChanged}}},
 		{"one byte of a shared photo", func(dir string) {
@@ -150,7 +150,7 @@ func TestTamperingIsPinpointed(t *testing.T) {
 		{"a photo and its hash in the message changed, the manifest made to agree", func(dir string) {
 			other := jpegImage(t, 40, 30, 99)
 			os.WriteFile(filepath.Join(dir, "files/photo.jpg"), other, 0o644)
-			editMessages(dir, func(m *export.Messages) {
+			editMessages(dir, func(m *evidence.Messages) {
 				for i, fl := range m.Messages[4].Files {
 					if fl.SHA256 == photo {
 						m.Messages[4].Files[i].SHA256 = sha(other)
@@ -161,18 +161,18 @@ func TestTamperingIsPinpointed(t *testing.T) {
 			relist(t, dir)
 		}, []found{{5, "", backend.ChainChanged}}},
 		{"a message deleted", func(dir string) {
-			editMessages(dir, func(m *export.Messages) { m.Messages = slices.Delete(m.Messages, 3, 4) })
+			editMessages(dir, func(m *evidence.Messages) { m.Messages = slices.Delete(m.Messages, 3, 4) })
 			relist(t, dir)
 		}, []found{{0, "manifest.json", "The manifest counts 10 messages up to message 10; messages.json holds 9 up to message 10."}, {4, "", backend.ChainMissing(4, 4)}}},
 		{"the last message deleted", func(dir string) {
-			editMessages(dir, func(m *export.Messages) { m.Messages = m.Messages[:9] })
+			editMessages(dir, func(m *evidence.Messages) { m.Messages = m.Messages[:9] })
 			relist(t, dir)
 		}, []found{{0, "manifest.json", "The manifest counts 10 messages up to message 10; messages.json holds 9 up to message 9."},
 			{0, "manifest.json", "The chain's head in the manifest is not the hash recorded with the last message."},
 			{10, "", backend.ChainShorterThanS}}},
 		{"two messages swapped", func(dir string) {
 			// What was said, by whom and when, in each other's place.
-			editMessages(dir, func(m *export.Messages) {
+			editMessages(dir, func(m *evidence.Messages) {
 				a, b := &m.Messages[6], &m.Messages[7]
 				a.Sender, b.Sender = b.Sender, a.Sender
 				a.Text, b.Text = b.Text, a.Text
@@ -184,23 +184,23 @@ func TestTamperingIsPinpointed(t *testing.T) {
 		{"two messages renumbered, each with its hash", func(dir string) {
 			// The hashes move with the messages: the one after them no
 			// longer follows the hash before it either.
-			editMessages(dir, func(m *export.Messages) {
+			editMessages(dir, func(m *evidence.Messages) {
 				m.Messages[6].Seq, m.Messages[7].Seq = m.Messages[7].Seq, m.Messages[6].Seq
 			})
 			relist(t, dir)
 		}, []found{{7, "", backend.ChainChanged}, {8, "", backend.ChainChanged}, {9, "", backend.ChainChanged}}},
 		{"a message's time shown otherwise", func(dir string) {
-			editMessages(dir, func(m *export.Messages) { m.Messages[2].ShownTime = "2026-11-03 10:00:00 -06:00" })
+			editMessages(dir, func(m *evidence.Messages) { m.Messages[2].ShownTime = "2026-11-03 10:00:00 -06:00" })
 			relist(t, dir)
 		}, []found{{3, "", "This message's time as shown (2026-11-03 10:00:00 -06:00) is not the time it was sent."}}},
 		{"the page redrawn to say something else, the manifest made to agree", func(dir string) {
-			b, _ := os.ReadFile(filepath.Join(dir, export.HTMLName))
-			os.WriteFile(filepath.Join(dir, export.HTMLName), bytes.Replace(b, []byte("15th"), []byte("25th"), 1), 0o644)
+			b, _ := os.ReadFile(filepath.Join(dir, evidence.HTMLName))
+			os.WriteFile(filepath.Join(dir, evidence.HTMLName), bytes.Replace(b, []byte("15th"), []byte("25th"), 1), 0o644)
 			relist(t, dir)
 		}, []found{{0, "conversation.html", "This document does not show what messages.json and the manifest hold: it was changed, and the manifest with it."}}},
 		{"the PDF changed, the manifest made to agree", func(dir string) {
-			b, _ := os.ReadFile(filepath.Join(dir, export.PDFName))
-			os.WriteFile(filepath.Join(dir, export.PDFName), append(b, "% appended\n"...), 0o644)
+			b, _ := os.ReadFile(filepath.Join(dir, evidence.PDFName))
+			os.WriteFile(filepath.Join(dir, evidence.PDFName), append(b, "% appended\n"...), 0o644)
 			relist(t, dir)
 		}, []found{{0, "conversation.pdf", "This document does not show what messages.json and the manifest hold: it was changed, and the manifest with it."}}},
 		{"a file deleted", func(dir string) {
@@ -215,10 +215,10 @@ func TestTamperingIsPinpointed(t *testing.T) {
 			os.Symlink("/etc/hostname", filepath.Join(dir, "files/receipt.txt"))
 		}, []found{{0, "files/receipt.txt", "This is a link to somewhere else, not a file; it was not followed."}}},
 		{"the signed head's seq moved back", func(dir string) {
-			var m export.Manifest
-			readJSON(t, filepath.Join(dir, export.ManifestName), &m)
+			var m evidence.Manifest
+			readJSON(t, filepath.Join(dir, evidence.ManifestName), &m)
 			m.Conversations[0].SignedHead.Seq = 9
-			writeJSON(t, filepath.Join(dir, export.ManifestName), m)
+			writeJSON(t, filepath.Join(dir, evidence.ManifestName), m)
 		}, []found{{0, "manifest.json", backend.ErrBadSignature.Message}, {9, "", backend.ChainHeadDiffers}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -256,7 +256,7 @@ func TestReSignedForgeryIsCaught(t *testing.T) {
 	c.Messages = chain(c.Messages)
 	c.Signed = sign(forgerKey, 12, c.Messages, 10, exportedAt)
 	realServer := f.in.Server
-	f.in.Server = export.ServerFromKey("srv-7f3a", base64.StdEncoding.EncodeToString(forgerKey.Public().(ed25519.PublicKey)))
+	f.in.Server = evidence.ServerFromKey("srv-7f3a", base64.StdEncoding.EncodeToString(forgerKey.Public().(ed25519.PublicKey)))
 	dest := filepath.Join(t.TempDir(), "forged.zip")
 	f.write(t, dest)
 
@@ -265,7 +265,7 @@ func TestReSignedForgeryIsCaught(t *testing.T) {
 	if got := problems(r); r.Intact || !slices.Equal(got, want) {
 		t.Errorf("with the server's key: %v, %+v", r.Intact, got)
 	}
-	alone, err := export.Verifier{PDF: pdf.Render}.Verify(dest)
+	alone, err := evidence.Verifier{PDF: pdf.Render}.Verify(dest)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +278,7 @@ func TestReSignedForgeryIsCaught(t *testing.T) {
 	f2.in.Server = f.in.Server
 	dest2 := filepath.Join(t.TempDir(), "mixed")
 	f2.write(t, dest2)
-	r2, _ := export.Verifier{PDF: pdf.Render}.Verify(dest2)
+	r2, _ := evidence.Verifier{PDF: pdf.Render}.Verify(dest2)
 	if got := problems(r2); !slices.Contains(got, found{0, "manifest.json", "The signature was made with a key that is not the manifest's server key."}) {
 		t.Errorf("a signature under another key than the manifest's: %+v", got)
 	}
@@ -304,7 +304,7 @@ func TestHostileArchives(t *testing.T) {
 	})
 	t.Run("a manifest listing paths outside", func(t *testing.T) {
 		bad := rezip(t, good, func(name string, b []byte) []byte {
-			if name == export.ManifestName {
+			if name == evidence.ManifestName {
 				return bytes.Replace(b, []byte(`"path": "files/receipt.txt"`), []byte(`"path": "../../../../etc/passwd"`), 1)
 			}
 			return b
@@ -320,7 +320,7 @@ func TestHostileArchives(t *testing.T) {
 		zw := zip.NewWriter(out)
 		w, _ := zw.CreateRaw(&zip.FileHeader{Name: "files/bomb.bin", Method: zip.Store, UncompressedSize64: 1 << 40, CompressedSize64: 4, CRC32: 0})
 		w.Write([]byte("tiny"))
-		w, _ = zw.Create(export.ManifestName)
+		w, _ = zw.Create(evidence.ManifestName)
 		w.Write([]byte(`{"format":"doorstep.export.v1","conversations":[],"files":[]}`))
 		zw.Close()
 		out.Close()
@@ -333,7 +333,7 @@ func TestHostileArchives(t *testing.T) {
 		plain := filepath.Join(t.TempDir(), "notes.txt")
 		os.WriteFile(plain, []byte("hello"), 0o644)
 		for _, p := range []string{plain, t.TempDir(), filepath.Join(t.TempDir(), "gone")} {
-			_, err := export.Verifier{}.Verify(p)
+			_, err := evidence.Verifier{}.Verify(p)
 			if code := backend.ErrorCode(err); code != backend.EINVALID && code != backend.ENOTFOUND {
 				t.Errorf("%s: %v", p, err)
 			}
@@ -341,10 +341,10 @@ func TestHostileArchives(t *testing.T) {
 	})
 	t.Run("a manifest too large to read", func(t *testing.T) {
 		dir := t.TempDir()
-		big, _ := os.Create(filepath.Join(dir, export.ManifestName))
+		big, _ := os.Create(filepath.Join(dir, evidence.ManifestName))
 		big.Truncate(32<<20 + 1)
 		big.Close()
-		_, err := export.Verifier{}.Verify(dir)
+		_, err := evidence.Verifier{}.Verify(dir)
 		if backend.ErrorCode(err) != backend.ETOOLARGE {
 			t.Errorf("%v", err)
 		}
@@ -379,7 +379,7 @@ func TestHTMLRunsNothingAndEscapesEverything(t *testing.T) {
 	f := newFixture(t)
 	dest := filepath.Join(t.TempDir(), "export")
 	f.write(t, dest)
-	b, _ := os.ReadFile(filepath.Join(dest, export.HTMLName))
+	b, _ := os.ReadFile(filepath.Join(dest, evidence.HTMLName))
 	page := string(b)
 	if strings.Contains(strings.ToLower(page), "<script") {
 		t.Error("a script element")
@@ -417,7 +417,7 @@ func TestPDFReadsBack(t *testing.T) {
 	f := newFixture(t)
 	dest := filepath.Join(t.TempDir(), "export")
 	f.write(t, dest)
-	out, err := exec.Command(pdftotext, "-layout", filepath.Join(dest, export.PDFName), "-").Output()
+	out, err := exec.Command(pdftotext, "-layout", filepath.Join(dest, evidence.PDFName), "-").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -435,7 +435,7 @@ func TestPDFReadsBack(t *testing.T) {
 	if pdftoppm, err := exec.LookPath("pdftoppm"); err == nil {
 		shots := filepath.Join("..", "..", "test-output", "export")
 		os.MkdirAll(shots, 0o755)
-		if out, err := exec.Command(pdftoppm, "-png", "-r", "70", filepath.Join(dest, export.PDFName), filepath.Join(shots, "conversation-pdf")).CombinedOutput(); err != nil {
+		if out, err := exec.Command(pdftoppm, "-png", "-r", "70", filepath.Join(dest, evidence.PDFName), filepath.Join(shots, "conversation-pdf")).CombinedOutput(); err != nil {
 			t.Fatalf("pdftoppm: %v %s", err, out)
 		}
 		if _, err := os.Stat(filepath.Join(shots, "conversation-pdf-1.png")); err != nil {
@@ -453,7 +453,7 @@ func TestHowToVerifyScript(t *testing.T) {
 	f := newFixture(t)
 	dest := filepath.Join(t.TempDir(), "export")
 	f.write(t, dest)
-	howto, _ := os.ReadFile(filepath.Join(dest, export.HowToName))
+	howto, _ := os.ReadFile(filepath.Join(dest, evidence.HowToName))
 	lines := strings.Split(strings.ReplaceAll(string(howto), "\r\n", "\n"), "\n")
 	start := slices.IndexFunc(lines, func(l string) bool { return strings.TrimSpace(l) == "import hashlib, json, sys" })
 	end := slices.IndexFunc(lines, func(l string) bool { return strings.Contains(l, "Run it as:") })
@@ -467,7 +467,7 @@ func TestHowToVerifyScript(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "check.py")
 	os.WriteFile(path, []byte(script.String()), 0o644)
 	run := func() string {
-		out, err := exec.Command(python, path, filepath.Join(dest, export.MessagesName)).CombinedOutput()
+		out, err := exec.Command(python, path, filepath.Join(dest, evidence.MessagesName)).CombinedOutput()
 		if err != nil {
 			t.Fatalf("%v: %s", err, out)
 		}
@@ -476,8 +476,8 @@ func TestHowToVerifyScript(t *testing.T) {
 	if got := run(); strings.Contains(got, "DIFFERS") || strings.Count(got, "ok") != 10 {
 		t.Errorf("intact:\n%s", got)
 	}
-	b, _ := os.ReadFile(filepath.Join(dest, export.MessagesName))
-	os.WriteFile(filepath.Join(dest, export.MessagesName), bytes.Replace(b, []byte("Thank you."), []byte("Thank you!"), 1), 0o644)
+	b, _ := os.ReadFile(filepath.Join(dest, evidence.MessagesName))
+	os.WriteFile(filepath.Join(dest, evidence.MessagesName), bytes.Replace(b, []byte("Thank you."), []byte("Thank you!"), 1), 0o644)
 	if got := run(); !strings.Contains(got, "6 ok\n7 DIFFERS") {
 		t.Errorf("changed message 7:\n%s", got)
 	}
@@ -488,7 +488,7 @@ func TestDocumentsAreTheSameEachTime(t *testing.T) {
 	a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
 	f.write(t, a)
 	f.write(t, b)
-	for _, name := range []string{export.HTMLName, export.PDFName, export.MessagesName, export.HowToName, export.ManifestName} {
+	for _, name := range []string{evidence.HTMLName, evidence.PDFName, evidence.MessagesName, evidence.HowToName, evidence.ManifestName} {
 		x, _ := os.ReadFile(filepath.Join(a, name))
 		y, _ := os.ReadFile(filepath.Join(b, name))
 		if !bytes.Equal(x, y) {
@@ -504,7 +504,7 @@ func TestDocumentsAreTheSameEachTime(t *testing.T) {
 func TestSignaturesKeptFromEarlierAndNone(t *testing.T) {
 	f := newFixture(t)
 	c := &f.in.Conversations[0]
-	c.Signed, c.Signature = sign(f.key, 12, c.Messages, 7, exportedAt.Add(-48*time.Hour)), export.SignedEarlier
+	c.Signed, c.Signature = sign(f.key, 12, c.Messages, 7, exportedAt.Add(-48*time.Hour)), evidence.SignedEarlier
 	dest := filepath.Join(t.TempDir(), "kept")
 	f.write(t, dest)
 	r := f.check(t, dest)
@@ -519,10 +519,10 @@ func TestSignaturesKeptFromEarlierAndNone(t *testing.T) {
 	}
 	// A change in the part the old signature covers is still found.
 	dir := copyDir(t, dest)
-	var m export.Messages
-	readJSON(t, filepath.Join(dir, export.MessagesName), &m)
+	var m evidence.Messages
+	readJSON(t, filepath.Join(dir, evidence.MessagesName), &m)
 	m.Messages[1].Urgent = false
-	writeJSON(t, filepath.Join(dir, export.MessagesName), m)
+	writeJSON(t, filepath.Join(dir, evidence.MessagesName), m)
 	relist(t, dir)
 	if got := problems(f.check(t, dir)); !slices.Equal(got, []found{{2, "", backend.ChainChanged}}) {
 		t.Errorf("%+v", got)
@@ -530,9 +530,9 @@ func TestSignaturesKeptFromEarlierAndNone(t *testing.T) {
 
 	g := newFixture(t)
 	gc := &g.in.Conversations[0]
-	gc.Signed, gc.Signature = nil, export.NotSigned
+	gc.Signed, gc.Signature = nil, evidence.NotSigned
 	gc.Messages = gc.Messages[3:] // 1 to 3 were never here
-	gc.MissingMessages = []export.SeqRange{{From: 1, To: 3}}
+	gc.MissingMessages = []evidence.SeqRange{{From: 1, To: 3}}
 	dest = filepath.Join(t.TempDir(), "unsigned.zip")
 	sum := g.write(t, dest)
 	if !slices.Contains(sum.Missing, "Maria Garcia: messages 1 to 3 were not on this computer and the server could not be reached.") {
@@ -577,7 +577,7 @@ func TestSeveralConversations(t *testing.T) {
 		return b
 	}, nil)
 	r = f.check(t, bad)
-	want := []export.Problem{
+	want := []evidence.Problem{
 		{Conversation: "Maple Court · 2B", Seq: 7, What: backend.ChainChanged},
 		{File: "02 Maple Court · 2B/messages.json", What: "This file was changed after the export: its SHA-256 is not the one the manifest records."},
 	}
@@ -604,9 +604,9 @@ func TestIsExportAndTheSummarySentence(t *testing.T) {
 	fw.Write([]byte(`{"format":"something else"}`))
 	w.Close()
 	zw.Close()
-	for path, want := range map[string]bool{dir: true, zipped: true, filepath.Join(dir, export.ManifestName): true,
-		filepath.Join(dir, export.HTMLName): false, plain: false, t.TempDir(): false} {
-		if export.IsExport(path) != want {
+	for path, want := range map[string]bool{dir: true, zipped: true, filepath.Join(dir, evidence.ManifestName): true,
+		filepath.Join(dir, evidence.HTMLName): false, plain: false, t.TempDir(): false} {
+		if evidence.IsExport(path) != want {
 			t.Errorf("IsExport(%s) = %v", path, !want)
 		}
 	}

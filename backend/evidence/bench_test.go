@@ -1,4 +1,4 @@
-package export_test
+package evidence_test
 
 import (
 	"crypto/rand"
@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"doorstep/backend"
-	"doorstep/backend/export"
+	"doorstep/backend/evidence"
 	"doorstep/internal/pdf"
 )
 
@@ -58,19 +58,19 @@ func BenchmarkExport10000(b *testing.B) {
 
 	var write, check time.Duration
 	var size int64
-	var sum export.Summary
+	var sum evidence.Summary
 	for range b.N {
 		dest := filepath.Join(b.TempDir(), "big.zip")
 		start := time.Now()
 		var err error
-		if sum, err = export.Write(dest, f.in, pdf.Render); err != nil {
+		if sum, err = evidence.Write(dest, f.in, pdf.Render); err != nil {
 			b.Fatal(err)
 		}
 		write += time.Since(start)
 		fi, _ := os.Stat(dest)
 		size = fi.Size()
 		start = time.Now()
-		r, err := export.Verifier{Trusted: f.pub, PDF: pdf.Render}.Verify(dest)
+		r, err := evidence.Verifier{Trusted: f.pub, PDF: pdf.Render}.Verify(dest)
 		if err != nil || !r.Intact {
 			b.Fatalf("%v %s", err, r.Summary)
 		}
