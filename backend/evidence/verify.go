@@ -86,6 +86,8 @@ type Problem struct {
 	Seq          int64  `json:"seq,omitempty"`
 	File         string `json:"file,omitempty"`
 	What         string `json:"what"`
+	// Text is the problem as one line (String), as the report is read.
+	Text string `json:"text"`
 }
 
 // String is the problem as one line: "Message 5: This message is not …".
@@ -121,6 +123,14 @@ func (r *Report) ExpectFingerprint(want string) {
 	r.Problems = append(r.Problems, Problem{File: ManifestName, What: fmt.Sprintf(otherFingerprint, r.Fingerprint, strings.TrimSpace(want))})
 	r.Intact, r.Signed = false, false
 	r.Summary = summarise(r)
+	r.texts()
+}
+
+// texts writes each problem's line.
+func (r *Report) texts() {
+	for i := range r.Problems {
+		r.Problems[i].Text = r.Problems[i].String()
+	}
 }
 
 // IsExport reports whether path is an export (a folder, a .zip or a
@@ -266,6 +276,7 @@ func (c *check) run() Report {
 	}
 	c.r.Intact = len(c.r.Problems) == 0
 	c.r.Summary = summarise(&c.r)
+	c.r.texts()
 	return c.r
 }
 
@@ -555,8 +566,11 @@ func declared(ranges []SeqRange, seq int64) bool {
 func summarise(r *Report) string {
 	if !r.Intact {
 		s := "Not intact: " + r.Problems[0].String()
-		if n := len(r.Problems) - 1; n > 0 {
-			s += fmt.Sprintf(" (and %s more)", plural(n, "problem"))
+		switch n := len(r.Problems) - 1; {
+		case n == 1:
+			s += " (and 1 more problem)"
+		case n > 1:
+			s += fmt.Sprintf(" (and %d more problems)", n)
 		}
 		return s
 	}

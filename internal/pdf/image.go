@@ -42,7 +42,11 @@ func (r *renderer) image(path string) {
 	}
 	lm, _, rm, _ := p.GetMargins()
 	maxW := min(maxImageW, 210-lm-rm)
-	dw, dh := maxW, maxW*float64(h)/float64(w)
+	// A small image is shown at its size on a screen (96 pixels an inch),
+	// never blown up; a large one fits the column.
+	natural := float64(w) * 25.4 / 96
+	dw := min(maxW, natural)
+	dh := dw * float64(h) / float64(w)
 	if dh > maxImageH {
 		dw, dh = maxImageH*float64(w)/float64(h), maxImageH
 	}
