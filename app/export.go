@@ -47,9 +47,11 @@ type ExportService struct {
 	// manifest.json in its folder. "" when the landlord cancels.
 	OpenDialog func(dir string) (string, error)
 
-	now      func() time.Time
-	mu       sync.Mutex
-	lastDir  string
+	now     func() time.Time
+	mu      sync.Mutex
+	lastDir string
+	// dropped are the files the page is handing over in pieces, by id.
+	dropped  map[string]*droppedFile
 	verifyMu sync.Mutex // one dropped export checked at a time
 }
 
@@ -427,30 +429,90 @@ type DroppedFile struct {
 	Outcome VerifyOutcome `json:"outcome"`
 }
 
-// VerifyDroppedBytes checks a .zip dropped on the page where the page
-// receives the file itself (a plain browser): its bytes (base64), never a
-// path. What is not an export is left to the page, which attaches it.
-func (e *ExportService) VerifyDroppedBytes(name, data string) (DroppedFile, error) {
-	if base64.StdEncoding.DecodedLen(len(data)) > maxDroppedExport {
-		return DroppedFile{}, backend.Errorf(backend.ETOOLARGE, "This is too large to check here; use Verify an export… instead.")
+// A .zip dropped where the page receives the file itself (a plain
+// browser) comes over as bytes (base64), never as a path, and in pieces:
+// the browser's connection to the app carries one piece per message, and
+// a large message would not arrive whole.
+type droppedFile struct {
+	name string
+	path string
+	size int64
+}
+
+// BeginDroppedFile starts taking a .zip dropped on the page, named name;
+// it returns the id its pieces are sent with.
+func (e *ExportService) BeginDroppedFile(name string) (string, error) {
+	dir, err := os.MkdirTemp(e.accounts.dataDir, ".dropped-export-")
+	if err != nil {
+		return "", fileProblem(err, keeping(filename.Safe(name)))
+	}
+	id := filepath.Base(dir)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.dropped == nil {
+		e.dropped = map[string]*droppedFile{}
+	}
+	e.dropped[id] = &droppedFile{name: filename.Safe(name), path: filepath.Join(dir, filename.Safe(name))}
+	return id, nil
+}
+
+// AppendDroppedFile adds the next piece (base64) of a dropped file.
+func (e *ExportService) AppendDroppedFile(id, data string) error {
+	e.mu.Lock()
+	f := e.dropped[id]
+	e.mu.Unlock()
+	if f == nil {
+		return backend.Errorf(backend.ENOTFOUND, "The dropped file is no longer here. Drop it again.")
 	}
 	body, err := base64.StdEncoding.DecodeString(data)
 	if err != nil {
-		return DroppedFile{}, backend.Errorf(backend.EINVALID, "The dropped file could not be read.")
+		return backend.Errorf(backend.EINVALID, "The dropped file could not be read.")
 	}
-	dir, err := os.MkdirTemp(e.accounts.dataDir, ".dropped-export-")
+	if f.size += int64(len(body)); f.size > maxDroppedExport {
+		e.discardDropped(id)
+		return backend.Errorf(backend.ETOOLARGE, "This is too large to check here; use Verify an export… instead.")
+	}
+	out, err := os.OpenFile(f.path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err == nil {
+		_, err = out.Write(body)
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+	}
 	if err != nil {
-		return DroppedFile{}, fileProblem(err, keeping(filename.Safe(name)))
+		e.discardDropped(id)
+		return fileProblem(err, keeping(f.name))
 	}
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, filename.Safe(name))
-	if err := os.WriteFile(path, body, 0o600); err != nil {
-		return DroppedFile{}, fileProblem(err, keeping(filename.Safe(name)))
+	return nil
+}
+
+// VerifyDroppedFile checks a dropped file once all its pieces are in,
+// when it is an export, and forgets it. What is not an export is left to
+// the page, which attaches it.
+func (e *ExportService) VerifyDroppedFile(id string) (DroppedFile, error) {
+	e.mu.Lock()
+	f := e.dropped[id]
+	e.mu.Unlock()
+	if f == nil {
+		return DroppedFile{}, backend.Errorf(backend.ENOTFOUND, "The dropped file is no longer here. Drop it again.")
 	}
-	if !evidence.IsExport(path) {
+	defer e.discardDropped(id)
+	if !evidence.IsExport(f.path) {
 		return DroppedFile{}, nil
 	}
-	return DroppedFile{Export: true, Outcome: e.verify(path)}, nil
+	e.verifyMu.Lock()
+	defer e.verifyMu.Unlock()
+	return DroppedFile{Export: true, Outcome: e.verify(f.path)}, nil
+}
+
+func (e *ExportService) discardDropped(id string) {
+	e.mu.Lock()
+	f := e.dropped[id]
+	delete(e.dropped, id)
+	e.mu.Unlock()
+	if f != nil {
+		os.RemoveAll(filepath.Dir(f.path))
+	}
 }
 
 // ExportDropHandler is the window's file-drop handler: one export dropped

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -166,20 +167,39 @@ func TestExportThroughTheServer(t *testing.T) {
 
 	// The same .zip handed over as bytes (a plain browser), then with one
 	// message changed.
+	hand := func(name string, body []byte) (DroppedFile, error) {
+		id, err := exports.BeginDroppedFile(name)
+		if err != nil {
+			return DroppedFile{}, err
+		}
+		for len(body) > 0 {
+			n := min(len(body), 7000)
+			if err := exports.AppendDroppedFile(id, base64.StdEncoding.EncodeToString(body[:n])); err != nil {
+				return DroppedFile{}, err
+			}
+			body = body[n:]
+		}
+		return exports.VerifyDroppedFile(id)
+	}
 	zipped, _ := os.ReadFile(online.Path)
-	got, err := exports.VerifyDroppedBytes("export.zip", base64.StdEncoding.EncodeToString(zipped))
+	got, err := hand("export.zip", zipped)
 	if err != nil || !got.Export || got.Outcome.Report == nil || !got.Outcome.Report.Intact {
 		t.Errorf("dropped bytes: %+v %v", got, err)
 	}
-	got, err = exports.VerifyDroppedBytes("notes.txt", base64.StdEncoding.EncodeToString([]byte("hello")))
+	got, err = hand("notes.txt", []byte("hello"))
 	if err != nil || got.Export {
 		t.Errorf("a plain file taken for an export: %+v %v", got, err)
+	}
+	if leftovers, _ := filepath.Glob(filepath.Join(a.dataDir, ".dropped-export-*")); len(leftovers) != 0 {
+		t.Errorf("dropped files left behind: %q", leftovers)
 	}
 	folder := offline.Path // the second export was written as a folder
 	b, _ := os.ReadFile(filepath.Join(folder, evidence.MessagesName))
 	os.WriteFile(filepath.Join(folder, evidence.MessagesName), bytes.Replace(b, []byte("The leak, and your lease"), []byte("The leak, and no lease"), 1), 0o644)
 	tampered := exports.verify(folder).Report
-	if tampered == nil || tampered.Intact || !slices.Contains(tampered.Problems, evidence.Problem{Seq: last.Seq, What: backend.ChainChanged}) {
+	if tampered == nil || tampered.Intact || !slices.ContainsFunc(tampered.Problems, func(p evidence.Problem) bool {
+		return p.Seq == last.Seq && p.What == backend.ChainChanged && p.Text == fmt.Sprintf("Message %d: %s", last.Seq, backend.ChainChanged)
+	}) {
 		t.Errorf("tampered: %+v", tampered)
 	}
 }
