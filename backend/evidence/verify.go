@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -137,14 +139,39 @@ func (r *Report) texts() {
 // folder's manifest.json holding this format's manifest), without checking
 // it: what a file dropped on the window is decides what is done with it.
 func IsExport(path string) bool {
-	src, err := openSource(path)
+	fi, err := os.Stat(path)
 	if err != nil {
 		return false
 	}
-	defer src.Close()
-	raw, err := readBounded(src, ManifestName, maxManifestBytes)
-	if err != nil {
-		return false
+	var raw []byte
+	if fi.IsDir() || filepath.Base(path) == ManifestName {
+		// A folder's manifest is read alone: a folder dropped on the
+		// window may be large, and is not walked to decide.
+		if !fi.IsDir() {
+			path = filepath.Dir(path)
+		}
+		root, err := os.OpenRoot(path)
+		if err != nil {
+			return false
+		}
+		defer root.Close()
+		f, err := root.Open(ManifestName)
+		if err != nil {
+			return false
+		}
+		defer f.Close()
+		if raw, err = io.ReadAll(io.LimitReader(f, maxManifestBytes)); err != nil {
+			return false
+		}
+	} else {
+		src, err := openSource(path)
+		if err != nil {
+			return false
+		}
+		defer src.Close()
+		if raw, err = readBounded(src, ManifestName, maxManifestBytes); err != nil {
+			return false
+		}
 	}
 	var m struct{ Format string }
 	return json.Unmarshal(raw, &m) == nil && strings.HasPrefix(m.Format, "doorstep.export.")
