@@ -64,6 +64,7 @@ func main() {
 	files := app.NewFileService(accounts)
 	attention := app.NewAttentionService(accounts)
 	search := app.NewSearchService(accounts)
+	templates := app.NewTemplateService(accounts)
 	files.SaveDialog = func(dir, name string) (string, error) {
 		return runtime.SaveFileDialog(life.Context(), runtime.SaveDialogOptions{Title: "Save file", DefaultDirectory: dir, DefaultFilename: name})
 	}
@@ -96,7 +97,7 @@ func main() {
 		// cancels every drop, so none can navigate it away.
 		DragAndDrop: &options.DragAndDrop{EnableFileDrop: true},
 		OnShutdown:  func(context.Context) { life.Stop() },
-		Bind:        []any{connection, accounts, conversations, tenants, attachments, files, attention, search, exports},
+		Bind:        []any{connection, accounts, conversations, tenants, attachments, files, attention, search, templates, exports},
 		// A failed call rejects in the page with {code, message,
 		// retry_after}; Go's error text stays in the log.
 		ErrorFormatter: app.ErrorFormatter(logger),

@@ -191,3 +191,22 @@ func TestKeyFingerprint(t *testing.T) {
 		t.Error("a bad key was read")
 	}
 }
+
+// Checking from a trusted hash on gives what checking from the start gives
+// for those messages.
+func TestCheckChainAfter(t *testing.T) {
+	msgs := chained(10)
+	full, _ := CheckChain(7, msgs)
+	prev, _ := hex.DecodeString(msgs[3].Hash)
+	heads, problems := CheckChainAfter(7, 4, prev, msgs[4:])
+	if problems != nil || hex.EncodeToString(heads[10]) != hex.EncodeToString(full[10]) || len(heads) != 6 {
+		t.Fatalf("from message 4 on: %d heads, %v", len(heads), problems)
+	}
+	msgs[5].Text = "changed"
+	if _, problems := CheckChainAfter(7, 4, prev, msgs[4:]); len(problems) != 1 || problems[0].Seq != 6 || problems[0].Problem != ChainChanged {
+		t.Errorf("one changed after message 4: %v", problems)
+	}
+	if _, problems := CheckChainAfter(7, 4, prev, msgs[6:]); len(problems) != 1 || problems[0].Problem != ChainMissing(5, 6) {
+		t.Errorf("5 and 6 missing: %v", problems)
+	}
+}

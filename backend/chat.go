@@ -91,6 +91,9 @@ type Me struct {
 	// Currency is the organisation's currency (ISO 4217, e.g. "USD"):
 	// rents and deposits are in it.
 	Currency string `json:"currency"`
+	// Locale is the organisation's (a BCP 47 tag, e.g. "en-US"): filled
+	// templates write dates and money in it (see ResolveLocale).
+	Locale string `json:"locale"`
 }
 
 // Session is a signed-in session. The token is shown once, when created.
@@ -384,6 +387,7 @@ const (
 	EventResync       = "resync"       // the `since` asked for is older than the server keeps, or newer than its history
 	EventReady        = "ready"        // the replay is over: what follows is live (its id is the last replayed)
 	EventSettings     = "settings"     // the landlord user's attention settings changed (on any of their devices)
+	EventTemplates    = "templates"    // the organisation's message templates changed (on any of the landlord's devices)
 )
 
 // ErrResync means the events asked for are no longer kept, or the client
@@ -401,8 +405,11 @@ type Event struct {
 	Message      *Message      `json:"message,omitempty"`
 	Read         *ReadPosition `json:"read,omitempty"`
 	// Settings are the whole attention settings after a change.
-	Settings  *AttentionSettings `json:"settings,omitempty"`
-	CreatedAt time.Time          `json:"created_at"`
+	Settings *AttentionSettings `json:"settings,omitempty"`
+	// Templates are the organisation's whole list of message templates
+	// after a change (EventTemplates; empty when the last was deleted).
+	Templates []Template `json:"templates,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
 }
 
 // ReadPosition says how far a member has read a conversation.

@@ -66,6 +66,11 @@ func ErrChainBroken(p ChainProblem) error {
 var ErrSigningKeyUnusable = Errorf(EUNAVAILABLE,
 	"The server's signing key (signing.key in the data directory) cannot be read or is not an ed25519 private key. The server will not make another in its place, as that would leave its earlier signatures unverifiable: restore signing.key from a backup, or, to start over with a new key, move the file aside.")
 
+// ErrSigningKeyMissing refuses to make a new signing key while the
+// database holds signatures made with the one that is gone.
+var ErrSigningKeyMissing = Errorf(EUNAVAILABLE,
+	"The server's signing key (signing.key in the data directory) is missing, though the database holds signatures made with it. Restore signing.key from a backup; or, to start over with a new key (the earlier signatures will then show as made with another key), start the server once with -new-signing-key.")
+
 // Sentences of doorstep-server verify-chain, beside CheckChain's.
 const (
 	// ChainFileMissing: a file a message carries is no longer stored.

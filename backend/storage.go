@@ -21,6 +21,9 @@ const (
 	StorageBusy       StorageTrouble = "the database is busy" // locked by another process for too long
 	StorageCannotOpen StorageTrouble = "the database file cannot be opened"
 	StorageCorrupt    StorageTrouble = "the database file is damaged"
+	// StorageUnreachable is a database server (PostgreSQL) that does not
+	// answer: down, restarting, or out of reach of the network.
+	StorageUnreachable StorageTrouble = "the database server cannot be reached"
 	// StorageFailed is a write lost because the transaction it shared with
 	// other writes failed as a whole: the caller did nothing wrong.
 	StorageFailed StorageTrouble = "a write could not be completed"
@@ -66,6 +69,8 @@ func storageAnswer(t StorageTrouble) (string, int) {
 		return "The server is busy. Please try again in a moment.", 2
 	case StorageCannotOpen:
 		return "The server cannot open its database right now. Please try again later; " + operator + " check it.", 30
+	case StorageUnreachable:
+		return "The server cannot reach its database right now. Please try again in a little while.", 10
 	case StorageCorrupt:
 		return "The server's database is damaged, so this cannot be done right now. Please try again later; " + operator + " repair it.", 300
 	default:

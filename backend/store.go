@@ -26,6 +26,7 @@ type Store interface {
 	DeliveryLog
 	AttentionStore
 	ChainStore
+	TemplateStore
 }
 
 // HealthChecker answers the health check.
@@ -137,6 +138,27 @@ type AttentionStore interface {
 	MuteConversation(ctx context.Context, p Principal, convID int64, req MuteRequest) (AttentionSettings, error)
 	// UnmuteConversation ends a mute; a conversation not muted is no error.
 	UnmuteConversation(ctx context.Context, p Principal, convID int64) (AttentionSettings, error)
+}
+
+// TemplateStore keeps each organisation's message templates. Only the
+// main landlord user has them: a tenant is forbidden, a sub-user
+// main_user_only. An organisation is given the default templates
+// (DefaultTemplates) the first time any of these is asked of it. Every
+// change is also an EventTemplates event to the user, with the list as it
+// now is, so their other devices follow.
+type TemplateStore interface {
+	// Templates lists p's organisation's templates, by name.
+	Templates(ctx context.Context, p Principal) ([]Template, error)
+	// CreateTemplate adds a template (checked by TemplateDraft.Validate),
+	// refusing a name the organisation already has (ECONFLICT), or one
+	// template more than MaxTemplates.
+	CreateTemplate(ctx context.Context, p Principal, d TemplateDraft) (Template, error)
+	// UpdateTemplate replaces a template's name and text; ENOTFOUND when
+	// the organisation has no such template.
+	UpdateTemplate(ctx context.Context, p Principal, id int64, d TemplateDraft) (Template, error)
+	// DeleteTemplate removes a template; ENOTFOUND when the organisation
+	// has no such template.
+	DeleteTemplate(ctx context.Context, p Principal, id int64) error
 }
 
 // DeliveryLog is the record of the e-mails and text messages sent to

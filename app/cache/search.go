@@ -268,7 +268,9 @@ func (c *Cache) Search(ctx context.Context, q SearchQuery) (SearchResults, error
 
 // idRange returns the ids of the first and the last cached message written
 // in [from, until) (zero: open); lo > hi when there is none. Ids and times
-// grow together, so the first by time is the lowest id.
+// grow together, so the first by time is the lowest id: the server dates a
+// new message no earlier than the newest it holds, even when its clock
+// steps back (backend/sqlite, insertMessage).
 func (c *Cache) idRange(ctx context.Context, from, until time.Time) (lo, hi int64, err error) {
 	lo, hi = 1, 1<<62
 	if !from.IsZero() {

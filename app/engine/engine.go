@@ -329,6 +329,7 @@ func (e *Engine) follow(ctx context.Context, stream *client.EventStream) error {
 				// Changes made while away arrived as events; this also
 				// fills a new cache, and one from before settings existed.
 				e.fetchAttention(ctx)
+				e.fetchForTemplates(ctx)
 				e.signalCaughtUp()
 			}
 			live = true
@@ -377,6 +378,11 @@ func (e *Engine) apply(ctx context.Context, batch []backend.Event, live bool) er
 		}
 		if ev.Type == backend.EventSettings && ev.Settings != nil {
 			if err := e.SetAttention(ctx, *ev.Settings); err != nil {
+				return err
+			}
+		}
+		if ev.Type == backend.EventTemplates {
+			if err := e.SetTemplates(ctx, ev.Templates); err != nil {
 				return err
 			}
 		}

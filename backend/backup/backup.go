@@ -1,6 +1,7 @@
 // Package backup is the shape of a doorstep-server backup on disk: a
 // directory laid out like a data directory (the database copy, the stored
-// files it refers to under files/) plus manifest.json, which lists every
+// files it refers to under files/, the server's signing key) plus
+// manifest.json, which lists every
 // other file with its size and SHA-256, the schema and server versions and
 // the time. It writes a backup under a temporary name and renames it into
 // place only once complete, checks one against its manifest, and unpacks

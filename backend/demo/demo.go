@@ -11,8 +11,24 @@ import (
 	"time"
 
 	"doorstep/backend"
-	"doorstep/backend/sqlite"
 )
+
+// Store is what seeding needs of a server store; backend/sqlite and
+// backend/postgres both keep it.
+type Store interface {
+	backend.SessionStore
+	backend.ChatStore
+	backend.Accounts
+	// HasOrgs reports whether the store holds any organisation yet.
+	HasOrgs(ctx context.Context) (bool, error)
+	// ImportDirectory adds properties, units, tenants and leases to an
+	// organisation, all or nothing.
+	ImportDirectory(ctx context.Context, orgID int64, rows []backend.DirectoryRow) (backend.ImportResult, error)
+	// SetClock and Clock replace the store's clock for a while, and give
+	// back the one in use.
+	SetClock(now func() time.Time)
+	Clock() func() time.Time
+}
 
 // The demo accounts. Password is shared by both; it is a demo.
 const (
@@ -72,7 +88,7 @@ var leases = []lease{
 // Seed sets the database's clock back for a while to write a conversation
 // from months ago (and then restores it), so it must run before the database
 // serves anyone.
-func Seed(ctx context.Context, db *sqlite.DB, today time.Time) (Credentials, error) {
+func Seed(ctx context.Context, db Store, today time.Time) (Credentials, error) {
 	creds := Credentials{Email: LandlordEmail, SubUserEmail: SubUserEmail, Password: Password}
 	if has, err := db.HasOrgs(ctx); err != nil || has {
 		return creds, err
@@ -122,7 +138,7 @@ func Seed(ctx context.Context, db *sqlite.DB, today time.Time) (Credentials, err
 // short history from both sides. Most happen now; Henry Walker's move-out
 // chat happened two weeks before his lease (Oak Terrace F, ended three
 // months before today) ended, so he can read it but no longer write in it.
-func seedConversations(ctx context.Context, db *sqlite.DB) error {
+func seedConversations(ctx context.Context, db Store) error {
 	landlord, err := db.SignIn(ctx, LandlordEmail, Password)
 	if err != nil {
 		return fmt.Errorf("demo sign-in: %w", err)
@@ -195,7 +211,7 @@ type chatLine struct{ from, text string }
 // seedChat starts one chat and sends its lines. A chat with a time happens
 // then: the database's clock is set to it, a minute or two later for each
 // message, and restored afterwards.
-func seedChat(ctx context.Context, db *sqlite.DB, landlord backend.Principal, tenant map[string]int64, i int,
+func seedChat(ctx context.Context, db Store, landlord backend.Principal, tenant map[string]int64, i int,
 	start backend.StartConversation, at time.Time, lines []chatLine) error {
 	if !at.IsZero() {
 		defer db.SetClock(db.Clock())

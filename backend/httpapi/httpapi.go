@@ -102,6 +102,7 @@ func (s *Server) Handler() http.Handler {
 	s.authRoutes(mux)
 	s.chatRoutes(mux)
 	s.attentionRoutes(mux)
+	s.templateRoutes(mux)
 	s.fileRoutes(mux)
 	s.uploadRoutes(mux)
 	s.notificationRoutes(mux)

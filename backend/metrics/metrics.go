@@ -41,6 +41,8 @@ type Metrics struct {
 	commitWrites  prometheus.Histogram
 	commitTime    prometheus.Histogram
 	notifications *prometheus.CounterVec
+	chainSigned   prometheus.Counter
+	chainProblems prometheus.Counter
 }
 
 // New makes the server's metrics, with the Go runtime's and the process's
@@ -75,6 +77,14 @@ func New(version string) *Metrics {
 			Name: "doorstep_notification_attempts_total",
 			Help: "Tries at sending an e-mail or text message to a tenant, by channel and outcome: sent, retry (failed, will be tried again) or failed (given up).",
 		}, []string{"channel", "outcome"}),
+		chainSigned: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "doorstep_chain_heads_signed_total",
+			Help: "Conversation heads the periodic signer signed (those signed on request count as requests to their route).",
+		}),
+		chainProblems: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "doorstep_chain_problems_total",
+			Help: "Places where the periodic signer found a conversation's stored history no longer matching its hash chain; each leaves its conversation unsigned, and the log says where.",
+		}),
 	}
 	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name:        "doorstep_build_info",
@@ -82,7 +92,7 @@ func New(version string) *Metrics {
 		ConstLabels: prometheus.Labels{"version": version},
 	})
 	buildInfo.Set(1)
-	m.registry.MustRegister(m.requests, m.requestTime, m.messages, m.commitWrites, m.commitTime, m.notifications, buildInfo,
+	m.registry.MustRegister(m.requests, m.requestTime, m.messages, m.commitWrites, m.commitTime, m.notifications, m.chainSigned, m.chainProblems, buildInfo,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -168,4 +178,11 @@ func (m *Metrics) ObserveEvents(deliveries []backend.Delivery) {
 // notify.Worker.Observe).
 func (m *Metrics) ObserveNotification(channel, outcome string) {
 	m.notifications.WithLabelValues(channel, outcome).Inc()
+}
+
+// ObserveChainSigning counts one round of the periodic signer: the heads
+// it signed and the chain problems it found.
+func (m *Metrics) ObserveChainSigning(signed, problems int) {
+	m.chainSigned.Add(float64(signed))
+	m.chainProblems.Add(float64(problems))
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"database/sql"
@@ -9,8 +10,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
 
 	"doorstep/backend"
+	"doorstep/backend/migrate"
 )
 
 // The hash chain of every conversation (backend/chain.go). A message's hash
@@ -109,9 +115,7 @@ func (db *DB) loadNewestMessage(ctx context.Context) error {
 	return nil
 }
 
-func int64s(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, query string, args ...any) ([]int64, error) {
+func int64s(ctx context.Context, q queryer, query string, args ...any) ([]int64, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -139,9 +143,7 @@ type chainMessage struct {
 // after, in seq order, with what the chain covers and their recorded
 // hashes: leaner than messagesWhere (no names, no uploaders), as a check
 // of the whole database reads every message.
-func chainMessages(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, convID, after int64, limit int) ([]chainMessage, error) {
+func chainMessages(ctx context.Context, q queryer, convID, after int64, limit int) ([]chainMessage, error) {
 	rows, err := q.QueryContext(ctx, `
 		SELECT m.seq, coalesce(m.sender_user_id, 0), coalesce(m.sender_tenant_id, 0), m.text, m.created_at, m.urgent, m.chain_hash,
 		       (SELECT json_group_array(json_object('name', f.name, 'size', f.size, 'sha256', f.sha256, 'storage', f.storage_name) ORDER BY mf.position)
@@ -399,4 +401,179 @@ func (db *DB) signHead(ctx context.Context, tx *Tx, convID, seq int64, head []by
 		return backend.SignedHead{}, fmt.Errorf("signed seq: %w", err)
 	}
 	return s, nil
+}
+
+// ChainReport is what VerifyChains found: how much it checked, and every
+// problem, pinpointed by conversation and seq, in conversation order.
+type ChainReport struct {
+	Conversations, Messages, Files, Signatures int
+	Problems                                   []backend.ChainProblem
+}
+
+// FileCheck says what is wrong with a stored file given what the database
+// recorded of it ("" when nothing: it is there and its bytes match), one of
+// backend's ChainFile sentences.
+type FileCheck func(storageName string, size int64, sha256 string) string
+
+// VerifyChains recomputes the chain of every conversation from what is
+// stored and compares it with the hashes recorded (backend.CheckChain),
+// with each conversation's recorded head and last seq, with the stored
+// files (checkFile, once per file; nil: not checked), and with every
+// signature the server made: each must verify with trusted (the server's
+// key; nil: the key it carries) and match the history up to its seq
+// (backend.CheckHead). Where signatures no longer match, the newest that
+// still does and the oldest that does not say where the history changed.
+// It reads a snapshot of the database; a server may go on writing.
+func (db *DB) VerifyChains(ctx context.Context, trusted ed25519.PublicKey, checkFile FileCheck) (ChainReport, error) {
+	var r ChainReport
+	tx, err := db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return r, storageError(err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, "SELECT id, last_seq, chain_head FROM conversations ORDER BY id")
+	if err != nil {
+		return r, fmt.Errorf("conversations: %w", storageError(err))
+	}
+	var convs []chainState
+	for rows.Next() {
+		var c chainState
+		if err := rows.Scan(&c.convID, &c.lastSeq, &c.head); err != nil {
+			rows.Close()
+			return r, fmt.Errorf("conversations: %w", err)
+		}
+		convs = append(convs, c)
+	}
+	if err := rows.Close(); err != nil {
+		return r, fmt.Errorf("conversations: %w", err)
+	}
+	files := map[string]string{} // storage name → what is wrong with it
+	for _, c := range convs {
+		msgs, err := chainMessages(ctx, tx, c.convID, 0, allMessages)
+		if err != nil {
+			return r, err
+		}
+		heads, problems := backend.CheckChain(c.convID, messagesOf(msgs))
+		problems = append(problems, tailProblems(c, msgs)...)
+		if checkFile != nil {
+			problems = append(problems, fileProblems(c.convID, msgs, files, checkFile)...)
+		}
+		signatures, err := db.signaturesOf(ctx, tx, c.convID)
+		if err != nil {
+			return r, err
+		}
+		problems = append(problems, signatureProblems(c.convID, signatures, heads, trusted)...)
+		slices.SortStableFunc(problems, func(a, b backend.ChainProblem) int { return cmp.Compare(a.Seq, b.Seq) })
+		r.Problems = append(r.Problems, problems...)
+		r.Conversations++
+		r.Messages += len(msgs)
+		r.Signatures += len(signatures)
+	}
+	r.Files = len(files)
+	return r, nil
+}
+
+// fileProblems checks the files each message carries, each file once.
+func fileProblems(convID int64, msgs []chainMessage, checked map[string]string, checkFile FileCheck) []backend.ChainProblem {
+	var out []backend.ChainProblem
+	for _, m := range msgs {
+		for i, name := range m.storage {
+			what, ok := checked[name]
+			if !ok {
+				what = checkFile(name, m.Files[i].Size, m.Files[i].SHA256)
+				checked[name] = what
+			}
+			if what != "" {
+				out = append(out, backend.ChainProblem{ConversationID: convID, Seq: m.Seq, Problem: what})
+			}
+		}
+	}
+	return out
+}
+
+// signaturesOf reads every signature of a conversation, oldest seq first.
+func (db *DB) signaturesOf(ctx context.Context, q queryer, convID int64) ([]backend.SignedHead, error) {
+	rows, err := q.QueryContext(ctx, `SELECT seq, head, signed_at, server_id, public_key, signature FROM chain_signatures
+		WHERE conversation_id = ? ORDER BY seq, id`, convID)
+	if err != nil {
+		return nil, fmt.Errorf("signatures: %w", storageError(err))
+	}
+	defer rows.Close()
+	var out []backend.SignedHead
+	for rows.Next() {
+		s := backend.SignedHead{HeadStatement: backend.HeadStatement{ConversationID: convID}}
+		var at string
+		if err := rows.Scan(&s.Seq, &s.Head, &at, &s.ServerID, &s.PublicKey, &s.Signature); err != nil {
+			return nil, fmt.Errorf("signatures: %w", err)
+		}
+		s.SignedAt = parseTime(at)
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// signatureProblems checks each signature against trusted and the
+// recomputed heads, and narrows down where a history they no longer match
+// changed.
+func signatureProblems(convID int64, signatures []backend.SignedHead, heads map[int64][]byte, trusted ed25519.PublicKey) []backend.ChainProblem {
+	var out []backend.ChainProblem
+	var holds, fails []int64 // seqs of valid signatures that match, and that do not
+	for _, s := range signatures {
+		if err := s.Verify(trusted); err != nil {
+			out = append(out, backend.ChainProblem{ConversationID: convID, Seq: s.Seq, Problem: backend.ErrorMessage(err)})
+			continue
+		}
+		if ps := backend.CheckHead(s.HeadStatement, heads); ps != nil {
+			out = append(out, ps...)
+			fails = append(fails, s.Seq)
+		} else if s.Seq > 0 {
+			holds = append(holds, s.Seq)
+		}
+	}
+	if len(fails) > 0 {
+		to := slices.Min(fails)
+		var from int64
+		for _, h := range holds {
+			if h < to {
+				from = max(from, h)
+			}
+		}
+		out = append(out, backend.ChainProblem{ConversationID: convID, Seq: to, Problem: backend.ChainChangedBetween(from, to)})
+	}
+	return out
+}
+
+// Schema is the database's schema version.
+func (db *DB) Schema(ctx context.Context) (int, error) {
+	v, err := migrate.Current(ctx, db.db)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: schema: %w", storageError(err))
+	}
+	return v, nil
+}
+
+// HoldsSignatures reports whether the database at path (if there is one)
+// holds head signatures: a server whose signing key is missing must not
+// quietly make another while they are there. It only reads.
+func HoldsSignatures(ctx context.Context, path string) (bool, error) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	conn, err := sql.Open(driverName, "file:"+filepath.ToSlash(path)+"?mode=ro&_busy_timeout=5000")
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close()
+	var tables int
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'chain_signatures'").Scan(&tables); err != nil {
+		return false, storageError(err)
+	}
+	if tables == 0 {
+		return false, nil // from before the chain
+	}
+	var any bool
+	if err := conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM chain_signatures)").Scan(&any); err != nil {
+		return false, storageError(err)
+	}
+	return any, nil
 }

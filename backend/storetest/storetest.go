@@ -96,6 +96,8 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"Chain", testChain},
 		{"MessageTimesNeverGoBack", testMessageTimes},
 		{"SignedHeads", testSignedHeads},
+		{"Templates", testTemplates},
+		{"TemplatesBeforeAnyList", testTemplatesBeforeAnyList},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"doorstep/backend"
 	"doorstep/backend/backup"
 	"doorstep/backend/filestore"
+	"doorstep/backend/signingkey"
 	"doorstep/backend/sqlite"
 )
 
@@ -37,6 +39,9 @@ const filesDirName = backup.FilesDir
 // whose row was never committed (an upload cut off between the two steps)
 // are not copied either: nothing refers to them. Nor is the dev mailbox,
 // which is for trying the server out.
+//
+// The signing key is copied: the signatures in the database can be checked
+// only with it, and a restored server must go on signing with it.
 func backupCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs, dir, err := parseDataCommand("backup", args, getenv, stderr, nil)
 	if err != nil {
@@ -104,13 +109,17 @@ func backupCmd(ctx context.Context, args []string, getenv func(string) string, s
 		}
 		fileBytes += e.Size
 	}
+	key, err := copySigningKey(dir, draft)
+	if err != nil {
+		return err
+	}
 	m, err := draft.Commit(backup.Manifest{Created: start.UTC(), ServerVersion: backend.Version, SchemaVersion: copied.Schema})
 	if err != nil {
 		return err
 	}
 	committed = true
-	fmt.Fprintf(stdout, "backup of %s written to %s in %s: database %s (schema %d), %d stored files (%s), %d files in the manifest\n",
-		dir, dest, time.Since(start).Round(time.Millisecond), megabytes(dbEntry.Size), copied.Schema, len(copied.Files), megabytes(fileBytes), len(m.Files))
+	fmt.Fprintf(stdout, "backup of %s written to %s in %s: database %s (schema %d), %d stored files (%s), %s, %d files in the manifest\n",
+		dir, dest, time.Since(start).Round(time.Millisecond), megabytes(dbEntry.Size), copied.Schema, len(copied.Files), megabytes(fileBytes), key, len(m.Files))
 	if len(damaged) > 0 {
 		for _, d := range damaged {
 			fmt.Fprintln(stderr, d)
@@ -128,6 +137,27 @@ func copyStoredFile(store *filestore.Store, draft *backup.Draft, storageName str
 	}
 	defer f.Close()
 	return draft.Copy(filesDirName+"/"+storageName, f)
+}
+
+// copySigningKey copies the data directory's signing key into the backup,
+// if it has one, and says which it was (never the key itself).
+func copySigningKey(dir string, draft *backup.Draft) (string, error) {
+	key, err := signingkey.Load(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "no signing key", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	f, err := os.Open(signingkey.Path(dir))
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if _, err := draft.Copy(signingkey.FileName, f); err != nil {
+		return "", err
+	}
+	return "the signing key (fingerprint " + backend.KeyFingerprint(signingkey.Public(key)) + ")", nil
 }
 
 // megabytes writes a size for people.
@@ -153,8 +183,8 @@ func verifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	for _, e := range m.Files {
 		size += e.Size
 	}
-	fmt.Fprintf(stdout, "%s: ok: made %s by doorstep-server %s, schema %d, %d files (%s), every one as the manifest says; the database copy passes its integrity check and holds every file it refers to\n",
-		src, m.Created.Local().Format("2006-01-02 15:04:05"), m.ServerVersion, m.SchemaVersion, len(m.Files), megabytes(size))
+	fmt.Fprintf(stdout, "%s: ok: made %s by doorstep-server %s, schema %d, %d files (%s), every one as the manifest says; the database copy passes its integrity check and holds every file it refers to; %s\n",
+		src, m.Created.Local().Format("2006-01-02 15:04:05"), m.ServerVersion, m.SchemaVersion, len(m.Files), megabytes(size), backupKey(src))
 	return nil
 }
 
@@ -192,6 +222,11 @@ func verifyBackup(ctx context.Context, dir string) (backup.Manifest, []string, e
 	if copied.Schema != m.SchemaVersion {
 		problems = append(problems, fmt.Sprintf("%s: at schema %d, the manifest says %d", backup.DatabaseName, copied.Schema, m.SchemaVersion))
 	}
+	if _, ok := listed[signingkey.FileName]; ok {
+		if _, err := signingkey.Load(dir); err != nil {
+			problems = append(problems, fmt.Sprintf("%s: not a signing key the server can use", signingkey.FileName))
+		}
+	}
 	for _, f := range copied.Files {
 		rel := filesDirName + "/" + f.StorageName
 		e, ok := listed[rel]
@@ -203,6 +238,16 @@ func verifyBackup(ctx context.Context, dir string) (backup.Manifest, []string, e
 		}
 	}
 	return m, problems, nil
+}
+
+// backupKey says which signing key a verified backup holds: its
+// fingerprint, never the key.
+func backupKey(dir string) string {
+	key, err := signingkey.Load(dir)
+	if err != nil {
+		return "no signing key"
+	}
+	return "signing key fingerprint " + backend.KeyFingerprint(signingkey.Public(key))
 }
 
 // newerBackup is the refusal of a backup made at a schema this program

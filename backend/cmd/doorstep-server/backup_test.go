@@ -6,8 +6,10 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"io/fs"
@@ -24,6 +26,7 @@ import (
 	"doorstep/backend/backup"
 	"doorstep/backend/client"
 	"doorstep/backend/demo"
+	"doorstep/backend/signingkey"
 	"doorstep/backend/sqlite"
 	"doorstep/internal/wait"
 )
@@ -446,8 +449,16 @@ func TestBackupVerifyRestore(t *testing.T) {
 			stored = e.Path
 		}
 	}
-	if len(paths) != 2 || paths[0] != "doorstep.db" || stored == "" {
-		t.Fatalf("manifest lists %q, want the database and the one stored file", paths)
+	if len(paths) != 3 || paths[0] != "doorstep.db" || stored == "" || paths[2] != signingkey.FileName {
+		t.Fatalf("manifest lists %q, want the database, the one stored file and the signing key", paths)
+	}
+	keyFile, _ := os.ReadFile(signingkey.Path(dataDir))
+	if copied, _ := os.ReadFile(filepath.Join(good, signingkey.FileName)); len(keyFile) == 0 || !bytes.Equal(copied, keyFile) {
+		t.Errorf("the backup's signing key differs from the server's")
+	}
+	serverKey, err := landlord.ServerKey(ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if m.SchemaVersion != sqlite.SchemaVersion() || m.ServerVersion != backend.Version || time.Since(m.Created) > time.Hour {
 		t.Errorf("manifest = %+v", m)
@@ -467,8 +478,27 @@ func TestBackupVerifyRestore(t *testing.T) {
 
 	t.Run("Verifies", func(t *testing.T) {
 		out, err := verify(good)
-		if err != nil || !strings.Contains(out, ": ok: ") {
+		if err != nil || !strings.Contains(out, ": ok: ") || !strings.Contains(out, "signing key fingerprint "+serverKey.Fingerprint) {
 			t.Errorf("verify: %q, %v", out, err)
+		}
+		// It names the key by its fingerprint and never shows the key.
+		key, _ := signingkey.Load(good)
+		block, _ := pem.Decode(keyFile)
+		for _, secret := range []string{string(block.Bytes), base64.StdEncoding.EncodeToString(block.Bytes), base64.StdEncoding.EncodeToString(key.Seed()),
+			hex.EncodeToString(key.Seed()), base64.StdEncoding.EncodeToString(key)} {
+			if strings.Contains(out, secret) {
+				t.Errorf("verify printed the private key: %q", out)
+			}
+		}
+		if strings.Contains(out, "PRIVATE KEY") {
+			t.Errorf("verify printed the key file: %q", out)
+		}
+	})
+
+	t.Run("ChainOfTheBackupVerifies", func(t *testing.T) {
+		var out bytes.Buffer
+		if err := run(ctx, []string{"verify-chain", "-data", good}, env(nil), &out, io.Discard); err != nil || !strings.Contains(out.String(), ": ok: ") {
+			t.Errorf("verify-chain of the backup: %q, %v", out.String(), err)
 		}
 	})
 
@@ -491,6 +521,10 @@ func TestBackupVerifyRestore(t *testing.T) {
 				m.Files = slices.DeleteFunc(m.Files, func(e backup.Entry) bool { return e.Path == stored })
 			})
 		}, stored + ": the database refers to it but the backup does not hold it"},
+		"ErrDamagedSigningKey": {func(dir string) {
+			os.WriteFile(filepath.Join(dir, signingkey.FileName), []byte("-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n"), 0o600)
+			reseal(t, dir, signingkey.FileName, nil)
+		}, "signing.key: not a signing key the server can use"},
 		"ErrCorruptDatabase": {func(dir string) {
 			p := filepath.Join(dir, backup.DatabaseName)
 			b, _ := os.ReadFile(p)
@@ -579,10 +613,22 @@ func TestBackupVerifyRestore(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, "files", "partial")); err == nil {
 			t.Error("the unfinished upload was restored")
 		}
+		if fi, err := os.Stat(signingkey.Path(dir)); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("restored signing key: %v, %v; want it, mode 0600", fi, err)
+		}
 		url, _ := serveData(t, dir)
+		restored := signInDemo(t, url)
 		var b bytes.Buffer
-		if _, _, err := signInDemo(t, url).DownloadFile(ctx, f.ID, &b); err != nil || !bytes.Equal(b.Bytes(), content) {
+		if _, _, err := restored.DownloadFile(ctx, f.ID, &b); err != nil || !bytes.Equal(b.Bytes(), content) {
 			t.Errorf("file after restore: %d bytes, %v; want the %d uploaded", b.Len(), err, len(content))
+		}
+		// The restored server signs with the key it had.
+		if k, err := restored.ServerKey(ctx); err != nil || k.Fingerprint != serverKey.Fingerprint {
+			t.Errorf("restored server's key: %+v, %v; want fingerprint %s", k, err, serverKey.Fingerprint)
+		}
+		pub, _ := backend.ParsePublicKey(serverKey.PublicKey)
+		if s, err := restored.ChainHead(ctx, conv); err != nil || s.Verify(pub) != nil {
+			t.Errorf("signing after restore: %+v, %v", s, err)
 		}
 	})
 }

@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"time"
 
 	"doorstep/backend"
 	"doorstep/backend/signingkey"
-	"doorstep/backend/sqlite"
 )
 
 // defaultSignEvery is how often the server signs the heads of the
@@ -23,10 +23,21 @@ const defaultSignEvery = 10 * time.Minute
 
 // openSigningKey reads the signing key of the data directory, making it on
 // the server's first start; one that cannot be used stops the server
-// (signingkey.Load says why).
-func openSigningKey(dir string, logger *slog.Logger) (ed25519.PrivateKey, error) {
+// (signingkey.Load says why), and so does a missing one while the database
+// holds signatures made with it, unless newKey says to start over. store
+// is the -store URL ("" for SQLite in dir): where the signatures are.
+func openSigningKey(ctx context.Context, dir, store string, newKey bool, logger *slog.Logger) (ed25519.PrivateKey, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	if _, err := os.Stat(signingkey.Path(dir)); errors.Is(err, fs.ErrNotExist) && !newKey {
+		signed, err := holdsSignatures(ctx, dir, store)
+		if err != nil {
+			return nil, err
+		}
+		if signed {
+			return nil, backend.ErrSigningKeyMissing
+		}
 	}
 	key, created, err := signingkey.LoadOrCreate(dir)
 	if err != nil {
@@ -43,8 +54,12 @@ func openSigningKey(dir string, logger *slog.Logger) (ed25519.PrivateKey, error)
 
 // signChangedHeads is the periodic signer's round: the conversations
 // whose chain no longer holds are logged, each with where, and not signed.
-func signChangedHeads(ctx context.Context, db *sqlite.DB, logger *slog.Logger) {
+// observe, when not nil, is told what the round did (the metrics).
+func signChangedHeads(ctx context.Context, db backend.ChainSigning, logger *slog.Logger, observe func(signed, problems int)) {
 	n, problems, err := db.SignChangedHeads(ctx)
+	if observe != nil {
+		observe(n, len(problems))
+	}
 	for _, p := range problems {
 		logger.Error("chain: not signing a history that no longer holds", "conversation", p.ConversationID, "seq", p.Seq, "problem", p.Problem)
 	}

@@ -116,7 +116,7 @@ func demoCmd(ctx context.Context, args []string, getenv func(string) string, std
 	return seedDemo(ctx, db, stdout)
 }
 
-func seedDemo(ctx context.Context, db *sqlite.DB, stdout io.Writer) error {
+func seedDemo(ctx context.Context, db demo.Store, stdout io.Writer) error {
 	creds, err := demo.Seed(ctx, db, time.Now())
 	if err != nil {
 		return err

@@ -1,10 +1,10 @@
 // Command doorstep-server runs the Doorstep chat server: the HTTP and
 // websocket API for the desktop app and the tenant portal, over an embedded
-// SQLite database kept in a data directory.
+// SQLite database kept in a data directory, or over PostgreSQL (-store).
 //
 // Usage:
 //
-//	doorstep-server [serve] [-addr host:port] [-data dir] [-url-file file] [-demo] [-event-retention 720h]
+//	doorstep-server [serve] [-addr host:port] [-data dir] [-store postgres://…] [-url-file file] [-demo] [-event-retention 720h]
 //	                [-tls-cert FILE -tls-key FILE | -acme-domain NAMES [-acme-email ADDRESS]] [-metrics-addr host:port]
 //	doorstep-server add-landlord -org NAME -tz ZONE -email EMAIL -name NAME [-sub-user] [-data dir]
 //	doorstep-server import -landlord EMAIL [-data dir] FILE.csv
@@ -15,6 +15,7 @@
 //	doorstep-server health [-url URL] [-wait duration]
 //	doorstep-server backup [-data dir] DEST
 //	doorstep-server verify DIR
+//	doorstep-server verify-chain [-data dir]
 //	doorstep-server key [-data dir]
 //	doorstep-server restore [-data dir] SRC
 //	doorstep-server version
@@ -103,6 +104,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return backupCmd(ctx, args, getenv, stdout, stderr)
 	case "verify":
 		return verifyCmd(ctx, args, stdout, stderr)
+	case "verify-chain":
+		return verifyChainCmd(ctx, args, getenv, stdout, stderr)
 	case "key":
 		return keyCmd(ctx, args, getenv, stdout, stderr)
 	case "verify-export":
@@ -113,7 +116,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, "doorstep-server", backend.Version)
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (commands: serve, add-landlord, import, demo, mailbox, portal-link, sign-out, health, backup, verify, restore, key, version)", cmd)
+		return fmt.Errorf("unknown command %q (commands: serve, add-landlord, import, demo, mailbox, portal-link, sign-out, health, backup, verify, verify-chain, restore, key, version)", cmd)
 	}
 }
 
@@ -147,7 +150,13 @@ type serveConfig struct {
 	// SignEvery is how often the heads of conversations that changed are
 	// signed; 0: only on request.
 	SignEvery time.Duration
-	store     []sqlite.Option // how the database is opened
+	// NewSigningKey allows a new signing key while the database holds
+	// signatures made with a key that is missing.
+	NewSigningKey bool
+	// Store is a postgres:// URL: the database is PostgreSQL there; empty:
+	// SQLite in DataDir.
+	Store string
+	store []sqlite.Option // how a SQLite database is opened
 }
 
 func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -162,6 +171,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Addr, "addr", envOr("DOORSTEP_ADDR", defaultAddr), "`host:port` to listen on (env DOORSTEP_ADDR)")
 	dataFlag(fs, &cfg.DataDir, getenv)
+	fs.StringVar(&cfg.Store, "store", getenv("DOORSTEP_STORE"), "a postgres:// `URL`: keep the data in PostgreSQL there rather than SQLite in the data directory (env DOORSTEP_STORE)")
 	fs.BoolVar(&cfg.Demo, "demo", getenv("DOORSTEP_DEMO") == "1", "seed a demo landlord when the database is empty (env DOORSTEP_DEMO=1)")
 	fs.StringVar(&cfg.URLFile, "url-file", getenv("DOORSTEP_URL_FILE"), "write the server's URL to this `file` once it listens (env DOORSTEP_URL_FILE)")
 	maxUpload, err := strconv.ParseInt(envOr("DOORSTEP_MAX_UPLOAD_MB", "25"), 10, 64)
@@ -196,6 +206,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		storageProbe = v
 		return nil
 	})
+	fs.BoolVar(&cfg.NewSigningKey, "new-signing-key", false, "make a new signing key when signing.key is missing though the database holds signatures made with it (they will show as made with another key)")
 	signEvery := envOr("DOORSTEP_SIGN_EVERY", defaultSignEvery.String())
 	fs.Func("sign-every", "how often to sign the heads of conversations that changed, e.g. 10m; 0 signs only on request (env DOORSTEP_SIGN_EVERY; default 10m)", func(v string) error {
 		signEvery = v
@@ -246,6 +257,9 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
+	if err := checkStoreURL(cfg.Store); err != nil {
+		return cfg, err
+	}
 	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
 		return cfg, fmt.Errorf("-addr %q: want host:port", cfg.Addr)
 	}
@@ -273,13 +287,12 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 			metered.ln.Close()
 		}
 	}
-	key, err := openSigningKey(cfg.DataDir, logger)
+	key, err := openSigningKey(ctx, cfg.DataDir, cfg.Store, cfg.NewSigningKey, logger)
 	if err != nil {
 		closeMetrics()
 		return err
 	}
-	opts := append([]sqlite.Option{sqlite.WithSigningKey(key)}, cfg.store...)
-	db, err := openData(ctx, cfg.DataDir, append(opts, metered.storeOptions()...)...)
+	db, err := openStore(ctx, cfg, key, metered)
 	if err != nil {
 		closeMetrics()
 		return err
@@ -311,17 +324,20 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 
 // parts are the running server's pieces around its database.
 type parts struct {
-	db     *sqlite.DB
+	db     serverStore
 	srv    *httpapi.Server
 	events *hub.Hub
 	files  *filestore.Store
 	logger *slog.Logger
+	// observeSigning is told what each round of the periodic signer did;
+	// nil without metrics.
+	observeSigning func(signed, problems int)
 }
 
 // assemble wires the live fan-out, the file store, the HTTP server and the
 // notification sender to the database, and runs the first storage probe,
 // so a server started on a full disk says so from its first answer.
-func assemble(ctx context.Context, cfg serveConfig, db *sqlite.DB, url string, logger *slog.Logger, metered *metricsDoor) (*parts, error) {
+func assemble(ctx context.Context, cfg serveConfig, db serverStore, url string, logger *slog.Logger, metered *metricsDoor) (*parts, error) {
 	events := hub.New()
 	db.SetEventSink(events.Publish)
 	db.SetSessionEndSink(events.EndSessions)
@@ -346,7 +362,11 @@ func assemble(ctx context.Context, cfg serveConfig, db *sqlite.DB, url string, l
 	db.SetNotificationsQueued(worker.Wake)
 	go worker.Run(ctx)
 	srv.ProbeStorage(ctx)
-	return &parts{db: db, srv: srv, events: events, files: files, logger: logger}, nil
+	p := &parts{db: db, srv: srv, events: events, files: files, logger: logger}
+	if metered != nil {
+		p.observeSigning = metered.m.ObserveChainSigning
+	}
+	return p, nil
 }
 
 // startJobs runs the server's periodic jobs until ctx ends: the storage
@@ -369,7 +389,7 @@ func (p *parts) startJobs(ctx context.Context, cfg serveConfig) {
 		}
 	})
 	if cfg.SignEvery > 0 {
-		go repeatAfter(ctx, cfg.SignEvery, func() { signChangedHeads(ctx, p.db, p.logger) })
+		go repeatAfter(ctx, cfg.SignEvery, func() { signChangedHeads(ctx, p.db, p.logger, p.observeSigning) })
 	}
 	if cfg.NewMessageEmail > 0 {
 		online := func(tenantID int64) bool {
@@ -417,6 +437,9 @@ func (p *parts) serveUntilDone(ctx context.Context, cfg serveConfig, door *front
 			return fmt.Errorf("-url-file: %w", err)
 		}
 	}
+	if cfg.Store != "" {
+		fmt.Fprintln(stdout, "database: PostgreSQL (-store)") // never the URL: it may hold a password
+	}
 	fmt.Fprintf(stdout, "doorstep-server %s listening on %s (data in %s)\n", backend.Version, door.url, cfg.DataDir)
 	select {
 	case err := <-errc:
@@ -459,7 +482,7 @@ func mailboxDir(dataDir string) string { return filepath.Join(dataDir, "mailbox"
 // notificationWorker sets up the senders of tenant notifications: SMTP and
 // the SMS provider when configured, else the dev mailbox, said clearly in
 // the log so nothing is thought sent that was not.
-func notificationWorker(cfg serveConfig, db *sqlite.DB, url string, logger *slog.Logger) (*notify.Worker, error) {
+func notificationWorker(cfg serveConfig, db notify.Store, url string, logger *slog.Logger) (*notify.Worker, error) {
 	var box *notify.Mailbox
 	// devMailbox opens the mailbox (once) and says loudly what goes there.
 	devMailbox := func(warning string) (*notify.Mailbox, error) {

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"doorstep/backend"
+	"doorstep/backend/filestore"
+	"doorstep/backend/signingkey"
+	"doorstep/backend/sqlite"
+)
+
+// chainSchema is the first schema that records the chain.
+const chainSchema = 6
+
+// verifyChainCmd checks the tamper-evident history of a data directory (or
+// of a backup, which is laid out like one): every conversation's chain
+// recomputed from the database and the files on disk, against the hashes
+// recorded and every signature the server made, with the server's key from
+// signing.key. It prints each problem with its conversation and message and
+// fails if there is any. It only reads, so it can run beside the server:
+// what it checks is the database as of one moment.
+func verifyChainCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs, dir, err := parseDataCommand("verify-chain", args, getenv, stderr, nil)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return errors.New("usage: doorstep-server verify-chain [-data dir] (a data directory, or a backup)")
+	}
+	if dir, err = resolveDataDir(dir); err != nil {
+		return err
+	}
+	start := time.Now()
+	path := filepath.Join(dir, databaseFile)
+	db, err := sqlite.OpenReadOnly(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if v, err := db.Schema(ctx); err != nil {
+		return err
+	} else if v < chainSchema {
+		return fmt.Errorf("%s is at schema %d, from before the hash chain: start this doorstep-server on it once, which records the chain, then verify", path, v)
+	}
+	trusted, keyNote, err := trustedKey(dir)
+	if err != nil {
+		return err
+	}
+	report, err := db.VerifyChains(ctx, trusted, fileChecker(filepath.Join(dir, filesDirName)))
+	if err != nil {
+		return err
+	}
+	for _, p := range report.Problems {
+		fmt.Fprintln(stdout, p)
+	}
+	fmt.Fprintln(stderr, keyNote)
+	summary := fmt.Sprintf("%d conversations, %d messages, %d files, %d signatures checked in %s",
+		report.Conversations, report.Messages, report.Files, report.Signatures, time.Since(start).Round(time.Millisecond))
+	if n := len(report.Problems); n > 0 {
+		return fmt.Errorf("%s: %d problems (listed above); %s", dir, n, summary)
+	}
+	fmt.Fprintf(stdout, "%s: ok: every conversation's history matches its chain and every signature: %s\n", dir, summary)
+	return nil
+}
+
+// trustedKey is the public key the signatures must be made with: the one
+// in dir's signing.key. Without one there, each signature is checked with
+// the key it carries, and the note says so.
+func trustedKey(dir string) (ed25519.PublicKey, string, error) {
+	key, err := signingkey.Load(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Sprintf("%s holds no %s: each signature was checked against the key it carries, not against this server's", dir, signingkey.FileName), nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	pub := signingkey.Public(key)
+	return pub, fmt.Sprintf("signatures checked against the server's key, fingerprint %s", backend.KeyFingerprint(pub)), nil
+}
+
+// fileChecker compares each stored file's bytes with what the database
+// recorded of it.
+func fileChecker(filesDir string) sqlite.FileCheck {
+	var store *filestore.Store
+	if _, err := os.Stat(filesDir); err == nil {
+		store, _ = filestore.Open(filesDir, 0)
+	}
+	return func(storageName string, size int64, sum string) string {
+		if store == nil {
+			return backend.ChainFileMissing
+		}
+		f, err := store.Open(storageName)
+		if err != nil {
+			return backend.ChainFileMissing
+		}
+		defer f.Close()
+		h := sha256.New()
+		n, err := io.Copy(h, f)
+		if err != nil || n != size || hex.EncodeToString(h.Sum(nil)) != sum {
+			return backend.ChainFileChanged
+		}
+		return ""
+	}
+}

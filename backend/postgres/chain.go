@@ -1,0 +1,318 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"doorstep/backend"
+)
+
+// The hash chain of every conversation (backend/chain.go). A message's hash
+// is computed in the transaction that stores it (insertMessage), chained to
+// the conversation's chain_head, which that transaction moves on under the
+// conversation's row lock; the server signs heads with its key
+// (WithSigningKey) on request and periodically, after checking the chain
+// since the last signature. Every message has its hash from the start: this
+// store has no history from before the chain to fill in.
+
+// chainMessage is a message as its chain covers it, with where its files
+// are kept.
+type chainMessage struct {
+	backend.Message
+	storage []string // each file's storage name, in the order of Files
+}
+
+// allMessages is chainMessages without a limit.
+const allMessages = -1
+
+// chainMessages reads up to limit (allMessages: every) messages of a
+// conversation after seq after, in seq order, with what the chain covers
+// and their recorded hashes: leaner than messagesWhere (no names, no
+// uploaders), as a check of the whole database reads every message.
+func chainMessages(ctx context.Context, q queryer, convID, after int64, limit int) ([]chainMessage, error) {
+	var lim any // NULL: LIMIT ALL
+	if limit >= 0 {
+		lim = limit
+	}
+	rows, err := q.Query(ctx, `
+		SELECT m.seq, coalesce(m.sender_user_id, 0), coalesce(m.sender_tenant_id, 0), m.text, m.created_at, m.urgent, m.chain_hash,
+		       (SELECT coalesce(json_agg(json_build_object('name', f.name, 'size', f.size, 'sha256', f.sha256, 'storage', f.storage_name)
+		                                 ORDER BY mf.position), '[]')
+		          FROM message_files mf JOIN files f ON f.id = mf.file_id WHERE mf.message_id = m.id)
+		FROM messages m WHERE m.conversation_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3`, convID, after, lim)
+	if err != nil {
+		return nil, fmt.Errorf("chain messages: %w", err)
+	}
+	defer rows.Close()
+	var out []chainMessage
+	for rows.Next() {
+		m := chainMessage{Message: backend.Message{ConversationID: convID}}
+		var userID, tenantID int64
+		var files, hash []byte
+		if err := rows.Scan(&m.Seq, &userID, &tenantID, &m.Text, &m.CreatedAt, &m.Urgent, &hash, &files); err != nil {
+			return nil, fmt.Errorf("chain messages: %w", err)
+		}
+		if userID != 0 {
+			m.Sender = backend.Sender{Kind: backend.KindUser, ID: userID}
+		} else {
+			m.Sender = backend.Sender{Kind: backend.KindTenant, ID: tenantID}
+		}
+		if hash != nil {
+			m.Hash = hex.EncodeToString(hash)
+		}
+		var fs []struct {
+			Name    string `json:"name"`
+			Size    int64  `json:"size"`
+			SHA256  string `json:"sha256"`
+			Storage string `json:"storage"`
+		}
+		if err := json.Unmarshal(files, &fs); err != nil {
+			return nil, fmt.Errorf("chain message files: %w", err)
+		}
+		for _, f := range fs {
+			m.Files = append(m.Files, backend.File{Name: f.Name, Size: f.Size, SHA256: f.SHA256})
+			m.storage = append(m.storage, f.Storage)
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+func messagesOf(cms []chainMessage) []backend.Message {
+	out := make([]backend.Message, len(cms))
+	for i, m := range cms {
+		out[i] = m.Message
+	}
+	return out
+}
+
+// chainState is what a conversation's row says of its chain.
+type chainState struct {
+	convID    int64
+	lastSeq   int64
+	head      []byte // chain_head
+	signedSeq int64
+}
+
+// checkSinceSigned recomputes a conversation's chain after its newest
+// signature (which it takes as given, once the hash recorded at its seq is
+// still the head it signed) up to its last seq, and returns the head
+// recomputed at the last seq and what no longer holds.
+func checkSinceSigned(ctx context.Context, q queryer, c chainState) (head []byte, problems []backend.ChainProblem, checked int, err error) {
+	var prev []byte
+	if c.signedSeq > 0 {
+		var signed string
+		var recorded []byte
+		err := q.QueryRow(ctx, `SELECT s.head, (SELECT chain_hash FROM messages WHERE conversation_id = s.conversation_id AND seq = s.seq)
+			FROM chain_signatures s WHERE s.conversation_id = $1 AND s.seq = $2 ORDER BY s.id DESC LIMIT 1`, c.convID, c.signedSeq).Scan(&signed, &recorded)
+		problem := func(what string) (head []byte, problems []backend.ChainProblem, checked int, err error) {
+			return nil, []backend.ChainProblem{{ConversationID: c.convID, Seq: c.signedSeq, Problem: what}}, 0, nil
+		}
+		switch {
+		case isNoRows(err):
+			return problem(backend.ChainSignatureGone)
+		case err != nil:
+			return nil, nil, 0, fmt.Errorf("last signed head of conversation %d: %w", c.convID, err)
+		case recorded == nil:
+			return problem(backend.ChainMissing(c.signedSeq, c.signedSeq))
+		}
+		if prev, err = hex.DecodeString(signed); err != nil || !bytes.Equal(prev, recorded) {
+			return problem(backend.ChainHeadDiffers)
+		}
+	}
+	msgs, err := chainMessages(ctx, q, c.convID, c.signedSeq, allMessages)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	heads, problems := backend.CheckChainAfter(c.convID, c.signedSeq, prev, messagesOf(msgs))
+	head = prev
+	if n := len(msgs); n > 0 {
+		head = heads[msgs[n-1].Seq]
+	}
+	return head, append(problems, tailProblems(c, msgs)...), len(msgs), nil
+}
+
+// tailProblems finds what CheckChain cannot see from the messages alone:
+// the newest messages gone (the conversation counted further), and a
+// recorded head that is not the newest message's hash (the next message
+// would be chained to it).
+func tailProblems(c chainState, msgs []chainMessage) []backend.ChainProblem {
+	last := c.signedSeq
+	var lastHash string
+	if n := len(msgs); n > 0 {
+		last, lastHash = msgs[n-1].Seq, msgs[n-1].Hash
+	}
+	switch {
+	case last < c.lastSeq:
+		return []backend.ChainProblem{{ConversationID: c.convID, Seq: last + 1, Problem: backend.ChainMissing(last+1, c.lastSeq)}}
+	case len(msgs) > 0 && lastHash != hex.EncodeToString(c.head):
+		return []backend.ChainProblem{{ConversationID: c.convID, Seq: last, Problem: backend.ChainHeadNotLast}}
+	}
+	return nil
+}
+
+// ServerKey is the server's public signing key and its id.
+func (db *DB) ServerKey(ctx context.Context) (backend.ServerKey, error) {
+	if db.signingKey == nil {
+		return backend.ServerKey{}, backend.ErrNoSigningKey
+	}
+	id, err := db.ServerID(ctx)
+	if err != nil {
+		return backend.ServerKey{}, err
+	}
+	return backend.NewServerKey(id, db.signingKey.Public().(ed25519.PublicKey)), nil
+}
+
+// SignChainHead checks a conversation's chain since its last signature and
+// signs its head as it is now, in one write under the conversation's row
+// lock: no message can come between the check and the signature.
+func (db *DB) SignChainHead(ctx context.Context, p backend.Principal, convID int64) (backend.SignedHead, error) {
+	if err := p.MaySignChainHead(); err != nil {
+		return backend.SignedHead{}, err
+	}
+	if db.signingKey == nil {
+		return backend.SignedHead{}, backend.ErrNoSigningKey
+	}
+	var signed backend.SignedHead
+	err := db.Update(ctx, func(tx *Tx) error {
+		c, err := openChatLocked(ctx, tx, p, convID)
+		if err != nil {
+			return err
+		}
+		var signedSeq int64
+		if err := tx.QueryRow(ctx, "SELECT signed_seq FROM conversations WHERE id = $1", c.ID).Scan(&signedSeq); err != nil {
+			return fmt.Errorf("signed seq: %w", err)
+		}
+		head, problems, _, err := checkSinceSigned(ctx, tx, chainState{convID: c.ID, lastSeq: c.LastSeq, head: c.chainHead, signedSeq: signedSeq})
+		if err != nil {
+			return err
+		}
+		if len(problems) > 0 {
+			return backend.ErrChainBroken(problems[0])
+		}
+		signed, err = db.signHead(ctx, tx, c.ID, c.LastSeq, head)
+		return err
+	})
+	if err != nil {
+		return backend.SignedHead{}, err
+	}
+	return signed, nil
+}
+
+// signBudget bounds the messages one periodic signing transaction checks,
+// so that a round with much to check does not hold the locks of many
+// conversations for long.
+const signBudget = 10_000
+
+// SignChangedHeads signs the head of every conversation with messages since
+// its last signature, after checking its chain since then, in writes of up
+// to signBudget messages each. A conversation whose chain no longer holds is
+// not signed; its problems are returned (and it is checked again next
+// time). Conversations another server's signer holds at the moment are left
+// to it (SKIP LOCKED).
+func (db *DB) SignChangedHeads(ctx context.Context) (signed int, problems []backend.ChainProblem, err error) {
+	if db.signingKey == nil {
+		return 0, nil, backend.ErrNoSigningKey
+	}
+	var after int64 // conversations up to this id are done
+	for more := true; more; {
+		var round int
+		var found []backend.ChainProblem
+		var reached int64
+		err := db.Update(ctx, func(tx *Tx) error {
+			round, found, more, reached = 0, nil, false, after
+			rows, err := tx.Query(ctx, `SELECT id, last_seq, chain_head, signed_seq FROM conversations
+				WHERE last_seq > signed_seq AND id > $1 ORDER BY id FOR NO KEY UPDATE SKIP LOCKED`, after)
+			if err != nil {
+				return fmt.Errorf("changed conversations: %w", err)
+			}
+			var changed []chainState
+			for rows.Next() {
+				var c chainState
+				if err := rows.Scan(&c.convID, &c.lastSeq, &c.head, &c.signedSeq); err != nil {
+					rows.Close()
+					return fmt.Errorf("changed conversations: %w", err)
+				}
+				changed = append(changed, c)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("changed conversations: %w", err)
+			}
+			budget := signBudget
+			for _, c := range changed {
+				if budget <= 0 {
+					more = true
+					break
+				}
+				head, ps, checked, err := checkSinceSigned(ctx, tx, c)
+				if err != nil {
+					return err
+				}
+				budget -= checked
+				reached = c.convID
+				if len(ps) > 0 {
+					found = append(found, ps...)
+					continue
+				}
+				if _, err := db.signHead(ctx, tx, c.convID, c.lastSeq, head); err != nil {
+					return err
+				}
+				round++
+			}
+			return nil
+		})
+		if err != nil {
+			return signed, problems, err
+		}
+		after = reached
+		signed += round
+		problems = append(problems, found...)
+	}
+	return signed, problems, nil
+}
+
+// signHead signs that the chain of convID reached seq with head, records
+// the signature and moves the conversation's signed seq to it.
+func (db *DB) signHead(ctx context.Context, tx *Tx, convID, seq int64, head []byte) (backend.SignedHead, error) {
+	var serverID string
+	if err := tx.QueryRow(ctx, "SELECT value FROM meta WHERE key = 'server_id'").Scan(&serverID); err != nil {
+		return backend.SignedHead{}, fmt.Errorf("server id: %w", err)
+	}
+	st := backend.HeadStatement{ServerID: serverID, ConversationID: convID, Seq: seq, Head: hex.EncodeToString(head), SignedAt: tx.Now()}
+	s := backend.SignHead(st, db.signingKey)
+	if _, err := tx.Exec(ctx, `INSERT INTO chain_signatures (conversation_id, seq, head, signed_at, server_id, key_id, public_key, signature)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, convID, seq, s.Head, s.SignedAt, serverID,
+		backend.KeyFingerprint(db.signingKey.Public().(ed25519.PublicKey)), s.PublicKey, s.Signature); err != nil {
+		return backend.SignedHead{}, fmt.Errorf("record signature: %w", err)
+	}
+	if _, err := tx.Exec(ctx, "UPDATE conversations SET signed_seq = $1 WHERE id = $2", seq, convID); err != nil {
+		return backend.SignedHead{}, fmt.Errorf("signed seq: %w", err)
+	}
+	return s, nil
+}
+
+// HoldsSignatures reports whether the database at connString holds head
+// signatures (none before its schema is made): a server whose signing key
+// is missing must not quietly make another while they are there. It only
+// reads, on one connection of its own.
+func HoldsSignatures(ctx context.Context, connString string) (bool, error) {
+	conn, err := pgx.Connect(ctx, connString)
+	if err != nil {
+		return false, fmt.Errorf("postgres: %w", storageError(err))
+	}
+	defer conn.Close(ctx)
+	var made bool
+	if err := conn.QueryRow(ctx, "SELECT to_regclass('chain_signatures') IS NOT NULL").Scan(&made); err != nil || !made {
+		return false, storageError(err)
+	}
+	var signed bool
+	err = conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM chain_signatures)").Scan(&signed)
+	return signed, storageError(err)
+}
