@@ -82,6 +82,10 @@ describe('ExportStore', () => {
     expect(s.outcome?.report?.summary).toBe(intact.summary);
     emit({ name: 'b.zip', report: { ...intact, intact: false, summary: 'Not intact: Message 2: changed' } });
     expect(s.outcome?.name).toBe('b.zip');
+    expect(s.outcomeProblem).toBeNull();
+    emit({ name: 'notes', problem: { code: 'invalid_input', message: 'This is not a Doorstep export: it has no manifest.json.' } });
+    expect(s.outcomeProblem?.code).toBe('invalid_input');
+    expect(s.outcomeProblem?.message).toBe('This is not a Doorstep export: it has no manifest.json.');
     stop();
   });
 
