@@ -68,6 +68,14 @@ func main() {
 	files.SaveDialog = func(dir, name string) (string, error) {
 		return runtime.SaveFileDialog(life.Context(), runtime.SaveDialogOptions{Title: "Save file", DefaultDirectory: dir, DefaultFilename: name})
 	}
+	exports := app.NewExportService(accounts, files)
+	exports.SaveDialog = func(title, dir, name string) (string, error) {
+		return runtime.SaveFileDialog(life.Context(), runtime.SaveDialogOptions{Title: title, DefaultDirectory: dir, DefaultFilename: name})
+	}
+	exports.OpenDialog = func(dir string) (string, error) {
+		return runtime.OpenFileDialog(life.Context(), runtime.OpenDialogOptions{Title: "Verify an export", DefaultDirectory: dir,
+			Filters: []runtime.FileFilter{{DisplayName: "Doorstep exports (.zip, or manifest.json in the folder)", Pattern: "*.zip;manifest.json"}}})
+	}
 
 	err = wails.Run(&options.App{
 		Title:            "Doorstep",
@@ -79,7 +87,8 @@ func main() {
 		AssetServer:      &assetserver.Options{Assets: assets},
 		OnStartup: func(ctx context.Context) {
 			life.Start(ctx)
-			runtime.OnFileDrop(ctx, app.FileDropHandler(attachments))
+			// An export dropped on the window is checked; other files are attached.
+			runtime.OnFileDrop(ctx, app.ExportDropHandler(exports, app.FileDropHandler(attachments)))
 		},
 		// Files dropped on the window reach Go as paths (FileDropHandler).
 		// The webview keeps its own drop handling on purpose: Wails v2 on
@@ -88,7 +97,7 @@ func main() {
 		// cancels every drop, so none can navigate it away.
 		DragAndDrop: &options.DragAndDrop{EnableFileDrop: true},
 		OnShutdown:  func(context.Context) { life.Stop() },
-		Bind:        []any{connection, accounts, conversations, tenants, attachments, files, attention, search, templates},
+		Bind:        []any{connection, accounts, conversations, tenants, attachments, files, attention, search, templates, exports},
 		// A failed call rejects in the page with {code, message,
 		// retry_after}; Go's error text stays in the log.
 		ErrorFormatter: app.ErrorFormatter(logger),

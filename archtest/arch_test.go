@@ -85,6 +85,7 @@ var roles = map[string]struct {
 	"backend/backup":     {helper, "the backup directory's layout and manifest: written under a temporary name, checked file by file, unpacked; plain file work, knowing neither SQLite nor the file store"},
 	"backend/datadir":    {helper, "where a program keeps its data by the OS's conventions; the server and the desktop both ask, and it talks to nothing"},
 	"backend/filename":   {helper, "file names from others made safe to show and save; server and desktop both need it"},
+	"backend/evidence":   {helper, "a conversation's export for a dispute, written and verified; plain file work, its PDF drawn by a renderer passed in"},
 	"backend/migrate":    {helper, "numbered embedded SQL migrations over database/sql; the server's store and the desktop cache both run them"},
 	"backend/signingkey": {helper, "the server's signing key file in its data directory: made once, then only read, never replaced; plain file work"},
 	"app/attach":         {helper, "the desktop's checks of local files, its copies of pasted or dropped bytes and thumbnails; plain file work, no service"},
@@ -104,6 +105,7 @@ var roles = map[string]struct {
 	"app/cache":         {adapter, "the desktop's SQLite: cache, outbox, search index"},
 	"app/engine":        {adapter, "the desktop's sync and sending"},
 	"app/keychain":      {adapter, "the OS keychain"},
+	"internal/pdf":      {adapter, "an export's PDF, drawn with go-pdf/fpdf; the desktop and the server's verify-export both draw it"},
 }
 
 // adapterEdges are the only imports from one adapter to another, each with
@@ -113,6 +115,7 @@ var adapterEdges = map[[2]string]string{
 	{"app", "app/cache"}:                     "the services answer from the local cache first",
 	{"app", "app/engine"}:                    "the services start and stop sync and sending",
 	{"app", "app/keychain"}:                  "a session is kept in the OS keychain, never in a file",
+	{"app", "internal/pdf"}:                  "an export carries its conversation as a PDF",
 	{"app/engine", "app/cache"}:              "sync writes what arrives into the cache; the sender drains its outbox",
 	{"app/engine", "backend/client"}:         "sync and sending talk to the server through the client",
 	{"backend/httpapi", "backend/hub"}:       "websocket connections subscribe to the fan-out",

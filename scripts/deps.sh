@@ -57,7 +57,9 @@ fi
 # xdg-utils: the app's Open (xdg-open). `file`: the test's xdg-open (no
 # desktop environment) takes a file's type from it.
 packages=(gcc pkg-config libgtk-3-dev xdg-utils)
-test_packages=(curl xvfb xauth xdotool imagemagick tesseract-ocr tesseract-ocr-eng dbus dbus-x11 gnome-keyring chromium fonts-dejavu-core file postgresql)
+# poppler-utils: the export tests read the PDF back (pdftotext) and draw it
+# to PNG (pdftoppm).
+test_packages=(curl xvfb xauth xdotool imagemagick tesseract-ocr tesseract-ocr-eng dbus dbus-x11 gnome-keyring chromium fonts-dejavu-core file postgresql poppler-utils)
 # Packages: dpkg-dev (dpkg-shlibdeps), imagemagick (the icon sizes), lintian;
 # the Windows installer (scripts/package-windows.sh): MinGW for cgo, NSIS,
 # osslsigncode; its test (scripts/test-package-windows.sh): 7z, openssl.

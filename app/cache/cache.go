@@ -307,9 +307,12 @@ func putMessage(ctx context.Context, q execer, m backend.Message) error {
 	if m.Files == nil {
 		files = []byte("[]")
 	}
-	_, err := q.ExecContext(ctx, `INSERT INTO messages (id, conversation_id, seq, sender_kind, sender_id, sender_name, text, files, key, created_at, urgent)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-		m.ID, m.ConversationID, m.Seq, string(m.Sender.Kind), m.Sender.ID, m.Sender.Name, m.Text, string(files), m.Key, formatTime(m.CreatedAt), m.Urgent)
+	// A message is kept as it first came, but its hash is filled in when
+	// it comes again with one (cached before the server sent hashes).
+	_, err := q.ExecContext(ctx, `INSERT INTO messages (id, conversation_id, seq, sender_kind, sender_id, sender_name, text, files, key, created_at, urgent, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET hash = excluded.hash
+		WHERE messages.hash = '' AND excluded.hash <> ''`,
+		m.ID, m.ConversationID, m.Seq, string(m.Sender.Kind), m.Sender.ID, m.Sender.Name, m.Text, string(files), m.Key, formatTime(m.CreatedAt), m.Urgent, m.Hash)
 	return err
 }
 
@@ -326,7 +329,7 @@ func (c *Cache) PutMessages(ctx context.Context, msgs []backend.Message) error {
 }
 
 func (c *Cache) messagesWhere(ctx context.Context, where string, args ...any) ([]backend.Message, error) {
-	rows, err := c.db.QueryContext(ctx, `SELECT id, conversation_id, seq, sender_kind, sender_id, sender_name, text, files, key, created_at, urgent
+	rows, err := c.db.QueryContext(ctx, `SELECT id, conversation_id, seq, sender_kind, sender_id, sender_name, text, files, key, created_at, urgent, hash
 		FROM messages `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("cache messages: %w", err)
@@ -336,7 +339,7 @@ func (c *Cache) messagesWhere(ctx context.Context, where string, args ...any) ([
 	for rows.Next() {
 		var m backend.Message
 		var kind, files, created string
-		if err := rows.Scan(&m.ID, &m.ConversationID, &m.Seq, &kind, &m.Sender.ID, &m.Sender.Name, &m.Text, &files, &m.Key, &created, &m.Urgent); err != nil {
+		if err := rows.Scan(&m.ID, &m.ConversationID, &m.Seq, &kind, &m.Sender.ID, &m.Sender.Name, &m.Text, &files, &m.Key, &created, &m.Urgent, &m.Hash); err != nil {
 			return nil, err
 		}
 		m.Sender.Kind = backend.PrincipalKind(kind)
@@ -409,7 +412,7 @@ func (c *Cache) ForgetServer(ctx context.Context, serverID, code, message string
 	return c.tx(ctx, func(tx *sql.Tx) error {
 		for _, q := range []string{"DELETE FROM messages", "DELETE FROM conversations", "DELETE FROM directory",
 			"DELETE FROM tenant_records", "DELETE FROM delivery_logs", "DELETE FROM read_positions", "DELETE FROM state WHERE key = 'last_event_id'",
-			"DELETE FROM history_fill"} {
+			"DELETE FROM history_fill", "DELETE FROM signed_heads", "DELETE FROM state WHERE key = 'server_key'"} {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return err
 			}
@@ -477,14 +480,15 @@ func applyEvent(ctx context.Context, tx *sql.Tx, me backend.Principal, ev backen
 		if m == nil {
 			return nil
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO messages (id, conversation_id, seq, sender_kind, sender_id, sender_name, text, files, key, created_at, urgent)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			m.ID, m.ConversationID, m.Seq, string(m.Sender.Kind), m.Sender.ID, m.Sender.Name, m.Text, jsonFiles(m.Files), m.Key, formatTime(m.CreatedAt), m.Urgent)
+		res, err := tx.ExecContext(ctx, `INSERT INTO messages (id, conversation_id, seq, sender_kind, sender_id, sender_name, text, files, key, created_at, urgent, hash)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			m.ID, m.ConversationID, m.Seq, string(m.Sender.Kind), m.Sender.ID, m.Sender.Name, m.Text, jsonFiles(m.Files), m.Key, formatTime(m.CreatedAt), m.Urgent, m.Hash)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
+		if n, _ := res.RowsAffected(); n == 0 { // known: only its hash may be new
+			_, err := tx.ExecContext(ctx, "UPDATE messages SET hash = ? WHERE id = ? AND hash = '' AND ? <> ''", m.Hash, m.ID, m.Hash)
+			return err
 		}
 		mine := m.Sender.Kind == me.Kind && m.Sender.ID == me.ID
 		unread := 1

@@ -108,6 +108,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return verifyChainCmd(ctx, args, getenv, stdout, stderr)
 	case "key":
 		return keyCmd(ctx, args, getenv, stdout, stderr)
+	case "verify-export":
+		return verifyExportCmd(args, stdout, stderr)
 	case "restore":
 		return restoreCmd(ctx, args, getenv, stdout, stderr)
 	case "version":

@@ -1,7 +1,7 @@
 // The shapes Go sends and takes: the models Wails generates from the Go
 // types (wailsjs/go/models.ts, made by `make frontend/wailsjs/go/models.ts`),
 // so a change on the Go side that breaks the UI fails svelte-check.
-import type { app, backend, cache, engine } from '../../../wailsjs/go/models';
+import type { app, backend, cache, engine, evidence } from '../../../wailsjs/go/models';
 
 /**
  * A generated model as the page really receives it: plain JSON, without the
@@ -58,6 +58,17 @@ export type DraftFile = Plain<cache.DraftFile>;
 export type Outgoing = Plain<cache.Outgoing>;
 
 export type SyncState = Plain<engine.SyncState>;
+
+/** What an export made: where, a sentence saying what, and what it lacks. */
+export type ExportResult = Plain<app.ExportResult>;
+/** A check of an export: its report, or the problem that stopped it. */
+export type VerifyOutcome = Plain<app.VerifyOutcome>;
+/** A file dropped on the page, checked when it is an export. */
+export type DroppedFile = Plain<app.DroppedFile>;
+/** What a check of an export found (backend/evidence). */
+export type ExportReport = Plain<evidence.Report>;
+/** The server's signing key and its fingerprint (the About box). */
+export type ServerKey = Plain<backend.ServerKey>;
 
 /** How far the background fill has loaded the history for search. */
 export type HistoryProgress = Plain<engine.HistoryProgress>;

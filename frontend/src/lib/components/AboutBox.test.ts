@@ -5,8 +5,12 @@ import type { AboutInfo } from '../api/types';
 
 vi.mock('../../../wailsjs/go/app/ConnectionService', () => ({}));
 vi.mock('../../../wailsjs/go/app/AccountService', () => ({}));
+vi.mock('../../../wailsjs/go/app/ExportService', () => ({
+  ServerKey: () => Promise.reject({ code: 'unreachable', message: 'The server cannot be reached.' }),
+}));
 const { default: AboutBox } = await import('./AboutBox.svelte');
 const { AboutStore } = await import('../stores/about.svelte');
+const { ServerKeyStore } = await import('../stores/export.svelte');
 
 describe('AboutBox', () => {
   it('opens from its button and shows the app and server versions', async () => {
@@ -42,5 +46,19 @@ describe('AboutBox', () => {
     expect(store.problem).toBeInstanceOf(AppError);
     await fireEvent.keyDown(window, { key: 'Escape' });
     expect(screen.queryByRole('dialog')).toBeNull();
+  });
+
+  it("shows the server key fingerprint people compare with an export's", async () => {
+    const about = new AboutStore(() => Promise.resolve({ appVersion: '1.2.3', server: 'https://chat.example.org', serverVersion: '1.2.3' }));
+    const serverKey = new ServerKeyStore(() => Promise.resolve({ server_id: 's', public_key: 'k', fingerprint: '6668 7AAD F862 BD77' }));
+    render(AboutBox, { about, serverKey });
+    await fireEvent.click(screen.getByRole('button', { name: 'About' }));
+    await vi.waitFor(() => expect(screen.getByTestId('about-fingerprint').textContent).toBe('6668 7AAD F862 BD77'));
+  });
+
+  it('says the fingerprint is not known when it cannot be had', async () => {
+    render(AboutBox, { about: new AboutStore(() => Promise.resolve({ appVersion: '1.2.3', server: 'x' })) });
+    await fireEvent.click(screen.getByRole('button', { name: 'About' }));
+    expect((await screen.findByTestId('about-fingerprint')).textContent).toBe('not known yet');
   });
 });

@@ -28,4 +28,12 @@ describe('ConversationList menu', () => {
     const item = screen.getByRole('menuitem', { name: 'Mark as unread' }) as HTMLButtonElement;
     expect(item.disabled).toBe(true);
   });
+
+  it('Export conversation… from the ⋯ menu', async () => {
+    const onexport = vi.fn();
+    render(ConversationList, { conversations: [read, unread], selectedId: null, onselect: () => {}, onexport });
+    await fireEvent.click(screen.getAllByTestId('conversation-menu')[1]!);
+    await fireEvent.click(screen.getByRole('menuitem', { name: 'Export conversation…' }));
+    expect(onexport).toHaveBeenCalledWith(8);
+  });
 });
