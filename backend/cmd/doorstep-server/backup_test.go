@@ -478,7 +478,8 @@ func TestBackupVerifyRestore(t *testing.T) {
 
 	t.Run("Verifies", func(t *testing.T) {
 		out, err := verify(good)
-		if err != nil || !strings.Contains(out, ": ok: ") || !strings.Contains(out, "signing key fingerprint "+serverKey.Fingerprint) {
+		if err != nil || !strings.Contains(out, ": ok: ") || !strings.Contains(out, "signing key fingerprint "+serverKey.Fingerprint) ||
+			!strings.Contains(out, "every history matches its chain and signatures") {
 			t.Errorf("verify: %q, %v", out, err)
 		}
 		// It names the key by its fingerprint and never shows the key.
@@ -534,6 +535,20 @@ func TestBackupVerifyRestore(t *testing.T) {
 			os.WriteFile(p, b, 0o600)
 			reseal(t, dir, backup.DatabaseName, nil) // the manifest agrees: only the database check can tell
 		}, "doorstep.db: "},
+		// A message changed in the database before the backup was made (the
+		// manifest agrees with the copy): the chain tells, and where.
+		"ErrHistoryChanged": {func(dir string) {
+			p := filepath.Join(dir, backup.DatabaseName)
+			db, err := sql.Open("sqlite3", "file:"+p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Exec("UPDATE messages SET text = text || '!' WHERE seq = 1 AND conversation_id = (SELECT min(conversation_id) FROM messages)"); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			reseal(t, dir, backup.DatabaseName, nil)
+		}, "message 1: " + backend.ChainChanged},
 	} {
 		t.Run(name, func(t *testing.T) {
 			out, err := verify(damaged(t, tc.damage))

@@ -40,33 +40,15 @@ func verifyChainCmd(ctx context.Context, args []string, getenv func(string) stri
 	if dir, err = resolveDataDir(dir); err != nil {
 		return err
 	}
-	start := time.Now()
-	path := filepath.Join(dir, databaseFile)
-	db, err := sqlite.OpenReadOnly(ctx, path)
+	problems, keyNote, summary, err := checkChains(ctx, dir)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	if v, err := db.Schema(ctx); err != nil {
-		return err
-	} else if v < chainSchema {
-		return fmt.Errorf("%s is at schema %d, from before the hash chain: start this doorstep-server on it once, which records the chain, then verify", path, v)
-	}
-	trusted, keyNote, err := trustedKey(dir)
-	if err != nil {
-		return err
-	}
-	report, err := db.VerifyChains(ctx, trusted, fileChecker(filepath.Join(dir, filesDirName)))
-	if err != nil {
-		return err
-	}
-	for _, p := range report.Problems {
+	for _, p := range problems {
 		fmt.Fprintln(stdout, p)
 	}
 	fmt.Fprintln(stderr, keyNote)
-	summary := fmt.Sprintf("%d conversations, %d messages, %d files, %d signatures checked in %s",
-		report.Conversations, report.Messages, report.Files, report.Signatures, time.Since(start).Round(time.Millisecond))
-	if n := len(report.Problems); n > 0 {
+	if n := len(problems); n > 0 {
 		return fmt.Errorf("%s: %d problems (listed above); %s", dir, n, summary)
 	}
 	fmt.Fprintf(stdout, "%s: ok: every conversation's history matches its chain and every signature: %s\n", dir, summary)
@@ -111,4 +93,37 @@ func fileChecker(filesDir string) sqlite.FileCheck {
 		}
 		return ""
 	}
+}
+
+// checkChains checks every conversation of the data directory (or backup)
+// dir against its chain, the files on disk and every signature: the
+// problems found, a note on the key the signatures were checked with, and a
+// summary of what was checked.
+func checkChains(ctx context.Context, dir string) (problems []string, keyNote, summary string, err error) {
+	start := time.Now()
+	path := filepath.Join(dir, databaseFile)
+	db, err := sqlite.OpenReadOnly(ctx, path)
+	if err != nil {
+		return nil, "", "", err
+	}
+	defer db.Close()
+	if v, err := db.Schema(ctx); err != nil {
+		return nil, "", "", err
+	} else if v < chainSchema {
+		return nil, "", "", fmt.Errorf("%s is at schema %d, from before the hash chain: start this doorstep-server on it once, which records the chain, then verify", path, v)
+	}
+	trusted, keyNote, err := trustedKey(dir)
+	if err != nil {
+		return nil, "", "", err
+	}
+	report, err := db.VerifyChains(ctx, trusted, fileChecker(filepath.Join(dir, filesDirName)))
+	if err != nil {
+		return nil, "", "", err
+	}
+	for _, p := range report.Problems {
+		problems = append(problems, fmt.Sprint(p))
+	}
+	summary = fmt.Sprintf("%d conversations, %d messages, %d files, %d signatures checked in %s",
+		report.Conversations, report.Messages, report.Files, report.Signatures, time.Since(start).Round(time.Millisecond))
+	return problems, keyNote, summary, nil
 }
