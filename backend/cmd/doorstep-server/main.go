@@ -16,6 +16,7 @@
 //	doorstep-server backup [-data dir] DEST
 //	doorstep-server verify DIR
 //	doorstep-server verify-chain [-data dir]
+//	doorstep-server verify-export [-fingerprint FP] PATH
 //	doorstep-server key [-data dir]
 //	doorstep-server restore [-data dir] SRC
 //	doorstep-server version
@@ -116,7 +117,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, "doorstep-server", backend.Version)
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (commands: serve, add-landlord, import, demo, mailbox, portal-link, sign-out, health, backup, verify, verify-chain, restore, key, version)", cmd)
+		return fmt.Errorf("unknown command %q (commands: serve, add-landlord, import, demo, mailbox, portal-link, sign-out, health, backup, verify, verify-chain, verify-export, restore, key, version)", cmd)
 	}
 }
 
