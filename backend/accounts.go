@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -27,6 +28,26 @@ func ValidateOrg(name, tz string) (string, error) {
 		return "", Errorf(EINVALID, "%q is not a time zone name such as America/Chicago.", tz)
 	}
 	return name, nil
+}
+
+// OrgFormats are how an organisation's money and dates are written: its
+// currency (ISO 4217) and locale (one of TemplateLocales).
+type OrgFormats struct {
+	Currency string `json:"currency"`
+	Locale   string `json:"locale"`
+}
+
+// Validate checks the currency code and the locale, and returns them as
+// they are stored (the code in capitals).
+func (f OrgFormats) Validate() (OrgFormats, error) {
+	f.Currency = strings.ToUpper(strings.TrimSpace(f.Currency))
+	if len(f.Currency) != 3 || strings.Trim(f.Currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+		return f, Errorf(EINVALID, "%q is not a currency code such as USD or EUR.", f.Currency)
+	}
+	if !slices.Contains(TemplateLocales, f.Locale) {
+		return f, Errorf(EINVALID, "%q is not a locale Doorstep writes: choose one of %s.", f.Locale, strings.Join(TemplateLocales, ", "))
+	}
+	return f, nil
 }
 
 // ValidateNewUser checks a new landlord-side user's e-mail address, name

@@ -197,6 +197,9 @@ type Accounts interface {
 	CreateOrg(ctx context.Context, name, tz string) (int64, error)
 	// CreateLandlord creates an organisation and its main user together.
 	CreateLandlord(ctx context.Context, orgName, tz, email, name, password string) (int64, error)
+	// SetOrgFormats sets how an organisation's money and dates are
+	// written (OrgFormats.Validate first; an unknown org is ENOTFOUND).
+	SetOrgFormats(ctx context.Context, orgID int64, f OrgFormats) error
 	// CreateUser adds a main user or a sub-user to an organisation.
 	CreateUser(ctx context.Context, orgID int64, email, name, password string, isMain bool) (int64, error)
 	// TenantByEmail finds the one tenant with this e-mail address.

@@ -46,6 +46,24 @@ func (db *DB) CreateOrg(ctx context.Context, name, tz string) (int64, error) {
 	return id, err
 }
 
+// SetOrgFormats sets the currency and locale of organisation orgID.
+func (db *DB) SetOrgFormats(ctx context.Context, orgID int64, f backend.OrgFormats) error {
+	f, err := f.Validate()
+	if err != nil {
+		return err
+	}
+	return db.Update(ctx, func(tx *Tx) error {
+		tag, err := tx.Exec(ctx, "UPDATE orgs SET currency = $1, locale = $2 WHERE id = $3", f.Currency, f.Locale, orgID)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return backend.Errorf(backend.ENOTFOUND, "There is no organisation %d.", orgID)
+		}
+		return nil
+	})
+}
+
 // CreateLandlord creates an organisation and its main user together: either
 // both exist afterwards or neither.
 func (db *DB) CreateLandlord(ctx context.Context, orgName, tz, email, name, password string) (orgID int64, err error) {

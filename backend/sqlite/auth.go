@@ -59,6 +59,24 @@ func (db *DB) CreateOrg(ctx context.Context, name, tz string) (int64, error) {
 	return id, err
 }
 
+// SetOrgFormats sets the currency and locale of organisation orgID.
+func (db *DB) SetOrgFormats(ctx context.Context, orgID int64, f backend.OrgFormats) error {
+	f, err := f.Validate()
+	if err != nil {
+		return err
+	}
+	return db.Update(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, "UPDATE orgs SET currency = ?, locale = ? WHERE id = ?", f.Currency, f.Locale, orgID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return backend.Errorf(backend.ENOTFOUND, "There is no organisation %d.", orgID)
+		}
+		return nil
+	})
+}
+
 // CreateLandlord creates an organisation and its main user together: either
 // both exist afterwards or neither.
 func (db *DB) CreateLandlord(ctx context.Context, orgName, tz, email, name, password string) (orgID int64, err error) {

@@ -35,6 +35,24 @@ func testAccounts(t *testing.T, w *world) {
 		wantCode(t, err, backend.ECONFLICT)
 	})
 
+	w.run(t, "OrgFormats", func(t *testing.T) {
+		org, err := w.s.CreateLandlord(w.ctx, "Rue des Lilas", "Europe/Paris", "gerant@lilas.test", "Camille", password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.s.SetOrgFormats(w.ctx, org, backend.OrgFormats{Currency: " cad ", Locale: "fr-CA"}); err != nil {
+			t.Fatal(err)
+		}
+		for _, bad := range []backend.OrgFormats{{Currency: "DOLLARS", Locale: "fr-CA"}, {Currency: "EUR", Locale: "xx-YY"}, {Currency: "E1R", Locale: "en-GB"}} {
+			wantCode(t, w.s.SetOrgFormats(w.ctx, org, bad), backend.EINVALID)
+		}
+		wantCode(t, w.s.SetOrgFormats(w.ctx, 999_999, backend.OrgFormats{Currency: "EUR", Locale: "en-GB"}), backend.ENOTFOUND)
+		me, err := w.s.Me(w.ctx, w.signIn("gerant@lilas.test").Token)
+		if err != nil || me.Currency != "CAD" || me.Locale != "fr-CA" {
+			t.Errorf("after setting the formats (and refusing bad ones): %q %q %v", me.Currency, me.Locale, err)
+		}
+	})
+
 	w.run(t, "ErrSecondMainUser", func(t *testing.T) {
 		_, err := w.s.CreateUser(w.ctx, w.orgA, "second@a.test", "Second", password, true)
 		wantRefusal(t, err, backend.ECONFLICT, "This organisation already has a main user.")

@@ -136,9 +136,12 @@ func seedDemo(ctx context.Context, db demo.Store, stdout io.Writer) error {
 func addLandlordCmd(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer, opts ...sqlite.Option) error {
 	var org, tz, email, name, mainEmail string
 	var sub bool
+	formats := backend.OrgFormats{Currency: "USD", Locale: "en-US"}
 	_, dir, err := parseDataCommand("add-landlord", args, getenv, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&org, "org", "", "organisation name (new main account)")
 		fs.StringVar(&tz, "tz", "", "IANA time zone of the organisation, e.g. America/Chicago (new main account)")
+		fs.StringVar(&formats.Currency, "currency", formats.Currency, "currency of rents and deposits, ISO 4217 (new main account)")
+		fs.StringVar(&formats.Locale, "locale", formats.Locale, "how dates and money are written: "+strings.Join(backend.TemplateLocales, ", ")+" (new main account)")
 		fs.StringVar(&email, "email", "", "the user's e-mail (required)")
 		fs.StringVar(&name, "name", "", "the user's name (required)")
 		fs.BoolVar(&sub, "sub-user", false, "add a sub-user to the organisation of -main")
@@ -169,14 +172,56 @@ func addLandlordCmd(ctx context.Context, args []string, getenv func(string) stri
 		if _, err := db.CreateUser(ctx, orgID, email, name, password, false); err != nil {
 			return err
 		}
-	} else if _, err := db.CreateLandlord(ctx, org, tz, email, name, password); err != nil {
-		return err
+	} else {
+		if _, err := formats.Validate(); err != nil {
+			return err
+		}
+		orgID, err := db.CreateLandlord(ctx, org, tz, email, name, password)
+		if err != nil {
+			return err
+		}
+		if err := db.SetOrgFormats(ctx, orgID, formats); err != nil {
+			return err
+		}
 	}
 	kind := "main account"
 	if sub {
 		kind = "sub-user"
 	}
 	fmt.Fprintf(stdout, "added %s %s\n", kind, email)
+	return nil
+}
+
+// orgCmd sets how the organisation of a main account writes money and
+// dates: its currency and locale (message templates fill them in).
+func orgCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, opts ...sqlite.Option) error {
+	var mainEmail string
+	var formats backend.OrgFormats
+	fs, dir, err := parseDataCommand("org", args, getenv, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&mainEmail, "main", "", "e-mail of the organisation's main account (required)")
+		fs.StringVar(&formats.Currency, "currency", "", "currency of rents and deposits, ISO 4217, e.g. EUR (required)")
+		fs.StringVar(&formats.Locale, "locale", "", "how dates and money are written: "+strings.Join(backend.TemplateLocales, ", ")+" (required)")
+	})
+	if err != nil {
+		return err
+	}
+	if mainEmail == "" || formats.Currency == "" || formats.Locale == "" || fs.NArg() > 0 {
+		return errors.New("usage: doorstep-server org -main EMAIL -currency CODE -locale TAG [-data dir]")
+	}
+	db, err := openExisting(ctx, dir, opts...)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	orgID, err := db.OrgOfMainUser(ctx, mainEmail)
+	if err != nil {
+		return err
+	}
+	if err := db.SetOrgFormats(ctx, orgID, formats); err != nil {
+		return err
+	}
+	f, _ := formats.Validate()
+	fmt.Fprintf(stdout, "the organisation of %s now writes money in %s and dates as %s; signed-in apps see it at their next sign-in\n", mainEmail, f.Currency, f.Locale)
 	return nil
 }
 

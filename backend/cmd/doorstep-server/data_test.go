@@ -48,6 +48,47 @@ func TestDataCommands(t *testing.T) {
 		}
 	})
 
+	t.Run("OrgFormats", func(t *testing.T) {
+		d := t.TempDir()
+		if _, err := runCmd("a long password\n", nil, "add-landlord", "-data", d, "-org", "Calle Mayor", "-tz", "Europe/Madrid",
+			"-currency", "eur", "-locale", "es-ES", "-email", "ana@mayor.test", "-name", "Ana"); err != nil {
+			t.Fatal(err)
+		}
+		formats := func() (string, string) {
+			db, err := sqlite.Open(ctx, filepath.Join(d, databaseFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			s, err := db.SignIn(ctx, "ana@mayor.test", "a long password")
+			if err != nil {
+				t.Fatal(err)
+			}
+			me, err := db.Me(ctx, s.Token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return me.Currency, me.Locale
+		}
+		if c, l := formats(); c != "EUR" || l != "es-ES" {
+			t.Errorf("a new organisation's formats: %s %s", c, l)
+		}
+		if out, err := runCmd("", nil, "org", "-data", d, "-main", "ana@mayor.test", "-currency", "GBP", "-locale", "en-GB"); err != nil ||
+			!strings.Contains(out, "writes money in GBP and dates as en-GB") {
+			t.Fatalf("org: %q, %v", out, err)
+		}
+		if _, err := runCmd("", nil, "org", "-data", d, "-main", "ana@mayor.test", "-currency", "GBP", "-locale", "klingon"); backend.ErrorCode(err) != backend.EINVALID {
+			t.Errorf("an unknown locale: %v", err)
+		}
+		if _, err := runCmd("a long password\n", nil, "add-landlord", "-data", d, "-org", "X", "-tz", "UTC", "-currency", "dollars",
+			"-email", "x@x.test", "-name", "X"); backend.ErrorCode(err) != backend.EINVALID {
+			t.Errorf("a bad currency on a new organisation: %v", err)
+		}
+		if c, l := formats(); c != "GBP" || l != "en-GB" {
+			t.Errorf("after org and a refused change: %s %s", c, l)
+		}
+	})
+
 	t.Run("ErrBadFileImportsNothing", func(t *testing.T) {
 		csv := filepath.Join(t.TempDir(), "bad.csv")
 		os.WriteFile(csv, []byte("property,unit,tenant_name,lease_start\nQuay House,3,Cy,2025-13-01\nQuay House,4,,2025-01-01\n"), 0o600)

@@ -6,7 +6,8 @@
 //
 //	doorstep-server [serve] [-addr host:port] [-data dir] [-store postgres://…] [-url-file file] [-demo] [-event-retention 720h]
 //	                [-tls-cert FILE -tls-key FILE | -acme-domain NAMES [-acme-email ADDRESS]] [-metrics-addr host:port]
-//	doorstep-server add-landlord -org NAME -tz ZONE -email EMAIL -name NAME [-sub-user] [-data dir]
+//	doorstep-server add-landlord -org NAME -tz ZONE [-currency CODE] [-locale TAG] -email EMAIL -name NAME [-sub-user] [-data dir]
+//	doorstep-server org -main EMAIL -currency CODE -locale TAG [-data dir]
 //	doorstep-server import -landlord EMAIL [-data dir] FILE.csv
 //	doorstep-server demo [-data dir]
 //	doorstep-server mailbox [-data dir]
@@ -95,6 +96,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return demoCmd(ctx, args, getenv, stdout, stderr, store...)
 	case "add-landlord":
 		return addLandlordCmd(ctx, args, getenv, os.Stdin, stdout, stderr, store...)
+	case "org":
+		return orgCmd(ctx, args, getenv, stdout, stderr, store...)
 	case "mailbox":
 		return mailboxCmd(args, getenv, stdout, stderr)
 	case "portal-link":
@@ -117,7 +120,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, "doorstep-server", backend.Version)
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (commands: serve, add-landlord, import, demo, mailbox, portal-link, sign-out, health, backup, verify, verify-chain, verify-export, restore, key, version)", cmd)
+		return fmt.Errorf("unknown command %q (commands: serve, add-landlord, org, import, demo, mailbox, portal-link, sign-out, health, backup, verify, verify-chain, verify-export, restore, key, version)", cmd)
 	}
 }
 
