@@ -133,6 +133,19 @@ func (h *Hub) Publish(deliveries []backend.Delivery) {
 	}
 }
 
+// Resync ends every subscription as Slow: each client catches up from the
+// event log with since. It is for when events may have passed this hub by
+// (a server node lost its link to the others for a while).
+func (h *Hub) Resync() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, set := range h.subs {
+		for s := range set {
+			h.remove(s, Slow)
+		}
+	}
+}
+
 // EndSessions ends every subscription opened with one of these sessions:
 // each is marked SessionEnded (its writer sends nothing more, not even what
 // is buffered) and its channel is closed. Other sessions of the same person

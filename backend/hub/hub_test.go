@@ -137,6 +137,31 @@ func TestHub(t *testing.T) {
 		}
 	})
 
+	t.Run("ResyncSendsEverySubscriberToTheLogAndKeepsWhatWasBuffered", func(t *testing.T) {
+		h := hub.New()
+		a := h.Subscribe(landlord, "s1", 10)
+		b := h.Subscribe(tenant, "", 10)
+		h.Publish(deliver(landlord, 1))
+		h.Resync()
+		if !a.Slow() || !b.Slow() || h.Subscribers() != 0 || len(h.Sessions()) != 0 {
+			t.Fatalf("after Resync: slow %v %v, %d subscribers, sessions %v", a.Slow(), b.Slow(), h.Subscribers(), h.Sessions())
+		}
+		// What was buffered before is still read (it is older than what
+		// the client will ask the log for), then the channel is closed.
+		if ev, ok := <-a.C; !ok || ev.ID != 1 {
+			t.Errorf("buffered event = %v, %v", ev.ID, ok)
+		}
+		if _, ok := <-a.C; ok {
+			t.Error("the channel stayed open")
+		}
+		h.Publish(deliver(tenant, 2)) // reaches no one, and does not panic
+		c := h.Subscribe(tenant, "", 10)
+		h.Publish(deliver(tenant, 3))
+		if ev := <-c.C; ev.ID != 3 {
+			t.Errorf("a new subscription got %d", ev.ID)
+		}
+	})
+
 	t.Run("ConcurrentUse", func(t *testing.T) {
 		h := hub.New()
 		var wg sync.WaitGroup

@@ -100,17 +100,26 @@ func (db *DB) ConversationNotifications(ctx context.Context, p backend.Principal
 	return out, rows.Err()
 }
 
-// DueNotifications returns up to limit queued notifications whose time has
-// come, oldest due first, with what a sender needs to write them.
+// DueNotifications claims and returns up to limit queued notifications
+// whose time has come, oldest due first, with what a sender needs to write
+// them. What another live server node has claimed is not returned; what
+// this one claimed is, until its outcome is recorded (see claims.go).
 func (db *DB) DueNotifications(ctx context.Context, now time.Time, limit int) ([]backend.PendingNotification, error) {
+	me, err := db.claimerID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := db.claimDue(ctx, me, stored(now), limit)
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
 	rows, err := db.r.Query(ctx, notificationColumns+`, n.org_id, o.name,
 		       coalesce((SELECT name FROM users WHERE org_id = n.org_id AND is_main LIMIT 1), ''),
 		       c.unit_id IS NOT NULL, coalesce(p.name, ''), coalesce(u.name, '')
 		FROM notifications n JOIN tenants t ON t.id = n.tenant_id JOIN orgs o ON o.id = n.org_id
 		JOIN conversations c ON c.id = n.conversation_id
 		LEFT JOIN units u ON u.id = c.unit_id LEFT JOIN properties p ON p.id = u.property_id
-		WHERE n.state = 'queued' AND n.next_attempt_at <= $1 ORDER BY n.next_attempt_at, n.id LIMIT $2`,
-		stored(now), limit)
+		WHERE n.id = ANY($1) AND n.state = 'queued' ORDER BY n.next_attempt_at, n.id`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("due notifications: %w", err)
 	}
@@ -139,7 +148,10 @@ func (db *DB) DueNotifications(ctx context.Context, now time.Time, limit int) ([
 // false when none is queued).
 func (db *DB) NextNotificationDue(ctx context.Context) (t time.Time, ok bool, err error) {
 	var next *time.Time
-	if err := db.r.QueryRow(ctx, "SELECT min(next_attempt_at) FROM notifications WHERE state = 'queued'").Scan(&next); err != nil {
+	// What another live node claimed is its to send: waiting for it here
+	// would wake this node's sender over and over for nothing.
+	if err := db.r.QueryRow(ctx, `SELECT min(next_attempt_at) FROM notifications WHERE state = 'queued'
+		AND (claimed_by IS NULL OR claimed_by = $1 OR claimed_by NOT IN (`+liveClaimers+`))`, db.currentClaimerID()).Scan(&next); err != nil {
 		return t, false, fmt.Errorf("next notification: %w", err)
 	}
 	if next == nil {
@@ -163,7 +175,7 @@ func (db *DB) QueuedNotifications(ctx context.Context) (int, error) {
 // the dev mailbox rather than to the tenant.
 func (db *DB) NotificationSent(ctx context.Context, id int64, note string) error {
 	return db.Update(ctx, func(tx *Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE notifications SET state = 'sent', sent_at = $1, attempts = attempts + 1, reason = $2, next_attempt_at = NULL
+		_, err := tx.Exec(ctx, `UPDATE notifications SET state = 'sent', sent_at = $1, attempts = attempts + 1, reason = $2, next_attempt_at = NULL, claimed_by = NULL
 			WHERE id = $3 AND state = 'queued'`, tx.Now(), note, id)
 		return err
 	})
@@ -172,7 +184,7 @@ func (db *DB) NotificationSent(ctx context.Context, id int64, note string) error
 // NotificationRetry records a failed try and when to try again.
 func (db *DB) NotificationRetry(ctx context.Context, id int64, reason string, next time.Time) error {
 	return db.Update(ctx, func(tx *Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE notifications SET attempts = attempts + 1, reason = $1, next_attempt_at = $2
+		_, err := tx.Exec(ctx, `UPDATE notifications SET attempts = attempts + 1, reason = $1, next_attempt_at = $2, claimed_by = NULL
 			WHERE id = $3 AND state = 'queued'`, reason, stored(next), id)
 		return err
 	})
@@ -181,7 +193,7 @@ func (db *DB) NotificationRetry(ctx context.Context, id int64, reason string, ne
 // NotificationFailed gives a notification up, with the reason.
 func (db *DB) NotificationFailed(ctx context.Context, id int64, reason string) error {
 	return db.Update(ctx, func(tx *Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE notifications SET state = 'failed', attempts = attempts + 1, reason = $1, next_attempt_at = NULL
+		_, err := tx.Exec(ctx, `UPDATE notifications SET state = 'failed', attempts = attempts + 1, reason = $1, next_attempt_at = NULL, claimed_by = NULL
 			WHERE id = $2 AND state = 'queued'`, reason, id)
 		return err
 	})

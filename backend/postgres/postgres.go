@@ -41,6 +41,9 @@ type DB struct {
 	notifyQueued func()              // see SetNotificationsQueued
 	sessionSink  func(ids ...string) // see SetSessionEndSink
 
+	// claims is this instance as a claimant of due notifications (claims.go).
+	claims claimer
+
 	// now is the clock; tests may replace it.
 	now func() time.Time
 	// bcryptCost is the work factor of new password hashes (WithBcryptCost).
@@ -107,6 +110,7 @@ func Open(ctx context.Context, connString string, opts ...Option) (*DB, error) {
 
 // Close closes the pool's connections, waiting for those in use.
 func (db *DB) Close() error {
+	db.closeClaims()
 	db.pool.Close()
 	return nil
 }

@@ -48,6 +48,7 @@ import (
 	"doorstep/backend/httpapi"
 	"doorstep/backend/hub"
 	"doorstep/backend/metrics"
+	"doorstep/backend/natsbridge"
 	"doorstep/backend/notify"
 	"doorstep/backend/sqlite"
 )
@@ -160,6 +161,9 @@ type serveConfig struct {
 	// Store is a postgres:// URL: the database is PostgreSQL there; empty:
 	// SQLite in DataDir.
 	Store string
+	// NATS is a nats:// URL: live events reach the other server nodes
+	// sharing the PostgreSQL database through NATS there; empty: one node.
+	NATS  string
 	store []sqlite.Option // how a SQLite database is opened
 }
 
@@ -176,6 +180,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.StringVar(&cfg.Addr, "addr", envOr("DOORSTEP_ADDR", defaultAddr), "`host:port` to listen on (env DOORSTEP_ADDR)")
 	dataFlag(fs, &cfg.DataDir, getenv)
 	fs.StringVar(&cfg.Store, "store", getenv("DOORSTEP_STORE"), "a postgres:// `URL`: keep the data in PostgreSQL there rather than SQLite in the data directory (env DOORSTEP_STORE)")
+	fs.StringVar(&cfg.NATS, "nats", getenv("DOORSTEP_NATS_URL"), "a nats:// `URL`: pass live events to the other server nodes sharing the -store database through NATS there (env DOORSTEP_NATS_URL)")
 	fs.BoolVar(&cfg.Demo, "demo", getenv("DOORSTEP_DEMO") == "1", "seed a demo landlord when the database is empty (env DOORSTEP_DEMO=1)")
 	fs.StringVar(&cfg.URLFile, "url-file", getenv("DOORSTEP_URL_FILE"), "write the server's URL to this `file` once it listens (env DOORSTEP_URL_FILE)")
 	maxUpload, err := strconv.ParseInt(envOr("DOORSTEP_MAX_UPLOAD_MB", "25"), 10, 64)
@@ -264,6 +269,9 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	if err := checkStoreURL(cfg.Store); err != nil {
 		return cfg, err
 	}
+	if err := checkNATS(cfg.NATS, cfg.Store); err != nil {
+		return cfg, err
+	}
 	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
 		return cfg, fmt.Errorf("-addr %q: want host:port", cfg.Addr)
 	}
@@ -322,6 +330,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		closeMetrics()
 		return err
 	}
+	defer p.closeBridge()
 	p.startJobs(ctx, cfg)
 	return p.serveUntilDone(ctx, cfg, door, metered, stdout)
 }
@@ -333,6 +342,8 @@ type parts struct {
 	events *hub.Hub
 	files  *filestore.Store
 	logger *slog.Logger
+	// bridge links the node to the others (-nats); nil: one node.
+	bridge *natsbridge.Bridge
 	// observeSigning is told what each round of the periodic signer did;
 	// nil without metrics.
 	observeSigning func(signed, problems int)
@@ -343,10 +354,13 @@ type parts struct {
 // so a server started on a full disk says so from its first answer.
 func assemble(ctx context.Context, cfg serveConfig, db serverStore, url string, logger *slog.Logger, metered *metricsDoor) (*parts, error) {
 	events := hub.New()
-	db.SetEventSink(events.Publish)
-	db.SetSessionEndSink(events.EndSessions)
+	publish, bridge, err := fanOut(cfg, db, events, logger)
+	if err != nil {
+		return nil, err
+	}
 	files, err := filestore.Open(filepath.Join(cfg.DataDir, "files"), cfg.MaxUploadMB<<20)
 	if err != nil {
+		closeBridge(bridge)
 		return nil, err
 	}
 	opts := append(edgeOptions(cfg.Edge), httpapi.WithHub(events), httpapi.WithFiles(files), httpapi.WithPublicHosts(publicHosts(cfg)...))
@@ -356,17 +370,18 @@ func assemble(ctx context.Context, cfg serveConfig, db serverStore, url string, 
 	srv := httpapi.NewServer(db, logger, opts...)
 	worker, err := notificationWorker(cfg, db, url, logger)
 	if err != nil {
+		closeBridge(bridge)
 		return nil, err
 	}
 	if metered != nil {
 		metered.m.Watch(metrics.Sources{Websockets: events.Subscribers, QueuedNotifications: db.QueuedNotifications})
-		db.SetEventSink(func(ds []backend.Delivery) { events.Publish(ds); metered.m.ObserveEvents(ds) })
+		db.SetEventSink(func(ds []backend.Delivery) { publish(ds); metered.m.ObserveEvents(ds) })
 		worker.Observe = func(channel string, outcome notify.Outcome) { metered.m.ObserveNotification(channel, string(outcome)) }
 	}
 	db.SetNotificationsQueued(worker.Wake)
 	go worker.Run(ctx)
 	srv.ProbeStorage(ctx)
-	p := &parts{db: db, srv: srv, events: events, files: files, logger: logger}
+	p := &parts{db: db, srv: srv, events: events, files: files, logger: logger, bridge: bridge}
 	if metered != nil {
 		p.observeSigning = metered.m.ObserveChainSigning
 	}
@@ -443,6 +458,9 @@ func (p *parts) serveUntilDone(ctx context.Context, cfg serveConfig, door *front
 	}
 	if cfg.Store != "" {
 		fmt.Fprintln(stdout, "database: PostgreSQL (-store)") // never the URL: it may hold a password
+	}
+	if cfg.NATS != "" {
+		fmt.Fprintln(stdout, "live events to and from other nodes: NATS (-nats)")
 	}
 	fmt.Fprintf(stdout, "doorstep-server %s listening on %s (data in %s)\n", backend.Version, door.url, cfg.DataDir)
 	select {
