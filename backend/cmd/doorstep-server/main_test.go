@@ -43,10 +43,16 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 func env(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
 
 // waitForFile polls until path exists and returns its content.
+// startBound is how long a server may take to start before a test fails.
+const startBound = 90 * time.Second
+
 func waitForFile(t *testing.T, path string, errc <-chan error) string {
 	t.Helper()
 	var content []byte
-	wait.For(t, "the server wrote its URL", func() bool {
+	// A server's start (migrations, a demo to seed, a PostgreSQL store to
+	// reach) can take a while on a loaded machine: the bound is generous,
+	// only there to fail a start that never comes.
+	if !wait.Until(startBound, func() bool {
 		select {
 		case err := <-errc:
 			t.Fatalf("server stopped before it listened: %v", err)
@@ -55,7 +61,9 @@ func waitForFile(t *testing.T, path string, errc <-chan error) string {
 		b, err := os.ReadFile(path)
 		content = b
 		return err == nil
-	})
+	}) {
+		t.Fatalf("timed out waiting until the server wrote its URL")
+	}
 	return strings.TrimSpace(string(content))
 }
 
