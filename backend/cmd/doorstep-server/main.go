@@ -340,7 +340,7 @@ type parts struct {
 	db     serverStore
 	srv    *httpapi.Server
 	events *hub.Hub
-	files  *filestore.Store
+	files  filestore.Files
 	logger *slog.Logger
 	// bridge links the node to the others (-nats); nil: one node.
 	bridge *natsbridge.Bridge
@@ -358,7 +358,7 @@ func assemble(ctx context.Context, cfg serveConfig, db serverStore, url string, 
 	if err != nil {
 		return nil, err
 	}
-	files, err := filestore.Open(filepath.Join(cfg.DataDir, "files"), cfg.MaxUploadMB<<20)
+	files, err := openFiles(cfg, db)
 	if err != nil {
 		closeBridge(bridge)
 		return nil, err
