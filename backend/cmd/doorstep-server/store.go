@@ -35,6 +35,8 @@ type serverStore interface {
 var (
 	_ serverStore = (*sqlite.DB)(nil)
 	_ serverStore = (*postgres.DB)(nil)
+	// Nodes sharing PostgreSQL run each periodic job's round on one node.
+	_ exclusiveJobs = (*postgres.DB)(nil)
 )
 
 // checkStoreURL accepts an empty -store (SQLite) or a PostgreSQL URL. The
