@@ -96,7 +96,7 @@ var roles = map[string]struct {
 	"backend/httpapi":    {adapter, "HTTP and websocket API over the store"},
 	"backend/hub":        {adapter, "in-process fan-out of committed events"},
 	"backend/natsbridge": {adapter, "committed events passed between server nodes through NATS, into each node's own fan-out (given as functions, so it imports no other adapter)"},
-	"backend/filestore":  {adapter, "uploaded files on disk"},
+	"backend/filestore":  {adapter, "uploaded files on disk, and the contract (Files) every file store keeps"},
 	"backend/notify":     {adapter, "e-mail and SMS to tenants, with the dev mailbox"},
 	"backend/importcsv":  {adapter, "a CSV file read into domain values"},
 	"backend/portal":     {adapter, "the tenant portal's embedded page"},
@@ -112,16 +112,17 @@ var roles = map[string]struct {
 // adapterEdges are the only imports from one adapter to another, each with
 // why it is the right way round.
 var adapterEdges = map[[2]string]string{
-	{"app", "backend/client"}:                "the client is the desktop's only way to the server",
-	{"app", "app/cache"}:                     "the services answer from the local cache first",
-	{"app", "app/engine"}:                    "the services start and stop sync and sending",
-	{"app", "app/keychain"}:                  "a session is kept in the OS keychain, never in a file",
-	{"app", "internal/pdf"}:                  "an export carries its conversation as a PDF",
-	{"app/engine", "app/cache"}:              "sync writes what arrives into the cache; the sender drains its outbox",
-	{"app/engine", "backend/client"}:         "sync and sending talk to the server through the client",
-	{"backend/httpapi", "backend/hub"}:       "websocket connections subscribe to the fan-out",
-	{"backend/httpapi", "backend/filestore"}: "uploads stream into the file store and downloads out of it",
-	{"backend/httpapi", "backend/portal"}:    "the API serves the tenant portal's page",
+	{"app", "backend/client"}:                 "the client is the desktop's only way to the server",
+	{"app", "app/cache"}:                      "the services answer from the local cache first",
+	{"app", "app/engine"}:                     "the services start and stop sync and sending",
+	{"app", "app/keychain"}:                   "a session is kept in the OS keychain, never in a file",
+	{"app", "internal/pdf"}:                   "an export carries its conversation as a PDF",
+	{"app/engine", "app/cache"}:               "sync writes what arrives into the cache; the sender drains its outbox",
+	{"app/engine", "backend/client"}:          "sync and sending talk to the server through the client",
+	{"backend/httpapi", "backend/hub"}:        "websocket connections subscribe to the fan-out",
+	{"backend/httpapi", "backend/filestore"}:  "uploads stream into the file store and downloads out of it",
+	{"backend/postgres", "backend/filestore"}: "files kept in the database keep the file stores' contract, its types and refusals",
+	{"backend/httpapi", "backend/portal"}:     "the API serves the tenant portal's page",
 }
 
 // desktopServerLink is the one server package beyond the domain and the

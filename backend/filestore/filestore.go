@@ -1,5 +1,7 @@
-// Package filestore keeps uploaded files on disk under server-made names.
-// Nothing a client sends ever becomes part of a path.
+// Package filestore keeps uploaded files under server-made names: Files is
+// what the HTTP API needs of a file store, and Store keeps them on disk, the
+// default for one server node. Nothing a client sends ever becomes part of
+// a path.
 package filestore
 
 import (
@@ -11,7 +13,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 
 	"doorstep/backend"
@@ -77,7 +78,7 @@ func (s *Store) Save(r io.Reader) (Saved, error) {
 		return Saved{}, copyError(disk, err)
 	}
 	if n > s.maxSize {
-		return Saved{}, backend.Errorf(backend.ETOOLARGE, "Files can be at most %d MB.", s.maxSize>>20)
+		return Saved{}, TooLarge(s.maxSize)
 	}
 	if err := tmp.Sync(); err != nil {
 		return Saved{}, diskError("sync", err)
@@ -95,8 +96,8 @@ func (s *Store) Save(r io.Reader) (Saved, error) {
 
 // Open opens a stored file by its storage name. A disk that cannot be read
 // gives a *backend.StorageError.
-func (s *Store) Open(storageName string) (*os.File, error) {
-	if len(storageName) != 32 || strings.Trim(storageName, "0123456789abcdef") != "" {
+func (s *Store) Open(storageName string) (File, error) {
+	if !validID(storageName) {
 		return nil, errors.New("filestore: not a storage name")
 	}
 	f, err := os.Open(filepath.Join(s.dir, storageName))
@@ -141,7 +142,7 @@ func copyError(disk *diskWriter, err error) error {
 	if disk.err != nil {
 		return diskError("write", disk.err)
 	}
-	return fmt.Errorf("%w: %w", ErrReceive, err)
+	return ReceiveFailed(err)
 }
 
 // diskError wraps a failure of the store's directory: a *backend.StorageError

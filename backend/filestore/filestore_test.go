@@ -11,6 +11,7 @@ import (
 
 	"doorstep/backend"
 	"doorstep/backend/filestore"
+	"doorstep/backend/filestore/filestoretest"
 )
 
 func TestSave(t *testing.T) {
@@ -57,5 +58,23 @@ func TestSave(t *testing.T) {
 				t.Errorf("Open(%q) succeeded", name)
 			}
 		}
+	})
+}
+
+// TestContract runs the file stores' contract against the disk store: two
+// stores on one directory stand for two processes sharing it.
+func TestContract(t *testing.T) {
+	t.Parallel()
+	filestoretest.Run(t, func(t *testing.T) (a, b filestore.Files) {
+		dir := t.TempDir()
+		sa, err := filestore.Open(dir, filestoretest.MaxSize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sb, err := filestore.Open(dir, filestoretest.MaxSize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sa, sb
 	})
 }

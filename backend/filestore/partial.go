@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"doorstep/backend"
 	"doorstep/backend/filename"
 )
 
@@ -37,7 +36,7 @@ type Partial struct {
 	Offset int64 `json:"-"`
 }
 
-var errNoUpload = backend.Errorf(backend.ENOTFOUND, "There is no such upload; it may have expired. Start it again.")
+var errNoUpload = ErrNoUpload
 
 func (s *Store) partialDir() string { return filepath.Join(s.dir, "partial") }
 
@@ -50,13 +49,8 @@ func validID(id string) bool {
 // BeginPartial starts a resumable upload of size bytes whose SHA-256 will
 // be sha256 (hex). The size must be within MaxSize.
 func (s *Store) BeginPartial(owner, name string, size int64, sha256Hex string) (Partial, error) {
-	switch {
-	case size <= 0:
-		return Partial{}, backend.Errorf(backend.EINVALID, "The file is empty.")
-	case size > s.maxSize:
-		return Partial{}, backend.Errorf(backend.ETOOLARGE, "Files can be at most %d MB.", s.maxSize>>20)
-	case len(sha256Hex) != 64 || strings.Trim(sha256Hex, "0123456789abcdef") != "":
-		return Partial{}, backend.Errorf(backend.EINVALID, "The checksum must be a SHA-256 in lower-case hex.")
+	if err := CheckNewPartial(size, s.maxSize, sha256Hex); err != nil {
+		return Partial{}, err
 	}
 	if err := os.MkdirAll(s.partialDir(), 0o700); err != nil {
 		return Partial{}, diskError("begin upload", err)
@@ -150,7 +144,7 @@ func (s *Store) Append(owner, id string, offset int64, r io.Reader) (p Partial, 
 	s.mu.Lock()
 	if s.appending[id] {
 		s.mu.Unlock()
-		return p, Saved{}, false, backend.Errorf(backend.ECONFLICT, "This upload is receiving data already; ask for its offset in a moment.")
+		return p, Saved{}, false, ErrUploadBusy
 	}
 	s.appending[id] = true
 	s.mu.Unlock()
@@ -163,7 +157,7 @@ func (s *Store) Append(owner, id string, offset int64, r io.Reader) (p Partial, 
 		return p, Saved{}, false, err
 	}
 	if offset != p.Offset {
-		return p, Saved{}, false, backend.Errorf(backend.ECONFLICT, "The server holds %d bytes of this upload, not %d; continue from there.", p.Offset, offset)
+		return p, Saved{}, false, OffsetConflict(p.Offset, offset)
 	}
 	base := filepath.Join(s.partialDir(), id)
 	f, err := os.OpenFile(base, os.O_WRONLY|os.O_APPEND, 0o600)
@@ -177,7 +171,7 @@ func (s *Store) Append(owner, id string, offset int64, r io.Reader) (p Partial, 
 		// Undo the overlong part: the upload stays as it was.
 		f.Truncate(p.Offset)
 		f.Close()
-		return p, Saved{}, false, backend.Errorf(backend.ETOOLARGE, "The upload is longer than the %d bytes it announced.", p.Size)
+		return p, Saved{}, false, Overlong(p.Size)
 	}
 	syncErr := f.Sync()
 	f.Close()
@@ -212,7 +206,7 @@ func (s *Store) finish(p Partial) (Saved, error) {
 	sum := hex.EncodeToString(h.Sum(nil))
 	if sum != p.SHA256 {
 		s.RemovePartial(p.Owner, p.ID)
-		return Saved{}, backend.Errorf(backend.EINVALID, "The file received does not match its checksum; send it again from the start.")
+		return Saved{}, ErrChecksum
 	}
 	name := randomName()
 	if err := os.Rename(base, filepath.Join(s.dir, name)); err != nil {

@@ -14,8 +14,9 @@ import (
 	"doorstep/backend/filestore"
 )
 
-// WithFiles sets where uploaded files are kept; without it uploads are refused.
-func WithFiles(fs *filestore.Store) Option { return func(s *Server) { s.files = fs } }
+// WithFiles sets where uploaded files are kept (on disk, or in a store
+// every server node reads); without it uploads are refused.
+func WithFiles(fs filestore.Files) Option { return func(s *Server) { s.files = fs } }
 
 // inlineTypes may be shown in place (image previews); everything else is
 // served as a download.

@@ -36,9 +36,9 @@ type Server struct {
 	logger         *slog.Logger
 	http           *http.Server
 	hub            *hub.Hub
-	files          *filestore.Store // nil: uploads refused
-	allowedOrigins map[string]bool  // extra websocket origins, besides the server's own
-	publicHosts    map[string]bool  // names browsers reach the server by (hosts.go)
+	files          filestore.Files // nil: uploads refused
+	allowedOrigins map[string]bool // extra websocket origins, besides the server's own
+	publicHosts    map[string]bool // names browsers reach the server by (hosts.go)
 	storage        atomic.Pointer[storageHealth]
 	limitsConfig   *Limits // nil: DefaultLimits
 	limits         *limiters

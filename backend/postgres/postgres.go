@@ -43,6 +43,10 @@ type DB struct {
 
 	// claims is this instance as a claimant of due notifications (claims.go).
 	claims claimer
+	// jobConns hold the advisory locks of the periodic jobs' rounds under
+	// way here (jobs.go).
+	jobsMu   sync.Mutex
+	jobConns map[*pgx.Conn]bool
 
 	// now is the clock; tests may replace it.
 	now func() time.Time
@@ -111,6 +115,7 @@ func Open(ctx context.Context, connString string, opts ...Option) (*DB, error) {
 // Close closes the pool's connections, waiting for those in use.
 func (db *DB) Close() error {
 	db.closeClaims()
+	db.closeJobs()
 	db.pool.Close()
 	return nil
 }

@@ -340,7 +340,7 @@ type parts struct {
 	db     serverStore
 	srv    *httpapi.Server
 	events *hub.Hub
-	files  *filestore.Store
+	files  filestore.Files
 	logger *slog.Logger
 	// bridge links the node to the others (-nats); nil: one node.
 	bridge *natsbridge.Bridge
@@ -358,7 +358,7 @@ func assemble(ctx context.Context, cfg serveConfig, db serverStore, url string, 
 	if err != nil {
 		return nil, err
 	}
-	files, err := filestore.Open(filepath.Join(cfg.DataDir, "files"), cfg.MaxUploadMB<<20)
+	files, err := openFiles(cfg, db)
 	if err != nil {
 		closeBridge(bridge)
 		return nil, err
@@ -390,37 +390,39 @@ func assemble(ctx context.Context, cfg serveConfig, db serverStore, url string, 
 
 // startJobs runs the server's periodic jobs until ctx ends: the storage
 // probe /healthz reports (it logs the changes), pruning old events and
-// unfinished uploads, and the e-mail to tenants who are not online.
+// unfinished uploads, and the e-mail to tenants who are not online. All
+// but the probe, which is this node's own, run on one node at a time
+// (see once).
 func (p *parts) startJobs(ctx context.Context, cfg serveConfig) {
 	go repeatAfter(ctx, cfg.StorageProbe, func() { p.srv.ProbeStorage(ctx) })
-	go repeat(ctx, time.Hour, func() {
+	go repeat(ctx, time.Hour, p.once(ctx, "prune-events", func() {
 		if n, err := p.db.PruneEvents(ctx, time.Now().Add(-cfg.EventRetention)); err != nil {
 			p.logger.Error("pruning events", "err", err)
 		} else if n > 0 {
 			p.logger.Info("pruned events", "count", n, "older_than", cfg.EventRetention)
 		}
-	})
-	go repeat(ctx, time.Hour, func() {
+	}))
+	go repeat(ctx, time.Hour, p.once(ctx, "prune-uploads", func() {
 		if n, err := p.files.PrunePartials(time.Now().Add(-uploadRetention)); err != nil {
 			p.logger.Error("pruning uploads", "err", err)
 		} else if n > 0 {
 			p.logger.Info("pruned unfinished uploads", "count", n, "older_than", uploadRetention)
 		}
-	})
+	}))
 	if cfg.SignEvery > 0 {
-		go repeatAfter(ctx, cfg.SignEvery, func() { signChangedHeads(ctx, p.db, p.logger, p.observeSigning) })
+		go repeatAfter(ctx, cfg.SignEvery, p.once(ctx, "sign-heads", func() { signChangedHeads(ctx, p.db, p.logger, p.observeSigning) }))
 	}
 	if cfg.NewMessageEmail > 0 {
 		online := func(tenantID int64) bool {
 			return p.events.Online(backend.Recipient{Kind: backend.KindTenant, ID: tenantID})
 		}
-		go repeat(ctx, time.Minute, func() {
+		go repeat(ctx, time.Minute, p.once(ctx, "new-message-emails", func() {
 			if n, err := p.db.QueueNewMessageEmails(ctx, time.Now(), cfg.NewMessageEmail, newMessageGrace, online); err != nil {
 				p.logger.Error("queueing new-message e-mails", "err", err)
 			} else if n > 0 {
 				p.logger.Info("queued new-message e-mails", "count", n)
 			}
-		})
+		}))
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"strings"
@@ -54,6 +55,32 @@ func fanOut(cfg serveConfig, db serverStore, events *hub.Hub, logger *slog.Logge
 	db.SetEventSink(bridge.Publish)
 	db.SetSessionEndSink(bridge.EndSessions)
 	return bridge.Publish, bridge, nil
+}
+
+// exclusiveJobs is a store several nodes share that lets one of them at a
+// time run a round of a periodic job (backend/postgres: an advisory lock
+// per job).
+type exclusiveJobs interface {
+	RunExclusive(ctx context.Context, job string, fn func(context.Context) error) (ran bool, err error)
+}
+
+// once makes round, a periodic job's round, skip itself while another node
+// sharing the database runs a round of the same job; the next round comes
+// soon enough. On a store of one node's own it always runs.
+func (p *parts) once(ctx context.Context, job string, round func()) func() {
+	ex, shared := p.db.(exclusiveJobs)
+	if !shared {
+		return round
+	}
+	return func() {
+		ran, err := ex.RunExclusive(ctx, job, func(context.Context) error { round(); return nil })
+		switch {
+		case err != nil && ctx.Err() == nil:
+			p.logger.Error("periodic job: its lock", "job", job, "err", err)
+		case !ran:
+			p.logger.Debug("periodic job: another node runs this round", "job", job)
+		}
+	}
 }
 
 func closeBridge(b *natsbridge.Bridge) {

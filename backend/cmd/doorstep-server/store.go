@@ -9,6 +9,7 @@ import (
 
 	"doorstep/backend"
 	"doorstep/backend/demo"
+	"doorstep/backend/filestore"
 	"doorstep/backend/postgres"
 	"doorstep/backend/sqlite"
 )
@@ -34,6 +35,8 @@ type serverStore interface {
 var (
 	_ serverStore = (*sqlite.DB)(nil)
 	_ serverStore = (*postgres.DB)(nil)
+	// Nodes sharing PostgreSQL run each periodic job's round on one node.
+	_ exclusiveJobs = (*postgres.DB)(nil)
 )
 
 // checkStoreURL accepts an empty -store (SQLite) or a PostgreSQL URL. The
@@ -60,6 +63,20 @@ func openStore(ctx context.Context, cfg serveConfig, key ed25519.PrivateKey, met
 		return nil, err
 	}
 	return db, nil
+}
+
+// openFiles opens where uploaded files are kept: the data directory beside
+// SQLite, or the PostgreSQL database itself, which every node sharing it
+// reads (see backend/postgres/blobs.go for why there).
+func openFiles(cfg serveConfig, db serverStore) (filestore.Files, error) {
+	if pg, ok := db.(*postgres.DB); ok {
+		return pg.Files(cfg.MaxUploadMB << 20), nil
+	}
+	disk, err := filestore.Open(filepath.Join(cfg.DataDir, "files"), cfg.MaxUploadMB<<20)
+	if err != nil {
+		return nil, err
+	}
+	return disk, nil
 }
 
 // holdsSignatures reports whether the store (SQLite in dir, or PostgreSQL
