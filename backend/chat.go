@@ -410,6 +410,11 @@ type Event struct {
 	// after a change (EventTemplates; empty when the last was deleted).
 	Templates []Template `json:"templates,omitempty"`
 	CreatedAt time.Time  `json:"created_at"`
+	// Prev is the id of the recipient's event before this one, when the
+	// store knows it (0: not said). A live stream that has not delivered
+	// Prev has missed an event (a node that stored it died before passing
+	// it on) and reads the log before going on.
+	Prev int64 `json:"prev,omitempty"`
 }
 
 // ReadPosition says how far a member has read a conversation.

@@ -250,6 +250,17 @@ func (w *pump) live(ctx context.Context) {
 			if ev.ID <= w.last { // already sent by the replay
 				continue
 			}
+			// An event whose predecessor this stream has not written: that
+			// one was stored but never passed on (its node died in
+			// between). It is in the log: read the log up to here first.
+			if ev.Prev > w.last {
+				if !w.replay(ctx) {
+					return
+				}
+				if ev.ID <= w.last {
+					continue
+				}
+			}
 			if !w.write(ev) {
 				return
 			}

@@ -201,6 +201,28 @@ func (tx *Tx) storeEvents() error {
 	for _, k := range keys {
 		b.Queue("SELECT pg_advisory_lock($1)", k)
 	}
+	// Under the locks, each recipient's newest event so far: every event
+	// says which event came before it for its recipient (Event.Prev), so
+	// a live stream can tell it missed one.
+	prev := make(map[int64]int64, len(keys))
+	asked := map[int64]bool{}
+	for _, d := range tx.events {
+		k := recipientKey(d.To)
+		if asked[k] {
+			continue
+		}
+		asked[k] = true
+		column := "user_id"
+		if d.To.Kind == backend.KindTenant {
+			column = "tenant_id"
+		}
+		b.Queue("SELECT coalesce(max(id), 0) FROM events WHERE "+column+" = $1", d.To.ID).QueryRow(func(row pgx.Row) error {
+			var id int64
+			err := row.Scan(&id)
+			prev[k] = id
+			return err
+		})
+	}
 	for i := range tx.events {
 		d := &tx.events[i]
 		d.Event.CreatedAt = tx.now
@@ -215,7 +237,14 @@ func (tx *Tx) storeEvents() error {
 			tenantID = d.To.ID
 		}
 		b.Queue(`INSERT INTO events (user_id, tenant_id, type, payload, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-			userID, tenantID, d.Event.Type, payload, tx.now).QueryRow(func(row pgx.Row) error { return row.Scan(&d.Event.ID) })
+			userID, tenantID, d.Event.Type, payload, tx.now).QueryRow(func(row pgx.Row) error {
+			if err := row.Scan(&d.Event.ID); err != nil {
+				return err
+			}
+			k := recipientKey(d.To)
+			d.Event.Prev, prev[k] = prev[k], d.Event.ID
+			return nil
+		})
 	}
 	if err := tx.tx.SendBatch(tx.ctx, b).Close(); err != nil {
 		return fmt.Errorf("write events: %w", storageError(err))
