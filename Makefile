@@ -152,6 +152,7 @@ bench: ## Benchmarks: 6 runs each, medians by benchstat (figures, never pass/fai
 	go test $(GOTAGS) -run '^$$' -bench DurableSends -benchtime 20000x -count 6 -timeout 30m ./backend/client | tee test-output/bench.txt
 	go test $(GOTAGS) -run '^$$' -bench DeliveryLatency -benchtime 500x -count 6 -timeout 30m ./backend/client | tee -a test-output/bench.txt
 	go test $(GOTAGS) -run '^$$' -bench Transfer20MB -benchtime 5x -count 6 -timeout 30m ./backend/client | tee -a test-output/bench.txt
+	go test $(GOTAGS) -run '^$$' -bench '^BenchmarkNodes$$' -benchtime 1000x -count 6 -timeout 30m ./backend/cmd/doorstep-server | tee -a test-output/bench.txt
 	go test $(GOTAGS) -run '^$$' -bench . -count 6 -timeout 30m ./app/cache | tee -a test-output/bench.txt
 	go test $(GOTAGS) -run '^$$' -bench . -benchtime 200x -count 6 -timeout 30m ./app | tee -a test-output/bench.txt
 	go test $(GOTAGS) -run '^$$' -bench 'Search|HistoryFill' -benchtime 1x -count 1 -timeout 30m ./app/engine | tee -a test-output/bench.txt

@@ -96,7 +96,7 @@ func demoTenant(t *testing.T, landlord *client.Client, name string) *client.Clie
 
 // writableConversations are the conversations c may send in (the demo has
 // one with a past tenant, which is read-only).
-func writableConversations(t *testing.T, c *client.Client) []int64 {
+func writableConversations(t testing.TB, c *client.Client) []int64 {
 	t.Helper()
 	ctx := context.Background()
 	convs, err := c.Conversations(ctx)

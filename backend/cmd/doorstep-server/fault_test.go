@@ -22,7 +22,7 @@ import (
 )
 
 // buildServer compiles doorstep-server into dir, once per test binary run.
-func buildServer(t *testing.T) string {
+func buildServer(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "doorstep-server")
 	cmd := exec.Command("go", "build", "-tags", "sqlite_fts5", "-o", bin, ".")
@@ -32,12 +32,13 @@ func buildServer(t *testing.T) string {
 	return bin
 }
 
-// startProcess runs the server binary on addr over dataDir and waits until
-// it listens; it returns the process and the server URL.
-func startProcess(t *testing.T, bin, addr, dataDir string) (*exec.Cmd, string) {
+// startProcess runs the server binary on addr over dataDir, with more
+// flags if given, and waits until it listens; it returns the process and
+// the server URL.
+func startProcess(t testing.TB, bin, addr, dataDir string, args ...string) (*exec.Cmd, string) {
 	t.Helper()
 	urlFile := filepath.Join(t.TempDir(), "url")
-	cmd := exec.Command(bin, "serve", "-addr", addr, "-data", dataDir, "-url-file", urlFile)
+	cmd := exec.Command(bin, append([]string{"serve", "-addr", addr, "-data", dataDir, "-url-file", urlFile}, args...)...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, nil
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -24,7 +24,7 @@ import (
 
 // startNATS runs a NATS server in the test process on loopback, on port
 // (0: any free one), until the test ends or it is shut down.
-func startNATS(t *testing.T, port int) *natsserver.Server {
+func startNATS(t testing.TB, port int) *natsserver.Server {
 	t.Helper()
 	if port == 0 {
 		port = -1 // NATS's "any free port"
@@ -73,7 +73,7 @@ func startNodes(t *testing.T, n int, natsURL string) []string {
 }
 
 // landlordOn signs the demo landlord in on the node at url.
-func landlordOn(t *testing.T, url string) *client.Client {
+func landlordOn(t testing.TB, url string) *client.Client {
 	t.Helper()
 	c, err := client.New(url)
 	if err != nil {
