@@ -118,6 +118,27 @@ func CheckChain(convID int64, msgs []Message) (heads map[int64][]byte, problems 
 	return CheckChainAfter(convID, 0, nil, msgs)
 }
 
+// CheckChainTail finds what CheckChain cannot see from the messages alone,
+// given the messages after seq after that a store holds for a conversation
+// whose row counts lastSeq messages and records head as its newest hash:
+// the newest messages gone (the conversation counted further), and a
+// recorded head that is not the newest message's hash (the next message
+// would be chained to it).
+func CheckChainTail(convID, after, lastSeq int64, head []byte, msgs []Message) []ChainProblem {
+	last := after
+	var lastHash string
+	if n := len(msgs); n > 0 {
+		last, lastHash = msgs[n-1].Seq, msgs[n-1].Hash
+	}
+	switch {
+	case last < lastSeq:
+		return []ChainProblem{{ConversationID: convID, Seq: last + 1, Problem: ChainMissing(last+1, lastSeq)}}
+	case len(msgs) > 0 && lastHash != hex.EncodeToString(head):
+		return []ChainProblem{{ConversationID: convID, Seq: last, Problem: ChainHeadNotLast}}
+	}
+	return nil
+}
+
 // CheckChainAfter is CheckChain over the messages after seq after only,
 // whose hash (trusted: a signed head, say) is prev; heads then hold the
 // hashes recomputed from prev.

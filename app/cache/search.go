@@ -329,8 +329,9 @@ func (c *Cache) filterIDs(ctx context.Context, tenantID, unitID int64) ([]int64,
 // conversationsNamed returns the conversations (within q's tenant or unit)
 // whose title, place or members' names match q.Text.
 func (c *Cache) conversationsNamed(ctx context.Context, q SearchQuery) ([]int64, error) {
+	filtered := q.TenantID != 0 || q.UnitID != 0
 	keep := map[int64]bool{}
-	if q.TenantID != 0 || q.UnitID != 0 {
+	if filtered {
 		ids, err := c.filterIDs(ctx, q.TenantID, q.UnitID)
 		if err != nil {
 			return nil, err
@@ -359,7 +360,7 @@ func (c *Cache) conversationsNamed(ctx context.Context, q SearchQuery) ([]int64,
 		for _, m := range conv.Members {
 			names += " " + m.Name
 		}
-		if (len(keep) == 0 && q.TenantID == 0 && q.UnitID == 0 || keep[id]) && backend.NameMatches(names, q.Text) {
+		if (!filtered || keep[id]) && backend.NameMatches(names, q.Text) {
 			found = append(found, id)
 		}
 	}

@@ -238,31 +238,13 @@ func checkSinceSigned(ctx context.Context, q queryer, c chainState) (head []byte
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	heads, problems := backend.CheckChainAfter(c.convID, c.signedSeq, prev, messagesOf(msgs))
+	ms := messagesOf(msgs)
+	heads, problems := backend.CheckChainAfter(c.convID, c.signedSeq, prev, ms)
 	head = prev
 	if n := len(msgs); n > 0 {
 		head = heads[msgs[n-1].Seq]
 	}
-	return head, append(problems, tailProblems(c, msgs)...), len(msgs), nil
-}
-
-// tailProblems finds what CheckChain cannot see from the messages alone:
-// the newest messages gone (the conversation counted further), and a
-// recorded head that is not the newest message's hash (the next message
-// would be chained to it).
-func tailProblems(c chainState, msgs []chainMessage) []backend.ChainProblem {
-	last := c.signedSeq
-	var lastHash string
-	if n := len(msgs); n > 0 {
-		last, lastHash = msgs[n-1].Seq, msgs[n-1].Hash
-	}
-	switch {
-	case last < c.lastSeq:
-		return []backend.ChainProblem{{ConversationID: c.convID, Seq: last + 1, Problem: backend.ChainMissing(last+1, c.lastSeq)}}
-	case len(msgs) > 0 && lastHash != hex.EncodeToString(c.head):
-		return []backend.ChainProblem{{ConversationID: c.convID, Seq: last, Problem: backend.ChainHeadNotLast}}
-	}
-	return nil
+	return head, append(problems, backend.CheckChainTail(c.convID, c.signedSeq, c.lastSeq, c.head, ms)...), len(msgs), nil
 }
 
 // ServerKey is the server's public signing key and its id.
@@ -453,8 +435,9 @@ func (db *DB) VerifyChains(ctx context.Context, trusted ed25519.PublicKey, check
 		if err != nil {
 			return r, err
 		}
-		heads, problems := backend.CheckChain(c.convID, messagesOf(msgs))
-		problems = append(problems, tailProblems(c, msgs)...)
+		ms := messagesOf(msgs)
+		heads, problems := backend.CheckChain(c.convID, ms)
+		problems = append(problems, backend.CheckChainTail(c.convID, c.signedSeq, c.lastSeq, c.head, ms)...)
 		if checkFile != nil {
 			problems = append(problems, fileProblems(c.convID, msgs, files, checkFile)...)
 		}
