@@ -452,12 +452,6 @@ func (p *parts) serveUntilDone(ctx context.Context, cfg serveConfig, door *front
 	}
 	door.describe(stdout)
 	metered.describe(stdout)
-	if cfg.URLFile != "" {
-		if err := writeFileAtomic(cfg.URLFile, door.url+"\n"); err != nil {
-			shutdown()
-			return fmt.Errorf("-url-file: %w", err)
-		}
-	}
 	if cfg.Store != "" {
 		fmt.Fprintln(stdout, "database: PostgreSQL (-store)") // never the URL: it may hold a password
 	}
@@ -465,6 +459,14 @@ func (p *parts) serveUntilDone(ctx context.Context, cfg serveConfig, door *front
 		fmt.Fprintln(stdout, "live events to and from other nodes: NATS (-nats)")
 	}
 	fmt.Fprintf(stdout, "doorstep-server %s listening on %s (data in %s)\n", backend.Version, door.url, cfg.DataDir)
+	// The -url-file comes last: whoever waits for it may read all of the
+	// above once it is there.
+	if cfg.URLFile != "" {
+		if err := writeFileAtomic(cfg.URLFile, door.url+"\n"); err != nil {
+			shutdown()
+			return fmt.Errorf("-url-file: %w", err)
+		}
+	}
 	select {
 	case err := <-errc:
 		shutdown()
