@@ -190,3 +190,17 @@ func (h *Hub) Online(to backend.Recipient) bool {
 	defer h.mu.Unlock()
 	return len(h.subs[to]) > 0
 }
+
+// OnlineOf lists the recipients of one kind with a live subscription now,
+// by id (e.g. the tenants reading on this node, for the other nodes).
+func (h *Hub) OnlineOf(kind backend.PrincipalKind) []int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var ids []int64
+	for to, set := range h.subs {
+		if to.Kind == kind && len(set) > 0 {
+			ids = append(ids, to.ID)
+		}
+	}
+	return ids
+}

@@ -37,6 +37,27 @@ func TestHub(t *testing.T) {
 		}
 	})
 
+	t.Run("OnlineOfListsOneKindWithALiveSubscription", func(t *testing.T) {
+		h := hub.New()
+		other := backend.Recipient{Kind: backend.KindTenant, ID: 2}
+		a := h.Subscribe(landlord, "", 1)
+		defer a.Close()
+		b, b2 := h.Subscribe(tenant, "", 1), h.Subscribe(tenant, "", 1)
+		c := h.Subscribe(other, "", 1)
+		c.Close()
+		if got := fmt.Sprint(h.OnlineOf(backend.KindTenant)); got != "[1]" {
+			t.Errorf("tenants online: %s, want [1] (the landlord is another kind; tenant 2 closed)", got)
+		}
+		b.Close()
+		if got := fmt.Sprint(h.OnlineOf(backend.KindTenant)); got != "[1]" {
+			t.Errorf("tenants online with one of two websockets left: %s", got)
+		}
+		b2.Close()
+		if got := h.OnlineOf(backend.KindTenant); len(got) != 0 {
+			t.Errorf("tenants online once all closed: %v", got)
+		}
+	})
+
 	t.Run("EverySubscriptionOfARecipientGetsIt", func(t *testing.T) {
 		h := hub.New()
 		a, b := h.Subscribe(landlord, "", 10), h.Subscribe(landlord, "", 10)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -16,6 +17,12 @@ import (
 // node that finds it taken skips that round, and the lock dies with the
 // connection, so when the node holding it dies the next round anywhere
 // takes it, with nothing to wait out.
+//
+// Each node's timer fires on its own schedule, so the lock alone would let
+// a job run once per node per interval, one round after another. A round
+// that finishes records when it began (job_rounds, by the database's
+// clock, which every node shares), and a node whose timer fires within
+// most of an interval of that skips its round too.
 
 // jobClass is the first key of the jobs' advisory locks (the two-key
 // form, apart from the recipient locks of tx.go and the claim locks of
@@ -30,9 +37,12 @@ func jobKey(job string) int32 {
 }
 
 // RunExclusive runs one round of the job named job unless another store
-// instance on this database (another node) is running a round of it now;
-// ran says whether fn ran, and err is fn's error or the lock's.
-func (db *DB) RunExclusive(ctx context.Context, job string, fn func(context.Context) error) (ran bool, err error) {
+// instance on this database (another node) is running a round of it now,
+// or a round of it that began less than nine tenths of every ago has
+// finished (every 0: no such wait). ran says whether fn ran, and err is
+// fn's error or the database's. A round that fails is not recorded, so
+// the next node's timer tries again.
+func (db *DB) RunExclusive(ctx context.Context, job string, every time.Duration, fn func(context.Context) error) (ran bool, err error) {
 	pc, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return false, fmt.Errorf("postgres: job %s: %w", job, storageError(err))
@@ -54,7 +64,23 @@ func (db *DB) RunExclusive(ctx context.Context, job string, fn func(context.Cont
 	if !locked {
 		return false, nil
 	}
-	return true, fn(ctx)
+	var started time.Time
+	var recent bool
+	if err := conn.QueryRow(ctx, `SELECT now(), coalesce((SELECT started_at > now() - make_interval(secs => $2)
+		FROM job_rounds WHERE job = $1), false)`, job, (every-every/10).Seconds()).Scan(&started, &recent); err != nil {
+		return false, fmt.Errorf("postgres: job %s: %w", job, storageError(err))
+	}
+	if recent {
+		return false, nil
+	}
+	if err := fn(ctx); err != nil {
+		return true, err
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO job_rounds (job, started_at) VALUES ($1, $2)
+		ON CONFLICT (job) DO UPDATE SET started_at = excluded.started_at`, job, started); err != nil {
+		return true, fmt.Errorf("postgres: job %s: recording the round: %w", job, storageError(err))
+	}
+	return true, nil
 }
 
 // dropJobConn closes a job's lock connection, unless Close did already.

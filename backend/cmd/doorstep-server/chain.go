@@ -55,7 +55,7 @@ func openSigningKey(ctx context.Context, dir, store string, newKey bool, logger 
 // signChangedHeads is the periodic signer's round: the conversations
 // whose chain no longer holds are logged, each with where, and not signed.
 // observe, when not nil, is told what the round did (the metrics).
-func signChangedHeads(ctx context.Context, db backend.ChainSigning, logger *slog.Logger, observe func(signed, problems int)) {
+func signChangedHeads(ctx context.Context, db backend.ChainSigning, logger *slog.Logger, observe func(signed, problems int)) error {
 	n, problems, err := db.SignChangedHeads(ctx)
 	if observe != nil {
 		observe(n, len(problems))
@@ -69,6 +69,7 @@ func signChangedHeads(ctx context.Context, db backend.ChainSigning, logger *slog
 	case n > 0:
 		logger.Info("chain: signed heads", "conversations", n)
 	}
+	return err
 }
 
 // keyCmd prints the server's public signing key and its fingerprint, for

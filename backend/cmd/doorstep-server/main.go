@@ -390,38 +390,56 @@ func assemble(ctx context.Context, cfg serveConfig, db serverStore, url string, 
 
 // startJobs runs the server's periodic jobs until ctx ends: the storage
 // probe /healthz reports (it logs the changes), pruning old events and
-// unfinished uploads, and the e-mail to tenants who are not online. All
-// but the probe, which is this node's own, run on one node at a time
-// (see once).
+// unfinished uploads, signing changed chain heads, and the e-mail to
+// tenants who are not online. All but the probe, which is this node's own,
+// run on one node at a time (see once). With nodes sharing a database,
+// each also tells the others who is reading on it.
 func (p *parts) startJobs(ctx context.Context, cfg serveConfig) {
 	go repeatAfter(ctx, cfg.StorageProbe, func() { p.srv.ProbeStorage(ctx) })
-	go repeat(ctx, time.Hour, p.once(ctx, "prune-events", func() {
-		if n, err := p.db.PruneEvents(ctx, time.Now().Add(-cfg.EventRetention)); err != nil {
+	go repeat(ctx, time.Hour, p.once(ctx, "prune-events", time.Hour, func() error {
+		n, err := p.db.PruneEvents(ctx, time.Now().Add(-cfg.EventRetention))
+		if err != nil {
 			p.logger.Error("pruning events", "err", err)
 		} else if n > 0 {
 			p.logger.Info("pruned events", "count", n, "older_than", cfg.EventRetention)
 		}
+		return err
 	}))
-	go repeat(ctx, time.Hour, p.once(ctx, "prune-uploads", func() {
-		if n, err := p.files.PrunePartials(time.Now().Add(-uploadRetention)); err != nil {
+	go repeat(ctx, time.Hour, p.once(ctx, "prune-uploads", time.Hour, func() error {
+		n, err := p.files.PrunePartials(time.Now().Add(-uploadRetention))
+		if err != nil {
 			p.logger.Error("pruning uploads", "err", err)
 		} else if n > 0 {
 			p.logger.Info("pruned unfinished uploads", "count", n, "older_than", uploadRetention)
 		}
+		return err
 	}))
 	if cfg.SignEvery > 0 {
-		go repeatAfter(ctx, cfg.SignEvery, p.once(ctx, "sign-heads", func() { signChangedHeads(ctx, p.db, p.logger, p.observeSigning) }))
+		go repeatAfter(ctx, cfg.SignEvery, p.once(ctx, "sign-heads", cfg.SignEvery, func() error {
+			return signChangedHeads(ctx, p.db, p.logger, p.observeSigning)
+		}))
+	}
+	if shared, ok := p.db.(sharedPresence); ok {
+		go repeat(ctx, presenceEvery, func() {
+			if err := shared.ReportOnline(ctx, p.events.OnlineOf(backend.KindTenant)); err != nil && ctx.Err() == nil {
+				p.logger.Error("telling the other nodes who is online here", "err", err)
+			}
+		})
 	}
 	if cfg.NewMessageEmail > 0 {
-		online := func(tenantID int64) bool {
-			return p.events.Online(backend.Recipient{Kind: backend.KindTenant, ID: tenantID})
-		}
-		go repeat(ctx, time.Minute, p.once(ctx, "new-message-emails", func() {
-			if n, err := p.db.QueueNewMessageEmails(ctx, time.Now(), cfg.NewMessageEmail, newMessageGrace, online); err != nil {
+		go repeat(ctx, time.Minute, p.once(ctx, "new-message-emails", time.Minute, func() error {
+			online, err := onlineAnywhere(ctx, p.db, p.events)
+			if err != nil {
+				p.logger.Error("queueing new-message e-mails: who is online", "err", err)
+				return err
+			}
+			n, err := p.db.QueueNewMessageEmails(ctx, time.Now(), cfg.NewMessageEmail, newMessageGrace, online)
+			if err != nil {
 				p.logger.Error("queueing new-message e-mails", "err", err)
 			} else if n > 0 {
 				p.logger.Info("queued new-message e-mails", "count", n)
 			}
+			return err
 		}))
 	}
 }

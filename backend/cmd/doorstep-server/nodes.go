@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"time"
 
 	"doorstep/backend"
 	"doorstep/backend/hub"
@@ -58,29 +59,69 @@ func fanOut(cfg serveConfig, db serverStore, events *hub.Hub, logger *slog.Logge
 }
 
 // exclusiveJobs is a store several nodes share that lets one of them at a
-// time run a round of a periodic job (backend/postgres: an advisory lock
-// per job).
+// time run a round of a periodic job, and about once per interval
+// (backend/postgres: an advisory lock per job, and when its last round
+// began).
 type exclusiveJobs interface {
-	RunExclusive(ctx context.Context, job string, fn func(context.Context) error) (ran bool, err error)
+	RunExclusive(ctx context.Context, job string, every time.Duration, fn func(context.Context) error) (ran bool, err error)
 }
 
-// once makes round, a periodic job's round, skip itself while another node
-// sharing the database runs a round of the same job; the next round comes
-// soon enough. On a store of one node's own it always runs.
-func (p *parts) once(ctx context.Context, job string, round func()) func() {
+// once makes round, a round of a periodic job run every interval on each
+// node, skip itself while another node sharing the database runs a round
+// of the same job, or did within most of the interval. On a store of one
+// node's own it always runs. round logs its own failures; one that fails
+// lets the next node's timer try again.
+func (p *parts) once(ctx context.Context, job string, every time.Duration, round func() error) func() {
 	ex, shared := p.db.(exclusiveJobs)
 	if !shared {
-		return round
+		return func() { round() }
 	}
 	return func() {
-		ran, err := ex.RunExclusive(ctx, job, func(context.Context) error { round(); return nil })
+		ran, err := ex.RunExclusive(ctx, job, every, func(context.Context) error { return round() })
 		switch {
+		case err != nil && ran:
+			// round has logged it, or recording it failed: the next
+			// round will tell again.
+			p.logger.Debug("periodic job: the round failed", "job", job, "err", err)
 		case err != nil && ctx.Err() == nil:
 			p.logger.Error("periodic job: its lock", "job", job, "err", err)
 		case !ran:
 			p.logger.Debug("periodic job: another node runs this round", "job", job)
 		}
 	}
+}
+
+// sharedPresence is a store several nodes share that keeps which tenants
+// have a websocket open on each node (backend/postgres: presence.go).
+type sharedPresence interface {
+	// ReportOnline replaces this node's report.
+	ReportOnline(ctx context.Context, tenants []int64) error
+	// OnlineTenants is who the live nodes last reported.
+	OnlineTenants(ctx context.Context) (map[int64]bool, error)
+}
+
+// presenceEvery is how often a node tells the others which tenants are
+// reading on it. A tenant who just connected may be missed for this long;
+// the new-message e-mail waits newMessageGrace before writing anyway.
+const presenceEvery = 15 * time.Second
+
+// onlineAnywhere returns whether a tenant has a websocket open on this
+// node, or, on a database several nodes share, on another node as it last
+// reported: so a tenant reading on node B is not e-mailed by the sweep
+// running on node A.
+func onlineAnywhere(ctx context.Context, db serverStore, events *hub.Hub) (func(tenantID int64) bool, error) {
+	here := func(tenantID int64) bool {
+		return events.Online(backend.Recipient{Kind: backend.KindTenant, ID: tenantID})
+	}
+	shared, ok := db.(sharedPresence)
+	if !ok {
+		return here, nil
+	}
+	elsewhere, err := shared.OnlineTenants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return func(tenantID int64) bool { return here(tenantID) || elsewhere[tenantID] }, nil
 }
 
 func closeBridge(b *natsbridge.Bridge) {

@@ -19,11 +19,13 @@ import (
 )
 
 // benchSetup is one way of running the server, as real processes on
-// loopback: the landlord sends through sender's node and reads events on
-// receiver's (the same node when there is one).
+// loopback: the landlord sends through every node (senders, one client
+// per node) and reads events on receiver's, the last node (the same node
+// when there is one).
 type benchSetup struct {
-	sender, receiver *client.Client
-	convs            []int64
+	senders  []*client.Client
+	receiver *client.Client
+	convs    []int64
 }
 
 // setups are the configurations BenchmarkNodes compares, in order.
@@ -43,12 +45,17 @@ var setups = []struct {
 		_, urls := startNodeProcesses(b, bin, 2, pgtest.NewDatabase(b), startNATS(b, 0).ClientURL())
 		return urls
 	}},
+	{"postgres-3nodes-nats", func(b *testing.B, bin string) []string {
+		_, urls := startNodeProcesses(b, bin, 3, pgtest.NewDatabase(b), startNATS(b, 0).ClientURL())
+		return urls
+	}},
 }
 
 // BenchmarkNodes compares 1 node on SQLite, 1 node on PostgreSQL and 2
-// nodes on PostgreSQL + NATS, each the real server binary on loopback with
-// the demo's data. Timed: b.N durable sends from 16 concurrent senders
-// through the first node (sends/s, and the acknowledgement's p99). Then,
+// and 3 nodes on PostgreSQL + NATS, each the real server binary on
+// loopback with the demo's data. Timed: b.N durable sends from 16
+// concurrent senders spread over the nodes (sends/s, and the
+// acknowledgement's p99). Then,
 // untimed, 300 sends at 100 per second through the first node, each
 // timed from the start of the send to its event arriving on a websocket
 // of the last node (delivery p50/p99). Figures, never pass/fail.
@@ -61,7 +68,7 @@ func BenchmarkNodes(b *testing.B) {
 		urls := s.start(b, bin)
 		sender := landlordOn(b, urls[0])
 		setup := &benchSetup{
-			sender:   sender,
+			senders:  append([]*client.Client{sender}, onEveryNode(b, sender, urls[1:])...),
 			receiver: onEveryNode(b, sender, urls[len(urls)-1:])[0],
 			convs:    writableConversations(b, sender),
 		}
@@ -94,7 +101,7 @@ func benchSends(b *testing.B, s *benchSetup) {
 					return
 				}
 				t0 := time.Now()
-				_, err := s.sender.SendMessage(ctx, s.convs[int(n)%len(s.convs)], backend.SendMessage{Key: fmt.Sprintf("bench-%d-%09d", run, n), Text: "Is the plumber coming today?"})
+				_, err := s.senders[i%len(s.senders)].SendMessage(ctx, s.convs[int(n)%len(s.convs)], backend.SendMessage{Key: fmt.Sprintf("bench-%d-%09d", run, n), Text: "Is the plumber coming today?"})
 				lat[i] = append(lat[i], time.Since(t0))
 				if err != nil {
 					errs.Add(1)
@@ -110,9 +117,9 @@ func benchSends(b *testing.B, s *benchSetup) {
 	b.ReportMetric(float64(errs.Load()), "errors")
 }
 
-// benchDelivery sends n messages, one every interval, through s.sender and
-// times each from the start of its send to its event on s.receiver's
-// websocket.
+// benchDelivery sends n messages, one every interval, through the first
+// node and times each from the start of its send to its event on
+// s.receiver's websocket.
 func benchDelivery(b *testing.B, s *benchSetup, n int, interval time.Duration) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -174,7 +181,7 @@ func benchDelivery(b *testing.B, s *benchSetup, n int, interval time.Duration) {
 		<-tick.C
 		go func() {
 			text := strconv.FormatInt(time.Now().UnixNano(), 10)
-			if _, err := s.sender.SendMessage(ctx, s.convs[i%len(s.convs)], backend.SendMessage{Key: fmt.Sprint(prefix, i), Text: text}); err != nil {
+			if _, err := s.senders[0].SendMessage(ctx, s.convs[i%len(s.convs)], backend.SendMessage{Key: fmt.Sprint(prefix, i), Text: text}); err != nil {
 				errs.Add(1)
 			}
 		}()
