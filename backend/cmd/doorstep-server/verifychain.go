@@ -72,7 +72,7 @@ func trustedKey(dir string) (ed25519.PublicKey, string, error) {
 
 // fileChecker compares each stored file's bytes with what the database
 // recorded of it.
-func fileChecker(filesDir string) sqlite.FileCheck {
+func fileChecker(filesDir string) backend.FileCheck {
 	var store *filestore.Store
 	if _, err := os.Stat(filesDir); err == nil {
 		store, _ = filestore.Open(filesDir, 0)
