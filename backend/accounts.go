@@ -74,6 +74,12 @@ func ErrEmailTaken(email string) error {
 	return Errorf(ECONFLICT, "There is already a user with the e-mail %s.", email)
 }
 
+// ErrNoMainAccount refuses what names a landlord's main account by an
+// e-mail no main account has (a sub-user's included).
+func ErrNoMainAccount(email string) error {
+	return Errorf(ENOTFOUND, "No landlord's main account has the e-mail %s.", email)
+}
+
 // ErrNoOrg refuses what names an organisation that does not exist.
 func ErrNoOrg(id int64) error { return Errorf(ENOTFOUND, "There is no organisation %d.", id) }
 

@@ -279,3 +279,127 @@ func ParsePublicKey(b64 string) (ed25519.PublicKey, error) {
 	}
 	return ed25519.PublicKey(pub), nil
 }
+
+// ChainReport is what a check of every conversation's chain found (see
+// ChainAudit): how much it checked, and every problem, pinpointed by
+// conversation and seq, in conversation order, then seq order.
+type ChainReport struct {
+	Conversations, Messages, Files, Signatures int
+	Problems                                   []ChainProblem
+}
+
+// FileCheck says what is wrong with a stored file given what its store
+// recorded of it: "" when nothing (it is there and its bytes match),
+// otherwise ChainFileMissing or ChainFileChanged. Each store knows where
+// its bytes are; what a mismatch means is decided here.
+type FileCheck func(storageName string, size int64, sha256 string) string
+
+// StoredChain is one conversation's chain as a store holds it, for
+// ChainAudit.Check.
+type StoredChain struct {
+	ConversationID int64
+	LastSeq        int64  // how many messages the conversation's row counts
+	Head           []byte // the newest hash the conversation's row records
+	// Messages are the conversation's messages in seq order, each with its
+	// recorded Hash and its Files.
+	Messages []Message
+	// Storage names where each message's files are kept: Storage[i][j]
+	// holds Messages[i].Files[j].
+	Storage    [][]string
+	Signatures []SignedHead // every signature of its head, oldest seq first
+}
+
+// ChainAudit checks a store's conversations one at a time against their
+// chains, their files and the server's signatures, and adds up the report.
+// Both stores' whole-database checks go through it, so they report the
+// same problems in the same order.
+type ChainAudit struct {
+	trusted   ed25519.PublicKey
+	checkFile FileCheck
+	files     map[string]string // storage name → what is wrong with it
+	report    ChainReport
+}
+
+// NewChainAudit starts an audit whose signatures must verify with trusted
+// (the server's key; nil: the key each carries) and whose files are
+// checked with checkFile, once per stored file (nil: not checked).
+func NewChainAudit(trusted ed25519.PublicKey, checkFile FileCheck) *ChainAudit {
+	return &ChainAudit{trusted: trusted, checkFile: checkFile, files: map[string]string{}}
+}
+
+// Check recomputes c's chain from its messages and compares it with the
+// hashes recorded (CheckChain), with the conversation's recorded head and
+// last seq (CheckChainTail), with its stored files, and with every
+// signature of it: each must verify and match the history up to its seq
+// (CheckHead). Where signatures no longer match, the newest that still
+// does and the oldest that does not say where the history changed.
+func (a *ChainAudit) Check(c StoredChain) {
+	heads, problems := CheckChain(c.ConversationID, c.Messages)
+	problems = append(problems, CheckChainTail(c.ConversationID, 0, c.LastSeq, c.Head, c.Messages)...)
+	if a.checkFile != nil {
+		problems = append(problems, a.fileProblems(c)...)
+	}
+	problems = append(problems, signatureProblems(c.ConversationID, c.Signatures, heads, a.trusted)...)
+	slices.SortStableFunc(problems, func(x, y ChainProblem) int { return cmp.Compare(x.Seq, y.Seq) })
+	a.report.Problems = append(a.report.Problems, problems...)
+	a.report.Conversations++
+	a.report.Messages += len(c.Messages)
+	a.report.Signatures += len(c.Signatures)
+}
+
+// Report is what the audit found so far.
+func (a *ChainAudit) Report() ChainReport {
+	r := a.report
+	r.Files = len(a.files)
+	return r
+}
+
+// fileProblems checks the files each message of c carries, each stored
+// file once however many messages carry it.
+func (a *ChainAudit) fileProblems(c StoredChain) []ChainProblem {
+	var out []ChainProblem
+	for i, m := range c.Messages {
+		for j, name := range c.Storage[i] {
+			what, ok := a.files[name]
+			if !ok {
+				what = a.checkFile(name, m.Files[j].Size, m.Files[j].SHA256)
+				a.files[name] = what
+			}
+			if what != "" {
+				out = append(out, ChainProblem{ConversationID: c.ConversationID, Seq: m.Seq, Problem: what})
+			}
+		}
+	}
+	return out
+}
+
+// signatureProblems checks each signature against trusted and the
+// recomputed heads, and narrows down where a history they no longer match
+// changed.
+func signatureProblems(convID int64, signatures []SignedHead, heads map[int64][]byte, trusted ed25519.PublicKey) []ChainProblem {
+	var out []ChainProblem
+	var holds, fails []int64 // seqs of valid signatures that match, and that do not
+	for _, s := range signatures {
+		if err := s.Verify(trusted); err != nil {
+			out = append(out, ChainProblem{ConversationID: convID, Seq: s.Seq, Problem: ErrorMessage(err)})
+			continue
+		}
+		if ps := CheckHead(s.HeadStatement, heads); ps != nil {
+			out = append(out, ps...)
+			fails = append(fails, s.Seq)
+		} else if s.Seq > 0 {
+			holds = append(holds, s.Seq)
+		}
+	}
+	if len(fails) > 0 {
+		to := slices.Min(fails)
+		var from int64
+		for _, h := range holds {
+			if h < to {
+				from = max(from, h)
+			}
+		}
+		out = append(out, ChainProblem{ConversationID: convID, Seq: to, Problem: ChainChangedBetween(from, to)})
+	}
+	return out
+}

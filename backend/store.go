@@ -202,6 +202,9 @@ type Accounts interface {
 	SetOrgFormats(ctx context.Context, orgID int64, f OrgFormats) error
 	// CreateUser adds a main user or a sub-user to an organisation.
 	CreateUser(ctx context.Context, orgID int64, email, name, password string, isMain bool) (int64, error)
+	// OrgOfMainUser is the organisation whose main user has this e-mail
+	// (any case, spaces around it ignored); any other is ErrNoMainAccount.
+	OrgOfMainUser(ctx context.Context, email string) (int64, error)
 	// TenantByEmail finds the one tenant with this e-mail address.
 	TenantByEmail(ctx context.Context, email string) (orgID, tenantID int64, name string, err error)
 	// SignOutEverywhere ends every live session of the people with this

@@ -138,6 +138,20 @@ func createUser(ctx context.Context, tx *Tx, orgID int64, email, name, hash stri
 	return id, err
 }
 
+// OrgOfMainUser returns the organisation whose main user has this e-mail
+// (ignoring case).
+func (db *DB) OrgOfMainUser(ctx context.Context, email string) (int64, error) {
+	var org int64
+	err := db.r.QueryRow(ctx, "SELECT org_id FROM users WHERE lower(email) = lower($1) AND is_main", strings.TrimSpace(email)).Scan(&org)
+	if isNoRows(err) {
+		return 0, backend.ErrNoMainAccount(email)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("postgres: main account: %w", err)
+	}
+	return org, nil
+}
+
 // SignIn checks a landlord user's e-mail and password and opens a session.
 func (db *DB) SignIn(ctx context.Context, email, password string) (backend.Session, error) {
 	var userID int64

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 
 	"github.com/jackc/pgx/v5"
 
@@ -297,4 +299,165 @@ func HoldsSignatures(ctx context.Context, connString string) (bool, error) {
 	var signed bool
 	err = conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM chain_signatures)").Scan(&signed)
 	return signed, storageError(err)
+}
+
+// VerifyChains checks the chain of every conversation against what is
+// stored (backend.ChainAudit): the hashes recorded, each conversation's
+// recorded head and last seq, every stored file (its chunks against the
+// size and SHA-256 recorded of it, once per file) and every signature the
+// server made, which must verify with trusted (the server's key; nil: the
+// key it carries). It reads one snapshot (a read-only REPEATABLE READ
+// transaction) and writes nothing: the nodes may go on serving meanwhile.
+func (db *DB) VerifyChains(ctx context.Context, trusted ed25519.PublicKey) (backend.ChainReport, error) {
+	report, err := db.verifyChains(ctx, trusted)
+	if err != nil {
+		return backend.ChainReport{}, fmt.Errorf("postgres: verify chains: %w", storageError(err))
+	}
+	return report, nil
+}
+
+func (db *DB) verifyChains(ctx context.Context, trusted ed25519.PublicKey) (backend.ChainReport, error) {
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return backend.ChainReport{}, err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	rows, err := tx.Query(ctx, "SELECT id, last_seq, chain_head FROM conversations ORDER BY id")
+	if err != nil {
+		return backend.ChainReport{}, fmt.Errorf("conversations: %w", err)
+	}
+	convs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (chainState, error) {
+		var c chainState
+		return c, row.Scan(&c.convID, &c.lastSeq, &c.head)
+	})
+	if err != nil {
+		return backend.ChainReport{}, fmt.Errorf("conversations: %w", err)
+	}
+	var fileErr error
+	audit := backend.NewChainAudit(trusted, storedFileCheck(ctx, tx, &fileErr))
+	for _, c := range convs {
+		msgs, err := chainMessages(ctx, tx, c.convID, 0, allMessages)
+		if err != nil {
+			return backend.ChainReport{}, err
+		}
+		signatures, err := signaturesOf(ctx, tx, c.convID)
+		if err != nil {
+			return backend.ChainReport{}, err
+		}
+		storage := make([][]string, len(msgs))
+		for i, m := range msgs {
+			storage[i] = m.storage
+		}
+		audit.Check(backend.StoredChain{ConversationID: c.convID, LastSeq: c.lastSeq, Head: c.head,
+			Messages: messagesOf(msgs), Storage: storage, Signatures: signatures})
+		if fileErr != nil {
+			return backend.ChainReport{}, fileErr
+		}
+	}
+	return audit.Report(), nil
+}
+
+// signaturesOf reads every signature of a conversation, oldest seq first.
+func signaturesOf(ctx context.Context, q queryer, convID int64) ([]backend.SignedHead, error) {
+	rows, err := q.Query(ctx, `SELECT seq, head, signed_at, server_id, public_key, signature FROM chain_signatures
+		WHERE conversation_id = $1 ORDER BY seq, id`, convID)
+	if err != nil {
+		return nil, fmt.Errorf("signatures: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (backend.SignedHead, error) {
+		s := backend.SignedHead{HeadStatement: backend.HeadStatement{ConversationID: convID}}
+		return s, row.Scan(&s.Seq, &s.Head, &s.SignedAt, &s.ServerID, &s.PublicKey, &s.Signature)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("signatures: %w", err)
+	}
+	return out, nil
+}
+
+// storedFileCheck checks files kept in the database (blobs.go), as q sees
+// them. A FileCheck has no error to return: the first failure to read is
+// kept in *failed, and the files after it are not checked.
+func storedFileCheck(ctx context.Context, q queryer, failed *error) backend.FileCheck {
+	return func(storageName string, size int64, sum string) string {
+		if *failed != nil {
+			return ""
+		}
+		what, err := checkStoredFile(ctx, q, storageName, size, sum)
+		if err != nil {
+			*failed = fmt.Errorf("file %s: %w", storageName, err)
+		}
+		return what
+	}
+}
+
+// checkStoredFile compares a stored file with what the database recorded
+// of the message's file: its row of file_blobs must be there and agree,
+// and its chunks, numbered from 0 without a gap (a download reads them by
+// number), must hold size bytes with that SHA-256. One chunk at a time is
+// in memory.
+func checkStoredFile(ctx context.Context, q queryer, storageName string, size int64, sum string) (string, error) {
+	var blobSize int64
+	var blobSum string
+	err := q.QueryRow(ctx, "SELECT size, sha256 FROM file_blobs WHERE storage_name = $1", storageName).Scan(&blobSize, &blobSum)
+	if isNoRows(err) {
+		return backend.ChainFileMissing, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	rows, err := q.Query(ctx, "SELECT n, data FROM file_chunks WHERE name = $1 ORDER BY n", storageName)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	h := sha256.New()
+	var read, next int64
+	gap := false
+	var n int64
+	var data []byte
+	for rows.Next() {
+		if err := rows.Scan(&n, &data); err != nil {
+			return "", err
+		}
+		gap = gap || n != next
+		next = n + 1
+		h.Write(data)
+		read += int64(len(data))
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	if gap || read != size || hex.EncodeToString(h.Sum(nil)) != sum || blobSize != size || blobSum != sum {
+		return backend.ChainFileChanged, nil
+	}
+	return "", nil
+}
+
+// SchemaAt reads the schema version of the database at connString (0: it
+// holds no Doorstep schema) and the version this program knows, to which
+// Open brings it, on one connection of its own and only reading. A command
+// that must change nothing (verify-chain) or must not make a schema where
+// none was meant (a mistyped URL) checks it before it opens the database.
+func SchemaAt(ctx context.Context, connString string) (version, known int, err error) {
+	sub, err := fs.Sub(migrationFS, "migrations")
+	if err != nil {
+		return 0, 0, err
+	}
+	migrations, err := loadMigrations(sub)
+	if err != nil {
+		return 0, 0, err
+	}
+	conn, err := pgx.Connect(ctx, connString)
+	if err != nil {
+		return 0, 0, fmt.Errorf("postgres: %w", storageError(err))
+	}
+	defer conn.Close(ctx)
+	var made bool
+	if err := conn.QueryRow(ctx, "SELECT to_regclass('schema_migrations') IS NOT NULL").Scan(&made); err != nil || !made {
+		return 0, len(migrations), storageError(err)
+	}
+	if err := conn.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&version); err != nil {
+		return 0, 0, fmt.Errorf("postgres: schema version: %w", storageError(err))
+	}
+	return version, len(migrations), nil
 }

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"crypto/ed25519"
 	"database/sql"
@@ -13,7 +12,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 
 	"doorstep/backend"
 	"doorstep/backend/migrate"
@@ -385,93 +383,57 @@ func (db *DB) signHead(ctx context.Context, tx *Tx, convID, seq int64, head []by
 	return s, nil
 }
 
-// ChainReport is what VerifyChains found: how much it checked, and every
-// problem, pinpointed by conversation and seq, in conversation order.
-type ChainReport struct {
-	Conversations, Messages, Files, Signatures int
-	Problems                                   []backend.ChainProblem
-}
-
-// FileCheck says what is wrong with a stored file given what the database
-// recorded of it ("" when nothing: it is there and its bytes match), one of
-// backend's ChainFile sentences.
-type FileCheck func(storageName string, size int64, sha256 string) string
-
-// VerifyChains recomputes the chain of every conversation from what is
-// stored and compares it with the hashes recorded (backend.CheckChain),
-// with each conversation's recorded head and last seq, with the stored
-// files (checkFile, once per file; nil: not checked), and with every
-// signature the server made: each must verify with trusted (the server's
-// key; nil: the key it carries) and match the history up to its seq
-// (backend.CheckHead). Where signatures no longer match, the newest that
-// still does and the oldest that does not say where the history changed.
-// It reads a snapshot of the database; a server may go on writing.
-func (db *DB) VerifyChains(ctx context.Context, trusted ed25519.PublicKey, checkFile FileCheck) (ChainReport, error) {
-	var r ChainReport
+// VerifyChains checks the chain of every conversation against what is
+// stored (backend.ChainAudit): the hashes recorded, each conversation's
+// recorded head and last seq, the stored files (checkFile, once per file;
+// nil: not checked) and every signature the server made, which must
+// verify with trusted (the server's key; nil: the key it carries). It
+// reads a snapshot of the database; a server may go on writing.
+func (db *DB) VerifyChains(ctx context.Context, trusted ed25519.PublicKey, checkFile backend.FileCheck) (backend.ChainReport, error) {
 	tx, err := db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return r, storageError(err)
+		return backend.ChainReport{}, storageError(err)
 	}
 	defer tx.Rollback()
 	rows, err := tx.QueryContext(ctx, "SELECT id, last_seq, chain_head FROM conversations ORDER BY id")
 	if err != nil {
-		return r, fmt.Errorf("conversations: %w", storageError(err))
+		return backend.ChainReport{}, fmt.Errorf("conversations: %w", storageError(err))
 	}
 	var convs []chainState
 	for rows.Next() {
 		var c chainState
 		if err := rows.Scan(&c.convID, &c.lastSeq, &c.head); err != nil {
 			rows.Close()
-			return r, fmt.Errorf("conversations: %w", err)
+			return backend.ChainReport{}, fmt.Errorf("conversations: %w", err)
 		}
 		convs = append(convs, c)
 	}
 	if err := rows.Close(); err != nil {
-		return r, fmt.Errorf("conversations: %w", err)
+		return backend.ChainReport{}, fmt.Errorf("conversations: %w", err)
 	}
-	files := map[string]string{} // storage name → what is wrong with it
+	audit := backend.NewChainAudit(trusted, checkFile)
 	for _, c := range convs {
 		msgs, err := chainMessages(ctx, tx, c.convID, 0, allMessages)
 		if err != nil {
-			return r, err
-		}
-		ms := messagesOf(msgs)
-		heads, problems := backend.CheckChain(c.convID, ms)
-		problems = append(problems, backend.CheckChainTail(c.convID, c.signedSeq, c.lastSeq, c.head, ms)...)
-		if checkFile != nil {
-			problems = append(problems, fileProblems(c.convID, msgs, files, checkFile)...)
+			return backend.ChainReport{}, err
 		}
 		signatures, err := db.signaturesOf(ctx, tx, c.convID)
 		if err != nil {
-			return r, err
+			return backend.ChainReport{}, err
 		}
-		problems = append(problems, signatureProblems(c.convID, signatures, heads, trusted)...)
-		slices.SortStableFunc(problems, func(a, b backend.ChainProblem) int { return cmp.Compare(a.Seq, b.Seq) })
-		r.Problems = append(r.Problems, problems...)
-		r.Conversations++
-		r.Messages += len(msgs)
-		r.Signatures += len(signatures)
+		audit.Check(storedChain(c, msgs, signatures))
 	}
-	r.Files = len(files)
-	return r, nil
+	return audit.Report(), nil
 }
 
-// fileProblems checks the files each message carries, each file once.
-func fileProblems(convID int64, msgs []chainMessage, checked map[string]string, checkFile FileCheck) []backend.ChainProblem {
-	var out []backend.ChainProblem
-	for _, m := range msgs {
-		for i, name := range m.storage {
-			what, ok := checked[name]
-			if !ok {
-				what = checkFile(name, m.Files[i].Size, m.Files[i].SHA256)
-				checked[name] = what
-			}
-			if what != "" {
-				out = append(out, backend.ChainProblem{ConversationID: convID, Seq: m.Seq, Problem: what})
-			}
-		}
+// storedChain is a conversation's chain as the audit takes it.
+func storedChain(c chainState, msgs []chainMessage, signatures []backend.SignedHead) backend.StoredChain {
+	storage := make([][]string, len(msgs))
+	for i, m := range msgs {
+		storage[i] = m.storage
 	}
-	return out
+	return backend.StoredChain{ConversationID: c.convID, LastSeq: c.lastSeq, Head: c.head,
+		Messages: messagesOf(msgs), Storage: storage, Signatures: signatures}
 }
 
 // signaturesOf reads every signature of a conversation, oldest seq first.
@@ -493,37 +455,6 @@ func (db *DB) signaturesOf(ctx context.Context, q queryer, convID int64) ([]back
 		out = append(out, s)
 	}
 	return out, rows.Err()
-}
-
-// signatureProblems checks each signature against trusted and the
-// recomputed heads, and narrows down where a history they no longer match
-// changed.
-func signatureProblems(convID int64, signatures []backend.SignedHead, heads map[int64][]byte, trusted ed25519.PublicKey) []backend.ChainProblem {
-	var out []backend.ChainProblem
-	var holds, fails []int64 // seqs of valid signatures that match, and that do not
-	for _, s := range signatures {
-		if err := s.Verify(trusted); err != nil {
-			out = append(out, backend.ChainProblem{ConversationID: convID, Seq: s.Seq, Problem: backend.ErrorMessage(err)})
-			continue
-		}
-		if ps := backend.CheckHead(s.HeadStatement, heads); ps != nil {
-			out = append(out, ps...)
-			fails = append(fails, s.Seq)
-		} else if s.Seq > 0 {
-			holds = append(holds, s.Seq)
-		}
-	}
-	if len(fails) > 0 {
-		to := slices.Min(fails)
-		var from int64
-		for _, h := range holds {
-			if h < to {
-				from = max(from, h)
-			}
-		}
-		out = append(out, backend.ChainProblem{ConversationID: convID, Seq: to, Problem: backend.ChainChangedBetween(from, to)})
-	}
-	return out
 }
 
 // Schema is the database's schema version.

@@ -171,7 +171,7 @@ func (db *DB) OrgOfMainUser(ctx context.Context, email string) (int64, error) {
 	var org int64
 	err := db.db.QueryRowContext(ctx, "SELECT org_id FROM users WHERE email = ? AND is_main = 1", strings.TrimSpace(email)).Scan(&org)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, backend.Errorf(backend.ENOTFOUND, "No landlord's main account has the e-mail %s.", email)
+		return 0, backend.ErrNoMainAccount(email)
 	}
 	return org, err
 }

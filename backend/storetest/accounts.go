@@ -72,6 +72,21 @@ func testAccounts(t *testing.T, w *world) {
 		}
 	})
 
+	w.run(t, "OrgOfMainUser", func(t *testing.T) {
+		for _, email := range []string{"landlord@a.test", " LANDLORD@A.test "} {
+			if org, err := w.s.OrgOfMainUser(w.ctx, email); err != nil || org != w.orgA {
+				t.Errorf("%q: org %d, %v; want %d", email, org, err, w.orgA)
+			}
+		}
+		if org, err := w.s.OrgOfMainUser(w.ctx, "landlord@b.test"); err != nil || org != w.orgB {
+			t.Errorf("org B's main user: org %d, %v; want %d", org, err, w.orgB)
+		}
+		_, err := w.s.OrgOfMainUser(w.ctx, "deputy@a.test")
+		wantRefusal(t, err, backend.ENOTFOUND, "No landlord's main account has the e-mail deputy@a.test.")
+		_, err = w.s.OrgOfMainUser(w.ctx, "alice@tenant.test")
+		wantRefusal(t, err, backend.ENOTFOUND, "No landlord's main account has the e-mail alice@tenant.test.")
+	})
+
 	w.run(t, "TenantByEmail", func(t *testing.T) {
 		org, id, name, err := w.s.TenantByEmail(w.ctx, " ALICE@tenant.test ")
 		if err != nil || org != w.orgA || id != w.tenants["Alice"] || name != "Alice" {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -43,10 +44,14 @@ const filesDirName = backup.FilesDir
 // The signing key is copied: the signatures in the database can be checked
 // only with it, and a restored server must go on signing with it.
 func backupCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs, dir, err := parseDataCommand("backup", args, getenv, stderr, nil)
+	fs, target, err := parseDataCommand("backup", args, getenv, stderr, nil)
 	if err != nil {
 		return err
 	}
+	if err := sqliteOnly("backup", target.Store); err != nil {
+		return err
+	}
+	dir := target.Dir
 	if fs.NArg() != 1 {
 		return errors.New("usage: doorstep-server backup [-data dir] DEST (a new or empty directory)")
 	}
@@ -160,15 +165,38 @@ func copySigningKey(dir string, draft *backup.Draft) (string, error) {
 	return "the signing key (fingerprint " + backend.KeyFingerprint(signingkey.Public(key)) + ")", nil
 }
 
+// sqliteOnly refuses a command that works on the files of SQLite's data
+// directory (backup, restore, verify of a backup) for a deployment on
+// PostgreSQL (store, from -store or DOORSTEP_STORE), whose database has
+// nothing in that directory to copy.
+func sqliteOnly(cmd, store string) error {
+	if store == "" {
+		return nil
+	}
+	return fmt.Errorf("%s works on SQLite's data directory only; with the data in PostgreSQL (-store or DOORSTEP_STORE), "+
+		"back up the database with pg_dump and restore it with pg_restore (uploaded files are in it too), "+
+		"and keep a copy of signing.key from the data directory with every backup", cmd)
+}
+
 // megabytes writes a size for people.
 func megabytes(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/(1<<20)) }
 
 // verifyCmd checks a backup and prints what is wrong with it.
-func verifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) != 1 || isFlag(args[0]) {
+func verifyCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var store string
+	fs := flag.NewFlagSet("doorstep-server verify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&store, "store", getenv("DOORSTEP_STORE"), "refused: backups of PostgreSQL are made and checked with its own tools (env DOORSTEP_STORE)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := sqliteOnly("verify", store); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
 		return errors.New("usage: doorstep-server verify DIR (a backup made by doorstep-server backup)")
 	}
-	src := args[0]
+	src := fs.Arg(0)
 	m, problems, err := verifyBackup(ctx, src)
 	if err != nil {
 		return err
@@ -179,7 +207,7 @@ func verifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(problems) == 0 && m.SchemaVersion >= chainSchema {
 		var chainProblems []string
 		var summary string
-		if chainProblems, _, summary, err = checkChains(ctx, src); err != nil {
+		if chainProblems, _, summary, err = checkChains(ctx, dataTarget{Dir: src}); err != nil {
 			return err
 		}
 		problems = append(problems, chainProblems...)
@@ -290,10 +318,14 @@ func renewServerID(ctx context.Context) func(dir string) error {
 // restoreCmd restores a backup into a new or empty data directory, after
 // verifying it. It never touches a data directory that holds anything.
 func restoreCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs, dir, err := parseDataCommand("restore", args, getenv, stderr, nil)
+	fs, target, err := parseDataCommand("restore", args, getenv, stderr, nil)
 	if err != nil {
 		return err
 	}
+	if err := sqliteOnly("restore", target.Store); err != nil {
+		return err
+	}
+	dir := target.Dir
 	if fs.NArg() != 1 {
 		return errors.New("usage: doorstep-server restore [-data dir] SRC (a backup made by doorstep-server backup)")
 	}

@@ -76,14 +76,14 @@ func signChangedHeads(ctx context.Context, db backend.ChainSigning, logger *slog
 // its host to publish or to compare with what a desktop app shows. It
 // makes the key when the server has none yet, as the server would.
 func keyCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs, dir, err := parseDataCommand("key", args, getenv, stderr, nil)
+	fs, target, err := parseDataCommand("key", args, getenv, stderr, nil)
 	if err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return errors.New("usage: doorstep-server key [-data dir]")
+		return errors.New("usage: doorstep-server key [-data dir] [-store postgres://…]")
 	}
-	db, err := openExisting(ctx, dir)
+	db, err := openAdmin(ctx, target, true)
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,8 @@ func keyCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return err
 	}
-	if dir, err = resolveDataDir(dir); err != nil {
+	dir, err := resolveDataDir(target.Dir)
+	if err != nil {
 		return err
 	}
 	key, created, err := signingkey.LoadOrCreate(dir)

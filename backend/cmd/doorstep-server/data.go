@@ -18,6 +18,7 @@ import (
 	"doorstep/backend/demo"
 	"doorstep/backend/httpapi"
 	"doorstep/backend/importcsv"
+	"doorstep/backend/postgres"
 	"doorstep/backend/sqlite"
 )
 
@@ -50,30 +51,111 @@ func openData(ctx context.Context, dir string, opts ...sqlite.Option) (*sqlite.D
 	return sqlite.Open(ctx, filepath.Join(dir, databaseFile), opts...)
 }
 
-// parseDataCommand parses the flags of a command that works on the database.
-func parseDataCommand(name string, args []string, getenv func(string) string, stderr io.Writer, define func(*flag.FlagSet)) (*flag.FlagSet, string, error) {
-	var dir string
+// dataTarget is where a command finds the data: the data directory, and
+// the PostgreSQL database of a deployment that keeps its data there.
+type dataTarget struct {
+	Dir   string // -data: SQLite's database, the signing key, uploaded files beside SQLite
+	Store string // -store: a postgres:// URL; empty: SQLite in Dir
+}
+
+// where names the database for people: the data directory, or PostgreSQL
+// (never its URL: it may hold a password).
+func (t dataTarget) where() string {
+	if t.Store != "" {
+		return "the PostgreSQL database (-store)"
+	}
+	return t.Dir
+}
+
+// parseDataCommand parses the flags of a command that works on the data:
+// -data and -store (each with its environment variable, as serve takes
+// them), and define's.
+func parseDataCommand(name string, args []string, getenv func(string) string, stderr io.Writer, define func(*flag.FlagSet)) (*flag.FlagSet, dataTarget, error) {
+	var t dataTarget
 	fs := flag.NewFlagSet("doorstep-server "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dataFlag(fs, &dir, getenv)
+	dataFlag(fs, &t.Dir, getenv)
+	fs.StringVar(&t.Store, "store", getenv("DOORSTEP_STORE"), "a postgres:// `URL`: the data is in PostgreSQL there, as serve -store keeps it, rather than SQLite in the data directory (env DOORSTEP_STORE)")
 	if define != nil {
 		define(fs)
 	}
-	return fs, dir, fs.Parse(args)
+	if err := fs.Parse(args); err != nil {
+		return fs, t, err
+	}
+	return fs, t, checkStoreURL(t.Store)
+}
+
+// adminStore is what the operator's commands need of a store, SQLite's or
+// PostgreSQL's.
+type adminStore interface {
+	demo.Store
+	ServerID(ctx context.Context) (string, error)
+	Close() error
+}
+
+var (
+	_ adminStore = (*sqlite.DB)(nil)
+	_ adminStore = (*postgres.DB)(nil)
+)
+
+// openAdmin opens the store t names for an operator's command: PostgreSQL
+// at t.Store, or SQLite in the data directory (sqlite options apply to
+// that). With existing, only a database that is there: a mistyped -data,
+// or a -store URL naming a database the server never ran on, gets no
+// tables made; otherwise it is made, or brought up to date, as serve would.
+func openAdmin(ctx context.Context, t dataTarget, existing bool, opts ...sqlite.Option) (adminStore, error) {
+	if t.Store == "" {
+		open := openData
+		if existing {
+			open = openExisting
+		}
+		db, err := open(ctx, t.Dir, opts...)
+		if err != nil {
+			return nil, err
+		}
+		return db, nil
+	}
+	if existing {
+		if err := requireSchema(ctx, t.Store, false); err != nil {
+			return nil, err
+		}
+	}
+	db, err := postgres.Open(ctx, t.Store)
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// requireSchema refuses a PostgreSQL database without the server's
+// schema and, for a command that must change nothing (current), one at an
+// older schema, which opening it would bring up to date.
+func requireSchema(ctx context.Context, store string, current bool) error {
+	version, known, err := postgres.SchemaAt(ctx, store)
+	switch {
+	case err != nil:
+		return err
+	case version == 0:
+		return errors.New("the PostgreSQL database (-store) holds no Doorstep data: check the URL; `doorstep-server serve -store …` makes the tables on its first start")
+	case current && version < known:
+		return fmt.Errorf("the PostgreSQL database (-store) is at schema %d, older than this doorstep-server %s's %d, and this command changes nothing: run it with the doorstep-server version the nodes run",
+			version, backend.Version, known)
+	}
+	return nil
 }
 
 // importCmd imports a CSV of properties, units, tenants and leases into the
 // organisation of a landlord's main account.
 func importCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, opts ...sqlite.Option) error {
 	var landlord string
-	fs, dir, err := parseDataCommand("import", args, getenv, stderr, func(fs *flag.FlagSet) {
+	fs, target, err := parseDataCommand("import", args, getenv, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&landlord, "landlord", "", "e-mail of the landlord's main account to import into (required)")
 	})
 	if err != nil {
 		return err
 	}
 	if landlord == "" || fs.NArg() != 1 {
-		return errors.New("usage: doorstep-server import -landlord EMAIL [-data dir] FILE.csv")
+		return errors.New("usage: doorstep-server import -landlord EMAIL [-data dir | -store postgres://…] FILE.csv")
 	}
 	f, err := os.Open(fs.Arg(0))
 	if err != nil {
@@ -84,7 +166,7 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return fmt.Errorf("%s: nothing imported: %w", fs.Arg(0), err)
 	}
-	db, err := openData(ctx, dir, opts...)
+	db, err := openAdmin(ctx, target, false, opts...)
 	if err != nil {
 		return err
 	}
@@ -104,11 +186,11 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 
 // demoCmd seeds the demo landlord into an empty database.
 func demoCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, opts ...sqlite.Option) error {
-	_, dir, err := parseDataCommand("demo", args, getenv, stderr, nil)
+	_, target, err := parseDataCommand("demo", args, getenv, stderr, nil)
 	if err != nil {
 		return err
 	}
-	db, err := openData(ctx, dir, opts...)
+	db, err := openAdmin(ctx, target, false, opts...)
 	if err != nil {
 		return err
 	}
@@ -137,7 +219,7 @@ func addLandlordCmd(ctx context.Context, args []string, getenv func(string) stri
 	var org, tz, email, name, mainEmail string
 	var sub bool
 	formats := backend.OrgFormats{Currency: "USD", Locale: "en-US"}
-	_, dir, err := parseDataCommand("add-landlord", args, getenv, stderr, func(fs *flag.FlagSet) {
+	_, target, err := parseDataCommand("add-landlord", args, getenv, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&org, "org", "", "organisation name (new main account)")
 		fs.StringVar(&tz, "tz", "", "IANA time zone of the organisation, e.g. America/Chicago (new main account)")
 		fs.StringVar(&formats.Currency, "currency", formats.Currency, "currency of rents and deposits, ISO 4217 (new main account)")
@@ -159,7 +241,7 @@ func addLandlordCmd(ctx context.Context, args []string, getenv func(string) stri
 		}
 		password = strings.TrimRight(line, "\r\n")
 	}
-	db, err := openData(ctx, dir, opts...)
+	db, err := openAdmin(ctx, target, false, opts...)
 	if err != nil {
 		return err
 	}
@@ -197,7 +279,7 @@ func addLandlordCmd(ctx context.Context, args []string, getenv func(string) stri
 func orgCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, opts ...sqlite.Option) error {
 	var mainEmail string
 	var formats backend.OrgFormats
-	fs, dir, err := parseDataCommand("org", args, getenv, stderr, func(fs *flag.FlagSet) {
+	fs, target, err := parseDataCommand("org", args, getenv, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&mainEmail, "main", "", "e-mail of the organisation's main account (required)")
 		fs.StringVar(&formats.Currency, "currency", "", "currency of rents and deposits, ISO 4217, e.g. EUR (required)")
 		fs.StringVar(&formats.Locale, "locale", "", "how dates and money are written: "+strings.Join(backend.TemplateLocales, ", ")+" (required)")
@@ -206,9 +288,9 @@ func orgCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 	if mainEmail == "" || formats.Currency == "" || formats.Locale == "" || fs.NArg() > 0 {
-		return errors.New("usage: doorstep-server org -main EMAIL -currency CODE -locale TAG [-data dir]")
+		return errors.New("usage: doorstep-server org -main EMAIL -currency CODE -locale TAG [-data dir | -store postgres://…]")
 	}
-	db, err := openExisting(ctx, dir, opts...)
+	db, err := openAdmin(ctx, target, true, opts...)
 	if err != nil {
 		return err
 	}
@@ -231,7 +313,7 @@ func orgCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 // a tenant's side). It works while a server runs on the same data directory.
 func portalLinkCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, opts ...sqlite.Option) error {
 	var email, publicURL string
-	fs, dir, err := parseDataCommand("portal-link", args, getenv, stderr, func(fs *flag.FlagSet) {
+	fs, target, err := parseDataCommand("portal-link", args, getenv, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&email, "tenant", "", "e-mail of the tenant (required)")
 		fs.StringVar(&publicURL, "public-url", defaultPublicURL(getenv),
 			"the server's `URL` as tenants reach it, as given to serve (env DOORSTEP_PUBLIC_URL; default: where serve listens, from DOORSTEP_ADDR)")
@@ -240,21 +322,13 @@ func portalLinkCmd(ctx context.Context, args []string, getenv func(string) strin
 		return err
 	}
 	if email == "" || fs.NArg() > 0 {
-		return errors.New("usage: doorstep-server portal-link -tenant EMAIL [-data dir] [-public-url URL]")
+		return errors.New("usage: doorstep-server portal-link -tenant EMAIL [-data dir | -store postgres://…] [-public-url URL]")
 	}
 	base, err := portalBaseURL(publicURL)
 	if err != nil {
 		return err
 	}
-	if dir, err = resolveDataDir(dir); err != nil {
-		return err
-	}
-	// Open only a database that exists: a mistyped -data makes no new one.
-	path := filepath.Join(dir, databaseFile)
-	if _, err := os.Stat(path); err != nil {
-		return fmt.Errorf("no database at %s (set -data or DOORSTEP_DATA_DIR to the server's data directory)", path)
-	}
-	db, err := sqlite.Open(ctx, path, opts...)
+	db, err := openAdmin(ctx, target, true, opts...)
 	if err != nil {
 		return err
 	}
@@ -279,16 +353,16 @@ func portalLinkCmd(ctx context.Context, args []string, getenv func(string) strin
 // httpapi.SessionCheckPeriod.
 func signOutCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, opts ...sqlite.Option) error {
 	var email string
-	fs, dir, err := parseDataCommand("sign-out", args, getenv, stderr, func(fs *flag.FlagSet) {
+	fs, target, err := parseDataCommand("sign-out", args, getenv, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&email, "email", "", "e-mail of the landlord user or tenant to sign out everywhere (required)")
 	})
 	if err != nil {
 		return err
 	}
 	if email == "" || fs.NArg() > 0 {
-		return errors.New("usage: doorstep-server sign-out -email ADDRESS [-data dir]")
+		return errors.New("usage: doorstep-server sign-out -email ADDRESS [-data dir | -store postgres://…]")
 	}
-	db, err := openExisting(ctx, dir, opts...)
+	db, err := openAdmin(ctx, target, true, opts...)
 	if err != nil {
 		return err
 	}

@@ -108,7 +108,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "backup":
 		return backupCmd(ctx, args, getenv, stdout, stderr)
 	case "verify":
-		return verifyCmd(ctx, args, stdout, stderr)
+		return verifyCmd(ctx, args, getenv, stdout, stderr)
 	case "verify-chain":
 		return verifyChainCmd(ctx, args, getenv, stdout, stderr)
 	case "key":

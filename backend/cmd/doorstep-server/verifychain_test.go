@@ -46,6 +46,29 @@ func makeChainData(t *testing.T) chainData {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	store, err := filestore.Open(filepath.Join(dir, filesDirName), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := growChainHistory(t, db, store)
+	d.dir = dir
+	return d
+}
+
+// chainStore is what growChainHistory needs of a store.
+type chainStore interface {
+	demo.Store
+	backend.FileRecords
+	backend.ChainStore
+	backend.ChainSigning
+}
+
+// growChainHistory seeds the demo into db, grows James Okafor's chat to 8
+// messages (a real file, saved in files, on message 5) and signs it up to
+// messages 3, 6 and 8.
+func growChainHistory(t *testing.T, db chainStore, files filestore.Files) chainData {
+	t.Helper()
+	ctx := context.Background()
 	if _, err := demo.Seed(ctx, db, time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +85,7 @@ func makeChainData(t *testing.T) chainData {
 	if i < 0 || convs[i].LastSeq != 3 {
 		t.Fatalf("no demo chat with James Okafor of 3 messages in %+v", convs)
 	}
-	d := chainData{dir: dir, conv: convs[i].ID}
+	d := chainData{conv: convs[i].ID}
 	sign := func() {
 		if _, problems, err := db.SignChangedHeads(ctx); err != nil || problems != nil {
 			t.Fatalf("signing: %v %v", problems, err)
@@ -74,11 +97,7 @@ func makeChainData(t *testing.T) chainData {
 		}
 	}
 	sign() // every demo chat; James's up to 3
-	store, err := filestore.Open(filepath.Join(dir, filesDirName), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	saved, err := store.Save(strings.NewReader("Inspection report: the sink drains slowly.\n"))
+	saved, err := files.Save(strings.NewReader("Inspection report: the sink drains slowly.\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,8 +163,15 @@ func execSQL(t *testing.T, dir string, stmts ...string) {
 // problems it printed and its error.
 func verifyChain(t *testing.T, dir string) ([]string, string, error) {
 	t.Helper()
+	return verifyChainWith(t, "-data", dir)
+}
+
+// verifyChainWith runs `doorstep-server verify-chain` with args and
+// returns the problems it printed, all it printed, and its error.
+func verifyChainWith(t *testing.T, args ...string) ([]string, string, error) {
+	t.Helper()
 	var stdout, stderr syncBuffer
-	err := run(context.Background(), []string{"verify-chain", "-data", dir}, env(nil), &stdout, &stderr)
+	err := run(context.Background(), append([]string{"verify-chain"}, args...), env(nil), &stdout, &stderr)
 	var lines []string
 	for _, l := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
 		if strings.HasPrefix(l, "conversation ") {
