@@ -6,23 +6,25 @@
 //
 //	doorstep-server [serve] [-addr host:port] [-data dir] [-store postgres://…] [-url-file file] [-demo] [-event-retention 720h]
 //	                [-tls-cert FILE -tls-key FILE | -acme-domain NAMES [-acme-email ADDRESS]] [-metrics-addr host:port]
-//	doorstep-server add-landlord -org NAME -tz ZONE [-currency CODE] [-locale TAG] -email EMAIL -name NAME [-sub-user] [-data dir]
-//	doorstep-server org -main EMAIL -currency CODE -locale TAG [-data dir]
-//	doorstep-server import -landlord EMAIL [-data dir] FILE.csv
-//	doorstep-server demo [-data dir]
+//	doorstep-server add-landlord -org NAME -tz ZONE [-currency CODE] [-locale TAG] -email EMAIL -name NAME [-sub-user] [-data dir] [-store postgres://…]
+//	doorstep-server org -main EMAIL -currency CODE -locale TAG [-data dir] [-store postgres://…]
+//	doorstep-server import -landlord EMAIL [-data dir] [-store postgres://…] FILE.csv
+//	doorstep-server demo [-data dir] [-store postgres://…]
 //	doorstep-server mailbox [-data dir]
-//	doorstep-server portal-link -tenant EMAIL [-data dir] [-public-url URL]
-//	doorstep-server sign-out -email EMAIL [-data dir]
+//	doorstep-server portal-link -tenant EMAIL [-data dir] [-store postgres://…] [-public-url URL]
+//	doorstep-server sign-out -email EMAIL [-data dir] [-store postgres://…]
 //	doorstep-server health [-url URL] [-wait duration]
 //	doorstep-server backup [-data dir] DEST
 //	doorstep-server verify DIR
-//	doorstep-server verify-chain [-data dir]
+//	doorstep-server verify-chain [-data dir] [-store postgres://…]
 //	doorstep-server verify-export [-fingerprint FP] PATH
-//	doorstep-server key [-data dir]
+//	doorstep-server key [-data dir] [-store postgres://…]
 //	doorstep-server restore [-data dir] SRC
 //	doorstep-server version
 //
 // Every flag has an environment variable (see the README); a flag wins.
+// backup, restore and verify work on SQLite only: on PostgreSQL use its
+// own tools (docs/deploy.md).
 package main
 
 import (
