@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -43,7 +44,7 @@ func chainMessages(ctx context.Context, q queryer, convID, after int64, limit in
 		lim = limit
 	}
 	rows, err := q.Query(ctx, `
-		SELECT m.seq, coalesce(m.sender_user_id, 0), coalesce(m.sender_tenant_id, 0), m.text, m.created_at, m.urgent, m.chain_hash,
+		SELECT m.seq, coalesce(m.sender_user_id, 0), coalesce(m.sender_tenant_id, 0), m.text, m.created_at, m.created_ns, m.urgent, m.chain_hash,
 		       (SELECT coalesce(json_agg(json_build_object('name', f.name, 'size', f.size, 'sha256', f.sha256, 'storage', f.storage_name)
 		                                 ORDER BY mf.position), '[]')
 		          FROM message_files mf JOIN files f ON f.id = mf.file_id WHERE mf.message_id = m.id)
@@ -56,10 +57,12 @@ func chainMessages(ctx context.Context, q queryer, convID, after int64, limit in
 	for rows.Next() {
 		m := chainMessage{Message: backend.Message{ConversationID: convID}}
 		var userID, tenantID int64
+		var ns int16
 		var files, hash []byte
-		if err := rows.Scan(&m.Seq, &userID, &tenantID, &m.Text, &m.CreatedAt, &m.Urgent, &hash, &files); err != nil {
+		if err := rows.Scan(&m.Seq, &userID, &tenantID, &m.Text, &m.CreatedAt, &ns, &m.Urgent, &hash, &files); err != nil {
 			return nil, fmt.Errorf("chain messages: %w", err)
 		}
+		m.CreatedAt = m.CreatedAt.Add(time.Duration(ns)) // see migration 0006
 		if userID != 0 {
 			m.Sender = backend.Sender{Kind: backend.KindUser, ID: userID}
 		} else {
@@ -359,14 +362,17 @@ func (db *DB) verifyChains(ctx context.Context, trusted ed25519.PublicKey) (back
 
 // signaturesOf reads every signature of a conversation, oldest seq first.
 func signaturesOf(ctx context.Context, q queryer, convID int64) ([]backend.SignedHead, error) {
-	rows, err := q.Query(ctx, `SELECT seq, head, signed_at, server_id, public_key, signature FROM chain_signatures
+	rows, err := q.Query(ctx, `SELECT seq, head, signed_at, signed_ns, server_id, public_key, signature FROM chain_signatures
 		WHERE conversation_id = $1 ORDER BY seq, id`, convID)
 	if err != nil {
 		return nil, fmt.Errorf("signatures: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (backend.SignedHead, error) {
 		s := backend.SignedHead{HeadStatement: backend.HeadStatement{ConversationID: convID}}
-		return s, row.Scan(&s.Seq, &s.Head, &s.SignedAt, &s.ServerID, &s.PublicKey, &s.Signature)
+		var ns int16
+		err := row.Scan(&s.Seq, &s.Head, &s.SignedAt, &ns, &s.ServerID, &s.PublicKey, &s.Signature)
+		s.SignedAt = s.SignedAt.Add(time.Duration(ns)) // see migration 0006
+		return s, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("signatures: %w", err)

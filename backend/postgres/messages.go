@@ -21,7 +21,7 @@ func jsonTime(col string) string {
 
 var messageSelect = `
 	SELECT m.id, m.conversation_id, m.seq, coalesce(m.sender_user_id, 0), coalesce(m.sender_tenant_id, 0),
-	       coalesce(u.name, t.name), m.text, m.idem_key, m.created_at, m.urgent, m.chain_hash,
+	       coalesce(u.name, t.name), m.text, m.idem_key, m.created_at, m.created_ns, m.urgent, m.chain_hash,
 	       (SELECT coalesce(json_agg(json_build_object('id', f.id, 'name', f.name, 'size', f.size, 'sha256', f.sha256,
 	                 'content_type', f.content_type, 'created_at', ` + jsonTime("f.created_at") + `,
 	                 'uploader', json_build_object('kind', CASE WHEN f.uploader_user_id IS NULL THEN 'tenant' ELSE 'user' END,
@@ -54,11 +54,13 @@ func messagesWhere(ctx context.Context, q queryer, convID int64, cutoff time.Tim
 	for rows.Next() {
 		var m backend.Message
 		var userID, tenantID int64
+		var ns int16
 		var files, hash []byte
 		if err := rows.Scan(&m.ID, &m.ConversationID, &m.Seq, &userID, &tenantID, &m.Sender.Name, &m.Text, &m.Key, &m.CreatedAt,
-			&m.Urgent, &hash, &files); err != nil {
+			&ns, &m.Urgent, &hash, &files); err != nil {
 			return nil, fmt.Errorf("messages: %w", err)
 		}
+		m.CreatedAt = m.CreatedAt.Add(time.Duration(ns)) // see migration 0006
 		if userID != 0 {
 			m.Sender.Kind, m.Sender.ID = backend.KindUser, userID
 		} else {

@@ -17,6 +17,7 @@
 //	doorstep-server backup [-data dir] DEST
 //	doorstep-server verify DIR
 //	doorstep-server verify-chain [-data dir] [-store postgres://…]
+//	doorstep-server move-to-postgres [-data dir] -store postgres://…
 //	doorstep-server verify-export [-fingerprint FP] PATH
 //	doorstep-server key [-data dir] [-store postgres://…]
 //	doorstep-server restore [-data dir] SRC
@@ -113,6 +114,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return verifyCmd(ctx, args, getenv, stdout, stderr)
 	case "verify-chain":
 		return verifyChainCmd(ctx, args, getenv, stdout, stderr)
+	case "move-to-postgres":
+		return moveToPostgresCmd(ctx, args, getenv, stdout, stderr)
 	case "key":
 		return keyCmd(ctx, args, getenv, stdout, stderr)
 	case "verify-export":
@@ -123,7 +126,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, "doorstep-server", backend.Version)
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (commands: serve, add-landlord, org, import, demo, mailbox, portal-link, sign-out, health, backup, verify, verify-chain, verify-export, restore, key, version)", cmd)
+		return fmt.Errorf("unknown command %q (commands: serve, add-landlord, org, import, demo, mailbox, portal-link, sign-out, health, backup, verify, verify-chain, verify-export, restore, key, move-to-postgres, version)", cmd)
 	}
 }
 
