@@ -97,7 +97,7 @@ func main() {
 		// cancels every drop, so none can navigate it away.
 		DragAndDrop: &options.DragAndDrop{EnableFileDrop: true},
 		OnShutdown:  func(context.Context) { life.Stop() },
-		Bind:        []any{connection, accounts, conversations, tenants, attachments, files, attention, search, templates, exports},
+		Bind:        []any{connection, accounts, conversations, tenants, attachments, files, attention, search, templates, exports, app.NewBenchTrace(os.Getenv)},
 		// A failed call rejects in the page with {code, message,
 		// retry_after}; Go's error text stays in the log.
 		ErrorFormatter: app.ErrorFormatter(logger),
