@@ -158,6 +158,14 @@ bench: ## Benchmarks: 6 runs each, medians by benchstat (figures, never pass/fai
 	go test $(GOTAGS) -run '^$$' -bench 'Search|HistoryFill' -benchtime 1x -count 1 -timeout 30m ./app/engine | tee -a test-output/bench.txt
 	go tool -modfile=tools/go.mod benchstat test-output/bench.txt | tee test-output/bench-summary.txt
 
+# Not part of `make test`: it prints figures, it does not pass or fail them.
+.PHONY: bench-desktop deps-bench
+bench-desktop: deps-bench $(APP) $(SERVER) ## The desktop app in its real webview (WebKitGTK, Xvfb): memory beside the empty Wails template, start, open a 100,000-message thread, typing
+	scripts/bench-desktop.sh "$(strip $(TAGS))"
+deps-bench:
+	scripts/deps.sh bench
+	@$(MAKE) --no-print-directory frontend/node_modules/.package-lock.json
+
 .PHONY: clean
 clean: ## Remove what the build generated
 	rm -rf $(BIN) $(PACKAGE_DIR) frontend/wailsjs test-output

@@ -77,6 +77,7 @@ var roles = map[string]struct {
 	"backend/cmd/doorstep-server": {wiring, "the server's main: flags, subcommands, adapters put together"},
 	"backend/demo":                {wiring, "seeds the demo landlord through the store for `doorstep-server demo` and tests"},
 	"internal/pecheck":            {wiring, "reads a Windows exe's headers for the Windows package test (go run); no package ships it"},
+	"internal/bigthread":          {wiring, "gives the demo landlord a conversation of 100,000 messages for the desktop benchmark (go run); no package ships it"},
 
 	"backend": {domain, "domain types, rules, sentences, error codes"},
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Doorstep needs to build (deps.sh build), to build and test
-# (deps.sh test), or to build the packages (deps.sh package: make package),
-# skipping whatever is already there.
+# (deps.sh test), to build the packages (deps.sh package: make package), or
+# to run the desktop benchmark (deps.sh bench: make bench-desktop), skipping
+# whatever is already there.
 #
 # Debian/Ubuntu: missing system packages are installed with apt-get (through
 # sudo when not root). Other systems: prints what to install and stops.
@@ -10,8 +11,8 @@
 set -euo pipefail
 
 purpose=${1:-build}
-case "$purpose" in build | test | package) ;; *)
-	echo "usage: $0 build|test|package" >&2
+case "$purpose" in build | test | package | bench) ;; *)
+	echo "usage: $0 build|test|package|bench" >&2
 	exit 2
 	;;
 esac
@@ -64,12 +65,17 @@ test_packages=(curl xvfb xauth xdotool imagemagick tesseract-ocr tesseract-ocr-e
 # the Windows installer (scripts/package-windows.sh): MinGW for cgo, NSIS,
 # osslsigncode; its test (scripts/test-package-windows.sh): 7z, openssl.
 package_packages=(dpkg-dev imagemagick lintian gcc-mingw-w64-x86-64 nsis osslsigncode p7zip-full openssl)
+# The desktop benchmark (scripts/bench-desktop.sh): the real window under
+# Xvfb in its own D-Bus session with a keyring, driven by xdotool, with
+# screenshots (imagemagick) read by OCR to find what to click.
+bench_packages=(xvfb xauth xdotool imagemagick tesseract-ocr tesseract-ocr-eng dbus dbus-x11 gnome-keyring fonts-dejavu-core)
 
 if ! command -v dpkg >/dev/null || ! command -v apt-get >/dev/null; then
 	webkit=webkit2gtk-4.0-or-4.1-dev
 	want=("${packages[@]}" "$webkit")
 	[ "$purpose" = test ] && want+=("${test_packages[@]}")
 	[ "$purpose" = package ] && want+=("${package_packages[@]}")
+	[ "$purpose" = bench ] && want+=("${bench_packages[@]}")
 	missing_tools=()
 	for cmd in gcc pkg-config; do command -v "$cmd" >/dev/null || missing_tools+=("$cmd"); done
 	if pkg-config --exists gtk+-3.0 2>/dev/null && { pkg-config --exists webkit2gtk-4.0 || pkg-config --exists webkit2gtk-4.1; } 2>/dev/null &&
@@ -96,6 +102,7 @@ want=("${packages[@]}")
 [ -n "$webkit" ] && want+=("$webkit")
 [ "$purpose" = test ] && want+=("${test_packages[@]}")
 [ "$purpose" = package ] && want+=("${package_packages[@]}")
+[ "$purpose" = bench ] && want+=("${bench_packages[@]}")
 
 missing=()
 for p in "${want[@]}"; do installed "$p" || missing+=("$p"); done

@@ -31,41 +31,6 @@ pixels() {
 	printf '%.0f' "$(convert "$2" -alpha off -fill black +opaque "$1" -fill white -opaque "$1" -format '%[fx:mean*w*h]' info:)"
 }
 
-# ocr FILE: reads the text of a screenshot into $WORK/ocr.txt, twice: at
-# twice the size (small print such as file names is read far more reliably)
-# and as it is. Tesseract's page layout analysis sometimes drops a whole
-# block at one scale (seen: the first conversation's name beside the
-# "Online" badge while the drag source's window overlaps the corner); the
-# other scale reads it.
-ocr() {
-	convert "$1" -resize 200% "$WORK/ocr.png"
-	tesseract "$WORK/ocr.png" "$WORK/ocr-2x" >/dev/null 2>&1 || : >"$WORK/ocr-2x.txt"
-	tesseract "$1" "$WORK/ocr-1x" >/dev/null 2>&1 || : >"$WORK/ocr-1x.txt"
-	cat "$WORK/ocr-2x.txt" "$WORK/ocr-1x.txt" >"$WORK/ocr.txt"
-}
-
-# wait_for_text NAME WORDS...: screenshots (OCR) every second for up to 60 s
-# until every word is on screen; keeps the last one as $OUT/NAME.png.
-wait_for_text() {
-	local name=$1 i w missing
-	shift
-	for i in $(seq 1 60); do
-		kill -0 "$APP_PID" 2>/dev/null || { echo "FAIL: the app exited; its log:" >&2; cat "$WORK/app.log" >&2; return 1; }
-		import -window root "$WORK/shot.png"
-		ocr "$WORK/shot.png"
-		missing=
-		for w in "$@"; do grep -qF "$w" "$WORK/ocr.txt" || missing="$missing [$w]"; done
-		if [ -z "$missing" ]; then
-			cp "$WORK/shot.png" "$OUT/$name.png"
-			return 0
-		fi
-		sleep 1
-	done
-	cp "$WORK/shot.png" "$OUT/$name.png"
-	echo "FAIL: $name: not on screen:$missing; see $OUT/$name.png" >&2
-	return 1
-}
-
 # wait_for_screen TEST NAME: screenshots every 0.5 s for up to 60 s until
 # TEST (a shell condition on $ok and $danger) holds; keeps the last one as
 # $OUT/NAME.png. Fails if the app exits meanwhile.
@@ -85,20 +50,6 @@ wait_for_screen() {
 	cp "$WORK/shot.png" "$OUT/$name.png"
 	echo "FAIL: $name: the screen never showed it ($ok $OK_COLOUR px, $danger $DANGER_COLOUR px); see $OUT/$name.png" >&2
 	return 1
-}
-
-# click_text WORD: clicks the middle of WORD where OCR finds it on screen.
-click_text() {
-	local x y w h
-	import -window root "$WORK/shot.png"
-	tesseract "$WORK/shot.png" "$WORK/ocr" tsv >/dev/null 2>&1 || true
-	read -r x y w h < <(awk -F'\t' -v word="$1" '$12 == word { print $7, $8, $9, $10; exit }' "$WORK/ocr.tsv") || true
-	if [ -z "${x:-}" ]; then
-		cp "$WORK/shot.png" "$OUT/window-no-$1.png"
-		echo "FAIL: '$1' is not on screen; see $OUT/window-no-$1.png" >&2
-		return 1
-	fi
-	xdotool mousemove $((x + w / 2)) $((y + h / 2)) click 1
 }
 
 # drag_to X Y FILES...: drags FILES from a file-manager-like drag source

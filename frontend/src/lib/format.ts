@@ -31,6 +31,12 @@ export function retryTime(at: Date, now = new Date()): string {
   return at.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', ...(soon ? { second: '2-digit' } : {}) });
 }
 
+// One formatter each, made once: toLocaleDateString and toLocaleTimeString
+// with options set one up on every call, which WebKit's JavaScriptCore does
+// not cache, and a thread's page formats a hundred times.
+const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' });
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+
 /** Formats a day for separators: Today, Yesterday, or the date. */
 export function dayLabel(iso: string, now = new Date()): string {
   const d = new Date(iso);
@@ -38,10 +44,10 @@ export function dayLabel(iso: string, now = new Date()): string {
   const diff = Math.round((day(now) - day(d)) / 86_400_000);
   if (diff === 0) return 'Today';
   if (diff === 1) return 'Yesterday';
-  return d.toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' });
+  return dayFormat.format(d);
 }
 
 /** Short time of a message. */
 export function timeLabel(iso: string): string {
-  return new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  return timeFormat.format(new Date(iso));
 }
