@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -134,6 +135,8 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered
 	}
 	defer conn.Close()
+	websocketMemory.opened()
+	defer websocketMemory.closed()
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -373,3 +376,65 @@ func (s *Server) checkSessions() {
 	}
 }
 
+// When most websockets close at once (the clients' network went away, or a
+// storm of reconnections is over), what they held is garbage the runtime
+// does not collect, nor hand back to the system, until it next collects: a
+// server gone quiet does so only every two minutes, and returns the memory
+// slowly after that. So once the open websockets have fallen below half of
+// their peak, by at least releaseMinDrop, and are still that low
+// releaseAfter later (clients that reconnect at once are back by then, and
+// would only need the memory again), the server collects and returns its
+// free memory to the system at once.
+const (
+	releaseMinDrop = 1000
+	releaseAfter   = 5 * time.Second
+)
+
+// websocketMemory counts the process's websockets: the memory they hold is
+// the process's, whichever Server they belong to.
+var websocketMemory = &memoryReturn{minDrop: releaseMinDrop, after: releaseAfter, release: debug.FreeOSMemory}
+
+// memoryReturn decides when to hand memory back after websockets close.
+type memoryReturn struct {
+	minDrop int
+	after   time.Duration
+	release func()
+
+	mu      sync.Mutex
+	open    int
+	peak    int  // the most open since the last release
+	pending bool // a check is due after `after`
+}
+
+func (m *memoryReturn) opened() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.open++
+	m.peak = max(m.peak, m.open)
+}
+
+func (m *memoryReturn) closed() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.open--
+	if m.dropped() && !m.pending {
+		m.pending = true
+		time.AfterFunc(m.after, m.check)
+	}
+}
+
+// dropped reports whether the websockets have fallen far enough from
+// their peak for a release; m.mu must be held.
+func (m *memoryReturn) dropped() bool { return m.peak-m.open >= m.minDrop && m.open < m.peak/2 }
+
+// check releases the memory if the websockets are still down, in a
+// goroutine of its own: a full collection takes a while.
+func (m *memoryReturn) check() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.pending = false
+	if m.dropped() {
+		m.peak = m.open
+		go m.release()
+	}
+}
