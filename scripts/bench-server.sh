@@ -17,7 +17,7 @@
 # table.txt (medians, Doorstep beside the floor), benchstat.txt, the
 # profiles and their top lists.
 #
-# Environment: RUNS (5), CONNS (10000), DURATION (6s, how long A, B and C
+# Environment: RUNS (5), CONNS (10000), DURATION (5s, how long A, B and C
 # send), SERVER_BIN (a doorstep-server to measure; default: built from
 # this tree).
 set -euo pipefail
@@ -26,7 +26,7 @@ source scripts/lib.sh
 
 RUNS=${RUNS:-5}
 CONNS=${CONNS:-10000}
-DURATION=${DURATION:-6s}
+DURATION=${DURATION:-5s}
 SERVER_BIN=${SERVER_BIN:-}
 OUT=test-output/bench-server
 LANDLORD=landlord@demo.doorstep
