@@ -157,6 +157,11 @@ bench: ## Benchmarks: 6 runs each, medians by benchstat (figures, never pass/fai
 	go test $(GOTAGS) -run '^$$' -bench . -benchtime 200x -count 6 -timeout 30m ./app | tee -a test-output/bench.txt
 	go test $(GOTAGS) -run '^$$' -bench 'Search|HistoryFill' -benchtime 1x -count 1 -timeout 30m ./app/engine | tee -a test-output/bench.txt
 	go tool -modfile=tools/go.mod benchstat test-output/bench.txt | tee test-output/bench-summary.txt
+	@$(MAKE) --no-print-directory bench-server
+
+.PHONY: bench-server
+bench-server: ## The server under load from another process, beside a raw gorilla/websocket floor (test-output/bench-server/)
+	scripts/bench-server.sh
 
 # Not part of `make test`: it prints figures, it does not pass or fail them.
 .PHONY: bench-desktop deps-bench

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -25,7 +27,7 @@ const (
 	pongWait       = 60 * time.Second          // without a pong, the peer is gone
 	pingPeriod     = pongWait * 9 / 10         // must be shorter than pongWait
 	maxMessageSize = 512                       // clients send nothing but control frames
-	sendBuffer     = 1024                      // events queued for one connection before it counts as slow
+	sendQueue      = 1024                      // events queued for one connection before it counts as slow
 	replayPage     = 500                       // events read from the log at a time
 	closeSlow      = backend.CloseTooSlow      // resume with since
 	closeEnded     = backend.CloseSessionEnded // sign in again
@@ -47,9 +49,12 @@ const (
 // (Hub.EndSessions).
 const SessionCheckPeriod = 2 * time.Second
 
+// upgrader leaves the buffer sizes at zero so that the websocket reads and
+// writes through the 4 KB buffers net/http already gave the connection:
+// they stay allocated while the handler runs (the whole life of the
+// websocket), so buffers of the websocket's own would only come on top, for
+// every idle connection.
 var upgrader = websocket.Upgrader{
-	ReadBufferSize:  1024,
-	WriteBufferSize: 4096,
 	// The origin is checked before upgrading (checkOrigin), with a JSON answer.
 	CheckOrigin: func(*http.Request) bool { return true },
 }
@@ -104,7 +109,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Subscribe before reading the log, so nothing published meanwhile is missed.
-	sub := s.hub.Subscribe(p.Recipient(), p.Session.ID, sendBuffer)
+	sub := s.hub.Subscribe(p.Recipient(), p.Session.ID, sendQueue)
 	defer sub.Close()
 	// A sign-out that committed between authentication and Subscribe told
 	// the hub before this subscription existed: look once more now. One
@@ -130,6 +135,8 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered
 	}
 	defer conn.Close()
+	websocketMemory.opened()
+	defer websocketMemory.closed()
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -162,7 +169,7 @@ func (s *Server) writePump(ctx context.Context, conn *websocket.Conn, p backend.
 		return
 	}
 	// Tell the client it has caught up: what follows is live.
-	if !w.write(backend.Event{ID: w.last, Type: backend.EventReady, CreatedAt: time.Now().UTC()}) {
+	if !w.write(hub.NewFrame(backend.Event{ID: w.last, Type: backend.EventReady, CreatedAt: time.Now().UTC()})) {
 		return
 	}
 	w.live(ctx)
@@ -188,20 +195,40 @@ func (w *pump) closeWith(code int, reason string) {
 
 // write sends one event, unless the session has ended: then it closes the
 // socket and reports false, as for a failed write.
-func (w *pump) write(ev backend.Event) bool {
+func (w *pump) write(f hub.Frame) bool {
 	if w.ended() {
 		w.closeWith(closeEnded, backend.CloseReasonSessionEnded)
 		return false
 	}
-	w.conn.SetWriteDeadline(time.Now().Add(writeWait))
-	if w.conn.WriteJSON(ev) != nil {
+	buf := scratch.Get().(*[]byte)
+	defer func() {
+		if cap(*buf) <= maxScratch {
+			scratch.Put(buf)
+		}
+	}()
+	var err error
+	if *buf, err = f.AppendJSON((*buf)[:0]); err != nil {
+		w.s.logger.Error("encoding an event", "type", f.Type(), "err", err)
 		return false
 	}
-	if ev.Type != backend.EventReady {
-		w.last = ev.ID
+	w.conn.SetWriteDeadline(time.Now().Add(writeWait))
+	if w.conn.WriteMessage(websocket.TextMessage, *buf) != nil {
+		return false
+	}
+	if f.Type() != backend.EventReady {
+		w.last = f.ID
 	}
 	return true
 }
+
+// scratch holds the buffers events are encoded into on their way to a
+// websocket: a few for all connections, rather than one per connection.
+// A sync.Pool lets the GC take them back when the server is quiet.
+var scratch = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxScratch is the largest buffer kept for the next event: a rare large
+// event (the whole template list) is not kept around.
+const maxScratch = 64 << 10
 
 // replay writes the stored events after w.last, page by page, or a resync
 // event with the newest id when they are no longer kept. It reports
@@ -211,14 +238,14 @@ func (w *pump) replay(ctx context.Context) bool {
 		events, err := w.s.store.Events(ctx, w.p, w.last, replayPage)
 		if errors.Is(err, ErrResync) {
 			latest, err := w.s.store.LatestEventID(ctx, w.p)
-			return err == nil && w.write(backend.Event{ID: latest, Type: backend.EventResync, CreatedAt: time.Now().UTC()})
+			return err == nil && w.write(hub.NewFrame(backend.Event{ID: latest, Type: backend.EventResync, CreatedAt: time.Now().UTC()}))
 		}
 		if err != nil {
 			w.s.logger.Error("event replay", "err", err)
 			return false
 		}
 		for _, ev := range events {
-			if !w.write(ev) {
+			if !w.write(hub.NewFrame(ev)) {
 				return false
 			}
 		}
@@ -242,26 +269,21 @@ func (w *pump) live(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case ev, open := <-w.sub.C:
-			if !open {
-				w.closeForEndedSubscription()
-				return
-			}
-			if ev.ID <= w.last { // already sent by the replay
-				continue
-			}
-			// An event whose predecessor this stream has not written: that
-			// one was stored but never passed on (its node died in
-			// between). It is in the log: read the log up to here first.
-			if ev.Prev > w.last {
-				if !w.replay(ctx) {
+		case <-w.sub.Wake():
+			for _, f := range w.sub.Take() {
+				if !w.deliver(ctx, f) {
 					return
 				}
-				if ev.ID <= w.last {
-					continue
-				}
 			}
-			if !w.write(ev) {
+			if w.sub.Reason() != hub.Open {
+				// What was queued before the end still goes out first
+				// (unless the session is what ended: write sends nothing then).
+				for _, f := range w.sub.Take() {
+					if !w.deliver(ctx, f) {
+						return
+					}
+				}
+				w.closeForEndedSubscription()
 				return
 			}
 		case <-expiry.C:
@@ -278,6 +300,27 @@ func (w *pump) live(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// deliver writes a live event, unless the replay has sent it already, and
+// reads the log first if an event before it is missing. It reports whether
+// the connection goes on.
+func (w *pump) deliver(ctx context.Context, f hub.Frame) bool {
+	if f.ID <= w.last { // already sent by the replay
+		return true
+	}
+	// An event whose predecessor this stream has not written: that one
+	// was stored but never passed on (its node died in between). It is in
+	// the log: read the log up to here first.
+	if f.Prev > w.last {
+		if !w.replay(ctx) {
+			return false
+		}
+		if f.ID <= w.last {
+			return true
+		}
+	}
+	return w.write(f)
 }
 
 // closeForEndedSubscription tells the client why the hub ended its
@@ -330,5 +373,68 @@ func (s *Server) checkSessions() {
 			continue
 		}
 		s.hub.EndSessions(ended...)
+	}
+}
+
+// When most websockets close at once (the clients' network went away, or a
+// storm of reconnections is over), what they held is garbage the runtime
+// does not collect, nor hand back to the system, until it next collects: a
+// server gone quiet does so only every two minutes, and returns the memory
+// slowly after that. So once the open websockets have fallen below half of
+// their peak, by at least releaseMinDrop, and are still that low
+// releaseAfter later (clients that reconnect at once are back by then, and
+// would only need the memory again), the server collects and returns its
+// free memory to the system at once.
+const (
+	releaseMinDrop = 1000
+	releaseAfter   = 5 * time.Second
+)
+
+// websocketMemory counts the process's websockets: the memory they hold is
+// the process's, whichever Server they belong to.
+var websocketMemory = &memoryReturn{minDrop: releaseMinDrop, after: releaseAfter, release: debug.FreeOSMemory}
+
+// memoryReturn decides when to hand memory back after websockets close.
+type memoryReturn struct {
+	minDrop int
+	after   time.Duration
+	release func()
+
+	mu      sync.Mutex
+	open    int
+	peak    int  // the most open since the last release
+	pending bool // a check is due after `after`
+}
+
+func (m *memoryReturn) opened() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.open++
+	m.peak = max(m.peak, m.open)
+}
+
+func (m *memoryReturn) closed() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.open--
+	if m.dropped() && !m.pending {
+		m.pending = true
+		time.AfterFunc(m.after, m.check)
+	}
+}
+
+// dropped reports whether the websockets have fallen far enough from
+// their peak for a release; m.mu must be held.
+func (m *memoryReturn) dropped() bool { return m.peak-m.open >= m.minDrop && m.open < m.peak/2 }
+
+// check releases the memory if the websockets are still down, in a
+// goroutine of its own: a full collection takes a while.
+func (m *memoryReturn) check() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.pending = false
+	if m.dropped() {
+		m.peak = m.open
+		go m.release()
 	}
 }

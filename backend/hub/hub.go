@@ -27,40 +27,48 @@ func New() *Hub {
 	}
 }
 
-// EndReason tells why a subscription's channel was closed.
+// EndReason tells why a subscription stopped delivering.
 type EndReason int32
 
 // Why a subscription ended.
 const (
 	Open         EndReason = iota // still delivering
 	Closed                        // its owner closed it
-	Slow                          // its buffer was full: the client must catch up from the log
+	Slow                          // its queue was full: the client must catch up from the log
 	SessionEnded                  // the session it was opened with ended
 )
 
-// Subscription receives one recipient's events on C until it is closed, or
-// until the hub drops it for being slow or ends its session (then C is
-// closed and Reason says why).
+// Subscription receives one recipient's events, in the order they were
+// published, until it is closed, or until the hub drops it for being slow
+// or ends its session (then Reason says why).
+//
+// Its queue holds nothing while the connection is idle: thousands of idle
+// websockets each keep a Subscription, so it is a few words and a
+// one-slot channel, and frames are queued only as they come (up to the
+// limit given to Subscribe, past which the subscriber counts as slow).
 type Subscription struct {
-	// C delivers events in the order they were published.
-	C <-chan backend.Event
-
-	c       chan backend.Event
 	hub     *Hub
 	to      backend.Recipient
 	session string
-	// reason is set before c is closed (under hub.mu) and read without the
-	// lock: the writer checks it before every write, to send nothing more
-	// once the session has ended, not even what was already buffered.
+	limit   int
+	// wake has a value when frames were queued, or the subscription
+	// ended, since the owner last looked.
+	wake chan struct{}
+	// reason is set (under hub.mu) once nothing more will be queued, and
+	// read without the lock: the writer checks it before every write, to
+	// send nothing more once the session has ended, not even what was
+	// already queued.
 	reason atomic.Int32
+
+	mu    sync.Mutex // guards queue
+	queue []Frame
 }
 
-// Subscribe starts delivering to's events into a buffer of the given size,
-// for a connection opened with the session of that id ("" for none: only
-// Close and slowness end it).
-func (h *Hub) Subscribe(to backend.Recipient, session string, buffer int) *Subscription {
-	c := make(chan backend.Event, buffer)
-	s := &Subscription{C: c, c: c, hub: h, to: to, session: session}
+// Subscribe starts delivering to's events, with at most limit of them
+// queued before the subscriber counts as slow, for a connection opened with
+// the session of that id ("" for none: only Close and slowness end it).
+func (h *Hub) Subscribe(to backend.Recipient, session string, limit int) *Subscription {
+	s := &Subscription{hub: h, to: to, session: session, limit: max(limit, 1), wake: make(chan struct{}, 1)}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	add(h.subs, to, s)
@@ -86,6 +94,29 @@ func del[K comparable](m map[K]map[*Subscription]struct{}, k K, s *Subscription)
 	}
 }
 
+// Wake has a value when frames were queued or the subscription ended since
+// the last Take: wait on it, then Take.
+func (s *Subscription) Wake() <-chan struct{} { return s.wake }
+
+// Take returns the frames queued since the last Take, oldest first (nil if
+// none). Once Reason is no longer Open, one more Take returns the last of
+// them: nothing is queued after that.
+func (s *Subscription) Take() []Frame {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.queue
+	s.queue = nil // a burst's array is not kept for an idle connection
+	return q
+}
+
+// signal wakes the owner, without waiting.
+func (s *Subscription) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
 // Reason tells whether the subscription still delivers and, if not, why.
 // Once it is SessionEnded nothing more may be written for it.
 func (s *Subscription) Reason() EndReason { return EndReason(s.reason.Load()) }
@@ -98,37 +129,51 @@ func (s *Subscription) Slow() bool { return s.Reason() == Slow }
 // has ended.
 func (s *Subscription) SessionEnded() bool { return s.Reason() == SessionEnded }
 
-// Close stops delivery and closes C. Closing twice is harmless.
+// Close stops delivery. Closing twice is harmless.
 func (s *Subscription) Close() {
 	s.hub.mu.Lock()
 	defer s.hub.mu.Unlock()
 	s.hub.remove(s, Closed)
 }
 
-// remove detaches s and closes its channel, recording why; h.mu must be held.
+// remove detaches s, recording why, and wakes its owner to hear it; h.mu
+// must be held.
 func (h *Hub) remove(s *Subscription, why EndReason) {
 	if !s.reason.CompareAndSwap(int32(Open), int32(why)) {
 		return
 	}
-	close(s.c)
+	s.signal()
 	del(h.subs, s.to, s)
 	if s.session != "" {
 		del(h.bySession, s.session, s)
 	}
 }
 
-// Publish hands each delivery to its recipient's subscriptions without
-// waiting: a subscription whose buffer is full is dropped.
+// Publish queues each delivery for its recipient's subscriptions without
+// waiting: a subscription whose queue is full is dropped. Deliveries of one
+// event to several recipients, side by side as the store publishes them,
+// share one Frame encoding: the event is encoded once for all of them.
 func (h *Hub) Publish(deliveries []backend.Delivery) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for _, d := range deliveries {
+	var shared *encoding
+	for i, d := range deliveries {
+		if shared == nil || !sameButRecipient(d.Event, deliveries[i-1].Event) {
+			shared = newEncoding(d.Event)
+		}
+		f := Frame{ID: d.Event.ID, Prev: d.Event.Prev, enc: shared}
 		for s := range h.subs[d.To] {
-			select {
-			case s.c <- d.Event:
-			default:
-				h.remove(s, Slow)
+			s.mu.Lock()
+			full := len(s.queue) >= s.limit
+			if !full {
+				s.queue = append(s.queue, f)
 			}
+			s.mu.Unlock()
+			if full {
+				h.remove(s, Slow)
+				continue
+			}
+			s.signal()
 		}
 	}
 }
@@ -148,7 +193,7 @@ func (h *Hub) Resync() {
 
 // EndSessions ends every subscription opened with one of these sessions:
 // each is marked SessionEnded (its writer sends nothing more, not even what
-// is buffered) and its channel is closed. Other sessions of the same person
+// is queued) and its owner woken. Other sessions of the same person
 // are not touched. It never blocks on a subscriber.
 func (h *Hub) EndSessions(ids ...string) {
 	h.mu.Lock()

@@ -18,6 +18,25 @@ func deliver(to backend.Recipient, id int64) []backend.Delivery {
 	return []backend.Delivery{{To: to, Event: backend.Event{ID: id, Type: backend.EventMessage}}}
 }
 
+// queued takes what is queued for s now: the ids, oldest first.
+func queued(s *hub.Subscription) []int64 {
+	var ids []int64
+	for _, f := range s.Take() {
+		ids = append(ids, f.ID)
+	}
+	return ids
+}
+
+// woken reports whether s's Wake has a value, and takes it.
+func woken(s *hub.Subscription) bool {
+	select {
+	case <-s.Wake():
+		return true
+	default:
+		return false
+	}
+}
+
 func TestHub(t *testing.T) {
 	t.Parallel()
 	t.Run("RoutesByRecipient", func(t *testing.T) {
@@ -26,14 +45,8 @@ func TestHub(t *testing.T) {
 		b := h.Subscribe(tenant, "", 10)
 		h.Publish(deliver(landlord, 1))
 		h.Publish(deliver(tenant, 2))
-		if ev := <-a.C; ev.ID != 1 {
-			t.Errorf("landlord got %d", ev.ID)
-		}
-		if ev := <-b.C; ev.ID != 2 {
-			t.Errorf("tenant got %d", ev.ID)
-		}
-		if len(a.C) != 0 || len(b.C) != 0 {
-			t.Error("an event reached the wrong recipient")
+		if got := fmt.Sprint(queued(a), queued(b)); got != "[1] [2]" {
+			t.Errorf("landlord and tenant got %s, want [1] [2]", got)
 		}
 	})
 
@@ -62,7 +75,7 @@ func TestHub(t *testing.T) {
 		h := hub.New()
 		a, b := h.Subscribe(landlord, "", 10), h.Subscribe(landlord, "", 10)
 		h.Publish(deliver(landlord, 7))
-		if (<-a.C).ID != 7 || (<-b.C).ID != 7 {
+		if fmt.Sprint(queued(a), queued(b)) != "[7] [7]" {
 			t.Error("both of the landlord's connections should get the event")
 		}
 	})
@@ -77,17 +90,20 @@ func TestHub(t *testing.T) {
 		if !slow.Slow() {
 			t.Fatal("the full subscription was not marked slow")
 		}
-		n := 0
-		for range slow.C { // closed after what it had buffered
-			n++
+		if !woken(slow) {
+			t.Error("the slow subscription's owner was not woken to hear it")
 		}
-		if n != 2 {
-			t.Errorf("slow subscription drained %d events, want its 2 buffered", n)
+		if got := queued(slow); fmt.Sprint(got) != "[1 2]" {
+			t.Errorf("slow subscription holds %v, want the 2 queued before it was full", got)
 		}
-		for i := int64(1); i <= 50; i++ {
-			if ev := <-fast.C; ev.ID != i {
-				t.Fatalf("fast subscription got %d, want %d", ev.ID, i)
+		got := queued(fast)
+		for i, id := range got {
+			if id != int64(i+1) {
+				t.Fatalf("fast subscription got %v, want 1 to 50 in order", got)
 			}
+		}
+		if len(got) != 50 {
+			t.Errorf("fast subscription got %d events, want 50", len(got))
 		}
 		if h.Subscribers() != 1 {
 			t.Errorf("%d subscribers left, want 1", h.Subscribers())
@@ -100,8 +116,8 @@ func TestHub(t *testing.T) {
 		s.Close()
 		s.Close()
 		h.Publish(deliver(tenant, 1))
-		if _, open := <-s.C; open {
-			t.Error("a closed subscription received an event")
+		if got := queued(s); len(got) != 0 {
+			t.Errorf("a closed subscription received %v", got)
 		}
 		if h.Subscribers() != 0 {
 			t.Error("closed subscription still counted")
@@ -121,16 +137,15 @@ func TestHub(t *testing.T) {
 			}
 		}
 		h.Publish(deliver(landlord, 2))
-		// What was buffered is still in the channel; the flag is what tells
-		// the writer not to send it. Nothing published after the end arrives.
-		var got []int64
-		for ev := range laptop.C {
-			got = append(got, ev.ID)
+		// What was queued is still there; the reason is what tells the
+		// writer not to send it. Nothing published after the end arrives.
+		if !woken(laptop) {
+			t.Error("the ended subscription's owner was not woken to hear it")
 		}
-		if len(got) != 1 || got[0] != 1 {
-			t.Errorf("the ended subscription holds %v, want only the event buffered before the end", got)
+		if got := queued(laptop); fmt.Sprint(got) != "[1]" {
+			t.Errorf("the ended subscription holds %v, want only the event queued before the end", got)
 		}
-		if phone.Reason() != hub.Open || (<-phone.C).ID != 1 || (<-phone.C).ID != 2 {
+		if phone.Reason() != hub.Open || fmt.Sprint(queued(phone)) != "[1 2]" {
 			t.Error("another session of the same landlord was touched")
 		}
 		if ids := h.Sessions(); len(ids) != 1 || ids[0] != "session-phone" {
@@ -167,19 +182,46 @@ func TestHub(t *testing.T) {
 		if !a.Slow() || !b.Slow() || h.Subscribers() != 0 || len(h.Sessions()) != 0 {
 			t.Fatalf("after Resync: slow %v %v, %d subscribers, sessions %v", a.Slow(), b.Slow(), h.Subscribers(), h.Sessions())
 		}
-		// What was buffered before is still read (it is older than what
-		// the client will ask the log for), then the channel is closed.
-		if ev, ok := <-a.C; !ok || ev.ID != 1 {
-			t.Errorf("buffered event = %v, %v", ev.ID, ok)
-		}
-		if _, ok := <-a.C; ok {
-			t.Error("the channel stayed open")
+		// What was queued before is still read (it is older than what
+		// the client will ask the log for); nothing comes after it.
+		if got := queued(a); fmt.Sprint(got) != "[1]" {
+			t.Errorf("queued before the resync: %v, want [1]", got)
 		}
 		h.Publish(deliver(tenant, 2)) // reaches no one, and does not panic
+		if got := queued(b); len(got) != 0 {
+			t.Errorf("a resynced subscription received %v", got)
+		}
 		c := h.Subscribe(tenant, "", 10)
 		h.Publish(deliver(tenant, 3))
-		if ev := <-c.C; ev.ID != 3 {
-			t.Errorf("a new subscription got %d", ev.ID)
+		if got := queued(c); fmt.Sprint(got) != "[3]" {
+			t.Errorf("a new subscription got %v", got)
+		}
+	})
+
+	t.Run("WakeSaysSomethingIsQueued", func(t *testing.T) {
+		h := hub.New()
+		s := h.Subscribe(tenant, "", 10)
+		defer s.Close()
+		if woken(s) {
+			t.Error("woken before anything was published")
+		}
+		h.Publish(deliver(tenant, 1))
+		h.Publish(deliver(tenant, 2))
+		if !woken(s) {
+			t.Fatal("not woken by a publish")
+		}
+		if woken(s) {
+			t.Error("two publishes left two wake-ups: one is enough to take both")
+		}
+		if got := fmt.Sprint(queued(s)); got != "[1 2]" {
+			t.Errorf("took %s, want [1 2]", got)
+		}
+		if got := s.Take(); got != nil {
+			t.Errorf("a second take got %v, want nothing", got)
+		}
+		h.Publish(deliver(landlord, 3))
+		if woken(s) {
+			t.Error("woken by another recipient's event")
 		}
 	})
 
@@ -193,7 +235,8 @@ func TestHub(t *testing.T) {
 				s := h.Subscribe(backend.Recipient{Kind: backend.KindTenant, ID: int64(i % 3)}, fmt.Sprint("session-", i%4), 4)
 				for range 10 {
 					select {
-					case <-s.C:
+					case <-s.Wake():
+						s.Take()
 					default:
 					}
 				}

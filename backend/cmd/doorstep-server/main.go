@@ -5,7 +5,7 @@
 // Usage:
 //
 //	doorstep-server [serve] [-addr host:port] [-data dir] [-store postgres://…] [-url-file file] [-demo] [-event-retention 720h]
-//	                [-tls-cert FILE -tls-key FILE | -acme-domain NAMES [-acme-email ADDRESS]] [-metrics-addr host:port]
+//	                [-tls-cert FILE -tls-key FILE | -acme-domain NAMES [-acme-email ADDRESS]] [-metrics-addr host:port] [-pprof]
 //	doorstep-server add-landlord -org NAME -tz ZONE [-currency CODE] [-locale TAG] -email EMAIL -name NAME [-sub-user] [-data dir] [-store postgres://…]
 //	doorstep-server org -main EMAIL -currency CODE -locale TAG [-data dir] [-store postgres://…]
 //	doorstep-server import -landlord EMAIL [-data dir] [-store postgres://…] FILE.csv
@@ -157,6 +157,8 @@ type serveConfig struct {
 	TLS          tlsConfig         // off: plain HTTP on Addr
 	// MetricsAddr is where Prometheus metrics are served; empty: off.
 	MetricsAddr string
+	// Pprof serves Go's profiles beside the metrics (loopback only).
+	Pprof bool
 	// SignEvery is how often the heads of conversations that changed are
 	// signed; 0: only on request.
 	SignEvery time.Duration
@@ -229,7 +231,11 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	finishEdge := edgeFlags(fs, getenv)
 	finishTLS := tlsFlags(fs, getenv)
 	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", getenv("DOORSTEP_METRICS_ADDR"), "serve Prometheus metrics at /metrics on this `host:port`, apart from the public listener, e.g. 127.0.0.1:9090 (env DOORSTEP_METRICS_ADDR; default off)")
+	fs.BoolVar(&cfg.Pprof, "pprof", getenv("DOORSTEP_PPROF") == "1", "serve Go's profiles at /debug/pprof/ beside the metrics; -metrics-addr must then be a loopback address (env DOORSTEP_PPROF=1; default off)")
 	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if err := checkPprof(cfg.Pprof, cfg.MetricsAddr); err != nil {
 		return cfg, err
 	}
 	if err := finishEdge(&cfg.Edge); err != nil {
@@ -298,6 +304,9 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	metered, err := openMetrics(cfg.MetricsAddr, logger)
 	if err != nil {
 		return err
+	}
+	if cfg.Pprof {
+		metered.addPprof()
 	}
 	closeMetrics := func() {
 		if metered != nil {
