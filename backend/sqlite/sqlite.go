@@ -32,13 +32,20 @@ var migrationFS embed.FS
 // rather than guessed at (a server restored from a newer backup, say).
 var ErrNewerSchema = migrate.ErrNewerSchema
 
+// readerIdleConns is how many reading connections stay open between
+// reads. database/sql keeps two by default, so under a hundred concurrent
+// requests most reads opened a connection (SQLite then reads the schema
+// again) and closed it after one query, losing its prepared statements.
+const readerIdleConns = 8
+
 // DB is an open server database. Reads use a pool of connections (WAL lets
 // them run beside the writer); every write goes through Update, on the one
 // writer connection (see writer.go).
 type DB struct {
-	db     *sql.DB // readers
-	writer *sql.DB // one connection, used only by the writer goroutine
-	path   string
+	db        *sql.DB   // readers
+	writer    *sql.DB   // one connection, used only by the writer goroutine
+	writeConn *sql.Conn // that connection, held by the writer from Open to Close
+	path      string
 
 	writes     chan writeRequest
 	closing    chan struct{}
@@ -109,8 +116,25 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
 	}
-	go db.runWriter()
+	db.db.SetMaxIdleConns(readerIdleConns)
+	if err := db.startWriter(ctx); err != nil {
+		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
+	}
 	return db, nil
+}
+
+// startWriter gives the writer goroutine the writer's one connection and
+// starts it; on failure it closes both pools.
+func (db *DB) startWriter(ctx context.Context) error {
+	conn, err := db.writer.Conn(ctx)
+	if err != nil {
+		db.db.Close()
+		db.writer.Close()
+		return storageError(err)
+	}
+	db.writeConn = conn
+	go db.runWriter()
+	return nil
 }
 
 // Close stops the writer (after the batch under way, if any) and closes the
@@ -120,7 +144,7 @@ func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		close(db.closing)
 		<-db.writerDone
-		err = errors.Join(db.db.Close(), db.writer.Close())
+		err = errors.Join(db.writeConn.Close(), db.db.Close(), db.writer.Close())
 	})
 	return err
 }
