@@ -144,26 +144,32 @@ func (db *DB) SendMessage(ctx context.Context, p backend.Principal, convID int64
 	if err := req.MayMarkUrgent(p); err != nil {
 		return backend.Message{}, err
 	}
-	if stored, found, err := db.resentMessage(ctx, p, convID, req); found || err != nil {
-		return stored, err
-	}
 	var msg backend.Message
 	err := db.Update(ctx, func(tx *Tx) (err error) {
 		msg, err = db.storeMessage(ctx, tx, p, convID, req)
 		return err
 	})
+	var trouble *backend.StorageError
+	if errors.As(err, &trouble) {
+		if stored, found, readErr := db.resentMessage(ctx, p, convID, req); found {
+			return stored, readErr
+		}
+	}
 	if err != nil {
 		return backend.Message{}, err
 	}
 	return msg, nil
 }
 
-// resentMessage answers a resend of a stored message by reading, before
-// queuing a write: it needs no room on disk (so it succeeds on a full disk
-// too) and does not wait for the writer. found is false for a new message.
+// resentMessage answers a resend of a stored message by reading, when the
+// write failed for storage trouble: a resend needs no room on disk, so it
+// succeeds on a full or failing disk too, beside new messages that cannot.
+// found is false for a new message. (The writer finds resends itself, by
+// the unique index on the sender's keys; a read before every write, to
+// answer resends without it, cost every send a read transaction.)
 func (db *DB) resentMessage(ctx context.Context, p backend.Principal, convID int64, req backend.SendMessage) (backend.Message, bool, error) {
 	stored, found, err := db.storedMessage(ctx, db.db, p, convID, req)
-	if !found && err == nil {
+	if !found {
 		return stored, false, nil
 	}
 	if _, accessErr := openChat(ctx, db.db, p, convID); accessErr != nil {

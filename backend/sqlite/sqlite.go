@@ -45,6 +45,7 @@ type DB struct {
 	db        *sql.DB   // readers
 	writer    *sql.DB   // one connection, used only by the writer goroutine
 	writeConn *sql.Conn // that connection, held by the writer from Open to Close
+	control   txControl // the writer's own statements, prepared on writeConn
 	path      string
 
 	writes     chan writeRequest
@@ -127,12 +128,19 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 // starts it; on failure it closes both pools.
 func (db *DB) startWriter(ctx context.Context) error {
 	conn, err := db.writer.Conn(ctx)
+	if err == nil {
+		db.writeConn = conn
+		db.control, err = prepareTxControl(ctx, conn)
+	}
 	if err != nil {
+		db.control.close()
+		if conn != nil {
+			conn.Close()
+		}
 		db.db.Close()
 		db.writer.Close()
 		return storageError(err)
 	}
-	db.writeConn = conn
 	go db.runWriter()
 	return nil
 }
@@ -144,6 +152,7 @@ func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		close(db.closing)
 		<-db.writerDone
+		db.control.close()
 		err = errors.Join(db.writeConn.Close(), db.db.Close(), db.writer.Close())
 	})
 	return err

@@ -69,6 +69,43 @@ func (tx *Tx) Now() time.Time { return tx.now }
 // the place to publish events about what was written.
 func (tx *Tx) AfterCommit(f func()) { tx.afterCommit = append(tx.afterCommit, f) }
 
+// txControl holds the statements that begin, divide and end the writer's
+// transactions, prepared once: run as plain text they were parsed anew
+// every time, twice per write and twice per batch.
+type txControl struct {
+	begin, savepoint, release, commit *sql.Stmt
+}
+
+func prepareTxControl(ctx context.Context, conn *sql.Conn) (txControl, error) {
+	var c txControl
+	for _, s := range []struct {
+		stmt  **sql.Stmt
+		query string
+	}{
+		// IMMEDIATE: the write lock up front (another process may be
+		// writing), rather than failing on the first write.
+		{&c.begin, "BEGIN IMMEDIATE"},
+		{&c.savepoint, "SAVEPOINT w"},
+		{&c.release, "RELEASE w"},
+		{&c.commit, "COMMIT"},
+	} {
+		var err error
+		if *s.stmt, err = conn.PrepareContext(ctx, s.query); err != nil {
+			c.close()
+			return txControl{}, fmt.Errorf("prepare %s: %w", s.query, err)
+		}
+	}
+	return c, nil
+}
+
+func (c txControl) close() {
+	for _, s := range []*sql.Stmt{c.begin, c.savepoint, c.release, c.commit} {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
 type writeRequest struct {
 	ctx  context.Context
 	fn   func(*Tx) error
@@ -147,10 +184,8 @@ func (db *DB) commitBatch(batch []writeRequest) {
 func (db *DB) runBatch(batch []writeRequest) (notRun []writeRequest) {
 	ctx := context.Background()
 	began := time.Now()
-	conn := db.writeConn
-	// IMMEDIATE: the write lock up front (another process may be writing),
-	// rather than failing on the first write.
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	conn, control := db.writeConn, db.control
+	if _, err := control.begin.ExecContext(ctx); err != nil {
 		answerAll(batch, lostWith("begin", err))
 		return nil
 	}
@@ -176,7 +211,7 @@ func (db *DB) runBatch(batch []writeRequest) (notRun []writeRequest) {
 			results[i] = err // gave up before its turn: nothing ran
 			continue
 		}
-		if _, err := conn.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+		if _, err := control.savepoint.ExecContext(ctx); err != nil {
 			// Nothing of r ran; it goes on in the next transaction unless
 			// it is the first, which then carries the error (so a
 			// transaction that cannot even take a savepoint is not tried
@@ -194,12 +229,12 @@ func (db *DB) runBatch(batch []writeRequest) (notRun []writeRequest) {
 			}
 			continue
 		}
-		if _, err := conn.ExecContext(ctx, "RELEASE w"); err != nil {
+		if _, err := control.release.ExecContext(ctx); err != nil {
 			return abort(i+1, lostWith("release savepoint", err))
 		}
 		after = append(after, tx.afterCommit...)
 	}
-	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+	if _, err := control.commit.ExecContext(ctx); err != nil {
 		// SQLite may leave the transaction open after a failed commit;
 		// the writes in it are lost either way, and the next batch must
 		// begin afresh.
