@@ -124,14 +124,14 @@ func withMembers(ctx context.Context, q queryer, c *convRow) error {
 // most of the cost: the rules decide by ids and dates alone.
 func withMemberLeases(ctx context.Context, q queryer, c *convRow) error {
 	rows, err := q.QueryContext(ctx, `
-		SELECT ct.tenant_id, coalesce(l.id, 0), coalesce(l.unit_id, 0), coalesce(l.start_date, ''), coalesce(l.end_date, ''), coalesce(p.id, 0)
+		SELECT ct.tenant_id, coalesce(l.id, 0), coalesce(l.unit_id, 0), coalesce(l.start_date, ''), coalesce(l.end_date, ''), coalesce(p.org_id, 0)
 		FROM conversation_tenants ct
 		LEFT JOIN lease_tenants lt ON lt.tenant_id = ct.tenant_id
 		LEFT JOIN leases l ON l.id = lt.lease_id
 		LEFT JOIN units u ON u.id = l.unit_id
-		LEFT JOIN properties p ON p.id = u.property_id AND p.org_id = ?
-		WHERE ct.conversation_id = ?
-		ORDER BY ct.tenant_id`, c.OrgID, c.ID)
+		LEFT JOIN properties p ON p.id = u.property_id
+		WHERE ct.conversation_id = +?
+		ORDER BY ct.tenant_id`, c.ID) // +?, and the organisation compared here: see "Parameters the planner must not see" (sqlite.go)
 	if err != nil {
 		return fmt.Errorf("members: %w", err)
 	}
@@ -140,14 +140,14 @@ func withMemberLeases(ctx context.Context, q queryer, c *convRow) error {
 	for rows.Next() {
 		var m backend.TenantRef
 		var l backend.Lease
-		var propertyID int64
-		if err := rows.Scan(&m.ID, &l.ID, &l.UnitID, &l.Start, &l.End, &propertyID); err != nil {
+		var leaseOrg int64
+		if err := rows.Scan(&m.ID, &l.ID, &l.UnitID, &l.Start, &l.End, &leaseOrg); err != nil {
 			return fmt.Errorf("members: %w", err)
 		}
 		if n := len(c.Members); n == 0 || c.Members[n-1].ID != m.ID {
 			c.Members = append(c.Members, m)
 		}
-		if l.ID == 0 || propertyID == 0 { // no lease, or one of another organisation
+		if l.ID == 0 || leaseOrg != c.OrgID { // no lease, or one of another organisation
 			continue
 		}
 		i := slices.IndexFunc(c.Leases, func(have backend.Lease) bool { return have.ID == l.ID })
