@@ -41,9 +41,9 @@ const closedLoopSenders = 100
 //     pragmas, with no HTTP, no sessions and no rules.
 //
 // Each reports sends/s, the acknowledgement latency median and p99, errors
-// (want 0), and the CPU time of the whole test process per send (senders
+// (want 0), the CPU time of the whole test process per send (senders
 // included), which the machine's other work disturbs far less than the
-// rates. server's sends/s over raw-sqlite's is how close the server comes
+// rates, and the writes per group commit. server's sends/s over raw-sqlite's is how close the server comes
 // to what the disk allows with one commit per batch.
 func BenchmarkClosedLoop100(b *testing.B) {
 	b.Run("server", benchClosedLoopServer)
@@ -51,7 +51,8 @@ func BenchmarkClosedLoop100(b *testing.B) {
 }
 
 func benchClosedLoopServer(b *testing.B) {
-	w := newWorld(b)
+	var commits commitCount
+	w := newWorldIn(b, b.TempDir(), sqlite.WithCommitObserver(commits.observe))
 	tenants, convs := w.addTenants(closedLoopSenders)
 	// One keep-alive connection per sender: the default transport keeps
 	// only two idle connections per host, which would make most sends
@@ -73,20 +74,29 @@ func benchClosedLoopServer(b *testing.B) {
 			Key: fmt.Sprintf("loop-%09d", n), Text: "Is the plumber coming today?"})
 		return err
 	}
-	runClosedLoop(b, send)
+	runClosedLoop(b, &commits, send)
 }
 
 func benchClosedLoopRaw(b *testing.B) {
 	floor := openRawFloor(b)
 	defer floor.close()
-	runClosedLoop(b, floor.send)
+	runClosedLoop(b, &floor.commits, floor.send)
+}
+
+// commitCount counts group commits and the writes they carried.
+type commitCount struct{ commits, writes atomic.Int64 }
+
+func (c *commitCount) observe(writes int, _ time.Duration) {
+	c.commits.Add(1)
+	c.writes.Add(int64(writes))
 }
 
 // runClosedLoop has closedLoopSenders goroutines call send, each as soon as
 // its previous call returned, b.N times in all after one warm-up call each
 // (connections opened, statements prepared), and reports the rate, the
-// latency median and p99, the errors and the process's CPU time per call.
-func runClosedLoop(b *testing.B, send func(sender int, n int64) error) {
+// latency median and p99, the errors, the process's CPU time per call and
+// how many writes each group commit carried.
+func runClosedLoop(b *testing.B, commits *commitCount, send func(sender int, n int64) error) {
 	var next, errs atomic.Int64
 	var wg sync.WaitGroup
 	for i := range closedLoopSenders {
@@ -99,6 +109,7 @@ func runClosedLoop(b *testing.B, send func(sender int, n int64) error) {
 	wg.Wait()
 	lat := make([][]time.Duration, closedLoopSenders)
 	b.ResetTimer()
+	commits0, writes0 := commits.commits.Load(), commits.writes.Load()
 	cpu0, start := processCPU(), time.Now()
 	for i := range closedLoopSenders {
 		wg.Go(func() {
@@ -127,6 +138,9 @@ func runClosedLoop(b *testing.B, send func(sender int, n int64) error) {
 	b.ReportMetric(ms(all[len(all)*99/100]), "ack-p99-ms")
 	b.ReportMetric(float64(errs.Load()), "errors")
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/send")
+	if n := commits.commits.Load() - commits0; n > 0 {
+		b.ReportMetric(float64(commits.writes.Load()-writes0)/float64(n), "writes/commit")
+	}
 	b.ReportMetric(0, "ns/op") // the rate says it; ns/op would only repeat it inverted
 }
 
@@ -140,6 +154,8 @@ type rawFloor struct {
 	tenant []int64 // by sender
 	user   int64   // the landlord, the other recipient
 	seq    []int64 // by sender: the last seq of its conversation
+
+	commits commitCount
 }
 
 type rawWrite struct {
@@ -238,6 +254,7 @@ func (f *rawFloor) run() {
 			}
 		}
 		err := f.commit(batch)
+		f.commits.observe(len(batch), 0)
 		for _, w := range batch {
 			w.answer <- err
 		}
