@@ -117,11 +117,11 @@ func withMembers(ctx context.Context, q queryer, c *convRow) error {
 	return nil
 }
 
-// withMemberLeases loads what the rules need of c's members: their ids and
-// their leases in c's organisation (dates and unit), without names or read
-// positions, and with the members in no particular order. It is
-// withMembers for the write path of every message, where the names were
-// most of the cost: the rules decide by ids and dates alone.
+// withMemberLeases loads what the rules need of c's members: their ids, by
+// id, and their leases in c's organisation (dates and unit), without names
+// or read positions. It is withMembers for the write path of every
+// message, which the writer runs one after another: the rules decide by
+// ids and dates alone, and the members' order is the index's (no sort).
 func withMemberLeases(ctx context.Context, q queryer, c *convRow) error {
 	rows, err := q.QueryContext(ctx, `
 		SELECT ct.tenant_id, coalesce(l.id, 0), coalesce(l.unit_id, 0), coalesce(l.start_date, ''), coalesce(l.end_date, ''), coalesce(p.org_id, 0)

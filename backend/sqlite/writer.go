@@ -29,8 +29,11 @@ const maxBatch = 512
 // interrupts the connection when a statement's context ends, and SQLite
 // answers an interrupted write by rolling back the whole transaction, which
 // used to fail every other write of the batch because one client hung up.
-// (Reads on the reader pool keep the caller's context: a connection there
-// serves that caller alone, so cancelling ends only its own query.)
+// It deliberately does not embed the connection: a method reached through
+// the embedding (PrepareContext, BeginTx, Close) would take a cancellable
+// context again, or end what other writes share. (Reads on the reader pool
+// keep the caller's context: a connection there serves that caller alone,
+// so cancelling ends only its own query.)
 //
 // The transaction is begun and ended with plain statements on the writer's
 // own connection rather than as a *sql.Tx: database/sql watches every query
