@@ -66,8 +66,9 @@ func (w *world) setDate(date string) {
 
 func newWorld(t testing.TB) *world { t.Helper(); return newWorldIn(t, t.TempDir()) }
 
-// newWorldIn is newWorld with its database and files in dir.
-func newWorldIn(t testing.TB, dir string) *world {
+// newWorldIn is newWorld with its database and files in dir, opened with
+// dbOpts besides the world's own.
+func newWorldIn(t testing.TB, dir string, dbOpts ...sqlite.Option) *world {
 	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(dir, "doorstep.db")
@@ -75,7 +76,7 @@ func newWorldIn(t testing.TB, dir string) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlite.Open(ctx, path, sqlite.WithBcryptCost(bcrypt.MinCost), sqlite.WithSigningKey(key))
+	db, err := sqlite.Open(ctx, path, append([]sqlite.Option{sqlite.WithBcryptCost(bcrypt.MinCost), sqlite.WithSigningKey(key)}, dbOpts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

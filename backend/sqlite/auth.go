@@ -222,7 +222,7 @@ func (db *DB) Me(ctx context.Context, token string) (backend.Me, error) {
 		LEFT JOIN users u ON u.id = s.user_id
 		LEFT JOIN tenants t ON t.id = s.tenant_id
 		JOIN orgs o ON o.id = coalesce(u.org_id, t.org_id)
-		WHERE s.token_hash = ?`,
+		WHERE s.token_hash = +?`, // +?: see "Parameters the planner must not see" (sqlite.go)
 		hash).Scan(&userID, &tenantID, &me.OrgID, &me.Name, &me.Email, &me.IsMain, &me.OrgName, &me.TimeZone, &me.Currency, &me.Locale, &expires, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return backend.Me{}, backend.ErrNotSignedIn

@@ -79,7 +79,9 @@ func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
 	writer.SetMaxOpenConns(1)
 	db := &DB{db: readers, writer: writer, path: path, now: time.Now,
 		writes: make(chan writeRequest), closing: make(chan struct{}), writerDone: make(chan struct{})}
-	go db.runWriter()
+	if err := db.startWriter(ctx); err != nil {
+		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
+	}
 	return db, nil
 }
 

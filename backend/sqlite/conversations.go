@@ -23,18 +23,24 @@ type convRow struct {
 // convSelect reads a conversation with the names of whom it is with. The
 // names come from scalar subqueries, not joins: SQLite answers them about
 // three times faster here, and every message sent reads this row.
-const convSelect = `
+const convSelect = convColumns + `
+	FROM conversations c`
+
+// convColumns are convSelect's columns, for a query that adds some.
+const convColumns = `
 	SELECT c.id, c.org_id, coalesce(c.tenant_id, 0), coalesce((SELECT name FROM tenants WHERE id = c.tenant_id), ''),
 	       coalesce(c.unit_id, 0),
 	       coalesce((SELECT p.name FROM units u JOIN properties p ON p.id = u.property_id WHERE u.id = c.unit_id), ''),
 	       coalesce((SELECT name FROM units WHERE id = c.unit_id), ''), c.created_at, c.last_seq, c.landlord_read_seq,
-	       c.chain_head
-	FROM conversations c`
+	       c.chain_head`
 
-func scanConv(sc interface{ Scan(...any) error }) (convRow, error) {
+// scanConv reads a row of convSelect, and into extra the columns a caller
+// added after convSelect's.
+func scanConv(sc interface{ Scan(...any) error }, extra ...any) (convRow, error) {
 	var c convRow
 	var created string
-	err := sc.Scan(&c.ID, &c.OrgID, &c.TenantID, &c.TenantName, &c.UnitID, &c.Property, &c.Unit, &created, &c.LastSeq, &c.landlordReadSeq, &c.chainHead)
+	err := sc.Scan(append([]any{&c.ID, &c.OrgID, &c.TenantID, &c.TenantName, &c.UnitID, &c.Property, &c.Unit, &created, &c.LastSeq,
+		&c.landlordReadSeq, &c.chainHead}, extra...)...)
 	c.CreatedAt = parseTime(created)
 	return c, err
 }
@@ -100,6 +106,53 @@ func withMembers(ctx context.Context, q queryer, c *convRow) error {
 		if !ok {
 			i = len(c.Leases)
 			leases[l.ID] = i
+			c.Leases = append(c.Leases, l)
+		}
+		c.Leases[i].Tenants = append(c.Leases[i].Tenants, m)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("members: %w", err)
+	}
+	slices.SortFunc(c.Leases, func(a, b backend.Lease) int { return cmp.Or(cmp.Compare(b.Start, a.Start), cmp.Compare(b.ID, a.ID)) })
+	return nil
+}
+
+// withMemberLeases loads what the rules need of c's members: their ids, by
+// id, and their leases in c's organisation (dates and unit), without names
+// or read positions. It is withMembers for the write path of every
+// message, which the writer runs one after another: the rules decide by
+// ids and dates alone, and the members' order is the index's (no sort).
+func withMemberLeases(ctx context.Context, q queryer, c *convRow) error {
+	rows, err := q.QueryContext(ctx, `
+		SELECT ct.tenant_id, coalesce(l.id, 0), coalesce(l.unit_id, 0), coalesce(l.start_date, ''), coalesce(l.end_date, ''), coalesce(p.org_id, 0)
+		FROM conversation_tenants ct
+		LEFT JOIN lease_tenants lt ON lt.tenant_id = ct.tenant_id
+		LEFT JOIN leases l ON l.id = lt.lease_id
+		LEFT JOIN units u ON u.id = l.unit_id
+		LEFT JOIN properties p ON p.id = u.property_id
+		WHERE ct.conversation_id = +?
+		ORDER BY ct.tenant_id`, c.ID) // +?, and the organisation compared here: see "Parameters the planner must not see" (sqlite.go)
+	if err != nil {
+		return fmt.Errorf("members: %w", err)
+	}
+	defer rows.Close()
+	c.Members, c.Leases = []backend.TenantRef{}, nil
+	for rows.Next() {
+		var m backend.TenantRef
+		var l backend.Lease
+		var leaseOrg int64
+		if err := rows.Scan(&m.ID, &l.ID, &l.UnitID, &l.Start, &l.End, &leaseOrg); err != nil {
+			return fmt.Errorf("members: %w", err)
+		}
+		if n := len(c.Members); n == 0 || c.Members[n-1].ID != m.ID {
+			c.Members = append(c.Members, m)
+		}
+		if l.ID == 0 || leaseOrg != c.OrgID { // no lease, or one of another organisation
+			continue
+		}
+		i := slices.IndexFunc(c.Leases, func(have backend.Lease) bool { return have.ID == l.ID })
+		if i < 0 {
+			i = len(c.Leases)
 			c.Leases = append(c.Leases, l)
 		}
 		c.Leases[i].Tenants = append(c.Leases[i].Tenants, m)
@@ -351,25 +404,60 @@ func (db *DB) emitConversation(ctx context.Context, tx *Tx, c convRow, tenants [
 // writeEvents stores events for their recipients and publishes them once the
 // transaction is durable.
 func (db *DB) writeEvents(ctx context.Context, tx *Tx, pubs []backend.Delivery) error {
+	at := formatTime(tx.Now())
 	for i := range pubs {
 		pubs[i].Event.CreatedAt = tx.Now()
 		payload, err := json.Marshal(pubs[i].Event)
 		if err != nil {
 			return fmt.Errorf("event payload: %w", err)
 		}
-		var userID, tenantID any
-		if pubs[i].To.Kind == backend.KindUser {
-			userID = pubs[i].To.ID
-		} else {
-			tenantID = pubs[i].To.ID
-		}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO events (user_id, tenant_id, type, payload, created_at)
-			VALUES (?, ?, ?, ?, ?) RETURNING id`, userID, tenantID, pubs[i].Event.Type, string(payload), formatTime(tx.Now())).Scan(&pubs[i].Event.ID); err != nil {
-			return fmt.Errorf("write event: %w", err)
+		if pubs[i].Event.ID, err = insertEvent(ctx, tx, pubs[i].To, pubs[i].Event.Type, string(payload), at); err != nil {
+			return err
 		}
 	}
 	tx.AfterCommit(func() { db.publish(pubs) })
 	return nil
+}
+
+// writeEvent is writeEvents for one event told to several recipients: its
+// payload is encoded once (the id, which differs, is not in it; see Events).
+func (db *DB) writeEvent(ctx context.Context, tx *Tx, ev backend.Event, to []backend.Recipient) error {
+	ev.CreatedAt = tx.Now()
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("event payload: %w", err)
+	}
+	at, text := formatTime(tx.Now()), string(payload)
+	pubs := make([]backend.Delivery, len(to))
+	for i, r := range to {
+		pubs[i] = backend.Delivery{To: r, Event: ev}
+		if pubs[i].Event.ID, err = insertEvent(ctx, tx, r, ev.Type, text, at); err != nil {
+			return err
+		}
+	}
+	tx.AfterCommit(func() { db.publish(pubs) })
+	return nil
+}
+
+// insertEvent stores one event for its recipient and returns its id.
+func insertEvent(ctx context.Context, tx *Tx, to backend.Recipient, typ, payload, at string) (int64, error) {
+	var userID, tenantID any
+	if to.Kind == backend.KindUser {
+		userID = to.ID
+	} else {
+		tenantID = to.ID
+	}
+	// Exec and the last rowid, not RETURNING (see insertMessage).
+	res, err := tx.ExecContext(ctx, `INSERT INTO events (user_id, tenant_id, type, payload, created_at) VALUES (?, ?, ?, ?, ?)`,
+		userID, tenantID, typ, payload, at)
+	if err != nil {
+		return 0, fmt.Errorf("write event: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, fmt.Errorf("write event: %w", err)
+	}
+	return id, nil
 }
 
 // openChat loads conversation id, with its members, for p if the rules let

@@ -144,26 +144,32 @@ func (db *DB) SendMessage(ctx context.Context, p backend.Principal, convID int64
 	if err := req.MayMarkUrgent(p); err != nil {
 		return backend.Message{}, err
 	}
-	if stored, found, err := db.resentMessage(ctx, p, convID, req); found || err != nil {
-		return stored, err
-	}
 	var msg backend.Message
 	err := db.Update(ctx, func(tx *Tx) (err error) {
 		msg, err = db.storeMessage(ctx, tx, p, convID, req)
 		return err
 	})
+	var trouble *backend.StorageError
+	if errors.As(err, &trouble) {
+		if stored, found, readErr := db.resentMessage(ctx, p, convID, req); found {
+			return stored, readErr
+		}
+	}
 	if err != nil {
 		return backend.Message{}, err
 	}
 	return msg, nil
 }
 
-// resentMessage answers a resend of a stored message by reading, before
-// queuing a write: it needs no room on disk (so it succeeds on a full disk
-// too) and does not wait for the writer. found is false for a new message.
+// resentMessage answers a resend of a stored message by reading, when the
+// write failed for storage trouble: a resend needs no room on disk, so it
+// succeeds on a full or failing disk too, beside new messages that cannot.
+// found is false for a new message. (The writer finds resends itself, by
+// the unique index on the sender's keys; a read before every write, to
+// answer resends without it, cost every send a read transaction.)
 func (db *DB) resentMessage(ctx context.Context, p backend.Principal, convID int64, req backend.SendMessage) (backend.Message, bool, error) {
 	stored, found, err := db.storedMessage(ctx, db.db, p, convID, req)
-	if !found && err == nil {
+	if !found {
 		return stored, false, nil
 	}
 	if _, accessErr := openChat(ctx, db.db, p, convID); accessErr != nil {
@@ -174,20 +180,35 @@ func (db *DB) resentMessage(ctx context.Context, p backend.Principal, convID int
 
 // storeMessage is SendMessage's write: the rules, the attached files, the
 // message and its seq, the sender's read position, and the events.
+//
+// It runs on the writer, one message after another, so it reads and writes
+// as little as the rules allow (see openChatToSend). A resend that raced
+// the first send (both queued before either was stored) is found by the
+// unique index on the sender's keys instead of a look-up before every
+// insert: the insert fails, and the stored message is the answer. A refusal
+// by the rules is checked against a stored message too, so that a resend
+// is answered with what was stored whatever the rules say now.
 func (db *DB) storeMessage(ctx context.Context, tx *Tx, p backend.Principal, convID int64, req backend.SendMessage) (backend.Message, error) {
-	c, err := openChat(ctx, tx, p, convID)
+	c, org, err := openChatToSend(ctx, tx, p, convID)
 	if err != nil {
 		return backend.Message{}, err
 	}
-	// Checked again inside the write: a resend may race the first send.
-	if stored, found, err := db.storedMessage(ctx, tx, p, convID, req); found || err != nil {
-		return stored, err
+	msg, err := db.storeNewMessage(ctx, tx, p, c, org, req)
+	var refused *backend.Error
+	if err == nil || !(isUniqueViolation(err) || errors.As(err, &refused)) {
+		return msg, err
 	}
-	today, _, err := orgToday(ctx, tx, c.OrgID, tx.Now())
-	if err != nil {
-		return backend.Message{}, err
+	if stored, found, checkErr := db.storedMessage(ctx, tx, p, convID, req); found || checkErr != nil {
+		return stored, checkErr
 	}
-	if err := c.MaySend(p, today); err != nil {
+	return backend.Message{}, err
+}
+
+// storeNewMessage stores req in c as a new message, or fails: when the
+// rules refuse it, or p already sent a message with req's key (the unique
+// index refuses it).
+func (db *DB) storeNewMessage(ctx context.Context, tx *Tx, p backend.Principal, c convRow, org sendingOrg, req backend.SendMessage) (backend.Message, error) {
+	if err := c.MaySend(p, org.today); err != nil {
 		return backend.Message{}, err
 	}
 	files, err := attachedFiles(ctx, tx, p, c.OrgID, req.FileIDs)
@@ -199,7 +220,47 @@ func (db *DB) storeMessage(ctx context.Context, tx *Tx, p backend.Principal, con
 		return backend.Message{}, err
 	}
 	ev := msg
-	return msg, db.emitTo(ctx, tx, c.OrgID, c.ActiveMembers(today), backend.Event{Type: backend.EventMessage, Message: &ev})
+	return msg, db.emit(ctx, tx, org.mainUserID, c.ActiveMembers(org.today), backend.Event{Type: backend.EventMessage, Message: &ev})
+}
+
+// sendingOrg is what storing a message needs of the conversation's
+// organisation.
+type sendingOrg struct {
+	today      string // the landlord's date at the batch's time
+	mainUserID int64  // the landlord, who is told of every message
+}
+
+// convToSendSelect reads a conversation with its organisation's time zone
+// and main user: three look-ups of every send in one statement.
+const convToSendSelect = convColumns + `,
+	       (SELECT time_zone FROM orgs WHERE id = c.org_id),
+	       coalesce((SELECT id FROM users WHERE org_id = c.org_id AND is_main = 1), 0)
+	FROM conversations c WHERE c.id = ? AND c.org_id = ?`
+
+// openChatToSend is openChat for storing a message: the conversation with
+// what the rules need of its members (withMemberLeases), and of its
+// organisation what sending needs, refused to p as openChat would.
+func openChatToSend(ctx context.Context, tx *Tx, p backend.Principal, id int64) (convRow, sendingOrg, error) {
+	var org sendingOrg
+	if err := p.MayChat(); err != nil {
+		return convRow{}, org, err
+	}
+	var tz string
+	c, err := scanConv(tx.QueryRowContext(ctx, convToSendSelect, id, p.OrgID), &tz, &org.mainUserID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, org, backend.ErrNoConversation
+	}
+	if err != nil {
+		return c, org, fmt.Errorf("conversation %d: %w", id, err)
+	}
+	if org.mainUserID == 0 {
+		return c, org, fmt.Errorf("main user of org %d: %w", c.OrgID, sql.ErrNoRows)
+	}
+	if err := withMemberLeases(ctx, tx, &c); err != nil {
+		return c, org, err
+	}
+	org.today = backend.Today(tx.Now(), location(tz))
+	return c, org, c.MayOpen(p)
 }
 
 // attachedFiles reads the files p attaches to a message: only files p
@@ -242,8 +303,14 @@ func (db *DB) insertMessage(ctx context.Context, tx *Tx, p backend.Principal, c 
 	} else {
 		userID = p.ID
 	}
-	if err := tx.QueryRowContext(ctx, `INSERT INTO messages (conversation_id, seq, sender_user_id, sender_tenant_id, text, idem_key, created_at, urgent, chain_hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, c.ID, msg.Seq, userID, tenantID, req.Text, req.Key, at, req.Urgent, hash).Scan(&msg.ID); err != nil {
+	// Exec and the last rowid, not RETURNING, which costs SQLite a
+	// temporary table per statement.
+	res, err := tx.ExecContext(ctx, `INSERT INTO messages (conversation_id, seq, sender_user_id, sender_tenant_id, text, idem_key, created_at, urgent, chain_hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.ID, msg.Seq, userID, tenantID, req.Text, req.Key, at, req.Urgent, hash)
+	if err != nil {
+		return msg, fmt.Errorf("insert message: %w", err)
+	}
+	if msg.ID, err = res.LastInsertId(); err != nil {
 		return msg, fmt.Errorf("insert message: %w", err)
 	}
 	for i, f := range files {
@@ -328,12 +395,17 @@ func (db *DB) emitTo(ctx context.Context, tx *Tx, orgID int64, tenants []int64, 
 	if err != nil {
 		return err
 	}
-	pubs := make([]backend.Delivery, 0, 1+len(tenants))
-	pubs = append(pubs, backend.Delivery{To: backend.Recipient{Kind: backend.KindUser, ID: mainID}, Event: ev})
+	return db.emit(ctx, tx, mainID, tenants, ev)
+}
+
+// emit writes ev for the main user mainID and the given tenants.
+func (db *DB) emit(ctx context.Context, tx *Tx, mainID int64, tenants []int64, ev backend.Event) error {
+	to := make([]backend.Recipient, 0, 1+len(tenants))
+	to = append(to, backend.Recipient{Kind: backend.KindUser, ID: mainID})
 	for _, id := range tenants {
-		pubs = append(pubs, backend.Delivery{To: backend.Recipient{Kind: backend.KindTenant, ID: id}, Event: ev})
+		to = append(to, backend.Recipient{Kind: backend.KindTenant, ID: id})
 	}
-	return db.writeEvents(ctx, tx, pubs)
+	return db.writeEvent(ctx, tx, ev, to)
 }
 
 // MarkRead moves p's read position in a conversation forward to seq (never

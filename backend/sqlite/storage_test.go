@@ -107,7 +107,7 @@ func TestReadOnlyDatabase(t *testing.T) {
 
 	// The writer's one connection now refuses writes as a read-only file
 	// would: SQLITE_READONLY.
-	if _, err := db.writer.ExecContext(ctx, "PRAGMA query_only = 1"); err != nil {
+	if _, err := db.writeConn.ExecContext(ctx, "PRAGMA query_only = 1"); err != nil {
 		t.Fatal(err)
 	}
 	resp, e := signIn()

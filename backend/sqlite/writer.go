@@ -29,12 +29,20 @@ const maxBatch = 512
 // interrupts the connection when a statement's context ends, and SQLite
 // answers an interrupted write by rolling back the whole transaction, which
 // used to fail every other write of the batch because one client hung up.
-// It deliberately does not embed *sql.Tx: a method reached through the
-// embedding (PrepareContext, StmtContext) would take a cancellable context
-// again. (Reads on the reader pool keep the caller's context: a connection
-// there serves that caller alone, so cancelling ends only its own query.)
+// It deliberately does not embed the connection: a method reached through
+// the embedding (PrepareContext, BeginTx, Close) would take a cancellable
+// context again, or end what other writes share. (Reads on the reader pool
+// keep the caller's context: a connection there serves that caller alone,
+// so cancelling ends only its own query.)
+//
+// The transaction is begun and ended with plain statements on the writer's
+// own connection rather than as a *sql.Tx: database/sql watches every query
+// of a *sql.Tx with a goroutine of its own (to close its rows should the
+// transaction end first), which cost the writer, one statement after
+// another, more than many of the statements themselves. On the connection,
+// with a context that cannot end, a query starts no goroutine.
 type Tx struct {
-	tx          *sql.Tx
+	conn        *sql.Conn
 	now         time.Time
 	afterCommit []func()
 }
@@ -42,19 +50,19 @@ type Tx struct {
 // ExecContext runs a statement in the transaction; ctx's values reach the
 // driver, its cancellation does not.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return tx.tx.ExecContext(context.WithoutCancel(ctx), query, args...)
+	return tx.conn.ExecContext(context.WithoutCancel(ctx), query, args...)
 }
 
 // QueryContext runs a query in the transaction; ctx's values reach the
 // driver, its cancellation does not.
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return tx.tx.QueryContext(context.WithoutCancel(ctx), query, args...)
+	return tx.conn.QueryContext(context.WithoutCancel(ctx), query, args...)
 }
 
 // QueryRowContext runs a query expected to return at most one row; ctx's
 // values reach the driver, its cancellation does not.
 func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return tx.tx.QueryRowContext(context.WithoutCancel(ctx), query, args...)
+	return tx.conn.QueryRowContext(context.WithoutCancel(ctx), query, args...)
 }
 
 // Now is the time of the batch, the same for every write in it.
@@ -63,6 +71,43 @@ func (tx *Tx) Now() time.Time { return tx.now }
 // AfterCommit runs f once the transaction is durable (not if it fails):
 // the place to publish events about what was written.
 func (tx *Tx) AfterCommit(f func()) { tx.afterCommit = append(tx.afterCommit, f) }
+
+// txControl holds the statements that begin, divide and end the writer's
+// transactions, prepared once: run as plain text they were parsed anew
+// every time, twice per write and twice per batch.
+type txControl struct {
+	begin, savepoint, release, commit *sql.Stmt
+}
+
+func prepareTxControl(ctx context.Context, conn *sql.Conn) (txControl, error) {
+	var c txControl
+	for _, s := range []struct {
+		stmt  **sql.Stmt
+		query string
+	}{
+		// IMMEDIATE: the write lock up front (another process may be
+		// writing), rather than failing on the first write.
+		{&c.begin, "BEGIN IMMEDIATE"},
+		{&c.savepoint, "SAVEPOINT w"},
+		{&c.release, "RELEASE w"},
+		{&c.commit, "COMMIT"},
+	} {
+		var err error
+		if *s.stmt, err = conn.PrepareContext(ctx, s.query); err != nil {
+			c.close()
+			return txControl{}, fmt.Errorf("prepare %s: %w", s.query, err)
+		}
+	}
+	return c, nil
+}
+
+func (c txControl) close() {
+	for _, s := range []*sql.Stmt{c.begin, c.savepoint, c.release, c.commit} {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
 
 type writeRequest struct {
 	ctx  context.Context
@@ -142,18 +187,18 @@ func (db *DB) commitBatch(batch []writeRequest) {
 func (db *DB) runBatch(batch []writeRequest) (notRun []writeRequest) {
 	ctx := context.Background()
 	began := time.Now()
-	sqlTx, err := db.writer.BeginTx(ctx, nil)
-	if err != nil {
+	conn, control := db.writeConn, db.control
+	if _, err := control.begin.ExecContext(ctx); err != nil {
 		answerAll(batch, lostWith("begin", err))
 		return nil
 	}
-	tx := &Tx{tx: sqlTx, now: db.now().UTC()}
+	tx := &Tx{conn: conn, now: db.now().UTC()}
 	results := make([]error, len(batch))
 	// abort ends a dead transaction: the callers of batch[:ran] are answered
 	// (their own error if their write failed, else lost, why the
 	// transaction died) and the rest is returned to run again.
 	abort := func(ran int, lost error) []writeRequest {
-		sqlTx.Rollback()
+		rollback(conn)
 		for i, r := range batch[:ran] {
 			if results[i] == nil {
 				results[i] = lost
@@ -169,7 +214,7 @@ func (db *DB) runBatch(batch []writeRequest) (notRun []writeRequest) {
 			results[i] = err // gave up before its turn: nothing ran
 			continue
 		}
-		if _, err := sqlTx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+		if _, err := control.savepoint.ExecContext(ctx); err != nil {
 			// Nothing of r ran; it goes on in the next transaction unless
 			// it is the first, which then carries the error (so a
 			// transaction that cannot even take a savepoint is not tried
@@ -180,19 +225,23 @@ func (db *DB) runBatch(batch []writeRequest) (notRun []writeRequest) {
 		ran++
 		if err := r.fn(tx); err != nil {
 			results[i] = err
-			if _, rbErr := sqlTx.ExecContext(ctx, "ROLLBACK TO w; RELEASE w"); rbErr != nil {
+			if _, rbErr := conn.ExecContext(ctx, "ROLLBACK TO w; RELEASE w"); rbErr != nil {
 				// The write's own failure (a full disk, say) is most
 				// likely what ended the transaction.
 				return abort(i+1, lostWith("rollback to savepoint after a failed write", err, rbErr))
 			}
 			continue
 		}
-		if _, err := sqlTx.ExecContext(ctx, "RELEASE w"); err != nil {
+		if _, err := control.release.ExecContext(ctx); err != nil {
 			return abort(i+1, lostWith("release savepoint", err))
 		}
 		after = append(after, tx.afterCommit...)
 	}
-	if err := sqlTx.Commit(); err != nil {
+	if _, err := control.commit.ExecContext(ctx); err != nil {
+		// SQLite may leave the transaction open after a failed commit;
+		// the writes in it are lost either way, and the next batch must
+		// begin afresh.
+		rollback(conn)
 		err = lostWith("commit", err)
 		for i := range results {
 			if results[i] == nil {
@@ -210,6 +259,14 @@ func (db *DB) runBatch(batch []writeRequest) (notRun []writeRequest) {
 		r.done <- results[i]
 	}
 	return nil
+}
+
+// rollback ends the transaction under way, if any, keeping nothing of it.
+// Its error is not worth telling: the writes are answered as lost already,
+// and a ROLLBACK with no transaction left (SQLite ended it itself) fails
+// harmlessly.
+func rollback(conn *sql.Conn) {
+	conn.ExecContext(context.Background(), "ROLLBACK")
 }
 
 // lostWith is the answer for a write lost with its transaction when op

@@ -155,6 +155,23 @@ func testIdempotencyKeys(t *testing.T, w *world) {
 		_, err := w.s.SendMessage(w.ctx, w.tenant("Erin"), g.ID, backend.SendMessage{Key: k, Text: "once"})
 		wantCode(t, err, backend.ENOTAMEMBER)
 	})
+
+	// Last: it moves the clock past the end of Gina's lease.
+	w.run(t, "AResendOutlivesTheLease", func(t *testing.T) {
+		birch := w.group("3A")
+		gina := w.tenant("Gina")
+		k := w.key()
+		first := must[backend.Message](t)(w.s.SendMessage(w.ctx, gina, birch.ID, backend.SendMessage{Key: k, Text: "Moving out on the 30th."}))
+		w.setDate("2026-07-01")
+		again, err := w.s.SendMessage(w.ctx, gina, birch.ID, backend.SendMessage{Key: k, Text: "Moving out on the 30th."})
+		if err != nil || again.ID != first.ID {
+			t.Errorf("resend after the lease ended = %+v, %v; want message %d", again, err, first.ID)
+		}
+		_, err = w.s.SendMessage(w.ctx, gina, birch.ID, backend.SendMessage{Key: k, Text: "something else"})
+		wantCode(t, err, backend.ECONFLICT)
+		_, err = w.s.SendMessage(w.ctx, gina, birch.ID, backend.SendMessage{Key: w.key(), Text: "one more thing"})
+		wantCode(t, err, backend.ETENANTNOTACTIVE)
+	})
 }
 
 // testGaplessSeq: concurrent senders in one conversation get 1, 2, 3…
