@@ -73,11 +73,14 @@ var roles = map[string]struct {
 	role role
 	why  string
 }{
-	"":                            {wiring, "the desktop app's main: binds app's services to the Wails window"},
-	"backend/cmd/doorstep-server": {wiring, "the server's main: flags, subcommands, adapters put together"},
-	"backend/demo":                {wiring, "seeds the demo landlord through the store for `doorstep-server demo` and tests"},
-	"internal/pecheck":            {wiring, "reads a Windows exe's headers for the Windows package test (go run); no package ships it"},
-	"internal/bigthread":          {wiring, "gives the demo landlord a conversation of 100,000 messages for the desktop benchmark (go run); no package ships it"},
+	"":                                    {wiring, "the desktop app's main: binds app's services to the Wails window"},
+	"backend/cmd/doorstep-server":         {wiring, "the server's main: flags, subcommands, adapters put together"},
+	"backend/demo":                        {wiring, "seeds the demo landlord through the store for `doorstep-server demo` and tests"},
+	"internal/pecheck":                    {wiring, "reads a Windows exe's headers for the Windows package test (go run); no package ships it"},
+	"backend/cmd/doorstep-load":           {wiring, "the load generator of `make bench-server`: drives a running server from another process (go build); no package ships it"},
+	"backend/cmd/doorstep-load/rawfanout": {wiring, "the raw gorilla/websocket fan-out server that `make bench-server` measures beside the real one; no package ships it"},
+	"internal/rawfanout":                  {wiring, "the raw fan-out floor the server benchmark compares against: websockets and nothing else; no package ships it"},
+	"internal/bigthread":                  {wiring, "gives the demo landlord a conversation of 100,000 messages for the desktop benchmark (go run); no package ships it"},
 
 	"backend": {domain, "domain types, rules, sentences, error codes"},
 
