@@ -32,7 +32,7 @@ test('the colour-literal check catches the ways a colour is written', () => {
     'a { color: var(--x, #222); }', 'a { box-shadow: 0 0 2px hsl(0 0% 0%); }']) {
     expect(colourLiterals(css), css).toHaveLength(1);
   }
-  for (const css of ['a { color: var(--text); }', 'a { white-space: nowrap; }', '#fade { color: inherit; }',
+  for (const css of ['a { color: var(--text); }', 'a { white-space: nowrap; }', 'a { color: var(--red); }', '#fade { color: inherit; }',
     'a { background: transparent; color: currentColor; }', '/* #fff */ a { color: var(--x); }']) {
     expect(colourLiterals(css), css).toEqual([]);
   }

@@ -21,7 +21,8 @@ const namedColours =
   'snow|springgreen|steelblue|tan|teal|thistle|tomato|turquoise|violet|wheat|white|whitesmoke|yellow|' +
   'yellowgreen';
 const colourLiteral = new RegExp(
-  String.raw`#[0-9a-f]{3,8}\b|\b(?:rgba?|hsla?|hwb|lab|lch|oklab|oklch|color)\(|\b(?:${namedColours})\b`,
+  // A name inside a longer one (--red, white-space) is not a colour.
+  String.raw`#[0-9a-f]{3,8}\b|(?<![\w-])(?:rgba?|hsla?|hwb|lab|lch|oklab|oklch|color)\(|(?<![\w-])(?:${namedColours})(?![\w-])`,
   'i',
 );
 
