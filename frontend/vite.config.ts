@@ -13,5 +13,8 @@ export default defineConfig({
   test: {
     environment: 'jsdom',
     include: ['src/**/*.test.ts'],
+    // Stylesheets are left empty in tests unless listed: palette.test.ts reads
+    // them (as ?raw) to check their colours.
+    css: { include: [/\/src\/[\w-]+\.css/] },
   },
 });

@@ -32,7 +32,7 @@ SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}
 export VERSION SOURCE_DATE_EPOCH
 OLD_VERSION=0.0.0-dev.1+gupgrade # any version below every real one
 UNIT=/lib/systemd/system/doorstep-server.service
-OK_COLOUR='#0b7a53' # --ok in frontend/src/style.css: the connected banner
+OK_COLOUR='#0b7a53' # --ok in frontend/src/palette.css: the connected banner
 
 fail() {
 	echo "FAIL: $*" >&2

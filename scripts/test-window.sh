@@ -22,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-OK_COLOUR='#0b7a53'     # --ok in frontend/src/style.css
+OK_COLOUR='#0b7a53'     # --ok in frontend/src/palette.css
 DANGER_COLOUR='#b42318' # --danger
 OUT=test-output
 

@@ -12,7 +12,8 @@ package portal
 
 import "embed"
 
-// Assets holds index.html and what it loads (the modules, portal.css, icon.svg).
+// Assets holds index.html and what it loads (the modules, portal.css and its
+// palette.css, icon.svg).
 //
 //go:embed assets
 var Assets embed.FS
