@@ -57,6 +57,12 @@ type SessionStore interface {
 	// RedeemInvite turns an unused, unexpired invite token into a tenant
 	// session.
 	RedeemInvite(ctx context.Context, token string) (Session, error)
+	// QueueSignInLinks queues a NotifySignInLink notification to contact
+	// (an e-mail address or phone number, as SignInContact reads it) for
+	// each tenant who has it on file and a chat their lease lets them take
+	// part in today (SignInLinkConversation), at most MaxSignInLinks, and
+	// says how many it queued. Anything else queues nothing and is no error.
+	QueueSignInLinks(ctx context.Context, contact string) (int, error)
 	// EndedSessions returns those of the given session ids (SessionRef.ID)
 	// that have ended: signed out or revoked, by any process, expired, or
 	// unknown.

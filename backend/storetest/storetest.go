@@ -90,6 +90,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"LeaseEndLimitsWhatATenantSees", testLeaseEndVisibility},
 		{"NotificationOutbox", testNotificationOutbox},
 		{"NewMessageEmails", testNewMessageEmails},
+		{"SignInLinks", testSignInLinks},
 		{"AttentionSettings", testAttentionSettings},
 		{"Mutes", testMutes},
 		{"UrgentMessages", testUrgentMessages},
