@@ -63,6 +63,10 @@ type SessionStore interface {
 	// part in today (SignInLinkConversation), at most MaxSignInLinks, and
 	// says how many it queued. Anything else queues nothing and is no error.
 	QueueSignInLinks(ctx context.Context, contact string) (int, error)
+	// EndAllSessions ends every live session of p, this one included (the
+	// portal's "Sign out everywhere"), and says how many it ended; the
+	// session end sink hears of them.
+	EndAllSessions(ctx context.Context, p Principal) (int, error)
 	// EndedSessions returns those of the given session ids (SessionRef.ID)
 	// that have ended: signed out or revoked, by any process, expired, or
 	// unknown.

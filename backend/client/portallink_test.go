@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"doorstep/backend"
 	"doorstep/backend/httpapi"
@@ -282,4 +285,86 @@ func TestPortalNewLink(t *testing.T) {
 			t.Errorf("a forged form queued a link")
 		}
 	})
+}
+
+// TestPortalSignOutEverywhere: "Sign out everywhere" in the portal ends
+// every session of the tenant, this one and the other devices', whose
+// sockets close at once with 4001; another tenant's session goes on.
+func TestPortalSignOutEverywhere(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	must[backend.Conversation](t)(w.landlord.StartConversation(ctx, backend.StartConversation{TenantID: w.tenant["Erin"]}))
+	must[backend.Conversation](t)(w.landlord.StartConversation(ctx, backend.StartConversation{TenantID: w.tenant["Alice"]}))
+	token := must[string](t)(w.landlord.CreateTenantInvite(ctx, w.tenant["Erin"]))
+	req, _ := http.NewRequest("POST", w.url+"/portal/i/"+token, nil)
+	req.Header.Set("Origin", w.url)
+	resp, err := browser(t).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cookies := map[string]string{}
+	for _, c := range resp.Cookies() {
+		cookies[c.Name] = c.Value
+	}
+	cookieHeader := httpapi.SessionCookie + "=" + cookies[httpapi.SessionCookie] + "; " + httpapi.CSRFCookie + "=" + cookies[httpapi.CSRFCookie]
+	page, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(w.url, "http")+"/api/v1/events",
+		http.Header{"Cookie": {cookieHeader}, "Origin": {w.url}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer page.Close()
+	otherDevice := w.asTenant("Erin")
+	otherStream := liveStream(t, otherDevice)
+	alice := w.asTenant("Alice")
+	aliceStream := liveStream(t, alice)
+
+	everywhere := func(csrf string) *http.Response {
+		req, _ := http.NewRequest("POST", w.url+"/api/v1/auth/signout-everywhere", nil)
+		req.Header.Set("Cookie", cookieHeader)
+		req.Header.Set("Origin", w.url)
+		req.Header.Set(httpapi.CSRFHeader, csrf)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	t.Run("ErrWithoutTheCSRFHeader", func(t *testing.T) {
+		resp := everywhere("")
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("without the CSRF header: %d", resp.StatusCode)
+		}
+		must[backend.Me](t)(otherDevice.Me(ctx))
+	})
+
+	resp = everywhere(cookies[httpapi.CSRFCookie])
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(body)) != `{"ended":2}` {
+		t.Fatalf("sign out everywhere: %d %s", resp.StatusCode, body)
+	}
+	page.SetReadDeadline(time.Now().Add(15 * time.Second))
+	for {
+		_, _, err := page.ReadMessage()
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) {
+			if ce.Code != 4001 {
+				t.Errorf("this page's socket closed with %d %q, want 4001", ce.Code, ce.Text)
+			}
+			break
+		}
+		if err != nil {
+			t.Fatalf("this page's socket ended without a close frame: %v", err)
+		}
+	}
+	wantSessionEnded(t, waitClosed(t, otherStream))
+	_, err = otherDevice.Me(ctx)
+	if backend.ErrorCode(err) != backend.EUNAUTHORIZED {
+		t.Errorf("the other device is still signed in: %v", err)
+	}
+	must[backend.Me](t)(alice.Me(ctx))
+	aliceStream.Close()
 }

@@ -23,6 +23,7 @@ type Invite struct {
 func (s *Server) authRoutes(mux *http.ServeMux) {
 	s.route(mux, "/api/v1/auth/signin", map[string]http.HandlerFunc{"POST": s.handleSignIn})
 	s.route(mux, "/api/v1/auth/signout", map[string]http.HandlerFunc{"POST": s.authed(s.handleSignOut)})
+	s.route(mux, "/api/v1/auth/signout-everywhere", map[string]http.HandlerFunc{"POST": s.authed(s.handleSignOutEverywhere)})
 	s.route(mux, "/api/v1/auth/invite", map[string]http.HandlerFunc{"POST": s.handleRedeemInvite})
 	s.route(mux, "/api/v1/me", map[string]http.HandlerFunc{"GET": s.authed(s.handleMe)})
 	s.route(mux, "/api/v1/tenants/{id}/invites", map[string]http.HandlerFunc{"POST": s.authed(s.limitInvites(s.handleCreateInvite))})
@@ -52,12 +53,36 @@ func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	forgetCookies(w, r)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// forgetCookies has a portal browser forget its session cookies.
+func forgetCookies(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("Authorization") == "" { // the portal: the browser forgets the cookies too
 		for _, name := range []string{SessionCookie, CSRFCookie} {
 			http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, Secure: secureRequest(r), HttpOnly: name == SessionCookie})
 		}
 	}
-	w.WriteHeader(http.StatusNoContent)
+}
+
+// SignedOutEverywhere answers POST /api/v1/auth/signout-everywhere.
+type SignedOutEverywhere struct {
+	// Ended is how many sessions ended, the caller's own included.
+	Ended int `json:"ended"`
+}
+
+// handleSignOutEverywhere ends every session of the caller: a tenant who
+// left the portal open on a device they no longer have. Their sockets
+// close at once (the store's session end sink).
+func (s *Server) handleSignOutEverywhere(w http.ResponseWriter, r *http.Request) {
+	n, err := s.store.EndAllSessions(r.Context(), principal(r.Context()))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	forgetCookies(w, r)
+	s.writeJSON(w, r, http.StatusOK, SignedOutEverywhere{Ended: n})
 }
 
 func (s *Server) handleRedeemInvite(w http.ResponseWriter, r *http.Request) {

@@ -307,6 +307,22 @@ func (db *DB) SignOutEverywhere(ctx context.Context, email string) ([]backend.Si
 	return out, err
 }
 
+// EndAllSessions ends every live session of p (the portal's "Sign out
+// everywhere"); the session end sink closes their connections.
+func (db *DB) EndAllSessions(ctx context.Context, p backend.Principal) (int, error) {
+	n := 0
+	err := db.Update(ctx, func(tx *Tx) error {
+		ids, err := revokeLiveSessions(ctx, tx, p.Kind, p.ID)
+		if err != nil {
+			return err
+		}
+		n = len(ids)
+		db.sessionsEnded(tx, ids)
+		return nil
+	})
+	return n, err
+}
+
 // peopleByEmail lists the landlord-side users and tenants with this e-mail
 // address, ignoring case: users first.
 func peopleByEmail(ctx context.Context, q queryer, email string) ([]backend.SignedOut, error) {

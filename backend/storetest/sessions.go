@@ -145,3 +145,34 @@ func testSignOutEverywhere(t *testing.T, w *world) {
 	_, err = w.s.SignOutEverywhere(w.ctx, " ")
 	wantCode(t, err, backend.EINVALID)
 }
+
+// testEndAllSessions: a tenant signing out everywhere ends each of their
+// live sessions, this one included, and no one else's.
+func testEndAllSessions(t *testing.T, w *world) {
+	ended := make(chan []string, 10)
+	w.s.SetSessionEndSink(func(ids ...string) { ended <- ids })
+	phone, laptop := w.tenantSession("Alice"), w.tenantSession("Alice")
+	bob := w.tenantSession("Bob")
+	landlord := w.signIn("landlord@a.test")
+
+	n, err := w.s.EndAllSessions(w.ctx, phone.Me.Principal)
+	if err != nil || n != 2 {
+		t.Fatalf("ended %d, %v; want Alice's 2", n, err)
+	}
+	for _, s := range []backend.Session{phone, laptop} {
+		_, err := w.s.Authenticate(w.ctx, s.Token)
+		wantCode(t, err, backend.EUNAUTHORIZED)
+	}
+	got := receive(t, ended, "the session end sink")
+	slices.Sort(got)
+	want := []string{phone.Me.Session.ID, laptop.Me.Session.ID}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("the sink heard of %v, want %v", got, want)
+	}
+	must[backend.Principal](t)(w.s.Authenticate(w.ctx, bob.Token))
+	must[backend.Principal](t)(w.s.Authenticate(w.ctx, landlord.Token))
+	if n := must[int](t)(w.s.EndAllSessions(w.ctx, phone.Me.Principal)); n != 0 {
+		t.Errorf("ended %d again", n)
+	}
+}

@@ -71,6 +71,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"Sessions", testSessions},
 		{"Invites", testInvites},
 		{"SignOutEverywhere", testSignOutEverywhere},
+		{"EndAllSessions", testEndAllSessions},
 		{"Directory", testDirectory},
 		{"TenantRecord", testTenantRecord},
 		{"StartConversation", testStartConversation},

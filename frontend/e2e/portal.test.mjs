@@ -373,3 +373,30 @@ test('a session ended elsewhere shows the signed-out page at once, without recon
   assert.equal(await page.getByTestId('sign-out').isVisible(), false);
   assert.deepEqual(pageErrors, []);
 });
+
+test('a tenant whose link was used asks for a new one and signs in with it', async (t) => {
+  const landlord = await signIn(demo.email, demo.password);
+  await chatWith(landlord, 'Jack Turner');
+  const { email } = await findTenant(landlord, 'Jack Turner');
+  const token = await inviteToken(landlord, 'Jack Turner');
+  const used = `${serverURL}/portal/i/${token}`;
+  // Someone (a mail scanner pressing buttons, another device) spent the link.
+  const first = await fetch(used, { method: 'POST', redirect: 'manual' });
+  assert.equal(first.status, 303);
+
+  const { page, pageErrors, screenshot } = await openPage(t, used, phone);
+  await page.getByRole('button', { name: 'Open my messages' }).click();
+  await page.getByRole('alert').getByText(/expired or was already used/).waitFor();
+  await page.getByRole('heading', { name: 'E-mail (or text) me a new link' }).waitFor();
+  await page.getByLabel('E-mail address or phone number').fill(email);
+  await screenshot('portal-phone-new-link-form');
+  await page.getByRole('button', { name: 'Send me a new link' }).click();
+  await page.getByTestId('link-answer').getByText('If that address is on file, a new link is on its way.').waitFor();
+  assert.equal(await page.getByText(email).count(), 0, 'the address is shown back');
+
+  const mail = await mailFor(email, 'email', /You asked for a new link/);
+  await page.goto(linkIn(mail.text));
+  await signInThroughLink(page);
+  await screenshot('portal-phone-signed-in-with-new-link');
+  assert.deepEqual(pageErrors, []);
+});

@@ -93,6 +93,7 @@
  * @property {(id: number, seq: number) => Promise<unknown>} markRead
  * @property {(id: number) => Promise<SharedFile[]>} files
  * @property {() => Promise<unknown>} signOut
+ * @property {() => Promise<unknown>} signOutEverywhere ends every session of the tenant, this one included
  */
 
 export const API = '/api/v1';
@@ -203,6 +204,7 @@ export function createApi(onUnauthorized) {
     markRead: (id, seq) => call('POST', `/conversations/${id}/read`, { seq }),
     files: (id) => call('GET', `/conversations/${id}/files`),
     signOut: () => call('POST', '/auth/signout'),
+    signOutEverywhere: () => call('POST', '/auth/signout-everywhere'),
   };
 }
 

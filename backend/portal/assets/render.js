@@ -25,9 +25,12 @@ import { isMine } from './state.js';
  * @param {string} title
  * @param {string} text
  * @param {boolean} [alert]
+ * @param {{href: string, text: string} | null} [link] a way on, under the sentence
  */
-export function notice(title, text, alert = false) {
-  return el('section', { class: 'notice', role: alert ? 'alert' : 'status', 'data-testid': 'notice' }, el('h1', { text: title }), el('p', { text }));
+export function notice(title, text, alert = false, link = null) {
+  const body = [el('h1', { text: title }), el('p', { text })];
+  if (link) body.push(el('p', {}, el('a', { href: link.href, text: link.text, 'data-testid': 'notice-link' })));
+  return el('section', { class: 'notice', role: alert ? 'alert' : 'status', 'data-testid': 'notice' }, ...body);
 }
 
 /** Where a thread goes before one is chosen. */
