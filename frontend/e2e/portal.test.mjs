@@ -400,3 +400,24 @@ test('a tenant whose link was used asks for a new one and signs in with it', asy
   await screenshot('portal-phone-signed-in-with-new-link');
   assert.deepEqual(pageErrors, []);
 });
+
+test('sign out everywhere ends the portal on the other devices at once', async (t) => {
+  const landlord = await signIn(demo.email, demo.password);
+  await chatWith(landlord, 'Jack Turner');
+  const phonePage = await openPage(t, `${serverURL}/portal/i/${await inviteToken(landlord, 'Jack Turner')}`, phone);
+  await signInThroughLink(phonePage.page);
+  const laptop = await openPage(t, `${serverURL}/portal/i/${await inviteToken(landlord, 'Jack Turner')}`, computer);
+  await signInThroughLink(laptop.page);
+  await laptop.page.getByTestId('connection').waitFor({ state: 'hidden' });
+
+  await phonePage.page.getByRole('button', { name: 'Sign out everywhere' }).click();
+  await phonePage.page.getByTestId('notice').getByText('You are signed out').waitFor();
+  await laptop.page.getByTestId('notice').getByText('Your session has ended.').waitFor();
+  await laptop.page.getByTestId('notice-link').getByText('E-mail (or text) me a new link').waitFor();
+  await laptop.screenshot('portal-computer-signed-out-everywhere');
+  const session = (await laptop.context.cookies()).find((c) => c.name === 'doorstep_session');
+  const me = await fetch(`${serverURL}/api/v1/me`, { headers: { Authorization: `Bearer ${session.value}` } });
+  assert.equal(me.status, 401);
+  assert.deepEqual(phonePage.pageErrors, []);
+  assert.deepEqual(laptop.pageErrors, []);
+});
