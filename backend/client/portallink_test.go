@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -367,4 +368,58 @@ func TestPortalSignOutEverywhere(t *testing.T) {
 	}
 	must[backend.Me](t)(alice.Me(ctx))
 	aliceStream.Close()
+}
+
+// TestPortalListsWhereTheTenantIsSignedIn: the list of sessions marks the
+// one asking, describes each device from the User-Agent it signed in
+// with, and shows no one else's.
+func TestPortalListsWhereTheTenantIsSignedIn(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	must[backend.Conversation](t)(w.landlord.StartConversation(ctx, backend.StartConversation{TenantID: w.tenant["Erin"]}))
+	signIn := func(ua string) string {
+		token := must[string](t)(w.landlord.CreateTenantInvite(ctx, w.tenant["Erin"]))
+		req, _ := http.NewRequest("POST", w.url+"/portal/i/"+token, nil)
+		req.Header.Set("Origin", w.url)
+		req.Header.Set("User-Agent", ua)
+		resp, err := browser(t).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		for _, c := range resp.Cookies() {
+			if c.Name == httpapi.SessionCookie {
+				return c.Value
+			}
+		}
+		t.Fatalf("no session cookie: %d", resp.StatusCode)
+		return ""
+	}
+	phone := signIn("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")
+	w.mu.Lock()
+	w.now = w.now.Add(time.Hour)
+	w.mu.Unlock()
+	signIn("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0")
+	w.asTenant("Alice") // someone else
+
+	req, _ := http.NewRequest("GET", w.url+"/api/v1/sessions", nil)
+	req.Header.Set("Cookie", httpapi.SessionCookie+"="+phone)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var list []backend.SessionInfo
+	if resp.StatusCode != 200 || json.Unmarshal(body, &list) != nil {
+		t.Fatalf("GET /api/v1/sessions: %d %s", resp.StatusCode, body)
+	}
+	if len(list) != 2 || list[0].Device != "Firefox on Windows" || list[0].Current ||
+		list[1].Device != "Safari on iPhone" || !list[1].Current || !list[0].StartedAt.After(list[1].StartedAt) {
+		t.Errorf("sessions: %s", body)
+	}
+	if strings.Contains(string(body), phone) || strings.Contains(string(body), `"id"`) {
+		t.Errorf("the list gives away a session's token or key: %s", body)
+	}
 }

@@ -123,6 +123,7 @@ func (s *Server) handleInviteRedeem(w http.ResponseWriter, r *http.Request) {
 // signInBrowser sets the session and CSRF cookies and sends the browser
 // to the portal.
 func (s *Server) signInBrowser(w http.ResponseWriter, r *http.Request, sess backend.Session) {
+	s.recordDevice(r, sess)
 	secure := secureRequest(r)
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: sess.Token, Path: "/", Expires: sess.ExpiresAt,
 		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -174,5 +175,34 @@ func testEndAllSessions(t *testing.T, w *world) {
 	must[backend.Principal](t)(w.s.Authenticate(w.ctx, landlord.Token))
 	if n := must[int](t)(w.s.EndAllSessions(w.ctx, phone.Me.Principal)); n != 0 {
 		t.Errorf("ended %d again", n)
+	}
+}
+
+// testLiveSessions: a person's live sessions, newest first, each with the
+// device it signed in from; ended ones and other people's are not listed.
+func testLiveSessions(t *testing.T, w *world) {
+	phone := w.tenantSession("Alice")
+	w.advance(time.Minute)
+	laptop := w.tenantSession("Alice")
+	w.advance(time.Minute)
+	gone := w.tenantSession("Alice")
+	w.tenantSession("Bob")
+	const android = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
+	if err := w.s.SetSessionDevice(w.ctx, phone.Me.Session.ID, android+strings.Repeat("x", 1000)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.s.SetSessionDevice(w.ctx, laptop.Me.Session.ID, "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.s.SetSessionDevice(w.ctx, "not a session", "x"); err != nil {
+		t.Errorf("an unknown session: %v", err)
+	}
+	if err := w.s.SignOut(w.ctx, gone.Token); err != nil {
+		t.Fatal(err)
+	}
+	got := must[[]backend.SessionInfo](t)(w.s.LiveSessions(w.ctx, phone.Me.Principal))
+	if len(got) != 2 || got[0].ID != laptop.Me.Session.ID || got[0].Device != "Firefox on Windows" ||
+		got[1].ID != phone.Me.Session.ID || got[1].Device != "Chrome on Android" || !got[1].StartedAt.Equal(w.clock().Add(-2*time.Minute)) {
+		t.Errorf("live sessions = %+v", got)
 	}
 }

@@ -72,6 +72,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"Invites", testInvites},
 		{"SignOutEverywhere", testSignOutEverywhere},
 		{"EndAllSessions", testEndAllSessions},
+		{"LiveSessions", testLiveSessions},
 		{"Directory", testDirectory},
 		{"TenantRecord", testTenantRecord},
 		{"StartConversation", testStartConversation},
