@@ -136,7 +136,8 @@ func (s *Server) Serve(ln net.Listener) error {
 }
 
 // Shutdown stops accepting connections and waits for requests in flight to
-// finish, or for ctx to end.
+// finish, or for ctx to end; then for the lookups of new portal links
+// still running after their answer (each bounded by linkQueueTimeout).
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
 	s.background.Wait() // bounded by linkQueueTimeout

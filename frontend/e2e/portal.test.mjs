@@ -410,6 +410,12 @@ test('sign out everywhere ends the portal on the other devices at once', async (
   await signInThroughLink(laptop.page);
   await laptop.page.getByTestId('connection').waitFor({ state: 'hidden' });
 
+  await phonePage.page.getByText('Where you are signed in').click();
+  const sessions = phonePage.page.getByTestId('session');
+  await sessions.nth(1).waitFor();
+  assert.match(await sessions.nth(0).innerText(), /^This device, since /);
+  assert.match(await sessions.nth(1).innerText(), /^Chrome on Linux, since /);
+  await phonePage.screenshot('portal-phone-where-signed-in');
   await phonePage.page.getByRole('button', { name: 'Sign out everywhere' }).click();
   await phonePage.page.getByTestId('notice').getByText('You are signed out').waitFor();
   await laptop.page.getByTestId('notice').getByText('Your session has ended.').waitFor();

@@ -30,6 +30,8 @@ import { byActivity, isMine, thread, tray, unreadTotal } from './state.js';
  * @property {HTMLElement} connection says when the live connection is lost
  * @property {HTMLElement} signOut the sign-out button
  * @property {HTMLElement} signOutEverywhere the button that signs out every device
+ * @property {HTMLDetailsElement} sessions where the tenant is signed in (opened on demand)
+ * @property {HTMLElement} sessionList its list
  */
 
 /**
@@ -93,6 +95,7 @@ export function createPortal(state, page, storage) {
     connection.close();
     page.signOut.hidden = true;
     page.signOutEverywhere.hidden = true;
+    page.sessions.hidden = true;
     page.connection.hidden = true;
     page.who.textContent = '';
     const link = 'use the link in the latest e-mail or text message about your chat. Each link works once; if yours was used or has expired, ask for a new one.';
@@ -100,6 +103,16 @@ export function createPortal(state, page, storage) {
     const newLink = { href: '/portal/link', text: 'E-mail (or text) me a new link' };
     if (ended && !state.signingOut) notice('Your session has ended.', `Please sign in again: ${link}`, false, newLink);
     else notice('You are signed out', `To open your messages, ${link}`, false, newLink);
+  }
+
+  /** Fills the list of where the tenant is signed in, each time it is opened. */
+  async function showSessions() {
+    if (!page.sessions.open || state.signedOut) return;
+    try {
+      page.sessionList.replaceChildren(...render.sessionItems(await api.sessions()));
+    } catch (e) {
+      page.sessionList.replaceChildren(render.loadError(asApiError(e).message));
+    }
   }
 
   /** Ends the tenant's sessions on every device: one left signed in elsewhere too. */
@@ -555,6 +568,7 @@ export function createPortal(state, page, storage) {
     page.who.replaceChildren(theirs('bdi', {}, me.name), ' · ', theirs('bdi', {}, me.org_name));
     page.signOut.hidden = false;
     page.signOutEverywhere.hidden = false;
+    page.sessions.hidden = false;
     try {
       await refreshConversations();
     } catch (e) {
@@ -570,6 +584,7 @@ export function createPortal(state, page, storage) {
     route,
     signOut,
     signOutEverywhere,
+    showSessions,
     /** The tab was shown or hidden: once shown, what is on screen counts as read. */
     visible() {
       seen.visibilityChanged();
