@@ -57,6 +57,22 @@ type SessionStore interface {
 	// RedeemInvite turns an unused, unexpired invite token into a tenant
 	// session.
 	RedeemInvite(ctx context.Context, token string) (Session, error)
+	// QueueSignInLinks queues a NotifySignInLink notification to contact
+	// (an e-mail address or phone number, as SignInContact reads it) for
+	// each tenant who has it on file and a chat their lease lets them take
+	// part in today (SignInLinkConversation), at most MaxSignInLinks, and
+	// says how many it queued. Anything else queues nothing and is no error.
+	QueueSignInLinks(ctx context.Context, contact string) (int, error)
+	// SetSessionDevice records the User-Agent a session signed in with (at
+	// most MaxUserAgent bytes kept); an unknown session is no error.
+	SetSessionDevice(ctx context.Context, sessionID, userAgent string) error
+	// LiveSessions lists p's sessions that have not ended, newest first,
+	// each with DeviceDescription of its User-Agent (Current unset).
+	LiveSessions(ctx context.Context, p Principal) ([]SessionInfo, error)
+	// EndAllSessions ends every live session of p, this one included (the
+	// portal's "Sign out everywhere"), and says how many it ended; the
+	// session end sink hears of them.
+	EndAllSessions(ctx context.Context, p Principal) (int, error)
 	// EndedSessions returns those of the given session ids (SessionRef.ID)
 	// that have ended: signed out or revoked, by any process, expired, or
 	// unknown.

@@ -47,6 +47,12 @@ type Server struct {
 	quietRequests  bool             // no per-request log lines (see WithAccessLog)
 	observe        RequestObserver  // nil: none (see WithRequestObserver)
 
+	// linkQueueing holds a token per "new link" request being looked up
+	// (portallink.go); background counts the work left running after an
+	// answer, which Shutdown waits for.
+	linkQueueing chan struct{}
+	background   sync.WaitGroup
+
 	watchMu  sync.Mutex // guards watching
 	watching bool       // whether checkSessions runs (see watchSessions)
 }
@@ -76,7 +82,8 @@ func WithAllowedOrigins(origins ...string) Option {
 
 // NewServer returns a server backed by store, logging to logger.
 func NewServer(store backend.Store, logger *slog.Logger, opts ...Option) *Server {
-	s := &Server{store: store, logger: logger, allowedOrigins: map[string]bool{}, publicHosts: map[string]bool{}}
+	s := &Server{store: store, logger: logger, allowedOrigins: map[string]bool{}, publicHosts: map[string]bool{},
+		linkQueueing: make(chan struct{}, maxLinkQueueing)}
 	for _, o := range opts {
 		o(s)
 	}
@@ -129,8 +136,13 @@ func (s *Server) Serve(ln net.Listener) error {
 }
 
 // Shutdown stops accepting connections and waits for requests in flight to
-// finish, or for ctx to end.
-func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }
+// finish, or for ctx to end; then for the lookups of new portal links
+// still running after their answer (each bounded by linkQueueTimeout).
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.http.Shutdown(ctx)
+	s.background.Wait() // bounded by linkQueueTimeout
+	return err
+}
 
 // ProbeStorage tries a small durable write to the database and to the files
 // directory and keeps the outcome: /healthz then reports a store that

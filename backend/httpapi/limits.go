@@ -96,6 +96,10 @@ type Limits struct {
 	CreateRate Rate
 	// EventsRate bounds how often one session opens the event websocket.
 	EventsRate Rate
+	// LinkRequestRate bounds the new portal links asked for with the "new
+	// link" form per e-mail address or phone number; a client address
+	// gets addressFactor times as many.
+	LinkRequestRate Rate
 }
 
 // How much more failures and addresses count.
@@ -126,6 +130,7 @@ func DefaultLimits() Limits {
 		RedeemRate:            Rate{10, time.Minute},
 		CreateRate:            Rate{60, time.Minute},
 		EventsRate:            Rate{30, time.Minute},
+		LinkRequestRate:       Rate{3, time.Hour},
 	}
 }
 
@@ -156,6 +161,7 @@ type limiters struct {
 	uploadsByPrincipal, uploadsByAddress *keyedLimiter
 	invitesByPrincipal, invitesByAddress *keyedLimiter
 	events                               *keyedLimiter
+	linksByContact, linksByAddress       *keyedLimiter
 }
 
 func newLimiters(l Limits) *limiters {
@@ -176,6 +182,8 @@ func newLimiters(l Limits) *limiters {
 		invitesByPrincipal: newKeyedLimiter(bucket(l.CreateRate)),
 		invitesByAddress:   newKeyedLimiter(perAddress(l.CreateRate)),
 		events:             newKeyedLimiter(bucket(l.EventsRate)),
+		linksByContact:     newKeyedLimiter(bucket(l.LinkRequestRate)),
+		linksByAddress:     newKeyedLimiter(perAddress(l.LinkRequestRate)),
 	}
 }
 

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"html/template"
 	"io/fs"
 	"net/http"
 	"path"
@@ -34,6 +33,7 @@ func (s *Server) portalRoutes(mux *http.ServeMux) {
 	s.route(mux, "/portal/c/{id}", page)
 	s.route(mux, "/portal/assets/{name}", map[string]http.HandlerFunc{"GET": s.handlePortalAsset, "HEAD": s.handlePortalAsset})
 	mux.Handle("/portal", http.RedirectHandler(portalHome, http.StatusMovedPermanently))
+	s.linkRoutes(mux)
 }
 
 // portalCSP lets the portal's page run its own script and styles and talk to
@@ -82,46 +82,15 @@ func (s *Server) writePortalFile(w http.ResponseWriter, r *http.Request, name st
 	}
 }
 
-var invitePage = template.Must(template.New("invite").Parse(`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Doorstep</title>
-<style>
-body { font-family: system-ui, sans-serif; margin: 0; background: #f7f8fa; color: #111827; }
-main { max-width: 28rem; margin: 0 auto; padding: 2rem 1.25rem; }
-h1 { color: #1d4ed8; font-size: 1.5rem; }
-button { font: inherit; font-size: 1.05rem; padding: 0.75rem 1.25rem; border: 0; border-radius: 8px; background: #1d4ed8; color: #fff; width: 100%; }
-.small { color: #6b7280; font-size: 0.9rem; }
-[role=alert] { color: #b42318; }
-</style>
-</head>
-<body>
-<main>
-<h1>Doorstep</h1>
-{{if .Error}}<p role="alert">{{.Error}}</p>
-{{else}}<p>Your landlord started a chat with you. Open it to read and answer.</p>
-<form method="post"><button type="submit">Open my messages</button></form>
-<p class="small">This link works once. This device then stays signed in for 30 days.</p>
-{{end}}</main>
-</body>
-</html>
-`))
-
-// writeInvitePage answers with the invite page (errMsg empty: the button).
+// writeInvitePage answers with the invite page (errMsg empty: the button;
+// else why the link did not work, and, when it was used or has expired,
+// the form asking for a new one).
 func (s *Server) writeInvitePage(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-	// The URL holds the token: it must not leave in a Referer. Not
-	// "no-referrer", with which browsers send "Origin: null" and the
-	// button's same-origin POST would be refused.
-	h.Set("Referrer-Policy", "same-origin")
-	w.WriteHeader(status)
-	if err := invitePage.Execute(w, struct{ Error string }{errMsg}); err != nil {
-		s.logger.Warn("invite page", "err", err)
+	d := linkPageData{Error: errMsg}
+	if errMsg != "" && status == http.StatusUnauthorized {
+		d.Form, d.Text = newLinkForm(w, r), theLinkTexts
 	}
+	s.writePortalPage(w, "invite", status, d)
 }
 
 func (s *Server) handleInvitePage(w http.ResponseWriter, r *http.Request) {
@@ -154,6 +123,7 @@ func (s *Server) handleInviteRedeem(w http.ResponseWriter, r *http.Request) {
 // signInBrowser sets the session and CSRF cookies and sends the browser
 // to the portal.
 func (s *Server) signInBrowser(w http.ResponseWriter, r *http.Request, sess backend.Session) {
+	s.recordDevice(r, sess)
 	secure := secureRequest(r)
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: sess.Token, Path: "/", Expires: sess.ExpiresAt,
 		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})

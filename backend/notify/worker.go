@@ -206,6 +206,9 @@ func emailText(n backend.PendingNotification, link string) (subject, text string
 		where = " (" + n.ConversationTitle + ")"
 	}
 	switch n.Kind {
+	case backend.NotifySignInLink:
+		subject = "Your new Doorstep link"
+		what = fmt.Sprintf("You asked for a new link to your messages with %s of %s in Doorstep. If you did not, ignore this e-mail: nobody can use the link without it.", n.LandlordName, n.OrgName)
 	case backend.NotifyNewMessages:
 		subject = fmt.Sprintf("New messages from %s", n.LandlordName)
 		what = fmt.Sprintf("%s of %s wrote to you in Doorstep%s.", n.LandlordName, n.OrgName, where)
@@ -265,8 +268,11 @@ func NormalizePhone(raw string) (string, error) {
 // smsText is the body of a notification text message.
 func smsText(n backend.PendingNotification, link string) string {
 	what := "started a chat with you"
-	if n.Kind == backend.NotifyNewMessages {
+	switch n.Kind {
+	case backend.NotifyNewMessages:
 		what = "wrote to you"
+	case backend.NotifySignInLink:
+		return fmt.Sprintf("Your new Doorstep link to your messages with %s (%s), as you asked: %s — it works once.", n.LandlordName, n.OrgName, link)
 	}
 	return fmt.Sprintf("%s (%s) %s in Doorstep. Read and answer: %s — replies by text are not read.", n.LandlordName, n.OrgName, what, link)
 }

@@ -321,6 +321,57 @@ func (db *DB) SignOutEverywhere(ctx context.Context, email string) ([]backend.Si
 	return out, err
 }
 
+// SetSessionDevice records the User-Agent a session signed in with.
+func (db *DB) SetSessionDevice(ctx context.Context, sessionID, userAgent string) error {
+	hash, err := hex.DecodeString(sessionID)
+	if err != nil {
+		return nil // no such session
+	}
+	return db.Update(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, "UPDATE sessions SET user_agent = ? WHERE token_hash = ?", backend.TrimUserAgent(userAgent), hash)
+		return err
+	})
+}
+
+// LiveSessions lists p's sessions that have not ended, newest first.
+func (db *DB) LiveSessions(ctx context.Context, p backend.Principal) ([]backend.SessionInfo, error) {
+	rows, err := db.db.QueryContext(ctx, "SELECT token_hash, created_at, expires_at, user_agent FROM sessions WHERE "+sessionColumn(p.Kind)+
+		" = ? AND revoked_at IS NULL ORDER BY created_at DESC, token_hash", p.ID)
+	if err != nil {
+		return nil, fmt.Errorf("live sessions: %w", err)
+	}
+	defer rows.Close()
+	now := db.now()
+	var out []backend.SessionInfo
+	for rows.Next() {
+		var hash []byte
+		var created, expires, ua string
+		if err := rows.Scan(&hash, &created, &expires, &ua); err != nil {
+			return nil, fmt.Errorf("live sessions: %w", err)
+		}
+		if !backend.SessionEnded(false, parseTime(expires), now) {
+			out = append(out, backend.SessionInfo{ID: sessionID(hash), StartedAt: parseTime(created), Device: backend.DeviceDescription(ua)})
+		}
+	}
+	return out, rows.Err()
+}
+
+// EndAllSessions ends every live session of p (the portal's "Sign out
+// everywhere"); the session end sink closes their connections.
+func (db *DB) EndAllSessions(ctx context.Context, p backend.Principal) (int, error) {
+	n := 0
+	err := db.Update(ctx, func(tx *Tx) error {
+		ids, err := revokeLiveSessions(ctx, tx, p.Kind, p.ID)
+		if err != nil {
+			return err
+		}
+		n = len(ids)
+		db.sessionsEnded(tx, ids)
+		return nil
+	})
+	return n, err
+}
+
 // peopleByEmail lists the landlord-side users and tenants with this e-mail
 // address, ignoring case: users first.
 func peopleByEmail(ctx context.Context, q queryer, email string) ([]backend.SignedOut, error) {

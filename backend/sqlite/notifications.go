@@ -313,3 +313,118 @@ func (db *DB) queueNewMessageEmail(ctx context.Context, c newMessageCandidate, n
 	})
 	return queued, err
 }
+
+// QueueSignInLinks queues a new portal link, asked for with the "new link"
+// form, for each tenant with contact on file whose lease lets them take
+// part in one of their chats today (backend.SignInLinkConversation).
+func (db *DB) QueueSignInLinks(ctx context.Context, contact string) (int, error) {
+	channel, addr, ok := backend.SignInContact(contact)
+	if !ok {
+		return 0, nil
+	}
+	queued := 0
+	err := db.Update(ctx, func(tx *Tx) error {
+		queued = 0
+		found, err := tenantsWithContact(ctx, tx, channel, addr)
+		if err != nil {
+			return err
+		}
+		for _, t := range found {
+			convID, ok, err := signInLinkConversation(ctx, tx, t.org, t.id)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (org_id, conversation_id, tenant_id, kind, channel, recipient, state, next_attempt_at, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, t.org, convID, t.id, backend.NotifySignInLink, channel, t.recipient,
+				backend.NotificationQueued, formatTime(tx.Now()), formatTime(tx.Now())); err != nil {
+				return fmt.Errorf("queue sign-in link: %w", err)
+			}
+			if queued++; queued == backend.MaxSignInLinks {
+				break
+			}
+		}
+		if queued > 0 {
+			tx.AfterCommit(db.wakeNotifier)
+		}
+		return nil
+	})
+	return queued, err
+}
+
+// contactTenant is a tenant with an e-mail address or phone number asked
+// for, and that address as it is on file.
+type contactTenant struct {
+	org, id   int64
+	recipient string
+}
+
+// tenantsWithContact lists the tenants with this e-mail address (any case)
+// or this phone number (backend.SamePhone), oldest first.
+func tenantsWithContact(ctx context.Context, q queryer, channel, addr string) ([]contactTenant, error) {
+	query, args := "SELECT org_id, id, email FROM tenants WHERE email = ? COLLATE NOCASE ORDER BY id", []any{addr}
+	if channel == backend.ChannelSMS {
+		// Numbers are kept as landlords typed them, so they are compared
+		// digit by digit here rather than by the database.
+		query, args = "SELECT org_id, id, phone FROM tenants WHERE phone <> '' ORDER BY id", nil
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("tenants by contact: %w", err)
+	}
+	defer rows.Close()
+	var out []contactTenant
+	for rows.Next() {
+		var t contactTenant
+		if err := rows.Scan(&t.org, &t.id, &t.recipient); err != nil {
+			return nil, fmt.Errorf("tenants by contact: %w", err)
+		}
+		if channel == backend.ChannelEmail || backend.SamePhone(backend.PhoneDigits(t.recipient), addr) {
+			out = append(out, t)
+		}
+	}
+	return out, rows.Err()
+}
+
+// signInLinkConversation loads a tenant's chats with their leases and asks
+// backend.SignInLinkConversation which one a new link is filed under.
+func signInLinkConversation(ctx context.Context, tx *Tx, orgID, tenantID int64) (int64, bool, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT conversation_id FROM conversation_tenants WHERE tenant_id = ? ORDER BY conversation_id", tenantID)
+	if err != nil {
+		return 0, false, fmt.Errorf("sign-in link: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, false, fmt.Errorf("sign-in link: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(ids) == 0 {
+		return 0, false, err
+	}
+	leases, err := orgTenantLeases(ctx, tx, orgID, tenantID)
+	if err != nil {
+		return 0, false, err
+	}
+	today, _, err := orgToday(ctx, tx, orgID, tx.Now())
+	if err != nil {
+		return 0, false, err
+	}
+	chats := make([]backend.Chat, 0, len(ids))
+	for _, id := range ids {
+		c, err := loadConv(ctx, tx, orgID, id)
+		if err != nil {
+			return 0, false, err
+		}
+		c.Leases = leases
+		chats = append(chats, c.Chat)
+	}
+	id, ok := backend.SignInLinkConversation(chats, tenantID, today)
+	return id, ok, nil
+}

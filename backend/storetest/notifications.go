@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -231,4 +232,67 @@ func testNewMessageEmails(t *testing.T, w *world) {
 			t.Errorf("queued %d for tenants whose lease ended", n)
 		}
 	})
+}
+
+// testSignInLinks: a new portal link asked for by e-mail address or phone
+// number is queued for each tenant with it on file who has a chat their
+// lease lets them take part in, and for no one else.
+func testSignInLinks(t *testing.T, w *world) {
+	w.setDate("2026-03-01")
+	carol := w.start(backend.StartConversation{TenantID: w.tenants["Carol"]})
+	w.setDate("2026-06-15")
+	erin := w.start(backend.StartConversation{TenantID: w.tenants["Erin"]})
+	g := w.group("1A")
+	queue := func(contact string) int {
+		t.Helper()
+		n, err := w.s.QueueSignInLinks(w.ctx, contact)
+		if err != nil {
+			t.Fatalf("%q: %v", contact, err)
+		}
+		return n
+	}
+	links := func(convID int64) []string {
+		t.Helper()
+		var out []string
+		for _, x := range must[[]backend.Notification](t)(w.s.ConversationNotifications(w.ctx, w.landlord, convID)) {
+			if x.Kind == backend.NotifySignInLink {
+				if x.State != backend.NotificationQueued || x.NextAttemptAt == nil {
+					t.Errorf("sign-in link = %+v", x)
+				}
+				out = append(out, x.Tenant.Name+" "+x.Channel+" "+x.Recipient)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+
+	if n := queue("  ERIN@tenant.test "); n != 1 || fmt.Sprint(links(erin.ID)) != "[Erin email erin@tenant.test]" {
+		t.Errorf("Erin: queued %d, log %v", n, links(erin.ID))
+	}
+	if n := queue("bob@tenant.test"); n != 1 || fmt.Sprint(links(g.ID)) != "[Bob email bob@tenant.test]" {
+		t.Errorf("Bob: queued %d, log %v", n, links(g.ID))
+	}
+	for _, nobody := range []string{"carol@tenant.test", "dan@tenant.test", "nobody@tenant.test", "not an address", ""} {
+		if n := queue(nobody); n != 0 {
+			t.Errorf("%q: queued %d, want none", nobody, n)
+		}
+	}
+	if l := links(carol.ID); len(l) != 0 {
+		t.Errorf("Carol, whose lease ended: %v", l)
+	}
+	// Alice, Bob, Carol, Dan, Gina, Hank and Zed share 555-0100: only
+	// Alice and Bob have a chat on an active lease.
+	if n := queue("555.0100"); n != 2 || fmt.Sprint(links(g.ID)) != "[Alice sms 555-0100 Bob email bob@tenant.test Bob sms 555-0100]" {
+		t.Errorf("555.0100: queued %d, log %v", n, links(g.ID))
+	}
+	due := must[[]backend.PendingNotification](t)(w.s.DueNotifications(w.ctx, w.clock(), 100))
+	kinds := 0
+	for _, n := range due {
+		if n.Kind == backend.NotifySignInLink {
+			kinds++
+		}
+	}
+	if kinds != 4 {
+		t.Errorf("%d sign-in links due, want 4", kinds)
+	}
 }

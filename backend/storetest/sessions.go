@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,4 +145,64 @@ func testSignOutEverywhere(t *testing.T, w *world) {
 	wantRefusal(t, err, backend.ENOTFOUND, "No landlord user or tenant has the e-mail address nobody@a.test.")
 	_, err = w.s.SignOutEverywhere(w.ctx, " ")
 	wantCode(t, err, backend.EINVALID)
+}
+
+// testEndAllSessions: a tenant signing out everywhere ends each of their
+// live sessions, this one included, and no one else's.
+func testEndAllSessions(t *testing.T, w *world) {
+	ended := make(chan []string, 10)
+	w.s.SetSessionEndSink(func(ids ...string) { ended <- ids })
+	phone, laptop := w.tenantSession("Alice"), w.tenantSession("Alice")
+	bob := w.tenantSession("Bob")
+	landlord := w.signIn("landlord@a.test")
+
+	n, err := w.s.EndAllSessions(w.ctx, phone.Me.Principal)
+	if err != nil || n != 2 {
+		t.Fatalf("ended %d, %v; want Alice's 2", n, err)
+	}
+	for _, s := range []backend.Session{phone, laptop} {
+		_, err := w.s.Authenticate(w.ctx, s.Token)
+		wantCode(t, err, backend.EUNAUTHORIZED)
+	}
+	got := receive(t, ended, "the session end sink")
+	slices.Sort(got)
+	want := []string{phone.Me.Session.ID, laptop.Me.Session.ID}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("the sink heard of %v, want %v", got, want)
+	}
+	must[backend.Principal](t)(w.s.Authenticate(w.ctx, bob.Token))
+	must[backend.Principal](t)(w.s.Authenticate(w.ctx, landlord.Token))
+	if n := must[int](t)(w.s.EndAllSessions(w.ctx, phone.Me.Principal)); n != 0 {
+		t.Errorf("ended %d again", n)
+	}
+}
+
+// testLiveSessions: a person's live sessions, newest first, each with the
+// device it signed in from; ended ones and other people's are not listed.
+func testLiveSessions(t *testing.T, w *world) {
+	phone := w.tenantSession("Alice")
+	w.advance(time.Minute)
+	laptop := w.tenantSession("Alice")
+	w.advance(time.Minute)
+	gone := w.tenantSession("Alice")
+	w.tenantSession("Bob")
+	const android = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
+	if err := w.s.SetSessionDevice(w.ctx, phone.Me.Session.ID, android+strings.Repeat("x", 1000)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.s.SetSessionDevice(w.ctx, laptop.Me.Session.ID, "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.s.SetSessionDevice(w.ctx, "not a session", "x"); err != nil {
+		t.Errorf("an unknown session: %v", err)
+	}
+	if err := w.s.SignOut(w.ctx, gone.Token); err != nil {
+		t.Fatal(err)
+	}
+	got := must[[]backend.SessionInfo](t)(w.s.LiveSessions(w.ctx, phone.Me.Principal))
+	if len(got) != 2 || got[0].ID != laptop.Me.Session.ID || got[0].Device != "Firefox on Windows" ||
+		got[1].ID != phone.Me.Session.ID || got[1].Device != "Chrome on Android" || !got[1].StartedAt.Equal(w.clock().Add(-2*time.Minute)) {
+		t.Errorf("live sessions = %+v", got)
+	}
 }

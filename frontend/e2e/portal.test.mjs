@@ -373,3 +373,57 @@ test('a session ended elsewhere shows the signed-out page at once, without recon
   assert.equal(await page.getByTestId('sign-out').isVisible(), false);
   assert.deepEqual(pageErrors, []);
 });
+
+test('a tenant whose link was used asks for a new one and signs in with it', async (t) => {
+  const landlord = await signIn(demo.email, demo.password);
+  await chatWith(landlord, 'Jack Turner');
+  const { email } = await findTenant(landlord, 'Jack Turner');
+  const token = await inviteToken(landlord, 'Jack Turner');
+  const used = `${serverURL}/portal/i/${token}`;
+  // Someone (a mail scanner pressing buttons, another device) spent the link.
+  const first = await fetch(used, { method: 'POST', redirect: 'manual' });
+  assert.equal(first.status, 303);
+
+  const { page, pageErrors, screenshot } = await openPage(t, used, phone);
+  await page.getByRole('button', { name: 'Open my messages' }).click();
+  await page.getByRole('alert').getByText(/expired or was already used/).waitFor();
+  await page.getByRole('heading', { name: 'E-mail (or text) me a new link' }).waitFor();
+  await page.getByLabel('E-mail address or phone number').fill(email);
+  await screenshot('portal-phone-new-link-form');
+  await page.getByRole('button', { name: 'Send me a new link' }).click();
+  await page.getByTestId('link-answer').getByText('If that address is on file, a new link is on its way.').waitFor();
+  assert.equal(await page.getByText(email).count(), 0, 'the address is shown back');
+
+  const mail = await mailFor(email, 'email', /You asked for a new link/);
+  await page.goto(linkIn(mail.text));
+  await signInThroughLink(page);
+  await screenshot('portal-phone-signed-in-with-new-link');
+  assert.deepEqual(pageErrors, []);
+});
+
+test('sign out everywhere ends the portal on the other devices at once', async (t) => {
+  const landlord = await signIn(demo.email, demo.password);
+  await chatWith(landlord, 'Jack Turner');
+  const phonePage = await openPage(t, `${serverURL}/portal/i/${await inviteToken(landlord, 'Jack Turner')}`, phone);
+  await signInThroughLink(phonePage.page);
+  const laptop = await openPage(t, `${serverURL}/portal/i/${await inviteToken(landlord, 'Jack Turner')}`, computer);
+  await signInThroughLink(laptop.page);
+  await laptop.page.getByTestId('connection').waitFor({ state: 'hidden' });
+
+  await phonePage.page.getByText('Where you are signed in').click();
+  const sessions = phonePage.page.getByTestId('session');
+  await sessions.nth(1).waitFor();
+  assert.match(await sessions.nth(0).innerText(), /^This device, since /);
+  assert.match(await sessions.nth(1).innerText(), /^Chrome on Linux, since /);
+  await phonePage.screenshot('portal-phone-where-signed-in');
+  await phonePage.page.getByRole('button', { name: 'Sign out everywhere' }).click();
+  await phonePage.page.getByTestId('notice').getByText('You are signed out').waitFor();
+  await laptop.page.getByTestId('notice').getByText('Your session has ended.').waitFor();
+  await laptop.page.getByTestId('notice-link').getByText('E-mail (or text) me a new link').waitFor();
+  await laptop.screenshot('portal-computer-signed-out-everywhere');
+  const session = (await laptop.context.cookies()).find((c) => c.name === 'doorstep_session');
+  const me = await fetch(`${serverURL}/api/v1/me`, { headers: { Authorization: `Bearer ${session.value}` } });
+  assert.equal(me.status, 401);
+  assert.deepEqual(phonePage.pageErrors, []);
+  assert.deepEqual(laptop.pageErrors, []);
+});

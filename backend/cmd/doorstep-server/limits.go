@@ -67,6 +67,8 @@ func edgeFlags(fs *flag.FlagSet, getenv func(string) string) (finish func(cfg *e
 	signInRate := add("signin-rate", "DOORSTEP_SIGNIN_RATE", def.SignInRate.String(), "sign-in attempts per client address, e.g. 30/m; off for none")
 	redeemRate := add("redeem-rate", "DOORSTEP_REDEEM_RATE", def.RedeemRate.String(), "invite and portal-link redemptions per client address (a failed one counts 5)")
 	createRate := add("create-rate", "DOORSTEP_CREATE_RATE", def.CreateRate.String(), "new uploads, and new portal links, per person (4 times as many per client address)")
+	linkRequestRate := add("link-request-rate", "DOORSTEP_LINK_REQUEST_RATE", def.LinkRequestRate.String(),
+		"new portal links tenants ask for, per e-mail address or phone number (4 times as many per client address)")
 	eventsRate := add("events-rate", "DOORSTEP_EVENTS_RATE", def.EventsRate.String(), "live-event connections per session")
 
 	return func(cfg *edgeConfig) error {
@@ -117,6 +119,7 @@ func edgeFlags(fs *flag.FlagSet, getenv func(string) string) (finish func(cfg *e
 			func() (err error) { l.RedeemRate, err = rateOf("redeem-rate", *redeemRate); return },
 			func() (err error) { l.CreateRate, err = rateOf("create-rate", *createRate); return },
 			func() (err error) { l.EventsRate, err = rateOf("events-rate", *eventsRate); return },
+			func() (err error) { l.LinkRequestRate, err = rateOf("link-request-rate", *linkRequestRate); return },
 		} {
 			if err := step(); err != nil {
 				return err

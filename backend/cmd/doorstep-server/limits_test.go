@@ -47,13 +47,15 @@ func TestParseEdgeFlags(t *testing.T) {
 			"DOORSTEP_REDEEM_RATE":                  "off",
 			"DOORSTEP_CREATE_RATE":                  "100/h",
 			"DOORSTEP_EVENTS_RATE":                  "5/10s",
+			"DOORSTEP_LINK_REQUEST_RATE":            "2/30m",
 		}), io.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := edgeConfig{
 			Limits: httpapi.Limits{SignInAccountFailures: 3, SignInAddressFailures: 0, SignInLockout: 30 * time.Second, SignInLockoutMax: time.Hour,
-				SignInRate: httpapi.Rate{N: 10, Per: time.Minute}, CreateRate: httpapi.Rate{N: 100, Per: time.Hour}, EventsRate: httpapi.Rate{N: 5, Per: 10 * time.Second}},
+				SignInRate: httpapi.Rate{N: 10, Per: time.Minute}, CreateRate: httpapi.Rate{N: 100, Per: time.Hour}, EventsRate: httpapi.Rate{N: 5, Per: 10 * time.Second},
+				LinkRequestRate: httpapi.Rate{N: 2, Per: 30 * time.Minute}},
 			TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.1/32")},
 			AccessLog:      true,
 			LogFile:        "/var/log/doorstep.log",
@@ -81,6 +83,7 @@ func TestParseEdgeFlags(t *testing.T) {
 		"ErrRedeemRate":       {"-redeem-rate", "many/m"},
 		"ErrCreateRate":       {"-create-rate", "1/fortnight"},
 		"ErrEventsRate":       {"-events-rate", "/m"},
+		"ErrLinkRequestRate":  {"-link-request-rate", "3"},
 		"ErrAddressLockAfter": {"-signin-address-lockout-after", "x"},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -20,6 +20,14 @@
  */
 
 /**
+ * One place the tenant is signed in.
+ * @typedef {object} SessionInfo
+ * @property {string} started_at
+ * @property {string} device a few words from the browser that signed in
+ * @property {boolean} current whether it is this page's session
+ */
+
+/**
  * @typedef {object} FileRecord
  * @property {number} id
  * @property {string} name
@@ -93,6 +101,8 @@
  * @property {(id: number, seq: number) => Promise<unknown>} markRead
  * @property {(id: number) => Promise<SharedFile[]>} files
  * @property {() => Promise<unknown>} signOut
+ * @property {() => Promise<SessionInfo[]>} sessions where the tenant is signed in, newest first
+ * @property {() => Promise<unknown>} signOutEverywhere ends every session of the tenant, this one included
  */
 
 export const API = '/api/v1';
@@ -203,6 +213,8 @@ export function createApi(onUnauthorized) {
     markRead: (id, seq) => call('POST', `/conversations/${id}/read`, { seq }),
     files: (id) => call('GET', `/conversations/${id}/files`),
     signOut: () => call('POST', '/auth/signout'),
+    sessions: () => call('GET', '/sessions'),
+    signOutEverywhere: () => call('POST', '/auth/signout-everywhere'),
   };
 }
 

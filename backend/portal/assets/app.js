@@ -29,6 +29,9 @@ import { byActivity, isMine, thread, tray, unreadTotal } from './state.js';
  * @property {HTMLElement} who the tenant's name and organisation
  * @property {HTMLElement} connection says when the live connection is lost
  * @property {HTMLElement} signOut the sign-out button
+ * @property {HTMLElement} signOutEverywhere the button that signs out every device
+ * @property {HTMLDetailsElement} sessions where the tenant is signed in (opened on demand)
+ * @property {HTMLElement} sessionList its list
  */
 
 /**
@@ -76,9 +79,9 @@ export function createPortal(state, page, storage) {
   // ---- screens -------------------------------------------------------------
 
   /** Replaces the page with a sentence: signed out, or something went wrong. */
-  function notice(/** @type {string} */ title, /** @type {string} */ text, alert = false) {
+  function notice(/** @type {string} */ title, /** @type {string} */ text, alert = false, /** @type {{href: string, text: string} | null} */ link = null) {
     page.app.className = '';
-    page.app.replaceChildren(render.notice(title, text, alert));
+    page.app.replaceChildren(render.notice(title, text, alert, link));
   }
 
   /**
@@ -91,11 +94,37 @@ export function createPortal(state, page, storage) {
     state.signedOut = true;
     connection.close();
     page.signOut.hidden = true;
+    page.signOutEverywhere.hidden = true;
+    page.sessions.hidden = true;
     page.connection.hidden = true;
     page.who.textContent = '';
-    const link = 'use the link in the latest e-mail or text message about your chat. Each link works once; ask your landlord for a new one if yours has expired.';
-    if (ended && !state.signingOut) notice('Your session has ended.', `Please sign in again: ${link}`);
-    else notice('You are signed out', `To open your messages, ${link}`);
+    const link = 'use the link in the latest e-mail or text message about your chat. Each link works once; if yours was used or has expired, ask for a new one.';
+    // The way back in without the landlord: a page of the server's.
+    const newLink = { href: '/portal/link', text: 'E-mail (or text) me a new link' };
+    if (ended && !state.signingOut) notice('Your session has ended.', `Please sign in again: ${link}`, false, newLink);
+    else notice('You are signed out', `To open your messages, ${link}`, false, newLink);
+  }
+
+  /** Fills the list of where the tenant is signed in, each time it is opened. */
+  async function showSessions() {
+    if (!page.sessions.open || state.signedOut) return;
+    try {
+      page.sessionList.replaceChildren(...render.sessionItems(await api.sessions()));
+    } catch (e) {
+      page.sessionList.replaceChildren(render.loadError(asApiError(e).message));
+    }
+  }
+
+  /** Ends the tenant's sessions on every device: one left signed in elsewhere too. */
+  async function signOutEverywhere() {
+    state.signingOut = true; // this page's socket closes before the answer comes
+    try {
+      await api.signOutEverywhere();
+    } catch {
+      /* signed out here either way below */
+    }
+    forgetUnsent(storage);
+    signedOut();
   }
 
   async function signOut() {
@@ -538,6 +567,8 @@ export function createPortal(state, page, storage) {
     }
     page.who.replaceChildren(theirs('bdi', {}, me.name), ' · ', theirs('bdi', {}, me.org_name));
     page.signOut.hidden = false;
+    page.signOutEverywhere.hidden = false;
+    page.sessions.hidden = false;
     try {
       await refreshConversations();
     } catch (e) {
@@ -552,6 +583,8 @@ export function createPortal(state, page, storage) {
     start,
     route,
     signOut,
+    signOutEverywhere,
+    showSessions,
     /** The tab was shown or hidden: once shown, what is on screen counts as read. */
     visible() {
       seen.visibilityChanged();

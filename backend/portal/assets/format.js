@@ -40,6 +40,16 @@ export function shortTime(iso, now = new Date()) {
   return dayKey(d) === dayKey(now) ? timeFormat.format(d) : dayLabel(d, now);
 }
 
+/**
+ * One line of the list of where the tenant is signed in: "This device,
+ * since 09:30", "Firefox on Windows, since Tuesday".
+ * @param {{ started_at: string, device: string, current: boolean }} s
+ * @param {Date} [now]
+ */
+export function sessionLine(s, now = new Date()) {
+  return `${s.current ? 'This device' : s.device}, since ${shortTime(s.started_at, now)}`;
+}
+
 // Names and messages come from other people, in any script. Each is shown
 // isolated (dir="auto", unicode-bidi: isolate in portal.css), so that its
 // direction is its own and a right-to-left override in it (U+202E) cannot

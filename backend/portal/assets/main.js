@@ -29,10 +29,15 @@ const page = {
   who: find('[data-testid=who]'),
   connection: find('[data-testid=connection]'),
   signOut: find('[data-testid=sign-out]'),
+  signOutEverywhere: find('[data-testid=sign-out-everywhere]'),
+  sessions: /** @type {HTMLDetailsElement} */ (find('[data-testid=sessions]')),
+  sessionList: find('[data-testid=session-list]'),
 };
 const portal = createPortal(createState(), page, sessionStorage);
 
 page.signOut.addEventListener('click', () => portal.signOut());
+page.signOutEverywhere.addEventListener('click', () => portal.signOutEverywhere());
+page.sessions.addEventListener('toggle', () => portal.showSessions());
 window.addEventListener('popstate', () => portal.route());
 document.addEventListener('visibilitychange', () => portal.visible());
 // Files dropped anywhere but on a thread must not replace the page.

@@ -6,7 +6,7 @@
 
 import { fileURL } from './api.js';
 import { el, fileName, PAPER_CLIP, svgIcon, theirs } from './dom.js';
-import { dayKey, dayLabel, formatSize, isImage, shortTime, shownExtension, shownFileName, timeFormat } from './format.js';
+import { dayKey, dayLabel, formatSize, isImage, sessionLine, shortTime, shownExtension, shownFileName, timeFormat } from './format.js';
 import { inOrder } from './paging.js';
 import { isMine } from './state.js';
 
@@ -25,9 +25,21 @@ import { isMine } from './state.js';
  * @param {string} title
  * @param {string} text
  * @param {boolean} [alert]
+ * @param {{href: string, text: string} | null} [link] a way on, under the sentence
  */
-export function notice(title, text, alert = false) {
-  return el('section', { class: 'notice', role: alert ? 'alert' : 'status', 'data-testid': 'notice' }, el('h1', { text: title }), el('p', { text }));
+export function notice(title, text, alert = false, link = null) {
+  const body = [el('h1', { text: title }), el('p', { text })];
+  if (link) body.push(el('p', {}, el('a', { href: link.href, text: link.text, 'data-testid': 'notice-link' })));
+  return el('section', { class: 'notice', role: alert ? 'alert' : 'status', 'data-testid': 'notice' }, ...body);
+}
+
+/**
+ * The list of where the tenant is signed in, this device first.
+ * @param {import('./api.js').SessionInfo[]} list newest first
+ */
+export function sessionItems(list) {
+  const ordered = [...list.filter((s) => s.current), ...list.filter((s) => !s.current)];
+  return ordered.map((s) => el('li', { 'data-testid': 'session', text: sessionLine(s) }));
 }
 
 /** Where a thread goes before one is chosen. */

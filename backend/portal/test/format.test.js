@@ -1,6 +1,6 @@
 // @ts-check
 import { describe, expect, it } from 'vitest';
-import { dayLabel, formatSize, shownExtension, shownFileName } from '../assets/format.js';
+import { dayLabel, formatSize, sessionLine, shownExtension, shownFileName } from '../assets/format.js';
 
 describe('a file name', () => {
   it('shows every bidirectional control as what it is', () => {
@@ -36,5 +36,21 @@ describe('a day', () => {
     expect(dayLabel(new Date(2026, 10, 28, 0, 1), today)).toBe('Today');
     expect(dayLabel(new Date(2026, 10, 27, 23, 59), today)).toBe('Yesterday');
     expect(dayLabel(new Date(2026, 10, 26, 12), today)).not.toMatch(/Today|Yesterday/);
+  });
+});
+
+describe('a line of where the tenant is signed in', () => {
+  const now = new Date(2026, 10, 28, 15, 0);
+  it('names this device as such, with the time it signed in today', () => {
+    const line = sessionLine({ started_at: new Date(2026, 10, 28, 9, 30).toISOString(), device: 'Safari on iPhone', current: true }, now);
+    expect(line).toMatch(/^This device, since /);
+    expect(line).toMatch(/9:30|09:30/);
+  });
+
+  it('names another device by its browser and system, with the day it signed in', () => {
+    const started = new Date(2026, 10, 20, 9, 30);
+    expect(sessionLine({ started_at: started.toISOString(), device: 'Firefox on Windows', current: false }, now)).toBe(
+      `Firefox on Windows, since ${dayLabel(started, now)}`,
+    );
   });
 });
