@@ -83,22 +83,27 @@ func (db *DB) RunExclusive(ctx context.Context, job string, every time.Duration,
 	return true, nil
 }
 
-// dropJobConn closes a job's lock connection, unless Close did already.
+// dropJobConn closes a job's lock connection once its round is over. Only
+// the round's own goroutine uses the pgx connection (it is not safe for
+// concurrent use), so it is closed here even when Close has already cut
+// it off underneath.
 func (db *DB) dropJobConn(conn *pgx.Conn) {
 	db.jobsMu.Lock()
-	defer db.jobsMu.Unlock()
-	if db.jobConns[conn] {
-		delete(db.jobConns, conn)
-		conn.Close(context.Background())
-	}
+	delete(db.jobConns, conn)
+	db.jobsMu.Unlock()
+	conn.Close(context.Background())
 }
 
-// closeJobs drops every job lock this instance holds.
+// closeJobs drops every job lock this instance holds, with rounds perhaps
+// still running on them: it closes each connection's socket, which is safe
+// while another goroutine uses the connection, and which PostgreSQL takes
+// as it would a node that died, dropping the lock. The rounds' own
+// goroutines then fail and close what is left (dropJobConn).
 func (db *DB) closeJobs() {
 	db.jobsMu.Lock()
 	defer db.jobsMu.Unlock()
 	for conn := range db.jobConns {
-		conn.Close(context.Background())
+		conn.PgConn().Conn().Close()
 	}
 	db.jobConns = nil
 }
