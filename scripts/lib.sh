@@ -87,12 +87,27 @@ wait_for_text() {
 	return 1
 }
 
+# locate_text FILE WORD: prints "x y w h" of WORD in the screenshot FILE,
+# in its pixels, or fails. Like ocr, it reads at both scales: the page
+# layout analysis sometimes drops a whole block (seen: the window's header
+# with its About button) at one of them.
+locate_text() {
+	local found
+	tesseract "$1" "$WORK/locate-1x" tsv >/dev/null 2>&1 || true
+	found=$(awk -F'\t' -v word="$2" '$12 == word { print $7, $8, $9, $10; exit }' "$WORK/locate-1x.tsv" 2>/dev/null || true)
+	if [ -z "$found" ]; then
+		convert "$1" -resize 200% "$WORK/locate.png"
+		tesseract "$WORK/locate.png" "$WORK/locate-2x" tsv >/dev/null 2>&1 || true
+		found=$(awk -F'\t' -v word="$2" '$12 == word { print int($7 / 2), int($8 / 2), int($9 / 2), int($10 / 2); exit }' "$WORK/locate-2x.tsv" 2>/dev/null || true)
+	fi
+	[ -n "$found" ] && echo "$found"
+}
+
 # click_text WORD: clicks the middle of WORD where OCR finds it on screen.
 click_text() {
 	local x y w h
 	import -window root "$WORK/shot.png"
-	tesseract "$WORK/shot.png" "$WORK/ocr" tsv >/dev/null 2>&1 || true
-	read -r x y w h < <(awk -F'\t' -v word="$1" '$12 == word { print $7, $8, $9, $10; exit }' "$WORK/ocr.tsv") || true
+	read -r x y w h < <(locate_text "$WORK/shot.png" "$1") || true
 	if [ -z "${x:-}" ]; then
 		cp "$WORK/shot.png" "$OUT/window-no-$1.png"
 		echo "FAIL: '$1' is not on screen; see $OUT/window-no-$1.png" >&2

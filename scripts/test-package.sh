@@ -306,9 +306,8 @@ desktop_inner() {
 	[ "$ok" -ge 20000 ] || fail "installed app: no connected banner ($ok px of $OK_COLOUR)"
 	xdotool search --name '^Doorstep( \([0-9]+\))?$' >/dev/null || fail "installed app: no window titled Doorstep"
 	# The About box, from the header.
-	tesseract "$WORK/shot.png" "$WORK/words" tsv >/dev/null 2>&1
 	local x y w h
-	read -r x y w h < <(awk -F'\t' '$12 == "About" { print $7, $8, $9, $10; exit }' "$WORK/words.tsv") || fail "no About button on screen"
+	read -r x y w h < <(locate_text "$WORK/shot.png" About) || fail "no About button on screen"
 	xdotool mousemove $((x + w / 2)) $((y + h / 2)) click 1
 	# Both versions are the same string; which field shows which is the
 	# unit tests' (app, frontend) business.
