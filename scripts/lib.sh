@@ -62,7 +62,11 @@ ocr() {
 	convert "$1" -resize 200% "$WORK/ocr.png"
 	tesseract "$WORK/ocr.png" "$WORK/ocr-2x" >/dev/null 2>&1 || : >"$WORK/ocr-2x.txt"
 	tesseract "$1" "$WORK/ocr-1x" >/dev/null 2>&1 || : >"$WORK/ocr-1x.txt"
-	cat "$WORK/ocr-2x.txt" "$WORK/ocr-1x.txt" >"$WORK/ocr.txt"
+	# The crowded header's small print (the signed-in user) was missed at
+	# both scales; three times the size reads it.
+	convert "$1" -resize 300% "$WORK/ocr3.png"
+	tesseract "$WORK/ocr3.png" "$WORK/ocr-3x" >/dev/null 2>&1 || : >"$WORK/ocr-3x.txt"
+	cat "$WORK/ocr-2x.txt" "$WORK/ocr-1x.txt" "$WORK/ocr-3x.txt" >"$WORK/ocr.txt"
 }
 
 # wait_for_text NAME WORDS...: screenshots (OCR) every second for up to 60 s
