@@ -40,8 +40,9 @@ APP := $(BIN)/doorstep
 SERVER := $(BIN)/doorstep-server
 
 GO_SOURCES := $(shell find . -name '*.go' -not -path './frontend/*' -not -path './.cache/*') go.mod go.sum
-# Files the binaries embed: the tenant portal's page and the migrations.
-SERVER_EMBEDS := $(shell find backend/portal/assets backend/sqlite/migrations -type f)
+# Files the binaries embed: the tenant portal's page, its service worker and
+# the migrations.
+SERVER_EMBEDS := $(shell find backend/portal/assets backend/sqlite/migrations -type f) backend/portal/sw.js
 APP_EMBEDS := $(shell find app/cache/migrations -type f)
 FRONTEND_SOURCES := $(shell find frontend/src -type f) frontend/index.html frontend/vite.config.ts \
 	frontend/svelte.config.js frontend/tsconfig.json

@@ -115,6 +115,7 @@ func (s *Server) Handler() http.Handler {
 	s.notificationRoutes(mux)
 	s.chainRoutes(mux)
 	s.portalRoutes(mux)
+	s.portalAppRoutes(mux)
 	s.eventRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, backend.Errorf(backend.ENOTFOUND, "There is nothing at %s.", r.URL.Path))

@@ -39,7 +39,7 @@ func (s *Server) portalRoutes(mux *http.ServeMux) {
 // portalCSP lets the portal's page run its own script and styles and talk to
 // this server only; nothing inline, nothing from elsewhere. Images are the
 // server's files, or previews of files being attached (blob:).
-const portalCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; " +
+const portalCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; manifest-src 'self'; " +
 	"form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
 
 // portalTypes are the content types of the portal's assets, by extension.

@@ -94,6 +94,7 @@
  * The calls the portal makes; each rejects with an ApiError.
  * @typedef {object} Api
  * @property {() => Promise<Me>} me
+ * @property {() => Promise<Me>} alive me, asked only to learn whether the server answers: not told to onAnswer
  * @property {() => Promise<Conversation[]>} conversations
  * @property {(id: number) => Promise<Conversation>} conversation
  * @property {(id: number, page: PageQuery) => Promise<Message[]>} messages
@@ -104,6 +105,8 @@
  * @property {() => Promise<SessionInfo[]>} sessions where the tenant is signed in, newest first
  * @property {() => Promise<unknown>} signOutEverywhere ends every session of the tenant, this one included
  */
+
+import { FROM_CACHE_HEADER } from './offline.js';
 
 export const API = '/api/v1';
 const CSRF_COOKIE = 'doorstep_csrf';
@@ -162,18 +165,22 @@ export function messagesPath(id, page) {
 
 /**
  * The API with the session cookie. onUnauthorized is told of every 401
- * answer (the session is gone) before the call rejects.
+ * answer (the session is gone) before the call rejects; onAnswer of every
+ * answer, and whether it was one kept from earlier because the server is
+ * out of reach (the service worker, offline.js).
  * @param {() => void} onUnauthorized
+ * @param {(kept: boolean) => void} [onAnswer]
  * @returns {Api}
  */
-export function createApi(onUnauthorized) {
+export function createApi(onUnauthorized, onAnswer = () => {}) {
   /**
    * @param {string} method
    * @param {string} path
    * @param {unknown} [body]
+   * @param {boolean} [quiet] not told to onAnswer
    * @returns {Promise<any>}
    */
-  async function call(method, path, body) {
+  async function call(method, path, body, quiet = false) {
     /** @type {Record<string, string>} */
     const headers = {};
     if (method !== 'GET') headers[CSRF_HEADER] = cookie(CSRF_COOKIE);
@@ -190,6 +197,7 @@ export function createApi(onUnauthorized) {
     } catch {
       throw new ApiError(0, 'network', 'No connection to the server. It will be tried again when the connection is back.');
     }
+    if (!quiet) onAnswer(res.headers.get(FROM_CACHE_HEADER) === '1');
     const text = await res.text();
     let data = null;
     try {
@@ -206,6 +214,7 @@ export function createApi(onUnauthorized) {
   }
   return {
     me: () => call('GET', '/me'),
+    alive: () => call('GET', '/me', undefined, true),
     conversations: () => call('GET', '/conversations'),
     conversation: (id) => call('GET', `/conversations/${id}`),
     messages: (id, page) => call('GET', messagesPath(id, page)),

@@ -9,6 +9,7 @@
 import { asApiError, createApi, uploadFile } from './api.js';
 import { Backoff, createConnection } from './connection.js';
 import { theirs } from './dom.js';
+import { browserStores, forgetTenant, openDataCache } from './offline.js';
 import { MAX_FILES, forgetUnsent, markFailed, newPending, readUnsent, saveUnsent, settle, takeFiles, toRetry, trayBusy, trayProblem } from './outbox.js';
 import { catchUp, loadEarlier, loadNewest } from './paging.js';
 import * as render from './render.js';
@@ -44,15 +45,25 @@ import { byActivity, isMine, thread, tray, unreadTotal } from './state.js';
 export function createPortal(state, page, storage) {
   // Everything that waits for the server to come back waits alike.
   const backoff = new Backoff();
+  // The live socket is down (a reconnect is coming); answers come from what
+  // the service worker kept (the server is out of reach).
+  let socketDown = false;
+  let showingKept = false;
   /** @type {Api} */
-  const api = createApi(() => signedOut(state.me !== null));
+  const api = createApi(
+    () => signedOut(state.me !== null),
+    (kept) => {
+      showingKept = kept;
+      showConnection();
+    },
+  );
   const connection = createConnection(
     {
       session: state,
       onEvent,
       onOffline: () => setOnline(false),
       onSessionEnded: () => signedOut(true),
-      probe: () => api.me(), // a 401 here shows the signed-out page
+      probe: () => api.alive(), // a 401 here shows the signed-out page
     },
     {
       location,
@@ -98,6 +109,8 @@ export function createPortal(state, page, storage) {
     page.sessions.hidden = true;
     page.connection.hidden = true;
     page.who.textContent = '';
+    // Nothing of this tenant stays readable in this browser.
+    forgetTenant(browserStores());
     const link = 'use the link in the latest e-mail or text message about your chat. Each link works once; if yours was used or has expired, ask for a new one.';
     // The way back in without the landlord: a page of the server's.
     const newLink = { href: '/portal/link', text: 'E-mail (or text) me a new link' };
@@ -139,8 +152,14 @@ export function createPortal(state, page, storage) {
   }
 
   function setOnline(/** @type {boolean} */ online) {
-    page.connection.hidden = online;
-    page.connection.textContent = online ? '' : 'Reconnecting…';
+    socketDown = !online;
+    showConnection();
+  }
+
+  function showConnection() {
+    if (state.signedOut) return;
+    page.connection.hidden = !socketDown && !showingKept;
+    page.connection.textContent = showingKept ? 'Offline — showing what was already loaded.' : socketDown ? 'Reconnecting…' : '';
   }
 
   /** The list and the thread's place, unless they are there. */
@@ -547,6 +566,7 @@ export function createPortal(state, page, storage) {
   // ---- start ---------------------------------------------------------------
 
   async function start() {
+    await openDataCache(globalThis.caches);
     try {
       state.me = await api.me();
     } catch (err) {
@@ -585,6 +605,10 @@ export function createPortal(state, page, storage) {
     signOut,
     signOutEverywhere,
     showSessions,
+    /** The browser has a network again: reconnect (and send what waits) now. */
+    online() {
+      connection.reconnectNow();
+    },
     /** The tab was shown or hidden: once shown, what is on screen counts as read. */
     visible() {
       seen.visibilityChanged();

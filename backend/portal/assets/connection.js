@@ -102,11 +102,19 @@ export function createConnection(hooks, env) {
   let socket = null;
   /** @type {number | null} */
   let lastEventId = null;
+  // Which wait for a reconnect is current: one cut short by reconnectNow
+  // does nothing when its time comes.
+  let wait = 0;
+  let waiting = false;
 
   function connect() {
     if (hooks.session.signedOut) return;
+    waiting = false;
+    wait++;
+    const old = socket;
     const ws = env.open(eventsURL(env.location, lastEventId));
     socket = ws;
+    old?.close(); // stale now: its close is ignored
     ws.addEventListener('message', (/** @type {{ data: string }} */ e) => {
       /** @type {ServerEvent} */
       let ev;
@@ -127,19 +135,26 @@ export function createConnection(hooks, env) {
         return;
       }
       hooks.onOffline();
+      waiting = true;
+      const mine = ++wait;
       env.later(async () => {
+        if (mine !== wait) return;
         try {
           await hooks.probe();
         } catch {
           /* still offline, or signed out */
         }
-        connect();
+        if (mine === wait) connect();
       }, env.backoff.next());
     });
   }
 
   return {
     connect,
+    /** The network is back: reconnect now rather than after the wait. */
+    reconnectNow() {
+      if (waiting) connect();
+    },
     close() {
       socket?.close();
     },

@@ -9,12 +9,14 @@
 // conversation is read-only, with the server's reason.
 //
 // The modules: api (the server's calls and shapes), connection (the live
-// events socket and its reconnecting), outbox (what is not sent yet),
+// events socket and its reconnecting), outbox (what is not sent yet), offline
+// (what the service worker keeps for reading offline),
 // paging (a thread's pages), state (what the page knows), format, dom and
 // render (building the page as text), app (what the portal does) and this
 // one, which finds the page's elements and starts.
 
 import { createPortal } from './app.js';
+import { installWorker } from './offline.js';
 import { createState } from './state.js';
 
 /** The element a selector names; the page is broken without it. */
@@ -39,9 +41,11 @@ page.signOut.addEventListener('click', () => portal.signOut());
 page.signOutEverywhere.addEventListener('click', () => portal.signOutEverywhere());
 page.sessions.addEventListener('toggle', () => portal.showSessions());
 window.addEventListener('popstate', () => portal.route());
+window.addEventListener('online', () => portal.online());
 document.addEventListener('visibilitychange', () => portal.visible());
 // Files dropped anywhere but on a thread must not replace the page.
 window.addEventListener('dragover', (e) => e.preventDefault());
 window.addEventListener('drop', (e) => e.preventDefault());
 
+installWorker(navigator);
 portal.start();

@@ -186,3 +186,33 @@ describe('the connection', () => {
     expect(h.timers).toEqual([]);
   });
 });
+
+describe('a network that comes back', () => {
+  it('reconnects at once, and the wait cut short opens nothing more', async () => {
+    const h = harness();
+    h.conn.connect();
+    h.last().receive({ id: 3, type: 'ready' });
+    h.last().closedBy(1006);
+    h.conn.reconnectNow();
+    expect(h.sockets).toHaveLength(2);
+    expect(h.last().url).toBe('ws://portal.test/api/v1/events?since=3');
+    await /** @type {{ run: () => void }} */ (h.timers[0]).run();
+    expect(h.sockets).toHaveLength(2);
+  });
+
+  it('leaves a live socket alone', () => {
+    const h = harness();
+    h.conn.connect();
+    h.conn.reconnectNow();
+    expect(h.sockets).toHaveLength(1);
+  });
+
+  it('closes the socket it replaces, so events never come twice', () => {
+    const h = harness();
+    h.conn.connect();
+    const first = h.last();
+    h.conn.connect();
+    expect(first.closed).toBe(true);
+    expect(h.last().closed).toBe(false);
+  });
+});

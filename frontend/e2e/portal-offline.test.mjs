@@ -1,0 +1,127 @@
+// The tenant portal as an installed app: it reads what was loaded with no
+// network, keeps a reply written offline and sends it once when the network
+// is back, and leaves nothing of the tenant in the browser once signed out.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { test } from 'node:test';
+import { openPage, serverURL } from './harness.mjs';
+import { chatWith, demo, inviteToken, messages, sendAs, shareFiles, signIn, upload } from './api.mjs';
+
+const phone = { width: 375, height: 740 };
+const offlineSentence = 'Offline — showing what was already loaded.';
+
+/** Waits until every picture in the thread has loaded. */
+function picturesShown(page) {
+  return page.waitForFunction(() => {
+    const imgs = [...document.querySelectorAll('[data-testid=message] img')];
+    return imgs.length > 0 && imgs.every((i) => i.complete && i.naturalWidth > 0);
+  });
+}
+
+/** What the page's browser keeps for this origin, by kind. */
+function kept(page) {
+  return page.evaluate(async () => {
+    const caches_ = await caches.keys();
+    const data = caches_.includes('doorstep-data') ? (await (await caches.open('doorstep-data')).keys()).map((r) => new URL(r.url).pathname) : [];
+    return {
+      caches: caches_,
+      data,
+      local: localStorage.length,
+      session: sessionStorage.length,
+      databases: (await indexedDB.databases()).map((d) => d.name),
+    };
+  });
+}
+
+test('a tenant reads offline, replies offline once, and signing out forgets everything', async (t) => {
+  const landlord = await signIn(demo.email, demo.password);
+  const conv = await chatWith(landlord, 'Isabella Lopez');
+  const news = 'The boiler service is on Tuesday at 10.';
+  await sendAs(landlord, conv.id, news);
+  const png = await readFile(new URL('../../backend/portal/assets/icons/icon-192.png', import.meta.url));
+  const photo = await upload(landlord, 'boiler.png', png);
+  await shareFiles(landlord, conv.id, 'The boiler, for reference', [photo.id]);
+  const token = await inviteToken(landlord, 'Isabella Lopez');
+
+  const tenant = await openPage(t, `${serverURL}/portal/i/${token}`, phone);
+  const { page, context } = tenant;
+  await page.getByRole('button', { name: 'Open my messages' }).click();
+  await page.waitForURL(/\/portal\/$/);
+  await page.getByTestId('conversation').first().waitFor();
+
+  // The service worker installs and takes the page over (clients.claim).
+  const scope = await page.evaluate(async () => (await navigator.serviceWorker.ready).scope);
+  assert.equal(scope, `${serverURL}/portal/`);
+  await page.waitForFunction(() => navigator.serviceWorker.controller?.state === 'activated');
+  // Chromium finds the manifest installable: name, start URL, icons, display.
+  const cdp = await context.newCDPSession(page);
+  const manifest = await cdp.send('Page.getAppManifest');
+  assert.deepEqual(manifest.errors, []);
+  assert.equal(JSON.parse(manifest.data).display, 'standalone');
+  const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+  assert.deepEqual(installabilityErrors, []);
+
+  // Read the thread through the worker, which keeps what it reads.
+  await page.reload();
+  await page.getByTestId('conversation').filter({ hasText: 'Maple Street Rentals' }).click();
+  await page.getByTestId('message').getByText(news).waitFor();
+  await picturesShown(page);
+  await page.getByTestId('connection').waitFor({ state: 'hidden' });
+  const before = await kept(page);
+  assert.ok(before.caches.some((c) => c.startsWith('doorstep-shell-')), `caches: ${before.caches}`);
+  for (const path of ['/api/v1/me', '/api/v1/conversations', `/api/v1/conversations/${conv.id}`, `/api/v1/conversations/${conv.id}/messages`, `/api/v1/files/${photo.id}`]) {
+    assert.ok(before.data.includes(path), `${path} not kept: ${before.data}`);
+  }
+
+  // No network: the portal still opens on the thread, and says it is offline.
+  await context.setOffline(true);
+  await page.reload();
+  await page.getByTestId('message').getByText(news).waitFor();
+  await page.getByTestId('connection').getByText(offlineSentence).waitFor();
+  await picturesShown(page); // a file viewed before is there too
+  await tenant.screenshot('portal-offline-thread');
+
+  // A reply written offline waits, and still waits after a reload.
+  const reply = `Tuesday is fine, I will be home (offline ${Date.now()}).`;
+  await page.getByRole('textbox', { name: 'Message' }).fill(reply);
+  await page.getByTestId('send').click();
+  await page.getByTestId('pending').filter({ hasText: reply }).waitFor();
+  await page.reload();
+  await page.getByTestId('pending').filter({ hasText: reply }).waitFor();
+  await page.getByTestId('connection').getByText(offlineSentence).waitFor();
+  await tenant.screenshot('portal-offline-reply-waiting');
+  assert.equal((await messages(landlord, conv.id)).filter((m) => m.text === reply).length, 0, 'sent while offline');
+
+  // The network is back: the reply is delivered, once.
+  await context.setOffline(false);
+  await page.getByTestId('message').filter({ hasText: reply }).waitFor();
+  await page.getByTestId('pending').waitFor({ state: 'detached' });
+  await page.getByTestId('connection').waitFor({ state: 'hidden' });
+  await page.reload();
+  await page.getByTestId('message').filter({ hasText: reply }).waitFor();
+  assert.equal(await page.getByTestId('pending').count(), 0);
+  const stored = (await messages(landlord, conv.id)).filter((m) => m.text === reply);
+  assert.equal(stored.length, 1, 'the reply is stored exactly once');
+  assert.equal(stored[0].sender.kind, 'tenant');
+  await tenant.screenshot('portal-offline-reply-delivered');
+
+  // Signing out leaves nothing of the tenant: only the shell stays.
+  await page.getByTestId('sign-out').click();
+  await page.getByText('You are signed out').waitFor();
+  await page.waitForFunction(async () => {
+    const names = await caches.keys();
+    return names.length > 0 && names.every((n) => n.startsWith('doorstep-shell-'));
+  });
+  const after = await kept(page);
+  assert.deepEqual(after, { caches: before.caches.filter((c) => c.startsWith('doorstep-shell-')), data: [], local: 0, session: 0, databases: [] });
+
+  // … so offline, the thread's address shows nothing of theirs.
+  await context.setOffline(true);
+  await page.goto(`${serverURL}/portal/c/${conv.id}`);
+  await page.getByText('Doorstep is not reachable').waitFor();
+  assert.equal(await page.getByTestId('message').count(), 0);
+  await tenant.screenshot('portal-offline-signed-out');
+  await context.setOffline(false);
+
+  assert.deepEqual(tenant.pageErrors, []);
+});
