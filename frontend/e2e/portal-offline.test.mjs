@@ -61,8 +61,12 @@ test('a tenant reads offline, replies offline once, and signing out forgets ever
   const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
   assert.deepEqual(installabilityErrors, []);
 
-  // Read the thread through the worker, which keeps what it reads.
-  await page.reload();
+  // Once in control, the worker keeps what the page reads: the page reads
+  // again what it read before, and the thread is read through the worker.
+  await page.waitForFunction(async () => {
+    const kept = (await (await caches.open('doorstep-data')).keys()).map((r) => new URL(r.url).pathname);
+    return kept.includes('/api/v1/me') && kept.includes('/api/v1/conversations');
+  });
   await page.getByTestId('conversation').filter({ hasText: 'Maple Street Rentals' }).click();
   await page.getByTestId('message').getByText(news).waitFor();
   await picturesShown(page);

@@ -11,7 +11,7 @@ import { Backoff, createConnection } from './connection.js';
 import { theirs } from './dom.js';
 import { browserStores, forgetTenant, openDataCache } from './offline.js';
 import { MAX_FILES, forgetUnsent, markFailed, newPending, readUnsent, saveUnsent, settle, takeFiles, toRetry, trayBusy, trayProblem } from './outbox.js';
-import { catchUp, loadEarlier, loadNewest } from './paging.js';
+import { PAGE, catchUp, loadEarlier, loadNewest } from './paging.js';
 import * as render from './render.js';
 import { createSeenTracker } from './seen.js';
 import { byActivity, isMine, thread, tray, unreadTotal } from './state.js';
@@ -605,6 +605,20 @@ export function createPortal(state, page, storage) {
     signOut,
     signOutEverywhere,
     showSessions,
+    /**
+     * The service worker took the page over: what the page read before it
+     * did is read again, so that it is kept for reading offline.
+     */
+    async reread() {
+      if (state.signedOut) return;
+      const id = state.current;
+      // The tenant is read again even while start() waits for its own answer,
+      // which may have left before the worker was there to keep it.
+      /** @type {Promise<unknown>[]} */
+      const reads = [api.me(), ...(state.me ? [refreshConversations()] : [])];
+      if (id) reads.push(api.conversation(id), api.messages(id, { limit: PAGE }));
+      await Promise.allSettled(reads);
+    },
     /** The browser has a network again: reconnect (and send what waits) now. */
     online() {
       connection.reconnectNow();

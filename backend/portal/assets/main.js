@@ -42,6 +42,7 @@ page.signOutEverywhere.addEventListener('click', () => portal.signOutEverywhere(
 page.sessions.addEventListener('toggle', () => portal.showSessions());
 window.addEventListener('popstate', () => portal.route());
 window.addEventListener('online', () => portal.online());
+navigator.serviceWorker?.addEventListener('controllerchange', () => portal.reread());
 document.addEventListener('visibilitychange', () => portal.visible());
 // Files dropped anywhere but on a thread must not replace the page.
 window.addEventListener('dragover', (e) => e.preventDefault());
