@@ -166,7 +166,7 @@ type DirectoryTenant struct {
 	Phone string `json:"phone"`
 	// Language is the one the tenant reads Doorstep in ("en", "es"; ""
 	// while not set: their browser's).
-	Language string  `json:"language"`
+	Language string  `json:"language,omitempty"`
 	Leases   []Lease `json:"leases"`
 	CanChat  bool    `json:"can_chat"`
 	Reason   string  `json:"reason,omitempty"` // why not, when CanChat is false
@@ -198,7 +198,7 @@ type TenantRecord struct {
 	Phone string `json:"phone"`
 	// Language is the one the tenant reads Doorstep in ("en", "es"; ""
 	// while not set: the portal follows their browser).
-	Language string  `json:"language"`
+	Language string  `json:"language,omitempty"`
 	Leases   []Lease `json:"leases"` // newest first
 	// MoveIn is the start of the tenant's earliest lease.
 	MoveIn string `json:"move_in,omitempty"`

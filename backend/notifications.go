@@ -54,6 +54,8 @@ type PendingNotification struct {
 	// TenantLanguage is the tenant's language ("en", "es"; "" while not
 	// set, which is English).
 	TenantLanguage string
+	// TimeZone is the organisation's (IANA), in which dates are written.
+	TimeZone string
 }
 
 // PlannedNotification is one notification to write for a tenant: where it
