@@ -40,6 +40,14 @@ func (s *Server) portalLanguage(r *http.Request) string {
 	return i18n.Choose(record, r.Header.Get("Accept-Language"))
 }
 
+// pageLanguage is the language of the pages made on the server, where
+// nobody is signed in: the link in a notification names the tenant's
+// (?lang=es, when their record has one), and the forms keep it; else the
+// browser's.
+func pageLanguage(r *http.Request) string {
+	return i18n.Choose(r.URL.Query().Get("lang"), r.Header.Get("Accept-Language"))
+}
+
 func catalogueFor(lang string) catalogueBody {
 	return catalogueBody{Language: lang, Locale: lang, Messages: i18n.Portal(lang)}
 }

@@ -101,7 +101,7 @@ func (s *Server) writePortalBody(w http.ResponseWriter, r *http.Request, name st
 // else why the link did not work, and, when it was used or has expired,
 // the form asking for a new one).
 func (s *Server) writeInvitePage(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
-	lang := i18n.Choose("", r.Header.Get("Accept-Language"))
+	lang := pageLanguage(r)
 	d := linkPageData{Error: i18n.Sentence(lang, errMsg)}
 	if errMsg != "" && status == http.StatusUnauthorized {
 		d.Form = newLinkForm(w, r)
@@ -117,7 +117,7 @@ func (s *Server) handleInvitePage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleInviteRedeem(w http.ResponseWriter, r *http.Request) {
 	// A page elsewhere must not sign a browser into someone else's session.
 	if err := s.checkOrigin(r); err != nil {
-		lang := i18n.Choose("", r.Header.Get("Accept-Language"))
+		lang := pageLanguage(r)
 		s.writePortalPage(w, "invite", http.StatusForbidden, lang, linkPageData{Error: i18n.Text(lang, "page.invite.otherSite")})
 		return
 	}

@@ -57,7 +57,7 @@ type linkPageData struct {
 const linkFormTemplate = `{{define "linkform"}}{{if .Form}}<section class="newlink">
 <h2>{{t .Lang "page.link.title"}}</h2>
 <p class="small">{{t .Lang "page.link.prompt"}}</p>
-<form method="post" action="/portal/link">
+<form method="post" action="/portal/link?lang={{.Lang}}">
 <input type="hidden" name="form" value="{{.Form}}">
 <label for="contact">{{t .Lang "page.link.label"}}</label>
 <input id="contact" name="contact" type="text" inputmode="email" autocomplete="email" maxlength="254" required>
@@ -94,7 +94,7 @@ func (s *Server) handleLinkPage(w http.ResponseWriter, r *http.Request) {
 // the browser's language (nobody is signed in here).
 func (s *Server) writeLinkPage(w http.ResponseWriter, r *http.Request, status int, d linkPageData) {
 	d.Form = newLinkForm(w, r)
-	s.writePortalPage(w, "link", status, i18n.Choose("", r.Header.Get("Accept-Language")), d)
+	s.writePortalPage(w, "link", status, pageLanguage(r), d)
 }
 
 // handleLinkRequest answers every genuine form the same way, at once, and
@@ -103,13 +103,13 @@ func (s *Server) writeLinkPage(w http.ResponseWriter, r *http.Request, status in
 func (s *Server) handleLinkRequest(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 	if !s.linkFormGenuine(r) {
-		s.writeLinkPage(w, r, http.StatusForbidden, linkPageData{Error: i18n.Text(i18n.Choose("", r.Header.Get("Accept-Language")), "page.link.formExpired")})
+		s.writeLinkPage(w, r, http.StatusForbidden, linkPageData{Error: i18n.Text(pageLanguage(r), "page.link.formExpired")})
 		return
 	}
 	contact := r.PostFormValue("contact")
 	client := s.client(r)
 	// The input is never echoed: the same sentence for everyone.
-	s.writeLinkPage(w, r, http.StatusOK, linkPageData{Answer: i18n.Text(i18n.Choose("", r.Header.Get("Accept-Language")), "page.link.answer")})
+	s.writeLinkPage(w, r, http.StatusOK, linkPageData{Answer: i18n.Text(pageLanguage(r), "page.link.answer")})
 	if why := s.limitLinkRequest(client, contact); why != "" {
 		s.logger.Warn("new portal link not sent: rate limited", "limit", why, "client", client)
 		return

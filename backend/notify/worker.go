@@ -185,6 +185,11 @@ func (w *Worker) send(ctx context.Context, n backend.PendingNotification) error 
 		return fmt.Errorf("making the portal link: %w", err)
 	}
 	link := linkFor{url: w.publicURL + "/portal/i/" + token, until: w.Now().Add(backend.InviteTTL)}
+	if n.TenantLanguage != "" {
+		// The link's page is shown before anyone is signed in: the link
+		// says which language it is in.
+		link.url += "?lang=" + n.TenantLanguage
+	}
 	switch n.Channel {
 	case backend.ChannelEmail:
 		subject, text := emailText(n, link)

@@ -83,6 +83,7 @@ func TestTenantLanguage(t *testing.T) {
 			"Pat Morgan, de Maple Street Rentals, inició un chat con usted en Doorstep.",
 			"Léalo y responda aquí:",
 			"Pat Morgan (Maple Street Rentals) inició un chat con usted en Doorstep. Lea y responda: https://chat.example.org/portal/i/",
+			"?lang=es — funciona una vez, hasta el ",
 		} {
 			if !strings.Contains(listing, want) {
 				t.Errorf("the mailbox lacks %q:\n%s", want, listing)
@@ -164,6 +165,19 @@ func TestTenantLanguage(t *testing.T) {
 		}
 		if _, body := get("/api/v1/conversations/999999", zoeSession, ""); !strings.Contains(body, "There is no such conversation.") {
 			t.Errorf("Zoe asking for no conversation: %s; want the English sentence", body)
+		}
+	})
+
+	t.Run("TheLinkNamesItsLanguage", func(t *testing.T) {
+		// Rosa's link says es: its page is Spanish in an English browser,
+		// and so is the new-link form it leads to.
+		_, page := get("/portal/i/not-a-token?lang=es", "", "en-US")
+		if !strings.Contains(page, `<html lang="es">`) || !strings.Contains(page, "Abrir mis mensajes") {
+			t.Errorf("the invite page of a Spanish link:\n%s", page)
+		}
+		_, page = get("/portal/link?lang=es", "", "en-US")
+		if !strings.Contains(page, `action="/portal/link?lang=es"`) || !strings.Contains(page, "Enviarme un nuevo enlace") {
+			t.Errorf("the new-link page of a Spanish link:\n%s", page)
 		}
 	})
 
