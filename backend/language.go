@@ -40,23 +40,6 @@ func LanguageProblem(s string) string {
 	return "language " + quoteShort(s) + " is not one Doorstep speaks: write en (English) or es (Spanish), or leave it empty"
 }
 
-// ValidLanguage reports whether code is a language code a tenant record
-// may hold ("" included).
-func ValidLanguage(code string) bool {
-	return code == "" || code == LanguageEnglish || code == LanguageSpanish
-}
-
-// LanguageName is how the landlord's desktop names a tenant's language.
-func LanguageName(code string) string {
-	switch code {
-	case LanguageEnglish:
-		return "English"
-	case LanguageSpanish:
-		return "Spanish"
-	}
-	return ""
-}
-
 // quoteShort quotes s for a sentence, cut to a length a sentence can hold.
 func quoteShort(s string) string {
 	if r := []rune(s); len(r) > 40 {
