@@ -102,6 +102,7 @@ var roles = map[string]struct {
 	"backend/natsbridge": {adapter, "committed events passed between server nodes through NATS, into each node's own fan-out (given as functions, so it imports no other adapter)"},
 	"backend/filestore":  {adapter, "uploaded files on disk, and the contract (Files) every file store keeps"},
 	"backend/notify":     {adapter, "e-mail and SMS to tenants, with the dev mailbox"},
+	"backend/i18n":       {adapter, "every sentence a tenant reads, one golang.org/x/text catalogue per language, and the choice of a tenant's language"},
 	"backend/importcsv":  {adapter, "a CSV file read into domain values"},
 	"backend/portal":     {adapter, "the tenant portal's embedded page"},
 	"backend/client":     {adapter, "the Go client of the HTTP API"},
@@ -127,6 +128,8 @@ var adapterEdges = map[[2]string]string{
 	{"backend/httpapi", "backend/filestore"}:  "uploads stream into the file store and downloads out of it",
 	{"backend/postgres", "backend/filestore"}: "files kept in the database keep the file stores' contract, its types and refusals",
 	{"backend/httpapi", "backend/portal"}:     "the API serves the tenant portal's page",
+	{"backend/httpapi", "backend/i18n"}:       "the portal's pages and its catalogue are in the tenant's language",
+	{"backend/notify", "backend/i18n"}:        "e-mails and text messages are written in the tenant's language",
 }
 
 // desktopServerLink is the one server package beyond the domain and the

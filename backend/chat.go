@@ -94,6 +94,9 @@ type Me struct {
 	// Locale is the organisation's (a BCP 47 tag, e.g. "en-US"): filled
 	// templates write dates and money in it (see ResolveLocale).
 	Locale string `json:"locale"`
+	// Language is a tenant's own ("en", "es"; "" while not set); empty
+	// for a landlord user.
+	Language string `json:"language,omitempty"`
 }
 
 // Session is a signed-in session. The token is shown once, when created.
@@ -157,13 +160,16 @@ type TenantRef struct {
 
 // DirectoryTenant is a tenant as the New Chat "To" field lists them.
 type DirectoryTenant struct {
-	ID      int64   `json:"id"`
-	Name    string  `json:"name"`
-	Email   string  `json:"email"`
-	Phone   string  `json:"phone"`
-	Leases  []Lease `json:"leases"`
-	CanChat bool    `json:"can_chat"`
-	Reason  string  `json:"reason,omitempty"` // why not, when CanChat is false
+	ID    int64  `json:"id"`
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	Phone string `json:"phone"`
+	// Language is the one the tenant reads Doorstep in ("en", "es"; ""
+	// while not set: their browser's).
+	Language string  `json:"language,omitempty"`
+	Leases   []Lease `json:"leases"`
+	CanChat  bool    `json:"can_chat"`
+	Reason   string  `json:"reason,omitempty"` // why not, when CanChat is false
 }
 
 // DirectoryUnit is a unit as the "To" field lists them (a group chat).
@@ -186,11 +192,14 @@ type Directory struct {
 
 // TenantRecord is everything the landlord knows about a tenant.
 type TenantRecord struct {
-	ID     int64   `json:"id"`
-	Name   string  `json:"name"`
-	Email  string  `json:"email"`
-	Phone  string  `json:"phone"`
-	Leases []Lease `json:"leases"` // newest first
+	ID    int64  `json:"id"`
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	Phone string `json:"phone"`
+	// Language is the one the tenant reads Doorstep in ("en", "es"; ""
+	// while not set: the portal follows their browser).
+	Language string  `json:"language,omitempty"`
+	Leases   []Lease `json:"leases"` // newest first
 	// MoveIn is the start of the tenant's earliest lease.
 	MoveIn string `json:"move_in,omitempty"`
 }

@@ -19,6 +19,10 @@ type DirectoryRow struct {
 	LeaseStart, LeaseEnd                 string // YYYY-MM-DD; LeaseEnd may be empty
 	RentCents, DepositCents              int64
 	LeaseRef                             string
+	// TenantLanguage is the tenant's language as the file writes it ("es",
+	// "Spanish", "Español"; see ParseLanguage); TrimSpace turns a known
+	// one into its code. Empty leaves a tenant's language as it is.
+	TenantLanguage string
 }
 
 // ImportResult counts what an import created.
@@ -37,11 +41,16 @@ func (e ImportErrors) Error() string {
 // maxImportField bounds every text field of an imported row, in characters.
 const maxImportField = 200
 
-// TrimSpace removes the spaces around every text field of r but Line.
+// TrimSpace removes the spaces around every text field of r but Line, and
+// writes a known language as its code ("Español" becomes "es"); an unknown
+// one stays as it is, for CheckDirectoryRows to report.
 func (r *DirectoryRow) TrimSpace() {
 	for _, s := range []*string{&r.Property, &r.Address, &r.Unit, &r.TenantName, &r.TenantEmail, &r.TenantPhone,
-		&r.LeaseStart, &r.LeaseEnd, &r.LeaseRef} {
+		&r.LeaseStart, &r.LeaseEnd, &r.LeaseRef, &r.TenantLanguage} {
 		*s = strings.TrimSpace(*s)
+	}
+	if code, err := ParseLanguage(r.TenantLanguage); err == nil {
+		r.TenantLanguage = code
 	}
 }
 
@@ -94,6 +103,9 @@ func (r DirectoryRow) problems() []string {
 		case okStart && end.Before(start):
 			bad("lease_end %s is before lease_start %s", r.LeaseEnd, r.LeaseStart)
 		}
+	}
+	if _, err := ParseLanguage(r.TenantLanguage); err != nil {
+		bad("%s", LanguageProblem(r.TenantLanguage))
 	}
 	if r.RentCents < 0 || r.DepositCents < 0 {
 		bad("rent and deposit cannot be negative")

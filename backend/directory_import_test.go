@@ -87,3 +87,15 @@ func TestDirectoryRowTrimSpace(t *testing.T) {
 		t.Errorf("TrimSpace gave %+v, want %+v", r, want)
 	}
 }
+
+func TestParseLanguage(t *testing.T) {
+	for in, want := range map[string]string{"": "", "en": "en", " ES ": "es", "English": "en", "spanish": "es", "Español": "es", "espanol": "es"} {
+		if got, err := backend.ParseLanguage(in); err != nil || got != want {
+			t.Errorf("ParseLanguage(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	_, err := backend.ParseLanguage("fr")
+	if backend.ErrorCode(err) != backend.EINVALID || backend.ErrorMessage(err) != `The language "fr" is not one Doorstep speaks: write en (English) or es (Spanish), or leave it empty.` {
+		t.Errorf("ParseLanguage(fr) = %v", err)
+	}
+}

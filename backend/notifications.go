@@ -51,6 +51,11 @@ type PendingNotification struct {
 	// ConversationTitle names a group chat by its unit ("Maple Court · 2B");
 	// empty for a one-to-one chat.
 	ConversationTitle string
+	// TenantLanguage is the tenant's language ("en", "es"; "" while not
+	// set, which is English).
+	TenantLanguage string
+	// TimeZone is the organisation's (IANA), in which dates are written.
+	TimeZone string
 }
 
 // PlannedNotification is one notification to write for a tenant: where it

@@ -131,7 +131,7 @@ func TestPortalNewLink(t *testing.T) {
 
 	t.Run("TheUsedLinkPageOffersTheForm", func(t *testing.T) {
 		status, body := redeem(oldLink)
-		if status != http.StatusUnauthorized || !strings.Contains(body, `action="/portal/link"`) || !strings.Contains(body, backend.SignInLinkTitle) {
+		if status != http.StatusUnauthorized || !strings.Contains(body, `action="/portal/link?lang=en"`) || !strings.Contains(body, backend.SignInLinkTitle) {
 			t.Errorf("used link: %d %s", status, body)
 		}
 	})

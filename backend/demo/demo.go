@@ -82,6 +82,10 @@ var leases = []lease{
 	{"Oak Terrace", "F", -15, -3, 940, []string{"Henry Walker"}}, // expired
 }
 
+// languages are the demo tenants whose language is set; the others
+// follow their browser.
+var languages = map[string]string{"Ella Turner": backend.LanguageSpanish}
+
 // Seed fills an empty database with the demo landlord; on a database that
 // already has an organisation it does nothing (Seeded false).
 //
@@ -120,7 +124,7 @@ func Seed(ctx context.Context, db Store, today time.Time) (Credentials, error) {
 				Line: fmt.Sprintf("demo %d.%d", i, j), Property: l.property, Address: properties[l.property], Unit: l.unit,
 				TenantName: name, TenantEmail: first + "." + last + "@example.com", TenantPhone: fmt.Sprintf("(312) 555-01%02d", len(rows)),
 				LeaseStart: month(l.startM), LeaseEnd: end, RentCents: l.rent * 100, DepositCents: l.rent * 100,
-				LeaseRef: fmt.Sprint("demo-", i),
+				LeaseRef: fmt.Sprint("demo-", i), TenantLanguage: languages[name],
 			})
 		}
 	}

@@ -258,7 +258,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &storage):
 		s.logger.Warn("storage trouble", "method", r.Method, "path", logPath(r), "trouble", storage.Trouble, "err", err)
 	}
-	body := backend.Error{Code: code, Message: backend.ErrorMessage(err), RetryAfter: backend.RetryAfter(err)}
+	body := backend.Error{Code: code, Message: s.tenantSentence(r, backend.ErrorMessage(err)), RetryAfter: backend.RetryAfter(err)}
 	if body.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(body.RetryAfter))
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"doorstep/backend"
+	"doorstep/backend/i18n"
 	"doorstep/backend/portal"
 )
 
@@ -31,6 +32,7 @@ func (s *Server) portalRoutes(mux *http.ServeMux) {
 	page := map[string]http.HandlerFunc{"GET": s.handlePortalPage, "HEAD": s.handlePortalPage}
 	s.route(mux, "/portal/{$}", page)
 	s.route(mux, "/portal/c/{id}", page)
+	s.route(mux, "/portal/catalogue", map[string]http.HandlerFunc{"GET": s.handleCatalogue})
 	s.route(mux, "/portal/assets/{name}", map[string]http.HandlerFunc{"GET": s.handlePortalAsset, "HEAD": s.handlePortalAsset})
 	mux.Handle("/portal", http.RedirectHandler(portalHome, http.StatusMovedPermanently))
 	s.linkRoutes(mux)
@@ -50,8 +52,16 @@ var portalTypes = map[string]string{
 	".svg":  "image/svg+xml",
 }
 
+// handlePortalPage answers with the page in the tenant's language, its
+// catalogue inside.
 func (s *Server) handlePortalPage(w http.ResponseWriter, r *http.Request) {
-	s.writePortalFile(w, r, "index.html")
+	body, err := fs.ReadFile(portal.Assets, "assets/index.html")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Vary", "Accept-Language, Cookie")
+	s.writePortalBody(w, r, "index.html", localizedPage(body, s.portalLanguage(r)))
 }
 
 func (s *Server) handlePortalAsset(w http.ResponseWriter, r *http.Request) {
@@ -65,11 +75,16 @@ func (s *Server) handlePortalAsset(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) writePortalFile(w http.ResponseWriter, r *http.Request, name string) {
 	body, err := fs.ReadFile(portal.Assets, "assets/"+name)
-	ctype, known := portalTypes[path.Ext(name)]
-	if err != nil || !known {
+	if _, known := portalTypes[path.Ext(name)]; err != nil || !known {
 		s.writeError(w, r, backend.Errorf(backend.ENOTFOUND, "There is nothing at %s.", r.URL.Path))
 		return
 	}
+	s.writePortalBody(w, r, name, body)
+}
+
+// writePortalBody answers with body as the portal's file name.
+func (s *Server) writePortalBody(w http.ResponseWriter, r *http.Request, name string, body []byte) {
+	ctype := portalTypes[path.Ext(name)]
 	h := w.Header()
 	h.Set("Content-Type", ctype)
 	h.Set("Content-Security-Policy", portalCSP)
@@ -86,11 +101,12 @@ func (s *Server) writePortalFile(w http.ResponseWriter, r *http.Request, name st
 // else why the link did not work, and, when it was used or has expired,
 // the form asking for a new one).
 func (s *Server) writeInvitePage(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
-	d := linkPageData{Error: errMsg}
+	lang := pageLanguage(r)
+	d := linkPageData{Error: i18n.Sentence(lang, errMsg)}
 	if errMsg != "" && status == http.StatusUnauthorized {
-		d.Form, d.Text = newLinkForm(w, r), theLinkTexts
+		d.Form = newLinkForm(w, r)
 	}
-	s.writePortalPage(w, "invite", status, d)
+	s.writePortalPage(w, "invite", status, lang, d)
 }
 
 func (s *Server) handleInvitePage(w http.ResponseWriter, r *http.Request) {
@@ -101,7 +117,8 @@ func (s *Server) handleInvitePage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleInviteRedeem(w http.ResponseWriter, r *http.Request) {
 	// A page elsewhere must not sign a browser into someone else's session.
 	if err := s.checkOrigin(r); err != nil {
-		s.writeInvitePage(w, r, http.StatusForbidden, "This link must be opened directly, not from another site.")
+		lang := pageLanguage(r)
+		s.writePortalPage(w, "invite", http.StatusForbidden, lang, linkPageData{Error: i18n.Text(lang, "page.invite.otherSite")})
 		return
 	}
 	limit, err := s.beginRedeem(s.client(r))

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"doorstep/backend"
+	"doorstep/backend/i18n"
 )
 
 // The "new link" form: a tenant without a way in types the e-mail address
@@ -49,23 +50,18 @@ type linkPageData struct {
 	Error  string // an error in red (the invite page: why the link did not work)
 	Answer string // the answer to a request
 	Form   string // the form's anti-forgery value; "" shows no form
-	Text   linkTexts
+	Lang   string // the language the page is in (set by writePortalPage)
 }
-
-// linkTexts are the form's sentences (package backend keeps them).
-type linkTexts struct{ Title, Prompt, Label, Button string }
-
-var theLinkTexts = linkTexts{backend.SignInLinkTitle, backend.SignInLinkPrompt, backend.SignInLinkLabel, backend.SignInLinkButton}
 
 // linkFormTemplate is the form, on both pages.
 const linkFormTemplate = `{{define "linkform"}}{{if .Form}}<section class="newlink">
-<h2>{{.Text.Title}}</h2>
-<p class="small">{{.Text.Prompt}}</p>
-<form method="post" action="/portal/link">
+<h2>{{t .Lang "page.link.title"}}</h2>
+<p class="small">{{t .Lang "page.link.prompt"}}</p>
+<form method="post" action="/portal/link?lang={{.Lang}}">
 <input type="hidden" name="form" value="{{.Form}}">
-<label for="contact">{{.Text.Label}}</label>
+<label for="contact">{{t .Lang "page.link.label"}}</label>
 <input id="contact" name="contact" type="text" inputmode="email" autocomplete="email" maxlength="254" required>
-<button type="submit">{{.Text.Button}}</button>
+<button type="submit">{{t .Lang "page.link.button"}}</button>
 </form>
 </section>{{end}}{{end}}`
 
@@ -94,10 +90,11 @@ func (s *Server) handleLinkPage(w http.ResponseWriter, r *http.Request) {
 	s.writeLinkPage(w, r, http.StatusOK, linkPageData{})
 }
 
-// writeLinkPage answers with the "new link" page, with a fresh form.
+// writeLinkPage answers with the "new link" page, with a fresh form, in
+// the browser's language (nobody is signed in here).
 func (s *Server) writeLinkPage(w http.ResponseWriter, r *http.Request, status int, d linkPageData) {
-	d.Form, d.Text = newLinkForm(w, r), theLinkTexts
-	s.writePortalPage(w, "link", status, d)
+	d.Form = newLinkForm(w, r)
+	s.writePortalPage(w, "link", status, pageLanguage(r), d)
 }
 
 // handleLinkRequest answers every genuine form the same way, at once, and
@@ -106,13 +103,13 @@ func (s *Server) writeLinkPage(w http.ResponseWriter, r *http.Request, status in
 func (s *Server) handleLinkRequest(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 	if !s.linkFormGenuine(r) {
-		s.writeLinkPage(w, r, http.StatusForbidden, linkPageData{Error: backend.SignInLinkFormExpired})
+		s.writeLinkPage(w, r, http.StatusForbidden, linkPageData{Error: i18n.Text(pageLanguage(r), "page.link.formExpired")})
 		return
 	}
 	contact := r.PostFormValue("contact")
 	client := s.client(r)
 	// The input is never echoed: the same sentence for everyone.
-	s.writeLinkPage(w, r, http.StatusOK, linkPageData{Answer: backend.SignInLinkAnswer})
+	s.writeLinkPage(w, r, http.StatusOK, linkPageData{Answer: i18n.Text(pageLanguage(r), "page.link.answer")})
 	if why := s.limitLinkRequest(client, contact); why != "" {
 		s.logger.Warn("new portal link not sent: rate limited", "limit", why, "client", client)
 		return
@@ -163,18 +160,19 @@ func (s *Server) limitLinkRequest(c clientInfo, contact string) string {
 
 // portalPages are the portal's pages made on the server: the invite link's
 // page and the "new link" page. Their only style is inline (no script).
-var portalPages = template.Must(template.Must(template.New("pages").Parse(portalPageHead + linkFormTemplate)).Parse(`
-{{define "invite"}}{{template "head"}}
+var portalPages = template.Must(template.Must(template.New("pages").Funcs(template.FuncMap{"t": i18n.Text}).
+	Parse(portalPageHead + linkFormTemplate)).Parse(`
+{{define "invite"}}{{template "head" .}}
 {{if .Error}}<p role="alert">{{.Error}}</p>
 {{template "linkform" .}}
-{{else}}<p>Your landlord started a chat with you. Open it to read and answer.</p>
-<form method="post"><button type="submit">Open my messages</button></form>
-<p class="small">This link works once. This device then stays signed in for 30 days.</p>
+{{else}}<p>{{t .Lang "page.invite.intro"}}</p>
+<form method="post"><button type="submit">{{t .Lang "page.invite.open"}}</button></form>
+<p class="small">{{t .Lang "page.invite.once"}}</p>
 {{end}}</main>
 </body>
 </html>
 {{end}}
-{{define "link"}}{{template "head"}}
+{{define "link"}}{{template "head" .}}
 {{if .Error}}<p role="alert">{{.Error}}</p>{{end}}
 {{if .Answer}}<p role="status" data-testid="link-answer">{{.Answer}}</p>{{end}}
 {{template "linkform" .}}
@@ -183,32 +181,42 @@ var portalPages = template.Must(template.Must(template.New("pages").Parse(portal
 </html>
 {{end}}`))
 
-// portalPageHead opens both pages.
+// portalPageHead opens both pages. Their colours are the portal's
+// (backend/portal/assets/palette.css), light and dark, with the pairs its
+// contrast test checks: ink and muted on bg, on-blue on blue, red on bg,
+// focus on bg; the field's border is muted (3:1 for a boundary).
 const portalPageHead = `{{define "head"}}<!doctype html>
-<html lang="en">
+<html lang="{{.Lang}}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
 <title>Doorstep</title>
 <style>
-body { font-family: system-ui, sans-serif; margin: 0; background: #f7f8fa; color: #111827; }
+:root { color-scheme: light dark; --ink: #111827; --muted: #5b6472; --bg: #f7f8fa; --surface: #ffffff; --blue: #1d4ed8; --on-blue: #ffffff; --focus: #1d4ed8; --red: #b42318; }
+@media (prefers-color-scheme: dark) {
+:root { --ink: #e6e9ef; --muted: #a3acb9; --bg: #12161d; --surface: #1b212b; --blue: #8ab4ff; --on-blue: #0b1220; --focus: #8ab4ff; --red: #ff8a80; }
+}
+body { font-family: system-ui, sans-serif; margin: 0; background: var(--bg); color: var(--ink); }
 main { max-width: 28rem; margin: 0 auto; padding: 2rem 1.25rem; }
-h1 { color: #1d4ed8; font-size: 1.5rem; }
+h1 { color: var(--blue); font-size: 1.5rem; }
 h2 { font-size: 1.15rem; margin-top: 2rem; }
-button { font: inherit; font-size: 1.05rem; padding: 0.75rem 1.25rem; border: 0; border-radius: 8px; background: #1d4ed8; color: #fff; width: 100%; }
+button { font: inherit; font-size: 1.05rem; padding: 0.75rem 1.25rem; border: 0; border-radius: 8px; background: var(--blue); color: var(--on-blue); width: 100%; }
 label { display: block; font-weight: 600; margin-bottom: 0.35rem; }
-input[type=text] { font: inherit; box-sizing: border-box; width: 100%; padding: 0.6rem 0.75rem; border: 1px solid #9ca3af; border-radius: 8px; margin-bottom: 0.75rem; }
-.small { color: #4b5563; font-size: 0.9rem; }
-[role=alert] { color: #b42318; }
-[role=status] { color: #065f46; }
+input[type=text] { font: inherit; box-sizing: border-box; width: 100%; padding: 0.6rem 0.75rem; border: 1px solid var(--muted); border-radius: 8px; margin-bottom: 0.75rem; background: var(--surface); color: var(--ink); }
+:focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
+.small { color: var(--muted); font-size: 0.9rem; }
+[role=alert] { color: var(--red); }
+[role=status] { color: var(--ink); font-weight: 600; }
 </style>
 </head>
 <body>
 <main>
 <h1>Doorstep</h1>{{end}}`
 
-// writePortalPage answers with one of portalPages.
-func (s *Server) writePortalPage(w http.ResponseWriter, name string, status int, d linkPageData) {
+// writePortalPage answers with one of portalPages, in lang.
+func (s *Server) writePortalPage(w http.ResponseWriter, name string, status int, lang string, d linkPageData) {
+	d.Lang = lang
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")

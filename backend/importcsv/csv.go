@@ -14,6 +14,7 @@
 //	rent          optional  monthly rent, e.g. 1250 or 1250.00
 //	deposit       optional  e.g. 1250.00
 //	lease_ref     optional  rows with the same lease_ref are co-tenants on one lease
+//	language      optional  the tenant's: en, es, English, Spanish or Español
 //
 // Each following line is one tenant on one lease. Every problem is reported
 // with its line number, and a file with any problem imports nothing.
@@ -40,6 +41,7 @@ const (
 var columns = map[string]bool{
 	"property": true, "address": false, "unit": true, "tenant_name": true, "tenant_email": false,
 	"tenant_phone": false, "lease_start": true, "lease_end": false, "rent": false, "deposit": false, "lease_ref": false,
+	"language": false,
 }
 
 // Parse reads a CSV file into directory rows. Problems come back as
@@ -172,6 +174,7 @@ func parseRow(rec []string, line int, h header) (backend.DirectoryRow, []string)
 		Line: fmt.Sprintf("line %d", line), Property: get("property"), Address: get("address"), Unit: get("unit"),
 		TenantName: get("tenant_name"), TenantEmail: get("tenant_email"), TenantPhone: get("tenant_phone"),
 		LeaseStart: strings.TrimSpace(get("lease_start")), LeaseEnd: strings.TrimSpace(get("lease_end")), LeaseRef: get("lease_ref"),
+		TenantLanguage: get("language"),
 	}
 	var problems []string
 	var ok bool

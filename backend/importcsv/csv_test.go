@@ -102,3 +102,25 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// The optional language column is read as written; the domain turns a
+// known name into its code and reports an unknown one by its line.
+func TestParseLanguageColumn(t *testing.T) {
+	t.Parallel()
+	rows, err := importcsv.Parse(strings.NewReader("property,unit,tenant_name,lease_start,Language\n" +
+		"P,U,Ana,2025-01-01,Español\nP,U,Ben,2025-01-01,\nP,U,Cy,2025-01-01,Klingon\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range rows {
+		rows[i].TrimSpace()
+	}
+	if rows[0].TenantLanguage != "es" || rows[1].TenantLanguage != "" {
+		t.Errorf("languages = %q, %q; want es and not set", rows[0].TenantLanguage, rows[1].TenantLanguage)
+	}
+	err = backend.CheckDirectoryRows(rows)
+	var problems backend.ImportErrors
+	if !errors.As(err, &problems) || len(problems) != 1 || !strings.HasPrefix(problems[0], `line 4: language "Klingon" is not one Doorstep speaks`) {
+		t.Errorf("problems = %v; want line 4's language refused", err)
+	}
+}

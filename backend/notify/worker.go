@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"doorstep/backend"
+	"doorstep/backend/i18n"
 )
 
 // Store is what the worker needs of the database: the queue of
@@ -183,7 +184,12 @@ func (w *Worker) send(ctx context.Context, n backend.PendingNotification) error 
 	if err != nil {
 		return fmt.Errorf("making the portal link: %w", err)
 	}
-	link := w.publicURL + "/portal/i/" + token
+	link := linkFor{url: w.publicURL + "/portal/i/" + token, until: w.Now().Add(backend.InviteTTL)}
+	if n.TenantLanguage != "" {
+		// The link's page is shown before anyone is signed in: the link
+		// says which language it is in.
+		link.url += "?lang=" + n.TenantLanguage
+	}
 	switch n.Channel {
 	case backend.ChannelEmail:
 		subject, text := emailText(n, link)
@@ -198,36 +204,45 @@ func (w *Worker) send(ctx context.Context, n backend.PendingNotification) error 
 	return permanent(fmt.Errorf("unknown channel %q", n.Channel))
 }
 
-// emailText is the subject and body of a notification e-mail.
-func emailText(n backend.PendingNotification, link string) (subject, text string) {
-	var what string
+// linkFor is a notification's portal link and when it stops working.
+type linkFor struct {
+	url   string
+	until time.Time
+}
+
+// untilDate is the last day a link works, as the tenant's language writes
+// it, in the organisation's time zone (UTC when it is unknown).
+func untilDate(n backend.PendingNotification, link linkFor) string {
+	loc, err := time.LoadLocation(n.TimeZone)
+	if err != nil || n.TimeZone == "" {
+		loc = time.UTC
+	}
+	return i18n.Date(n.TenantLanguage, link.until.In(loc))
+}
+
+// emailText is the subject and body of a notification e-mail, in the
+// tenant's language.
+func emailText(n backend.PendingNotification, link linkFor) (subject, text string) {
+	lang := n.TenantLanguage
 	where := ""
 	if n.ConversationTitle != "" {
 		where = " (" + n.ConversationTitle + ")"
 	}
+	var what string
 	switch n.Kind {
 	case backend.NotifySignInLink:
-		subject = "Your new Doorstep link"
-		what = fmt.Sprintf("You asked for a new link to your messages with %s of %s in Doorstep. If you did not, ignore this e-mail: nobody can use the link without it.", n.LandlordName, n.OrgName)
+		subject = i18n.Text(lang, "mail.signInLink.subject")
+		what = i18n.Text(lang, "mail.signInLink.body", n.LandlordName, n.OrgName)
 	case backend.NotifyNewMessages:
-		subject = fmt.Sprintf("New messages from %s", n.LandlordName)
-		what = fmt.Sprintf("%s of %s wrote to you in Doorstep%s.", n.LandlordName, n.OrgName, where)
+		subject = i18n.Text(lang, "mail.newMessages.subject", n.LandlordName)
+		what = i18n.Text(lang, "mail.newMessages.body", n.LandlordName, n.OrgName, where)
 	default:
-		subject = fmt.Sprintf("%s started a chat with you", n.LandlordName)
-		what = fmt.Sprintf("%s of %s started a chat with you in Doorstep%s.", n.LandlordName, n.OrgName, where)
+		subject = i18n.Text(lang, "mail.newChat.subject", n.LandlordName)
+		what = i18n.Text(lang, "mail.newChat.body", n.LandlordName, n.OrgName, where)
 	}
-	text = fmt.Sprintf(`Hello %s,
-
-%s
-
-Read and answer it here:
-%s
-
-This link works once, for 7 days. Messages live only in Doorstep: please
-answer there, not by replying to this e-mail.
-
-— %s
-`, n.Tenant.Name, what, link, n.OrgName)
+	text = fmt.Sprintf("%s\n\n%s\n\n%s\n%s\n\n%s\n\n— %s\n",
+		i18n.Text(lang, "mail.greeting", n.Tenant.Name), what, i18n.Text(lang, "mail.readHere"), link.url,
+		i18n.Text(lang, "mail.footer", untilDate(n, link)), n.OrgName)
 	return subject, text
 }
 
@@ -265,14 +280,15 @@ func NormalizePhone(raw string) (string, error) {
 	return n, nil
 }
 
-// smsText is the body of a notification text message.
-func smsText(n backend.PendingNotification, link string) string {
-	what := "started a chat with you"
+// smsText is the body of a notification text message, in the tenant's
+// language.
+func smsText(n backend.PendingNotification, link linkFor) string {
+	id := "sms.newChat"
 	switch n.Kind {
 	case backend.NotifyNewMessages:
-		what = "wrote to you"
+		id = "sms.newMessages"
 	case backend.NotifySignInLink:
-		return fmt.Sprintf("Your new Doorstep link to your messages with %s (%s), as you asked: %s — it works once.", n.LandlordName, n.OrgName, link)
+		id = "sms.signInLink"
 	}
-	return fmt.Sprintf("%s (%s) %s in Doorstep. Read and answer: %s — replies by text are not read.", n.LandlordName, n.OrgName, what, link)
+	return i18n.Text(n.TenantLanguage, id, n.LandlordName, n.OrgName, link.url, untilDate(n, link))
 }

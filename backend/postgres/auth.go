@@ -207,14 +207,14 @@ func (db *DB) Me(ctx context.Context, token string) (backend.Me, error) {
 	var revoked bool
 	hash := hashToken(token)
 	err := db.r.QueryRow(ctx, `
-		SELECT s.user_id, s.tenant_id, coalesce(u.org_id, t.org_id), coalesce(u.name, t.name), coalesce(u.email, t.email),
+		SELECT s.user_id, s.tenant_id, coalesce(u.org_id, t.org_id), coalesce(u.name, t.name), coalesce(u.email, t.email), coalesce(t.language, ''),
 		       coalesce(u.is_main, false), o.name, o.time_zone, o.currency, o.locale, s.expires_at, s.revoked_at IS NOT NULL
 		FROM sessions s
 		LEFT JOIN users u ON u.id = s.user_id
 		LEFT JOIN tenants t ON t.id = s.tenant_id
 		JOIN orgs o ON o.id = coalesce(u.org_id, t.org_id)
 		WHERE s.token_hash = $1`,
-		hash).Scan(&userID, &tenantID, &me.OrgID, &me.Name, &me.Email, &me.IsMain, &me.OrgName, &me.TimeZone, &me.Currency, &me.Locale, &expires, &revoked)
+		hash).Scan(&userID, &tenantID, &me.OrgID, &me.Name, &me.Email, &me.Language, &me.IsMain, &me.OrgName, &me.TimeZone, &me.Currency, &me.Locale, &expires, &revoked)
 	if isNoRows(err) {
 		return backend.Me{}, backend.ErrNotSignedIn
 	}

@@ -136,7 +136,7 @@ func leasesOf(leases []backend.Lease, keep func(backend.Lease) bool) []backend.L
 // lease's unit, property or address is like like (ignoring case), by name.
 func directoryTenants(ctx context.Context, q queryer, orgID int64, like string) ([]backend.DirectoryTenant, error) {
 	rows, err := q.Query(ctx, `
-		SELECT t.id, t.name, t.email, t.phone FROM tenants t
+		SELECT t.id, t.name, t.email, t.phone, t.language FROM tenants t
 		WHERE t.org_id = $1 AND (t.name ILIKE $2 OR t.email ILIKE $2 OR t.phone ILIKE $2
 		   OR EXISTS (SELECT 1 FROM lease_tenants lt JOIN leases l ON l.id = lt.lease_id JOIN units u ON u.id = l.unit_id
 		              JOIN properties p ON p.id = u.property_id
@@ -149,7 +149,7 @@ func directoryTenants(ctx context.Context, q queryer, orgID int64, like string) 
 	out := []backend.DirectoryTenant{}
 	for rows.Next() {
 		var t backend.DirectoryTenant
-		if err := rows.Scan(&t.ID, &t.Name, &t.Email, &t.Phone); err != nil {
+		if err := rows.Scan(&t.ID, &t.Name, &t.Email, &t.Phone, &t.Language); err != nil {
 			return nil, fmt.Errorf("directory: %w", err)
 		}
 		out = append(out, t)
@@ -199,8 +199,8 @@ func (db *DB) TenantRecord(ctx context.Context, p backend.Principal, tenantID in
 		return backend.TenantRecord{}, err
 	}
 	var r backend.TenantRecord
-	err := db.r.QueryRow(ctx, "SELECT id, name, email, phone FROM tenants WHERE id = $1 AND org_id = $2",
-		tenantID, p.OrgID).Scan(&r.ID, &r.Name, &r.Email, &r.Phone)
+	err := db.r.QueryRow(ctx, "SELECT id, name, email, phone, language FROM tenants WHERE id = $1 AND org_id = $2",
+		tenantID, p.OrgID).Scan(&r.ID, &r.Name, &r.Email, &r.Phone, &r.Language)
 	if isNoRows(err) {
 		return r, backend.ErrNoTenant
 	}

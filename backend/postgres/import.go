@@ -100,6 +100,7 @@ func (im *directoryImport) unit(ctx context.Context, propID int64, r backend.Dir
 
 // tenant finds the organisation's tenant by e-mail (any case), or, for a
 // row without one, a tenant without e-mail by name and phone; or creates it.
+// A row with a language sets it; one without leaves it as it was.
 func (im *directoryImport) tenant(ctx context.Context, r backend.DirectoryRow) (int64, error) {
 	find, findArgs := "SELECT id FROM tenants WHERE org_id = $1 AND lower(email) = lower($2) ORDER BY id LIMIT 1", []any{im.org, r.TenantEmail}
 	if r.TenantEmail == "" {
@@ -107,9 +108,12 @@ func (im *directoryImport) tenant(ctx context.Context, r backend.DirectoryRow) (
 			[]any{im.org, r.TenantName, r.TenantPhone}
 	}
 	id, created, err := findOrCreate(ctx, im.tx, find, findArgs,
-		"INSERT INTO tenants (org_id, name, email, phone, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-		[]any{im.org, r.TenantName, r.TenantEmail, r.TenantPhone, im.tx.Now()})
+		"INSERT INTO tenants (org_id, name, email, phone, language, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+		[]any{im.org, r.TenantName, r.TenantEmail, r.TenantPhone, r.TenantLanguage, im.tx.Now()})
 	im.res.Tenants += created
+	if err == nil && created == 0 && r.TenantLanguage != "" {
+		_, err = im.tx.Exec(ctx, "UPDATE tenants SET language = $1 WHERE id = $2", r.TenantLanguage, id)
+	}
 	return id, err
 }
 

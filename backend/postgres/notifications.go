@@ -115,7 +115,7 @@ func (db *DB) DueNotifications(ctx context.Context, now time.Time, limit int) ([
 	}
 	rows, err := db.r.Query(ctx, notificationColumns+`, n.org_id, o.name,
 		       coalesce((SELECT name FROM users WHERE org_id = n.org_id AND is_main LIMIT 1), ''),
-		       c.unit_id IS NOT NULL, coalesce(p.name, ''), coalesce(u.name, '')
+		       c.unit_id IS NOT NULL, coalesce(p.name, ''), coalesce(u.name, ''), t.language, o.time_zone
 		FROM notifications n JOIN tenants t ON t.id = n.tenant_id JOIN orgs o ON o.id = n.org_id
 		JOIN conversations c ON c.id = n.conversation_id
 		LEFT JOIN units u ON u.id = c.unit_id LEFT JOIN properties p ON p.id = u.property_id
@@ -129,7 +129,7 @@ func (db *DB) DueNotifications(ctx context.Context, now time.Time, limit int) ([
 		var p backend.PendingNotification
 		var mainUser, property, unit string
 		var group bool
-		n, err := scanNotification(rows, &p.OrgID, &p.OrgName, &mainUser, &group, &property, &unit)
+		n, err := scanNotification(rows, &p.OrgID, &p.OrgName, &mainUser, &group, &property, &unit, &p.TenantLanguage, &p.TimeZone)
 		if err != nil {
 			return nil, fmt.Errorf("due notifications: %w", err)
 		}

@@ -216,14 +216,14 @@ func (db *DB) Me(ctx context.Context, token string) (backend.Me, error) {
 	var revoked bool
 	hash := hashToken(token)
 	err := db.db.QueryRowContext(ctx, `
-		SELECT s.user_id, s.tenant_id, coalesce(u.org_id, t.org_id), coalesce(u.name, t.name), coalesce(u.email, t.email),
+		SELECT s.user_id, s.tenant_id, coalesce(u.org_id, t.org_id), coalesce(u.name, t.name), coalesce(u.email, t.email), coalesce(t.language, ''),
 		       coalesce(u.is_main, 0), o.name, o.time_zone, o.currency, o.locale, s.expires_at, s.revoked_at IS NOT NULL
 		FROM sessions s
 		LEFT JOIN users u ON u.id = s.user_id
 		LEFT JOIN tenants t ON t.id = s.tenant_id
 		JOIN orgs o ON o.id = coalesce(u.org_id, t.org_id)
 		WHERE s.token_hash = +?`, // +?: see "Parameters the planner must not see" (sqlite.go)
-		hash).Scan(&userID, &tenantID, &me.OrgID, &me.Name, &me.Email, &me.IsMain, &me.OrgName, &me.TimeZone, &me.Currency, &me.Locale, &expires, &revoked)
+		hash).Scan(&userID, &tenantID, &me.OrgID, &me.Name, &me.Email, &me.Language, &me.IsMain, &me.OrgName, &me.TimeZone, &me.Currency, &me.Locale, &expires, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return backend.Me{}, backend.ErrNotSignedIn
 	}

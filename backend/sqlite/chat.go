@@ -158,7 +158,7 @@ func leasesOf(leases []backend.Lease, keep func(backend.Lease) bool) []backend.L
 // lease's unit, property or address is like like, by name.
 func directoryTenants(ctx context.Context, q queryer, orgID int64, like string) ([]backend.DirectoryTenant, error) {
 	rows, err := q.QueryContext(ctx, `
-		SELECT t.id, t.name, t.email, t.phone FROM tenants t
+		SELECT t.id, t.name, t.email, t.phone, t.language FROM tenants t
 		WHERE t.org_id = :org AND (t.name LIKE :q ESCAPE '\' OR t.email LIKE :q ESCAPE '\' OR t.phone LIKE :q ESCAPE '\'
 		   OR EXISTS (SELECT 1 FROM lease_tenants lt JOIN leases l ON l.id = lt.lease_id JOIN units u ON u.id = l.unit_id
 		              JOIN properties p ON p.id = u.property_id
@@ -171,7 +171,7 @@ func directoryTenants(ctx context.Context, q queryer, orgID int64, like string) 
 	out := []backend.DirectoryTenant{}
 	for rows.Next() {
 		var t backend.DirectoryTenant
-		if err := rows.Scan(&t.ID, &t.Name, &t.Email, &t.Phone); err != nil {
+		if err := rows.Scan(&t.ID, &t.Name, &t.Email, &t.Phone, &t.Language); err != nil {
 			return nil, fmt.Errorf("directory: %w", err)
 		}
 		out = append(out, t)
@@ -220,8 +220,8 @@ func (db *DB) TenantRecord(ctx context.Context, p backend.Principal, tenantID in
 		return backend.TenantRecord{}, err
 	}
 	var r backend.TenantRecord
-	err := db.db.QueryRowContext(ctx, "SELECT id, name, email, phone FROM tenants WHERE id = ? AND org_id = ?",
-		tenantID, p.OrgID).Scan(&r.ID, &r.Name, &r.Email, &r.Phone)
+	err := db.db.QueryRowContext(ctx, "SELECT id, name, email, phone, language FROM tenants WHERE id = ? AND org_id = ?",
+		tenantID, p.OrgID).Scan(&r.ID, &r.Name, &r.Email, &r.Phone, &r.Language)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, backend.ErrNoTenant
 	}

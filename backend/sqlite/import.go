@@ -108,15 +108,19 @@ func (im *directoryImport) unit(ctx context.Context, propID int64, r backend.Dir
 
 // tenant finds the organisation's tenant by e-mail (any case), or, for a
 // row without one, a tenant without e-mail by name and phone; or creates it.
+// A row with a language sets it; one without leaves it as it was.
 func (im *directoryImport) tenant(ctx context.Context, r backend.DirectoryRow) (int64, error) {
 	find, findArgs := "SELECT id FROM tenants WHERE org_id = ? AND email = ? COLLATE NOCASE", []any{im.org, r.TenantEmail}
 	if r.TenantEmail == "" {
 		find, findArgs = "SELECT id FROM tenants WHERE org_id = ? AND email = '' AND name = ? AND phone = ?", []any{im.org, r.TenantName, r.TenantPhone}
 	}
 	id, created, err := findOrCreate(ctx, im.tx, find, findArgs,
-		"INSERT INTO tenants (org_id, name, email, phone, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-		[]any{im.org, r.TenantName, r.TenantEmail, r.TenantPhone, formatTime(im.tx.Now())})
+		"INSERT INTO tenants (org_id, name, email, phone, language, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+		[]any{im.org, r.TenantName, r.TenantEmail, r.TenantPhone, r.TenantLanguage, formatTime(im.tx.Now())})
 	im.res.Tenants += created
+	if err == nil && created == 0 && r.TenantLanguage != "" {
+		_, err = im.tx.ExecContext(ctx, "UPDATE tenants SET language = ? WHERE id = ?", r.TenantLanguage, id)
+	}
 	return id, err
 }
 

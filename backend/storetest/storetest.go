@@ -45,6 +45,9 @@ type Setup interface {
 	// (by name) and tenants (by name and e-mail) when they do not exist yet. It
 	// returns the unit's id and the tenants' ids, in the lease's order.
 	AddLease(ctx context.Context, orgID int64, l Lease) (unitID int64, tenantIDs []int64, err error)
+	// ImportDirectory adds the rows of an imported file to orgID's
+	// directory (backend.CheckDirectoryRows first; nothing on any problem).
+	ImportDirectory(ctx context.Context, orgID int64, rows []backend.DirectoryRow) (backend.ImportResult, error)
 }
 
 // Lease is one lease of a unit, as AddLease takes it.
@@ -75,6 +78,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"LiveSessions", testLiveSessions},
 		{"Directory", testDirectory},
 		{"TenantRecord", testTenantRecord},
+		{"TenantLanguage", testTenantLanguage},
 		{"StartConversation", testStartConversation},
 		{"GroupGainsTenantsWhoBecameActive", testGroupGainsTenants},
 		{"Messages", testMessages},

@@ -9,6 +9,7 @@
 import { asApiError, createApi, uploadFile } from './api.js';
 import { Backoff, createConnection } from './connection.js';
 import { theirs } from './dom.js';
+import { t } from './i18n.js';
 import { browserStores, forgetTenant, openDataCache } from './offline.js';
 import { MAX_FILES, forgetUnsent, markFailed, newPending, readUnsent, saveUnsent, settle, takeFiles, toRetry, trayBusy, trayProblem } from './outbox.js';
 import { PAGE, catchUp, loadEarlier, loadNewest } from './paging.js';
@@ -111,11 +112,10 @@ export function createPortal(state, page, storage) {
     page.who.textContent = '';
     // Nothing of this tenant stays readable in this browser.
     forgetTenant(browserStores());
-    const link = 'use the link in the latest e-mail or text message about your chat. Each link works once; if yours was used or has expired, ask for a new one.';
     // The way back in without the landlord: a page of the server's.
-    const newLink = { href: '/portal/link', text: 'E-mail (or text) me a new link' };
-    if (ended && !state.signingOut) notice('Your session has ended.', `Please sign in again: ${link}`, false, newLink);
-    else notice('You are signed out', `To open your messages, ${link}`, false, newLink);
+    const newLink = { href: '/portal/link', text: t('portal.newLink') };
+    if (ended && !state.signingOut) notice(t('portal.sessionEnded.title'), t('portal.sessionEnded.text'), false, newLink);
+    else notice(t('portal.signedOut.title'), t('portal.signedOut.text'), false, newLink);
   }
 
   /** Fills the list of where the tenant is signed in, each time it is opened. */
@@ -159,7 +159,7 @@ export function createPortal(state, page, storage) {
   function showConnection() {
     if (state.signedOut) return;
     page.connection.hidden = !socketDown && !showingKept;
-    page.connection.textContent = showingKept ? 'Offline — showing what was already loaded.' : socketDown ? 'Reconnecting…' : '';
+    page.connection.textContent = showingKept ? t('portal.offlineKept') : socketDown ? t('portal.reconnecting') : '';
   }
 
   /** The list and the thread's place, unless they are there. */
@@ -202,7 +202,7 @@ export function createPortal(state, page, storage) {
     if (m) {
       const id = Number(m[1]);
       if (!Number.isSafeInteger(id) || id <= 0) {
-        showUnavailable('There is no such conversation.');
+        showUnavailable(t('portal.noSuchConversation'));
         return;
       }
       openThread(id);
@@ -463,7 +463,7 @@ export function createPortal(state, page, storage) {
       files.push(item);
       upload(id, item);
     }
-    if (tooMany) composeError(`A message can carry at most ${MAX_FILES} files.`);
+    if (tooMany) composeError(t('portal.tooManyFiles', { max: MAX_FILES }));
     renderTray(id);
   }
 
@@ -572,7 +572,7 @@ export function createPortal(state, page, storage) {
     } catch (err) {
       if (asApiError(err).status === 401) return;
       // The server may be restarting: keep trying, the page comes up by itself.
-      notice('Doorstep is not reachable', 'There is no connection to the server just now. This page tries again by itself.', true);
+      notice(t('portal.unreachable.title'), t('portal.unreachable.text'), true);
       setTimeout(start, backoff.next());
       return;
     }
@@ -582,7 +582,7 @@ export function createPortal(state, page, storage) {
     for (const [id, text] of unsent.drafts) state.drafts.set(id, text);
     for (const [id, p] of unsent.pending) thread(state, id).pending.push(p);
     if (me.kind !== 'tenant') {
-      notice('This page is for tenants', 'Landlords use the Doorstep desktop app.', true);
+      notice(t('portal.forTenants.title'), t('portal.forTenants.text'), true);
       return;
     }
     page.who.replaceChildren(theirs('bdi', {}, me.name), ' · ', theirs('bdi', {}, me.org_name));
@@ -592,7 +592,7 @@ export function createPortal(state, page, storage) {
     try {
       await refreshConversations();
     } catch (e) {
-      if (!state.signedOut) notice('Your messages could not be loaded', asApiError(e).message, true);
+      if (!state.signedOut) notice(t('portal.loadFailed.title'), asApiError(e).message, true);
       return;
     }
     route();

@@ -1,16 +1,36 @@
 // @ts-check
-// How values read: sizes, times and days, file names.
+// How values read: sizes, times and days, file names, in the tenant's
+// language and locale (i18n.js).
+
+import { locale, t } from './i18n.js';
+
+/** A number with one decimal or none, as the locale writes it (1.5, 1,5). */
+function decimal(/** @type {number} */ n, /** @type {number} */ digits) {
+  return new Intl.NumberFormat(locale(), { minimumFractionDigits: digits, maximumFractionDigits: digits, useGrouping: false }).format(n);
+}
 
 /** A size in bytes as people read it: 512 B, 1.5 KB, 120 KB, 3.2 MB. */
 export function formatSize(/** @type {number} */ n) {
   if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(n < 10 * 1024 ? 1 : 0)} KB`;
-  return `${(n / (1024 * 1024)).toFixed(1)} MB`;
+  if (n < 1024 * 1024) return `${decimal(n / 1024, n < 10 * 1024 ? 1 : 0)} KB`;
+  return `${decimal(n / (1024 * 1024), 1)} MB`;
 }
 
-export const timeFormat = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
-const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'short', month: 'short', day: 'numeric' });
-const yearFormat = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+/** @type {Map<string, Intl.DateTimeFormat>} */
+const formats = new Map();
+
+/** A date format of the current locale, made once. */
+function dateFormat(/** @type {string} */ name, /** @type {Intl.DateTimeFormatOptions} */ options) {
+  const key = `${locale()} ${name}`;
+  let f = formats.get(key);
+  if (!f) formats.set(key, (f = new Intl.DateTimeFormat(locale(), options)));
+  return f;
+}
+
+/** A time of day: 9:30 AM, 9:30. */
+export const timeFormat = () => dateFormat('time', { hour: 'numeric', minute: '2-digit' });
+const dayFormat = () => dateFormat('day', { weekday: 'short', month: 'short', day: 'numeric' });
+const yearFormat = () => dateFormat('year', { year: 'numeric', month: 'short', day: 'numeric' });
 
 /** The local calendar day of a moment, to compare days. */
 export function dayKey(/** @type {Date} */ d) {
@@ -25,9 +45,9 @@ export function dayKey(/** @type {Date} */ d) {
  */
 export function dayLabel(d, today = new Date()) {
   const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
-  if (dayKey(d) === dayKey(today)) return 'Today';
-  if (dayKey(d) === dayKey(yesterday)) return 'Yesterday';
-  return d.getFullYear() === today.getFullYear() ? dayFormat.format(d) : yearFormat.format(d);
+  if (dayKey(d) === dayKey(today)) return t('portal.today');
+  if (dayKey(d) === dayKey(yesterday)) return t('portal.yesterday');
+  return d.getFullYear() === today.getFullYear() ? dayFormat().format(d) : yearFormat().format(d);
 }
 
 /**
@@ -37,7 +57,7 @@ export function dayLabel(d, today = new Date()) {
  */
 export function shortTime(iso, now = new Date()) {
   const d = new Date(iso);
-  return dayKey(d) === dayKey(now) ? timeFormat.format(d) : dayLabel(d, now);
+  return dayKey(d) === dayKey(now) ? timeFormat().format(d) : dayLabel(d, now);
 }
 
 /**
@@ -47,7 +67,7 @@ export function shortTime(iso, now = new Date()) {
  * @param {Date} [now]
  */
 export function sessionLine(s, now = new Date()) {
-  return `${s.current ? 'This device' : s.device}, since ${shortTime(s.started_at, now)}`;
+  return t('portal.sessionSince', { device: s.current ? t('portal.thisDevice') : s.device, when: shortTime(s.started_at, now) });
 }
 
 // Names and messages come from other people, in any script. Each is shown

@@ -7,6 +7,7 @@
 import { fileURL } from './api.js';
 import { el, fileName, PAPER_CLIP, svgIcon, theirs } from './dom.js';
 import { dayKey, dayLabel, formatSize, isImage, sessionLine, shortTime, shownExtension, shownFileName, timeFormat } from './format.js';
+import { locale, t } from './i18n.js';
 import { inOrder } from './paging.js';
 import { isMine } from './state.js';
 
@@ -44,12 +45,12 @@ export function sessionItems(list) {
 
 /** Where a thread goes before one is chosen. */
 export function placeholder() {
-  return el('section', { class: 'thread-placeholder', text: 'Choose a conversation.' });
+  return el('section', { class: 'thread-placeholder', text: t('portal.chooseConversation') });
 }
 
 /** The conversation list's frame, filled by conversationList. */
 export function listFrame() {
-  return el('nav', { class: 'list', 'aria-label': 'Conversations', 'data-testid': 'conversation-list' });
+  return el('nav', { class: 'list', 'aria-label': t('portal.conversations'), 'data-testid': 'conversation-list' });
 }
 
 /**
@@ -62,8 +63,8 @@ export function listFrame() {
 export function conversationList(convs, me, current, open) {
   const items = convs.map((c) => el('li', {}, conversationLink(c, me, current, open)));
   return [
-    el('h1', { text: 'Messages' }),
-    items.length ? el('ul', {}, items) : el('p', { class: 'empty', text: 'No conversations yet. Your landlord starts them; you will get an e-mail and a text message when they do.' }),
+    el('h1', { text: t('portal.messages') }),
+    items.length ? el('ul', {}, items) : el('p', { class: 'empty', text: t('portal.noConversations') }),
   ];
 }
 
@@ -81,8 +82,8 @@ function conversationLink(c, me, current, open) {
   let preview = null;
   if (last) {
     const files = last.files?.length ?? 0;
-    const what = last.text ? theirs('bdi', {}, last.text) : files === 1 ? '1 file' : `${files} files`;
-    preview = el('span', { class: 'preview' }, isMine(me, last) ? 'You: ' : '', what);
+    const what = last.text ? theirs('bdi', {}, last.text) : files === 1 ? t('portal.oneFile') : t('portal.someFiles', { count: files });
+    preview = el('span', { class: 'preview' }, isMine(me, last) ? t('portal.you') : '', what);
   }
   return el(
     'a',
@@ -101,7 +102,7 @@ function conversationLink(c, me, current, open) {
     theirs('span', { class: 'title' }, c.title),
     el('span', { class: 'time', text: last ? shortTime(last.created_at) : '' }),
     preview ?? el('span', { class: 'preview' }),
-    c.unread > 0 ? el('span', { class: 'badge', 'data-testid': 'unread', 'aria-label': `${c.unread} unread`, text: String(c.unread) }) : el('span'),
+    c.unread > 0 ? el('span', { class: 'badge', 'data-testid': 'unread', 'aria-label': t('portal.unread', { count: c.unread }), text: String(c.unread) }) : el('span'),
   );
 }
 
@@ -117,16 +118,16 @@ export function unavailable(message, back) {
     el(
       'div',
       { class: 'notice', role: 'alert', 'data-testid': 'unavailable' },
-      el('h1', { text: 'This conversation is not available' }),
+      el('h1', { text: t('portal.notAvailable') }),
       el('p', { text: message }),
-      el('p', {}, el('a', { href: '/portal/', onclick: (/** @type {MouseEvent} */ e) => (e.preventDefault(), back()), text: 'Back to your messages' })),
+      el('p', {}, el('a', { href: '/portal/', onclick: (/** @type {MouseEvent} */ e) => (e.preventDefault(), back()), text: t('portal.backToMessages') })),
     ),
   );
 }
 
 /** An open thread's frame: its head, its messages (loading), its bottom. */
 export function threadFrame() {
-  const messages = el('div', { class: 'messages', 'data-testid': 'messages', role: 'log', 'aria-live': 'polite' }, el('p', { class: 'empty', text: 'Loading…' }));
+  const messages = el('div', { class: 'messages', 'data-testid': 'messages', role: 'log', 'aria-live': 'polite' }, el('p', { class: 'empty', text: t('portal.loading') }));
   const section = el('section', { class: 'thread', 'data-testid': 'thread' }, el('header', { class: 'thread-head' }), messages, el('div', { class: 'bottom' }));
   return { section, messages };
 }
@@ -145,15 +146,15 @@ export function loadError(/** @type {string} */ text) {
 export function threadHead(c, on) {
   const names = c.kind === 'group' ? c.members.flatMap((m, i) => [i ? ', ' : '', theirs('bdi', {}, m.name)]) : [];
   return [
-    el('button', { type: 'button', class: 'link back', 'aria-label': 'All conversations', onclick: on.back, text: '‹' }),
-    el('div', { class: 'names' }, theirs('h1', { 'data-testid': 'thread-title' }, c.title), names.length ? el('div', { class: 'members' }, 'With your landlord and ', ...names) : null),
-    el('button', { type: 'button', class: 'button', 'data-testid': 'view-files', onclick: on.viewFiles, text: 'View Files' }),
+    el('button', { type: 'button', class: 'link back', 'aria-label': t('portal.allConversations'), onclick: on.back, text: '‹' }),
+    el('div', { class: 'names' }, theirs('h1', { 'data-testid': 'thread-title' }, c.title), names.length ? el('div', { class: 'members' }, t('portal.withLandlordAnd'), ...names) : null),
+    el('button', { type: 'button', class: 'button', 'data-testid': 'view-files', onclick: on.viewFiles, text: t('portal.viewFiles') }),
   ];
 }
 
 /** The read-only sentence in place of the compose box, once the lease ended. */
 export function readOnlyNote(/** @type {Conversation} */ c) {
-  return el('p', { class: 'readonly', role: 'status', 'data-testid': 'read-only', text: c.read_only_reason || 'This conversation is read-only.' });
+  return el('p', { class: 'readonly', role: 'status', 'data-testid': 'read-only', text: c.read_only ? t('portal.readOnlyLeaseEnded') : t('portal.readOnly') });
 }
 
 /**
@@ -164,12 +165,12 @@ export function readOnlyNote(/** @type {Conversation} */ c) {
  * @returns {{ node: HTMLElement, compose: Compose }}
  */
 export function composeBox(draft, on) {
-  const input = el('input', { type: 'file', multiple: true, hidden: true, 'data-testid': 'file-input', 'aria-label': 'Attach files' });
+  const input = el('input', { type: 'file', multiple: true, hidden: true, 'data-testid': 'file-input', 'aria-label': t('portal.attachFiles') });
   input.addEventListener('change', () => {
     on.files([...(input.files ?? [])]);
     input.value = '';
   });
-  const textarea = el('textarea', { rows: 1, maxlength: 10000, 'aria-label': 'Message', placeholder: 'Write a message', 'data-testid': 'compose' });
+  const textarea = el('textarea', { rows: 1, maxlength: 10000, 'aria-label': t('portal.message'), placeholder: t('portal.writeMessage'), 'data-testid': 'compose' });
   textarea.value = draft;
   textarea.addEventListener('input', () => {
     on.input(textarea.value);
@@ -191,7 +192,7 @@ export function composeBox(draft, on) {
   });
   const error = el('p', { class: 'error', role: 'alert', 'data-testid': 'compose-error', hidden: true });
   const tray = el('div', { class: 'tray', 'data-testid': 'tray' });
-  const send = el('button', { type: 'button', class: 'button primary', 'data-testid': 'send', onclick: on.send, text: 'Send' });
+  const send = el('button', { type: 'button', class: 'button primary', 'data-testid': 'send', onclick: on.send, text: t('portal.send') });
   // A separate, deliberate choice: it reaches the landlord even when they
   // silenced notifications, so it says what it is for.
   const urgent = el('input', { type: 'checkbox', 'data-testid': 'urgent', 'aria-describedby': 'urgent-hint' });
@@ -199,8 +200,8 @@ export function composeBox(draft, on) {
     'label',
     { class: 'urgent-choice' },
     urgent,
-    el('strong', { text: 'Urgent' }),
-    el('span', { id: 'urgent-hint', class: 'hint', text: ' — emergencies only (a leak, fire, smoke, gas, no heat, a break-in): your landlord is alerted at once, even at night.' }),
+    el('strong', { text: t('portal.urgent') }),
+    el('span', { id: 'urgent-hint', class: 'hint', text: t('portal.urgentHint') }),
   );
   const node = el(
     'div',
@@ -210,7 +211,7 @@ export function composeBox(draft, on) {
     el(
       'div',
       { class: 'compose-row' },
-      el('button', { type: 'button', class: 'clip', title: 'Attach files', 'aria-label': 'Attach files', 'data-testid': 'attach', onclick: () => input.click() }, svgIcon(PAPER_CLIP)),
+      el('button', { type: 'button', class: 'clip', title: t('portal.attachFiles'), 'aria-label': t('portal.attachFiles'), 'data-testid': 'attach', onclick: () => input.click() }, svgIcon(PAPER_CLIP)),
       input,
       textarea,
       send,
@@ -238,8 +239,8 @@ export function trayChips(files, remove) {
       'div',
       { class: f.error ? 'chip bad' : 'chip', 'data-testid': 'tray-file', 'data-tray-id': f.id, title: f.error || shownFileName(f.name) },
       fileName('span', { class: 'name' }, f.name),
-      f.error ? el('span', { text: f.error }) : f.record ? el('span', { class: 'size', text: formatSize(f.size) }) : el('progress', { max: 1, value: f.size ? f.loaded / f.size : 0, 'aria-label': `Uploading ${shownFileName(f.name)}` }),
-      el('button', { type: 'button', 'aria-label': `Remove ${shownFileName(f.name)}`, onclick: () => remove(f), text: '×' }),
+      f.error ? el('span', { text: f.error }) : f.record ? el('span', { class: 'size', text: formatSize(f.size) }) : el('progress', { max: 1, value: f.size ? f.loaded / f.size : 0, 'aria-label': t('portal.uploading', { name: shownFileName(f.name) }) }),
+      el('button', { type: 'button', 'aria-label': t('portal.remove', { name: shownFileName(f.name) }), onclick: () => remove(f), text: '×' }),
     ),
   );
 }
@@ -247,18 +248,18 @@ export function trayChips(files, remove) {
 /**
  * A thread's content: the button for earlier messages, the messages with
  * day separators, then the replies not yet stored.
- * @param {Thread} t
+ * @param {Thread} thread
  * @param {Me | null} me
  * @param {{ earlier: () => void, retry: (p: Pending) => void, discard: (p: Pending) => void }} on
  */
-export function threadContent(t, me, on) {
+export function threadContent(thread, me, on) {
   /** @type {HTMLElement[]} */
   const nodes = [];
-  if (t.hasEarlier) {
-    nodes.push(el('button', { type: 'button', class: 'button earlier', 'data-testid': 'earlier', onclick: on.earlier, text: 'Show earlier messages' }));
+  if (thread.hasEarlier) {
+    nodes.push(el('button', { type: 'button', class: 'button earlier', 'data-testid': 'earlier', onclick: on.earlier, text: t('portal.showEarlier') }));
   }
   let day = '';
-  for (const m of inOrder(t)) {
+  for (const m of inOrder(thread)) {
     const d = new Date(m.created_at);
     if (dayKey(d) !== day) {
       day = dayKey(d);
@@ -266,8 +267,8 @@ export function threadContent(t, me, on) {
     }
     nodes.push(messageNode(m, me));
   }
-  for (const p of t.pending) nodes.push(pendingNode(p, on));
-  if (!nodes.length) nodes.push(el('p', { class: 'empty', text: 'No messages yet.' }));
+  for (const p of thread.pending) nodes.push(pendingNode(p, on));
+  if (!nodes.length) nodes.push(el('p', { class: 'empty', text: t('portal.noMessages') }));
   return nodes;
 }
 
@@ -283,9 +284,9 @@ function messageNode(m, me) {
     'article',
     { class: (mine ? 'msg mine' : 'msg') + (m.urgent ? ' urgent' : ''), 'data-testid': 'message', 'data-seq': m.seq },
     mine ? null : theirs('div', { class: 'from' }, m.sender.name),
-    m.urgent ? el('div', { class: 'urgent-mark', 'data-testid': 'urgent-mark', text: 'Urgent' }) : null,
+    m.urgent ? el('div', { class: 'urgent-mark', 'data-testid': 'urgent-mark', text: t('portal.urgent') }) : null,
     el('div', { class: 'bubble' }, m.text ? theirs('p', { class: 'text' }, m.text) : null, m.files?.length ? filesNode(m.files) : null),
-    el('div', { class: 'meta' }, el('time', { datetime: m.created_at, title: new Date(m.created_at).toLocaleString(), text: timeFormat.format(new Date(m.created_at)) })),
+    el('div', { class: 'meta' }, el('time', { datetime: m.created_at, title: new Date(m.created_at).toLocaleString(locale()), text: timeFormat().format(new Date(m.created_at)) })),
   );
 }
 
@@ -317,9 +318,9 @@ function pendingNode(p, on) {
     el(
       'div',
       { class: 'meta' },
-      failed ? `Not sent: ${p.error} ` : 'Sending…',
-      failed && p.retry ? el('button', { type: 'button', class: 'link', 'data-testid': 'retry', onclick: () => on.retry(p), text: 'Try again' }) : null,
-      failed ? el('button', { type: 'button', class: 'link', 'data-testid': 'discard', onclick: () => on.discard(p), text: 'Discard' }) : null,
+      failed ? t('portal.notSent', { error: p.error }) : t('portal.sending'),
+      failed && p.retry ? el('button', { type: 'button', class: 'link', 'data-testid': 'retry', onclick: () => on.retry(p), text: t('portal.tryAgain') }) : null,
+      failed ? el('button', { type: 'button', class: 'link', 'data-testid': 'discard', onclick: () => on.discard(p), text: t('portal.discard') }) : null,
     ),
   );
 }
@@ -329,11 +330,11 @@ function pendingNode(p, on) {
  * @returns {{ panel: HTMLElement, list: HTMLElement }}
  */
 export function filesPanel() {
-  const list = el('ul', { 'data-testid': 'files-list' }, el('li', { text: 'Loading…' }));
+  const list = el('ul', { 'data-testid': 'files-list' }, el('li', { text: t('portal.loading') }));
   const panel = el(
     'section',
-    { class: 'panel', 'data-testid': 'files-panel', 'aria-label': 'Files' },
-    el('header', { class: 'thread-head' }, el('div', { class: 'names' }, el('h1', { text: 'Files' })), el('button', { type: 'button', class: 'button', 'data-testid': 'close-files', onclick: () => panel.remove(), text: 'Close' })),
+    { class: 'panel', 'data-testid': 'files-panel', 'aria-label': t('portal.files') },
+    el('header', { class: 'thread-head' }, el('div', { class: 'names' }, el('h1', { text: t('portal.files') })), el('button', { type: 'button', class: 'button', 'data-testid': 'close-files', onclick: () => panel.remove(), text: t('portal.close') })),
     list,
   );
   return { panel, list };
@@ -350,14 +351,14 @@ export function filesError(/** @type {string} */ text) {
  * @param {SharedFile[]} files newest first
  */
 export function sharedFiles(files) {
-  if (!files.length) return [el('li', { class: 'empty', text: 'No files have been shared in this conversation yet.' })];
+  if (!files.length) return [el('li', { class: 'empty', text: t('portal.noFilesShared') })];
   return files.map((f) =>
     el(
       'li',
       { 'data-testid': 'shared-file' },
       el('div', { class: 'preview' }, isImage(f) ? el('img', { src: fileURL(f), alt: '', loading: 'lazy' }) : shownExtension(f.name)),
       el('div', { class: 'about' }, fileName('div', { class: 'name' }, f.name), el('div', { class: 'sub' }, `${formatSize(f.size)} · `, theirs('bdi', {}, f.shared_by.name), ` · ${dayLabel(new Date(f.shared_at))}`)),
-      el('a', { class: 'button', href: fileURL(f), download: shownFileName(f.name), 'data-testid': 'download', text: 'Download' }),
+      el('a', { class: 'button', href: fileURL(f), download: shownFileName(f.name), 'data-testid': 'download', text: t('portal.download') }),
     ),
   );
 }
@@ -370,7 +371,7 @@ export function sharedFiles(files) {
  */
 export function wireDrop(section, on) {
   let depth = 0;
-  const zone = el('div', { class: 'dropzone', 'data-testid': 'dropzone', hidden: true, text: 'Drop files to add them to your message' });
+  const zone = el('div', { class: 'dropzone', 'data-testid': 'dropzone', hidden: true, text: t('portal.dropFiles') });
   section.append(zone);
   const hasFiles = (/** @type {DragEvent} */ e) => [...(e.dataTransfer?.types ?? [])].includes('Files');
   section.addEventListener('dragenter', (e) => {

@@ -1,6 +1,17 @@
 // @ts-check
-import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dayLabel, formatSize, sessionLine, shownExtension, shownFileName } from '../assets/format.js';
+import { setCatalogue, t } from '../assets/i18n.js';
+
+/** A language's catalogue as the server gives the page (backend/i18n). */
+function catalogue(/** @type {string} */ language) {
+  /** @type {Record<string, string>} */
+  const all = JSON.parse(readFileSync(new URL(`../../i18n/${language}.json`, import.meta.url), 'utf8'));
+  return { language, locale: language, messages: Object.fromEntries(Object.entries(all).filter(([id]) => id.startsWith('portal.'))) };
+}
+
+beforeAll(() => setCatalogue(catalogue('en')));
 
 describe('a file name', () => {
   it('shows every bidirectional control as what it is', () => {
@@ -52,5 +63,26 @@ describe('a line of where the tenant is signed in', () => {
     expect(sessionLine({ started_at: started.toISOString(), device: 'Firefox on Windows', current: false }, now)).toBe(
       `Firefox on Windows, since ${dayLabel(started, now)}`,
     );
+  });
+});
+
+describe('in Spanish', () => {
+  beforeAll(() => setCatalogue(catalogue('es')));
+  afterAll(() => setCatalogue(catalogue('en')));
+  const now = new Date(2026, 10, 28, 15, 0);
+
+  it('reads days, sessions and sizes as Spanish writes them', () => {
+    expect(dayLabel(new Date(2026, 10, 28, 0, 1), now)).toBe('Hoy');
+    expect(dayLabel(new Date(2026, 10, 27, 23, 59), now)).toBe('Ayer');
+    expect(dayLabel(new Date(2026, 10, 20, 12), now)).toMatch(/nov/);
+    expect(sessionLine({ started_at: new Date(2026, 10, 28, 9, 30).toISOString(), device: 'Safari on iPhone', current: true }, now)).toMatch(
+      /^Este dispositivo, desde 9:30/,
+    );
+    expect(formatSize(1536)).toBe('1,5 KB');
+  });
+
+  it('fills placeholders and shows an unknown id as itself', () => {
+    expect(t('portal.tooManyFiles', { max: 10 })).toBe('Un mensaje puede llevar como máximo 10 archivos.');
+    expect(t('portal.no-such-id')).toBe('portal.no-such-id');
   });
 });

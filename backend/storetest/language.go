@@ -1,0 +1,90 @@
+package storetest
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"doorstep/backend"
+)
+
+// testTenantLanguage: an imported file sets a tenant's language (en/es, or
+// the language's name); the directory, the tenant record, the tenant's own
+// session and their queued notifications carry it; a row without one
+// leaves it as it was; an unknown one imports nothing and says which line.
+func testTenantLanguage(t *testing.T, w *world) {
+	row := func(line, name, email, language string) backend.DirectoryRow {
+		return backend.DirectoryRow{Line: line, Property: "Elm Court", Address: "1 Elm Court", Unit: "1A",
+			TenantName: name, TenantEmail: email, TenantPhone: "555-0100", LeaseStart: "2025-01-01", LeaseEnd: "2026-12-31",
+			TenantLanguage: language}
+	}
+	language := func(name string) string {
+		t.Helper()
+		dir := must[backend.Directory](t)(w.s.Directory(w.ctx, w.landlord, name))
+		if len(dir.Tenants) != 1 {
+			t.Fatalf("directory for %q: %+v", name, dir.Tenants)
+		}
+		rec := must[backend.TenantRecord](t)(w.s.TenantRecord(w.ctx, w.landlord, dir.Tenants[0].ID))
+		if rec.Language != dir.Tenants[0].Language {
+			t.Errorf("%s: the record says %q, the directory %q", name, rec.Language, dir.Tenants[0].Language)
+		}
+		return rec.Language
+	}
+
+	w.run(t, "NotSetUntilAFileSaysSo", func(t *testing.T) {
+		if got := language("alice"); got != "" {
+			t.Errorf("Alice's language = %q, want not set", got)
+		}
+	})
+
+	w.run(t, "ImportSetsItByCodeOrName", func(t *testing.T) {
+		must[backend.ImportResult](t)(w.s.ImportDirectory(w.ctx, w.orgA, []backend.DirectoryRow{
+			row("line 2", "Alice", "alice@tenant.test", "Español"),
+			row("line 3", "Bob", "bob@tenant.test", " english "),
+			row("line 4", "Rosa", "rosa@tenant.test", "es"),
+		}))
+		for name, want := range map[string]string{"alice": "es", "bob": "en", "rosa": "es"} {
+			if got := language(name); got != want {
+				t.Errorf("%s's language = %q, want %q", name, got, want)
+			}
+		}
+	})
+
+	w.run(t, "ARowWithoutOneKeepsIt", func(t *testing.T) {
+		must[backend.ImportResult](t)(w.s.ImportDirectory(w.ctx, w.orgA, []backend.DirectoryRow{row("line 2", "Alice", "alice@tenant.test", "")}))
+		if got := language("alice"); got != "es" {
+			t.Errorf("Alice's language after a row without one = %q, want still es", got)
+		}
+	})
+
+	w.run(t, "AnUnknownOneImportsNothing", func(t *testing.T) {
+		_, err := w.s.ImportDirectory(w.ctx, w.orgA, []backend.DirectoryRow{
+			row("line 2", "Bob", "bob@tenant.test", "es"),
+			row("line 3", "Uma", "uma@tenant.test", "Klingon"),
+		})
+		var problems backend.ImportErrors
+		if !errors.As(err, &problems) || len(problems) != 1 ||
+			!strings.HasPrefix(problems[0], `line 3: language "Klingon" is not one Doorstep speaks`) {
+			t.Fatalf("import with a bad language: %v", err)
+		}
+		if got := language("bob"); got != "en" {
+			t.Errorf("Bob's language = %q after a refused file, want still en", got)
+		}
+	})
+
+	w.run(t, "TheTenantAndTheirNotificationsCarryIt", func(t *testing.T) {
+		if me := w.tenantSession("Alice").Me; me.Language != "es" {
+			t.Errorf("Alice's session says language %q, want es", me.Language)
+		}
+		if me := w.signIn("landlord@a.test").Me; me.Language != "" {
+			t.Errorf("the landlord's session says language %q, want none", me.Language)
+		}
+		w.start(backend.StartConversation{TenantID: w.tenants["Alice"]})
+		due := must[[]backend.PendingNotification](t)(w.s.DueNotifications(w.ctx, w.clock(), 10))
+		i := slices.IndexFunc(due, func(n backend.PendingNotification) bool { return n.Tenant.Name == "Alice" })
+		if i < 0 || due[i].TenantLanguage != "es" {
+			t.Errorf("Alice's queued notifications: %+v, want language es", due)
+		}
+	})
+}
