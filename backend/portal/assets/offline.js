@@ -37,6 +37,7 @@ export const SHELL = [
   '/portal/assets/connection.js',
   '/portal/assets/dom.js',
   '/portal/assets/format.js',
+  '/portal/assets/i18n.js',
   '/portal/assets/main.js',
   '/portal/assets/offline.js',
   '/portal/assets/outbox.js',
