@@ -35,6 +35,18 @@ func ParseLanguage(s string) (string, error) {
 	return "", Errorf(EINVALID, "The %s.", LanguageProblem(s))
 }
 
+// ChooseOwnLanguage checks the language a person picks for themselves in
+// the portal and returns its code: only a tenant picks their own (the
+// landlord sets a tenant's through the directory file), and only a
+// language Doorstep speaks, or none (""), which goes back to following the
+// browser.
+func ChooseOwnLanguage(p Principal, language string) (string, error) {
+	if p.Kind != KindTenant {
+		return "", Errorf(EFORBIDDEN, "Only a tenant picks their own language here; a tenant's language is set in the directory file.")
+	}
+	return ParseLanguage(language)
+}
+
 // LanguageProblem is the sentence for a language Doorstep does not speak.
 func LanguageProblem(s string) string {
 	return "language " + quoteShort(s) + " is not one Doorstep speaks: write en (English) or es (Spanish), or leave it empty"

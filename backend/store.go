@@ -73,6 +73,10 @@ type SessionStore interface {
 	// portal's "Sign out everywhere"), and says how many it ended; the
 	// session end sink hears of them.
 	EndAllSessions(ctx context.Context, p Principal) (int, error)
+	// SetTenantLanguage sets the language (a code of Languages, or "" for
+	// none) tenant tenantID reads Doorstep in; their sessions see it on
+	// their next request. An unknown tenant is ENOTFOUND.
+	SetTenantLanguage(ctx context.Context, tenantID int64, language string) error
 	// EndedSessions returns those of the given session ids (SessionRef.ID)
 	// that have ended: signed out or revoked, by any process, expired, or
 	// unknown.

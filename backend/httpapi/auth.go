@@ -29,6 +29,7 @@ func (s *Server) authRoutes(mux *http.ServeMux) {
 	s.route(mux, "/api/v1/auth/signout-everywhere", map[string]http.HandlerFunc{"POST": s.authed(s.handleSignOutEverywhere)})
 	s.route(mux, "/api/v1/auth/invite", map[string]http.HandlerFunc{"POST": s.handleRedeemInvite})
 	s.route(mux, "/api/v1/me", map[string]http.HandlerFunc{"GET": s.authed(s.handleMe)})
+	s.route(mux, "/api/v1/me/language", map[string]http.HandlerFunc{"PUT": s.authed(s.handleSetLanguage)})
 	s.route(mux, "/api/v1/tenants/{id}/invites", map[string]http.HandlerFunc{"POST": s.authed(s.limitInvites(s.handleCreateInvite))})
 }
 

@@ -57,6 +57,35 @@ func (s *Server) handleCatalogue(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, r, http.StatusOK, catalogueFor(s.portalLanguage(r)))
 }
 
+// LanguageRequest is the body of PUT /api/v1/me/language: a tenant picks
+// the language they read Doorstep in ("en", "es"), or none ("") to follow
+// their browser again.
+type LanguageRequest struct {
+	Language string `json:"language"`
+}
+
+// handleSetLanguage keeps a tenant's own choice of language on their
+// record, so the portal, the e-mails and the text messages follow it, and
+// answers with the portal's catalogue in the language now chosen.
+func (s *Server) handleSetLanguage(w http.ResponseWriter, r *http.Request) {
+	var req LanguageRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p := principal(r.Context())
+	lang, err := backend.ChooseOwnLanguage(p, req.Language)
+	if err == nil {
+		err = s.store.SetTenantLanguage(r.Context(), p.ID, lang)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Vary", "Accept-Language, Cookie")
+	s.writeJSON(w, r, http.StatusOK, catalogueFor(i18n.Choose(lang, r.Header.Get("Accept-Language"))))
+}
+
 // translatable is an element of the page whose text is a catalogue id's:
 // data-i18n="id" on an element whose content is plain text.
 var translatable = regexp.MustCompile(`(<[a-z]+[^>]*\sdata-i18n="([a-zA-Z.]+)"[^>]*>)([^<]*)(<)`)

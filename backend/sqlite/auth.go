@@ -372,6 +372,20 @@ func (db *DB) EndAllSessions(ctx context.Context, p backend.Principal) (int, err
 	return n, err
 }
 
+// SetTenantLanguage sets the language tenant tenantID reads Doorstep in.
+func (db *DB) SetTenantLanguage(ctx context.Context, tenantID int64, language string) error {
+	return db.Update(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, "UPDATE tenants SET language = ? WHERE id = ?", language, tenantID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return backend.Errorf(backend.ENOTFOUND, "There is no such tenant.")
+		}
+		return nil
+	})
+}
+
 // peopleByEmail lists the landlord-side users and tenants with this e-mail
 // address, ignoring case: users first.
 func peopleByEmail(ctx context.Context, q queryer, email string) ([]backend.SignedOut, error) {

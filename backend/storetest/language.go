@@ -73,6 +73,38 @@ func testTenantLanguage(t *testing.T, w *world) {
 		}
 	})
 
+	w.run(t, "TheTenantPicksTheirOwn", func(t *testing.T) {
+		alice := w.tenantSession("Alice")
+		sessionSays := func() string {
+			t.Helper()
+			return must[backend.Me](t)(w.s.Me(w.ctx, alice.Token)).Language
+		}
+		if err := w.s.SetTenantLanguage(w.ctx, alice.Me.ID, backend.LanguageEnglish); err != nil {
+			t.Fatal(err)
+		}
+		if got, now := language("alice"), sessionSays(); got != "en" || now != "en" {
+			t.Errorf("after picking English, the record says %q and the open session %q", got, now)
+		}
+		if err := w.s.SetTenantLanguage(w.ctx, alice.Me.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		if got := language("alice"); got != "" {
+			t.Errorf("Alice's language after going back to the browser's = %q", got)
+		}
+		if err := w.s.SetTenantLanguage(w.ctx, 1<<40, "es"); backend.ErrorCode(err) != backend.ENOTFOUND {
+			t.Errorf("an unknown tenant's language: %v, want not found", err)
+		}
+		if err := w.s.SetTenantLanguage(w.ctx, alice.Me.ID, "fr"); err == nil {
+			t.Error("the store kept a language Doorstep does not speak")
+		}
+		if got := language("alice"); got != "" {
+			t.Errorf("Alice's language after a refused one = %q", got)
+		}
+		if err := w.s.SetTenantLanguage(w.ctx, alice.Me.ID, backend.LanguageSpanish); err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	w.run(t, "TheTenantAndTheirNotificationsCarryIt", func(t *testing.T) {
 		if me := w.tenantSession("Alice").Me; me.Language != "es" {
 			t.Errorf("Alice's session says language %q, want es", me.Language)

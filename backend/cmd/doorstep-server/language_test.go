@@ -181,6 +181,61 @@ func TestTenantLanguage(t *testing.T) {
 		}
 	})
 
+	t.Run("TheTenantPicksTheirOwn", func(t *testing.T) {
+		put := func(token, body string) (int, string) {
+			req, _ := http.NewRequest("PUT", url+"/api/v1/me/language", strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept-Language", "en-US")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(b)
+		}
+		zoe := tenantID("Zoe Adams")
+		language := func() string {
+			t.Helper()
+			rec, err := landlord.TenantRecord(ctx, zoe)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rec.Language
+		}
+		if status, body := put(zoeSession, `{"language":"es"}`); status != 200 || !strings.Contains(body, `"language":"es"`) || !strings.Contains(body, "Cerrar sesión") {
+			t.Fatalf("Zoe picking Spanish: %d %s", status, body)
+		}
+		if got := language(); got != "es" {
+			t.Errorf("Zoe's record says %q after she picked Spanish", got)
+		}
+		if _, page := get("/portal/", zoeSession, "en-US"); !strings.Contains(page, `<html lang="es">`) {
+			t.Error("Zoe's portal is not Spanish in an English browser after she picked Spanish")
+		}
+
+		for _, c := range []struct{ who, token, body, code, sentence string }{
+			{"a language Doorstep does not speak", zoeSession, `{"language":"fr"}`, "invalid_input", "is not one Doorstep speaks"},
+			{"a malformed body", zoeSession, `{"language":`, "invalid_input", "not valid JSON"},
+			{"the landlord", landlord.Token(), `{"language":"en"}`, "forbidden", "Only a tenant picks their own language"},
+		} {
+			status, body := put(c.token, c.body)
+			if status < 400 || !strings.Contains(body, `"code":"`+c.code+`"`) || !strings.Contains(body, c.sentence) {
+				t.Errorf("%s: %d %s; want %s with %q", c.who, status, body, c.code, c.sentence)
+			}
+		}
+		if got := language(); got != "es" {
+			t.Errorf("Zoe's record says %q after refused requests, want still es", got)
+		}
+
+		if status, body := put(zoeSession, `{"language":""}`); status != 200 || !strings.Contains(body, `"language":"en"`) {
+			t.Fatalf("Zoe going back to her browser's language: %d %s", status, body)
+		}
+		if got := language(); got != "" {
+			t.Errorf("Zoe's record says %q after she went back to her browser's", got)
+		}
+	})
+
 	t.Run("ServerPagesFollowTheBrowser", func(t *testing.T) {
 		_, page := get("/portal/i/not-a-token", "", "es-MX")
 		if !strings.Contains(page, `<html lang="es">`) || !strings.Contains(page, "Abrir mis mensajes") {
