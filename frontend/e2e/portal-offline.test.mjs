@@ -1,5 +1,5 @@
 // The tenant portal as an installed app: it reads what was loaded with no
-// network, keeps a reply written offline even
+// network, including what arrived live, keeps a reply written offline even
 // when the window is closed and sends it once when the network is back, and
 // leaves nothing of the tenant in the browser once signed out.
 import assert from 'node:assert/strict';
@@ -40,6 +40,23 @@ async function until(page, what, check, arg) {
     if (Date.now() > deadline) assert.fail(`waited 20 s for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Waits until the worker's kept copy of a thread's newest page holds text. */
+function keptInThread(page, id, text) {
+  return until(
+    page,
+    `the kept thread to hold "${text}"`,
+    async ({ id, text }) => {
+      const cache = await caches.open('doorstep-data');
+      for (const r of await cache.keys()) {
+        if (new URL(r.url).pathname !== `/api/v1/conversations/${id}/messages`) continue;
+        if ((await (await cache.match(r)).text()).includes(text)) return true;
+      }
+      return false;
+    },
+    { id, text },
+  );
 }
 
 /** What the page's browser keeps for this origin, by kind. */
@@ -102,10 +119,17 @@ test('a tenant reads offline, replies offline once, and signing out forgets ever
     assert.ok(before.data.includes(path), `${path} not kept: ${before.data}`);
   }
 
+  // A message that arrives live while the tenant reads is kept too.
+  const live = `The plumber comes at 9 as well (live ${Date.now()}).`;
+  await sendAs(landlord, conv.id, live);
+  await page.getByTestId('message').getByText(live).waitFor();
+  await keptInThread(page, conv.id, live);
+
   // No network: the portal still opens on the thread, and says it is offline.
   await context.setOffline(true);
   await page.reload();
   await page.getByTestId('message').getByText(news).waitFor();
+  await page.getByTestId('message').getByText(live).waitFor();
   await page.getByTestId('connection').getByText(offlineSentence).waitFor();
   await picturesShown(page); // a file viewed before is there too
   await shot(page, 'portal-offline-thread');

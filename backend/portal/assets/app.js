@@ -9,7 +9,7 @@
 import { asApiError, createApi, uploadFile } from './api.js';
 import { Backoff, createConnection } from './connection.js';
 import { theirs } from './dom.js';
-import { browserStores, forgetTenant, openDataCache } from './offline.js';
+import { browserStores, createKeeper, forgetTenant, openDataCache } from './offline.js';
 import { MAX_FILES, createOutbox, forgetDrafts, forgetReplies, markFailed, newPending, readDrafts, saveDrafts, settle, takeFiles, toRetry, trayBusy, trayProblem } from './outbox.js';
 import { PAGE, catchUp, loadEarlier, loadNewest } from './paging.js';
 import * as render from './render.js';
@@ -87,6 +87,16 @@ export function createPortal(state, page, storage, replies) {
 
   /** @type {Outbox | null} the signed-in tenant's, once known */
   let outbox = null;
+  // What arrives live is read again through the worker, so that it is there
+  // offline too.
+  const keeper = createKeeper({
+    later: (run, ms) => setTimeout(run, ms),
+    refresh: async (ids) => {
+      if (state.signedOut || showingKept) return;
+      const threads = ids.filter((id) => thread(state, id).loaded);
+      await Promise.allSettled([api.conversations(), ...threads.flatMap((id) => [api.conversation(id), api.messages(id, { limit: PAGE })])]);
+    },
+  });
 
   function save() {
     if (state.me) saveDrafts(storage, state.me.id, state.drafts);
@@ -359,6 +369,7 @@ export function createPortal(state, page, storage, replies) {
     t.pending = settle(t.pending, m, mine);
     if (t.pending.length !== before) outbox?.settled(m.key);
     if (t.loaded) t.messages.set(m.seq, m);
+    keeper.changed(m.conversation_id);
     const c = state.convs.get(m.conversation_id);
     if (c) {
       const newer = m.seq > c.last_seq;
@@ -540,6 +551,7 @@ export function createPortal(state, page, storage, replies) {
             if (id && thread(state, id).loaded) {
               await catchUp(api.messages, id, thread(state, id));
               if (state.current === id) renderMessages(false);
+              keeper.changed(id);
             }
             if (state.view && state.convs.get(state.view.id)?.read_only !== state.view.readOnly) renderBottom();
             retryPending();
