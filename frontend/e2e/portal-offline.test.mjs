@@ -1,8 +1,10 @@
 // The tenant portal as an installed app: it reads what was loaded with no
-// network, keeps a reply written offline and sends it once when the network
-// is back, and leaves nothing of the tenant in the browser once signed out.
+// network, including what arrived live, keeps a reply written offline even
+// when the window is closed and sends it once when the network is back, and
+// leaves nothing of the tenant in the browser once signed out.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { test } from 'node:test';
 import { openPage, serverURL } from './harness.mjs';
 import { chatWith, demo, inviteToken, messages, sendAs, shareFiles, signIn, upload } from './api.mjs';
@@ -16,6 +18,45 @@ function picturesShown(page) {
     const imgs = [...document.querySelectorAll('[data-testid=message] img')];
     return imgs.length > 0 && imgs.every((i) => i.complete && i.naturalWidth > 0);
   });
+}
+
+/**
+ * Saves a screenshot of page as the harness does; the scenario opens pages
+ * of its own, which the harness's screenshot does not know.
+ */
+async function shot(page, name) {
+  const dir = process.env.DOORSTEP_E2E_OUTPUT ?? 'test-output/e2e';
+  await mkdir(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
+}
+
+/**
+ * Polls check (run in the page, awaited) until it answers true. Playwright's
+ * waitForFunction takes the promise an async check returns as true at once.
+ */
+async function until(page, what, check, arg) {
+  const deadline = Date.now() + 20_000;
+  while (!(await page.evaluate(check, arg))) {
+    if (Date.now() > deadline) assert.fail(`waited 20 s for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Waits until the worker's kept copy of a thread's newest page holds text. */
+function keptInThread(page, id, text) {
+  return until(
+    page,
+    `the kept thread to hold "${text}"`,
+    async ({ id, text }) => {
+      const cache = await caches.open('doorstep-data');
+      for (const r of await cache.keys()) {
+        if (new URL(r.url).pathname !== `/api/v1/conversations/${id}/messages`) continue;
+        if ((await (await cache.match(r)).text()).includes(text)) return true;
+      }
+      return false;
+    },
+    { id, text },
+  );
 }
 
 /** What the page's browser keeps for this origin, by kind. */
@@ -44,7 +85,8 @@ test('a tenant reads offline, replies offline once, and signing out forgets ever
   const token = await inviteToken(landlord, 'Isabella Lopez');
 
   const tenant = await openPage(t, `${serverURL}/portal/i/${token}`, phone);
-  const { page, context } = tenant;
+  const { context } = tenant;
+  let page = tenant.page;
   await page.getByRole('button', { name: 'Open my messages' }).click();
   await page.waitForURL(/\/portal\/$/);
   await page.getByTestId('conversation').first().waitFor();
@@ -63,7 +105,7 @@ test('a tenant reads offline, replies offline once, and signing out forgets ever
 
   // Once in control, the worker keeps what the page reads: the page reads
   // again what it read before, and the thread is read through the worker.
-  await page.waitForFunction(async () => {
+  await until(page, 'the tenant and the list kept', async () => {
     const kept = (await (await caches.open('doorstep-data')).keys()).map((r) => new URL(r.url).pathname);
     return kept.includes('/api/v1/me') && kept.includes('/api/v1/conversations');
   });
@@ -77,23 +119,34 @@ test('a tenant reads offline, replies offline once, and signing out forgets ever
     assert.ok(before.data.includes(path), `${path} not kept: ${before.data}`);
   }
 
+  // A message that arrives live while the tenant reads is kept too.
+  const live = `The plumber comes at 9 as well (live ${Date.now()}).`;
+  await sendAs(landlord, conv.id, live);
+  await page.getByTestId('message').getByText(live).waitFor();
+  await keptInThread(page, conv.id, live);
+
   // No network: the portal still opens on the thread, and says it is offline.
   await context.setOffline(true);
   await page.reload();
   await page.getByTestId('message').getByText(news).waitFor();
+  await page.getByTestId('message').getByText(live).waitFor();
   await page.getByTestId('connection').getByText(offlineSentence).waitFor();
   await picturesShown(page); // a file viewed before is there too
-  await tenant.screenshot('portal-offline-thread');
+  await shot(page, 'portal-offline-thread');
 
-  // A reply written offline waits, and still waits after a reload.
+  // A reply written offline waits, and still waits once the window is
+  // closed and the portal opened again, still offline.
   const reply = `Tuesday is fine, I will be home (offline ${Date.now()}).`;
   await page.getByRole('textbox', { name: 'Message' }).fill(reply);
   await page.getByTestId('send').click();
   await page.getByTestId('pending').filter({ hasText: reply }).waitFor();
-  await page.reload();
-  await page.getByTestId('pending').filter({ hasText: reply }).waitFor();
+  await page.close();
+  page = await context.newPage();
+  page.on('pageerror', (err) => tenant.pageErrors.push(err));
+  await page.goto(`${serverURL}/portal/c/${conv.id}`);
+  await page.getByTestId('pending').filter({ hasText: reply }).getByText('Not sent: waiting for the connection.').waitFor();
   await page.getByTestId('connection').getByText(offlineSentence).waitFor();
-  await tenant.screenshot('portal-offline-reply-waiting');
+  await shot(page, 'portal-offline-reply-waiting');
   assert.equal((await messages(landlord, conv.id)).filter((m) => m.text === reply).length, 0, 'sent while offline');
 
   // The network is back: the reply is delivered, once.
@@ -104,15 +157,17 @@ test('a tenant reads offline, replies offline once, and signing out forgets ever
   await page.reload();
   await page.getByTestId('message').filter({ hasText: reply }).waitFor();
   assert.equal(await page.getByTestId('pending').count(), 0);
+  // Stored, so no longer kept for sending.
+  assert.deepEqual(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('doorstep-portal-reply:'))), []);
   const stored = (await messages(landlord, conv.id)).filter((m) => m.text === reply);
   assert.equal(stored.length, 1, 'the reply is stored exactly once');
   assert.equal(stored[0].sender.kind, 'tenant');
-  await tenant.screenshot('portal-offline-reply-delivered');
+  await shot(page, 'portal-offline-reply-delivered');
 
   // Signing out leaves nothing of the tenant: only the shell stays.
   await page.getByTestId('sign-out').click();
   await page.getByText('You are signed out').waitFor();
-  await page.waitForFunction(async () => {
+  await until(page, 'only the shell kept', async () => {
     const names = await caches.keys();
     return names.length > 0 && names.every((n) => n.startsWith('doorstep-shell-'));
   });
@@ -124,7 +179,7 @@ test('a tenant reads offline, replies offline once, and signing out forgets ever
   await page.goto(`${serverURL}/portal/c/${conv.id}`);
   await page.getByText('Doorstep is not reachable').waitFor();
   assert.equal(await page.getByTestId('message').count(), 0);
-  await tenant.screenshot('portal-offline-signed-out');
+  await shot(page, 'portal-offline-signed-out');
   await context.setOffline(false);
 
   assert.deepEqual(tenant.pageErrors, []);

@@ -10,8 +10,8 @@ import { asApiError, createApi, uploadFile } from './api.js';
 import { Backoff, createConnection } from './connection.js';
 import { theirs } from './dom.js';
 import { t } from './i18n.js';
-import { browserStores, forgetTenant, openDataCache } from './offline.js';
-import { MAX_FILES, forgetUnsent, markFailed, newPending, readUnsent, saveUnsent, settle, takeFiles, toRetry, trayBusy, trayProblem } from './outbox.js';
+import { browserStores, createKeeper, forgetTenant, openDataCache } from './offline.js';
+import { MAX_FILES, createOutbox, forgetDrafts, forgetReplies, markFailed, newPending, readDrafts, saveDrafts, settle, takeFiles, toRetry, trayBusy, trayProblem } from './outbox.js';
 import { PAGE, catchUp, loadEarlier, loadNewest } from './paging.js';
 import * as render from './render.js';
 import { createSeenTracker } from './seen.js';
@@ -20,6 +20,7 @@ import { byActivity, isMine, thread, tray, unreadTotal } from './state.js';
 /** @typedef {import('./api.js').Api} Api */
 /** @typedef {import('./api.js').Message} Message */
 /** @typedef {import('./api.js').ServerEvent} ServerEvent */
+/** @typedef {import('./outbox.js').Outbox} Outbox */
 /** @typedef {import('./outbox.js').Pending} Pending */
 /** @typedef {import('./outbox.js').TrayItem} TrayItem */
 /** @typedef {import('./state.js').State} State */
@@ -41,9 +42,10 @@ import { byActivity, isMine, thread, tray, unreadTotal } from './state.js';
  * and shows the page; the rest is what the page's listeners call.
  * @param {State} state
  * @param {Page} page
- * @param {Storage} storage where what is not sent yet is kept (sessionStorage)
+ * @param {Storage} storage where drafts are kept (sessionStorage)
+ * @param {Storage} replies where replies not yet stored are kept (localStorage)
  */
-export function createPortal(state, page, storage) {
+export function createPortal(state, page, storage, replies) {
   // Everything that waits for the server to come back waits alike.
   const backoff = new Backoff();
   // The live socket is down (a reconnect is coming); answers come from what
@@ -84,8 +86,21 @@ export function createPortal(state, page, storage) {
     },
   });
 
+  /** @type {Outbox | null} the signed-in tenant's, once known */
+  let outbox = null;
+  // What arrives live is read again through the worker, so that it is there
+  // offline too.
+  const keeper = createKeeper({
+    later: (run, ms) => setTimeout(run, ms),
+    refresh: async (ids) => {
+      if (state.signedOut || showingKept) return;
+      const threads = ids.filter((id) => thread(state, id).loaded);
+      await Promise.allSettled([api.conversations(), ...threads.flatMap((id) => [api.conversation(id), api.messages(id, { limit: PAGE })])]);
+    },
+  });
+
   function save() {
-    if (state.me) saveUnsent(storage, state.me.id, state.drafts, state.threads);
+    if (state.me) saveDrafts(storage, state.me.id, state.drafts);
   }
 
   // ---- screens -------------------------------------------------------------
@@ -136,7 +151,8 @@ export function createPortal(state, page, storage) {
     } catch {
       /* signed out here either way below */
     }
-    forgetUnsent(storage);
+    forgetDrafts(storage);
+    forgetReplies(replies);
     signedOut();
   }
 
@@ -147,7 +163,8 @@ export function createPortal(state, page, storage) {
     } catch {
       /* signed out either way below */
     }
-    forgetUnsent(storage);
+    forgetDrafts(storage);
+    forgetReplies(replies);
     signedOut();
   }
 
@@ -350,8 +367,9 @@ export function createPortal(state, page, storage) {
     const mine = isMine(state.me, m);
     const before = t.pending.length;
     t.pending = settle(t.pending, m, mine);
-    if (t.pending.length !== before) save();
+    if (t.pending.length !== before) outbox?.settled(m.key);
     if (t.loaded) t.messages.set(m.seq, m);
+    keeper.changed(m.conversation_id);
     const c = state.convs.get(m.conversation_id);
     if (c) {
       const newer = m.seq > c.last_seq;
@@ -403,6 +421,7 @@ export function createPortal(state, page, storage) {
       v.compose.urgent.checked,
     );
     thread(state, id).pending.push(p);
+    outbox?.keep(id, p);
     v.compose.textarea.value = '';
     v.compose.urgent.checked = false;
     v.compose.textarea.style.height = '';
@@ -436,7 +455,7 @@ export function createPortal(state, page, storage) {
   function discard(/** @type {number} */ id, /** @type {Pending} */ p) {
     const t = thread(state, id);
     t.pending = t.pending.filter((x) => x !== p);
-    save();
+    outbox?.settled(p.key);
     if (state.view?.id === id) {
       const c = state.view.compose;
       // The text comes back to the compose box, so nothing typed is lost.
@@ -532,6 +551,7 @@ export function createPortal(state, page, storage) {
             if (id && thread(state, id).loaded) {
               await catchUp(api.messages, id, thread(state, id));
               if (state.current === id) renderMessages(false);
+              keeper.changed(id);
             }
             if (state.view && state.convs.get(state.view.id)?.read_only !== state.view.readOnly) renderBottom();
             retryPending();
@@ -578,13 +598,15 @@ export function createPortal(state, page, storage) {
     }
     backoff.reset();
     const me = state.me;
-    const unsent = readUnsent(storage, me.id);
-    for (const [id, text] of unsent.drafts) state.drafts.set(id, text);
-    for (const [id, p] of unsent.pending) thread(state, id).pending.push(p);
     if (me.kind !== 'tenant') {
       notice(t('portal.forTenants.title'), t('portal.forTenants.text'), true);
       return;
     }
+    for (const [id, text] of readDrafts(storage, me.id)) state.drafts.set(id, text);
+    // Replies written here before, in this tab or another, or before the
+    // app was closed: they wait for the connection and go once it is back.
+    outbox = createOutbox(replies, me.id);
+    for (const [id, p] of outbox.waiting('waiting for the connection.')) thread(state, id).pending.push(p);
     page.who.replaceChildren(theirs('bdi', {}, me.name), ' · ', theirs('bdi', {}, me.org_name));
     page.signOut.hidden = false;
     page.signOutEverywhere.hidden = false;

@@ -35,7 +35,19 @@ const page = {
   sessions: /** @type {HTMLDetailsElement} */ (find('[data-testid=sessions]')),
   sessionList: find('[data-testid=session-list]'),
 };
-const portal = createPortal(createState(), page, sessionStorage);
+/**
+ * Where replies not yet stored are kept: localStorage, which outlives the
+ * tab; this tab's storage where the browser refuses it.
+ */
+function replyStorage() {
+  try {
+    return localStorage;
+  } catch {
+    return sessionStorage;
+  }
+}
+
+const portal = createPortal(createState(), page, sessionStorage, replyStorage());
 
 page.signOut.addEventListener('click', () => portal.signOut());
 page.signOutEverywhere.addEventListener('click', () => portal.signOutEverywhere());

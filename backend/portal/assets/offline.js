@@ -167,3 +167,38 @@ export async function openDataCache(caches) {
 export function installWorker(navigator) {
   navigator.serviceWorker?.register('/portal/sw.js', { scope: PAGE, type: 'module' }).catch(() => {});
 }
+
+/** How long the kept copy waits after a change, so a burst of messages is read once. */
+export const KEEP_DELAY = 1000;
+
+/**
+ * Keeps the copy the worker holds as new as the screen. A message that
+ * arrives live (or a reply stored) changes what the tenant sees, but not the
+ * pages the worker kept when the thread was read. A change marks its
+ * conversation; once things settle (wait ms) refresh is called with the
+ * conversations changed since, and reads them again through the worker,
+ * which keeps the answers.
+ * @param {{ refresh: (ids: number[]) => Promise<unknown>, later: (run: () => void, ms: number) => unknown }} deps
+ * @param {number} [wait]
+ */
+export function createKeeper({ refresh, later }, wait = KEEP_DELAY) {
+  /** @type {Set<number>} */
+  const changed = new Set();
+  let scheduled = false;
+  return {
+    /** Something of conversation id on screen changed. */
+    changed(/** @type {number} */ id) {
+      changed.add(id);
+      if (scheduled) return;
+      scheduled = true;
+      later(() => {
+        scheduled = false;
+        const ids = [...changed];
+        changed.clear();
+        refresh(ids).catch(() => {
+          /* not kept this time: the next change or visit reads it again */
+        });
+      }, wait);
+    },
+  };
+}

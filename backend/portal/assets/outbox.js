@@ -3,10 +3,14 @@
 // files being attached to the next message.
 //
 // A reply carries a key made here; sent again with the same key (a retry,
-// a reload) the server stores it once. Drafts and replies not yet stored
-// survive a reload of the page. They live in this tab only
-// (sessionStorage): nothing stays behind on a shared computer once the tab
-// is closed, and signing out forgets them.
+// another tab, a later visit) the server stores it once and answers with the
+// message it stored first. A reply not yet stored is kept in localStorage,
+// each under its own entry named after the signed-in tenant and its key, so
+// it survives closing the tab or the installed app's window, and two tabs
+// writing at once never overwrite each other's. It is removed only once the
+// server has answered with the stored message (or the tenant discards it).
+// Drafts stay in this tab (sessionStorage). Signing out, or finding the
+// session ended, forgets both (offline.js, forgetTenant).
 
 /** @typedef {import('./api.js').FileRecord} FileRecord */
 /** @typedef {import('./api.js').Message} Message */
@@ -41,8 +45,11 @@
 /** Files per message, as the server enforces. */
 export const MAX_FILES = 10;
 
-/** The sessionStorage entry that holds what is not sent yet. */
+/** The sessionStorage entry that holds this tab's drafts. */
 export const UNSENT = 'doorstep-portal-unsent';
+
+/** How a waiting reply's localStorage entry starts: the tenant's id, ':' and the reply's key follow. */
+export const REPLY_PREFIX = 'doorstep-portal-reply:';
 
 /**
  * A new idempotency key: "portal-" and 128 random bits in hex.
@@ -110,59 +117,150 @@ export function toRetry(threads) {
 }
 
 /**
- * Keeps drafts (blank ones are dropped) and pending replies in storage,
- * marked with the tenant they belong to. Storage that is full or refused
- * keeps them in the page only.
+ * Keeps the drafts (blank ones are dropped) in storage, marked with the
+ * tenant they belong to. Storage that is full or refused keeps them in the
+ * page only.
  * @param {Storage} storage
  * @param {number} tenant
  * @param {Map<number, string>} drafts
- * @param {Map<number, { pending: Pending[] }>} threads
  */
-export function saveUnsent(storage, tenant, drafts, threads) {
+export function saveDrafts(storage, tenant, drafts) {
   const kept = Object.fromEntries([...drafts].filter(([, text]) => text.trim()));
-  /** @type {Record<number, { key: string, text: string, files: FileRecord[], urgent: boolean }[]>} */
-  const pending = {};
-  for (const [id, t] of threads) {
-    if (t.pending.length) pending[id] = t.pending.map(({ key, text, files, urgent }) => ({ key, text, files, urgent: !!urgent }));
-  }
   try {
-    storage.setItem(UNSENT, JSON.stringify({ tenant, drafts: kept, pending }));
+    storage.setItem(UNSENT, JSON.stringify({ tenant, drafts: kept }));
   } catch {
     /* storage full or refused: kept in the page only */
   }
 }
 
 /**
- * What an earlier page of this tab kept for this tenant: drafts, and replies
- * to send again with their keys (failed, waiting for the connection).
- * Anything kept for another tenant, or unreadable, is nothing.
+ * The drafts an earlier page of this tab kept for this tenant. Anything kept
+ * for another tenant, or unreadable, is nothing.
  * @param {Storage} storage
  * @param {number} tenant
- * @returns {{ drafts: [number, string][], pending: [number, Pending][] }}
+ * @returns {[number, string][]}
  */
-export function readUnsent(storage, tenant) {
-  /** @type {{ drafts: [number, string][], pending: [number, Pending][] }} */
-  const out = { drafts: [], pending: [] };
+export function readDrafts(storage, tenant) {
   let saved = null;
   try {
     saved = JSON.parse(storage.getItem(UNSENT) ?? 'null');
   } catch {
     /* unreadable: nothing to restore */
   }
-  if (!saved || saved.tenant !== tenant) return out;
-  for (const [id, text] of Object.entries(saved.drafts ?? {})) out.drafts.push([Number(id), String(text)]);
-  for (const [id, list] of Object.entries(saved.pending ?? {})) {
-    for (const p of /** @type {Pending[]} */ (list)) {
-      // Sent again with the same key once connected: stored once either way.
-      out.pending.push([Number(id), { key: p.key, text: p.text, files: p.files ?? [], state: 'failed', error: 'waiting for the connection.', retry: true, urgent: !!p.urgent }]);
-    }
-  }
-  return out;
+  if (!saved || saved.tenant !== tenant) return [];
+  return Object.entries(saved.drafts ?? {}).map(([id, text]) => [Number(id), String(text)]);
 }
 
-/** Forgets what was kept (signing out). */
-export function forgetUnsent(/** @type {Storage} */ storage) {
+/** Forgets the drafts (signing out). */
+export function forgetDrafts(/** @type {Storage} */ storage) {
   storage.removeItem(UNSENT);
+}
+
+/**
+ * A reply as its entry holds it: enough to send it again with its key.
+ * @typedef {object} KeptReply
+ * @property {number} conversation
+ * @property {string} key
+ * @property {string} text
+ * @property {FileRecord[]} files
+ * @property {boolean} urgent
+ * @property {number} at when it was written (ms), to show replies in order
+ */
+
+/**
+ * The replies of one tenant not yet stored by the server, kept in storage
+ * (localStorage) one entry each.
+ * @typedef {object} Outbox
+ * @property {(conversation: number, p: Pending) => void} keep a reply is on its way
+ * @property {(key: string) => void} settled the server stored the reply with this key (or it was discarded)
+ * @property {(reason: string) => [number, Pending][]} waiting the kept replies, oldest first, as failed for reason and worth sending again
+ */
+
+/**
+ * The outbox of the signed-in tenant over storage. Entries of another
+ * tenant are removed when it reads what waits: this browser's session is no
+ * longer theirs, so their replies can never be sent from here.
+ * @param {Storage} storage
+ * @param {number} tenant
+ * @returns {Outbox}
+ */
+export function createOutbox(storage, tenant) {
+  const prefix = `${REPLY_PREFIX}${tenant}:`;
+  return {
+    keep(conversation, p) {
+      /** @type {KeptReply} */
+      const entry = { conversation, key: p.key, text: p.text, files: p.files, urgent: !!p.urgent, at: Date.now() };
+      try {
+        storage.setItem(prefix + p.key, JSON.stringify(entry));
+      } catch {
+        /* storage full or refused: kept in the page only */
+      }
+    },
+    settled(key) {
+      try {
+        storage.removeItem(prefix + key);
+      } catch {
+        /* storage refused: nothing was kept */
+      }
+    },
+    waiting(reason) {
+      /** @type {KeptReply[]} */
+      const kept = [];
+      /** @type {string[]} */
+      const others = [];
+      try {
+        for (let i = 0; i < storage.length; i++) {
+          const name = storage.key(i);
+          if (!name?.startsWith(REPLY_PREFIX)) continue;
+          if (!name.startsWith(prefix)) {
+            others.push(name);
+            continue;
+          }
+          const r = readReply(storage.getItem(name));
+          if (r && prefix + r.key === name) kept.push(r);
+        }
+        for (const name of others) storage.removeItem(name);
+      } catch {
+        /* storage refused: nothing was kept */
+      }
+      kept.sort((a, b) => a.at - b.at || (a.key < b.key ? -1 : 1));
+      // Sent again with the same key once connected: stored once either way.
+      return kept.map((r) => [r.conversation, { key: r.key, text: r.text, files: r.files, state: 'failed', error: reason, retry: true, urgent: r.urgent }]);
+    },
+  };
+}
+
+/**
+ * A kept reply from its entry's text, or null when it is not one.
+ * @param {string | null} text
+ * @returns {KeptReply | null}
+ */
+function readReply(text) {
+  let r;
+  try {
+    r = JSON.parse(text ?? 'null');
+  } catch {
+    return null;
+  }
+  if (!r || typeof r.key !== 'string' || !Number.isSafeInteger(r.conversation)) return null;
+  return {
+    conversation: r.conversation,
+    key: r.key,
+    text: String(r.text ?? ''),
+    files: Array.isArray(r.files) ? r.files : [],
+    urgent: !!r.urgent,
+    at: Number(r.at) || 0,
+  };
+}
+
+/** Forgets every kept reply, whoever's (signing out). */
+export function forgetReplies(/** @type {Storage} */ storage) {
+  const names = [];
+  for (let i = 0; i < storage.length; i++) {
+    const name = storage.key(i);
+    if (name?.startsWith(REPLY_PREFIX)) names.push(name);
+  }
+  for (const name of names) storage.removeItem(name);
 }
 
 /**

@@ -6,7 +6,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { schemes } from '../../../frontend/src/lib/palette-check';
-import { DATA_CACHE, SHELL, forgetTenant, holdsTenantData, oldShells, shellCache, strategy } from '../assets/offline.js';
+import { DATA_CACHE, KEEP_DELAY, SHELL, createKeeper, forgetTenant, holdsTenantData, oldShells, shellCache, strategy } from '../assets/offline.js';
 import { MemoryStorage } from './memory-storage.js';
 
 const assets = new URL('../assets/', import.meta.url);
@@ -106,6 +106,55 @@ describe('forgetting the tenant', () => {
     session.setItem('x', 'y');
     await forgetTenant({ caches: undefined, storages: [session], indexedDB: undefined });
     expect(session.length).toBe(0);
+  });
+});
+
+describe('keeping what arrived live', () => {
+  /** A keeper whose timer runs when the test says, and what it refreshed. */
+  function keeper(/** @type {Promise<unknown>} */ answer = Promise.resolve()) {
+    /** @type {{ run: () => void, ms: number }[]} */
+    const timers = [];
+    /** @type {number[][]} */
+    const refreshed = [];
+    const k = createKeeper({
+      later: (run, ms) => timers.push({ run, ms }),
+      refresh: (ids) => {
+        refreshed.push(ids);
+        return answer;
+      },
+    });
+    return { k, timers, refreshed };
+  }
+
+  it('reads a burst of changes again once, after a pause, for every conversation changed', () => {
+    const { k, timers, refreshed } = keeper();
+    k.changed(4);
+    k.changed(4);
+    k.changed(9);
+    expect(timers.map((t) => t.ms)).toEqual([KEEP_DELAY]);
+    expect(refreshed).toEqual([]); // nothing read before the pause
+    timers[0]?.run();
+    expect(refreshed).toEqual([[4, 9]]);
+  });
+
+  it('reads again after a later change, and only what changed since', () => {
+    const { k, timers, refreshed } = keeper();
+    k.changed(4);
+    timers[0]?.run();
+    k.changed(9);
+    expect(timers.length).toBe(2);
+    timers[1]?.run();
+    expect(refreshed).toEqual([[4], [9]]);
+  });
+
+  it('survives a read that fails: the next change reads again', async () => {
+    const { k, timers, refreshed } = keeper(Promise.reject(new Error('offline')));
+    k.changed(4);
+    timers[0]?.run();
+    await Promise.resolve();
+    k.changed(4);
+    timers[1]?.run();
+    expect(refreshed).toEqual([[4], [4]]);
   });
 });
 

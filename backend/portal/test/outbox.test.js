@@ -1,15 +1,19 @@
 // @ts-check
 import { describe, expect, it } from 'vitest';
+import { forgetTenant } from '../assets/offline.js';
 import {
   MAX_FILES,
+  REPLY_PREFIX,
   UNSENT,
-  forgetUnsent,
+  createOutbox,
+  forgetDrafts,
+  forgetReplies,
   isRetryable,
   markFailed,
   newPending,
   randomKey,
-  readUnsent,
-  saveUnsent,
+  readDrafts,
+  saveDrafts,
   settle,
   takeFiles,
   toRetry,
@@ -106,63 +110,130 @@ describe('a stored message', () => {
   });
 });
 
-describe('what is not sent yet', () => {
-  it('survives a reload: drafts, and replies to send again with their keys', () => {
+describe('drafts', () => {
+  it('survive a reload of the tab; blank ones are not kept', () => {
     const storage = new MemoryStorage();
-    const sending = newPending('on its way', [file], 'portal-1');
-    const failed = newPending('', [file], 'portal-2');
-    markFailed(failed, { code: 'network', status: 0, message: 'No connection.' });
-    const drafts = new Map([
-      [1, 'half a sentence'],
-      [2, '   '],
-    ]);
-    saveUnsent(storage, tenant, drafts, threads({ 1: [sending], 3: [failed], 4: [] }));
-
-    const back = readUnsent(storage, tenant);
-    expect(back.drafts).toEqual([[1, 'half a sentence']]); // a blank draft is not kept
-    const waiting = { state: 'failed', error: 'waiting for the connection.', retry: true };
-    expect(back.pending).toEqual([
-      [1, { key: 'portal-1', text: 'on its way', files: [file], urgent: false, ...waiting }],
-      [3, { key: 'portal-2', text: '', files: [file], urgent: false, ...waiting }],
-    ]);
+    saveDrafts(
+      storage,
+      tenant,
+      new Map([
+        [1, 'half a sentence'],
+        [2, '   '],
+      ]),
+    );
+    expect(readDrafts(storage, tenant)).toEqual([[1, 'half a sentence']]);
   });
 
-  it('keeps the urgent mark of a reply sent again after a reload', () => {
+  it("are not another tenant's to restore, and unreadable ones are nothing", () => {
     const storage = new MemoryStorage();
-    const urgent = newPending('Water everywhere', [], 'portal-u', true);
-    expect(urgent.urgent).toBe(true);
-    saveUnsent(storage, tenant, new Map(), threads({ 5: [urgent] }));
-    expect(readUnsent(storage, tenant).pending).toEqual([[5, expect.objectContaining({ key: 'portal-u', urgent: true })]]);
-    expect(newPending('hi', []).urgent).toBe(false);
-  });
-
-  it("is not another tenant's to restore", () => {
-    const storage = new MemoryStorage();
-    saveUnsent(storage, tenant, new Map([[1, 'mine']]), threads({ 1: [newPending('x', [])] }));
-    expect(readUnsent(storage, tenant + 1)).toEqual({ drafts: [], pending: [] });
-  });
-
-  it('is nothing when storage holds nothing, or something unreadable', () => {
-    const storage = new MemoryStorage();
-    expect(readUnsent(storage, tenant)).toEqual({ drafts: [], pending: [] });
+    saveDrafts(storage, tenant, new Map([[1, 'mine']]));
+    expect(readDrafts(storage, tenant + 1)).toEqual([]);
     storage.setItem(UNSENT, '{not json');
-    expect(readUnsent(storage, tenant)).toEqual({ drafts: [], pending: [] });
+    expect(readDrafts(storage, tenant)).toEqual([]);
   });
 
-  it('stays in the page when storage is full', () => {
+  it('stay in the page when storage is full', () => {
     const storage = new MemoryStorage();
-    saveUnsent(storage, tenant, new Map([[1, 'first']]), new Map());
+    saveDrafts(storage, tenant, new Map([[1, 'first']]));
     storage.full = true;
-    expect(() => saveUnsent(storage, tenant, new Map([[1, 'second']]), new Map())).not.toThrow();
-    expect(readUnsent(storage, tenant).drafts).toEqual([[1, 'first']]);
+    expect(() => saveDrafts(storage, tenant, new Map([[1, 'second']]))).not.toThrow();
+    expect(readDrafts(storage, tenant)).toEqual([[1, 'first']]);
   });
 
-  it('is forgotten on signing out', () => {
+  it('are forgotten on signing out', () => {
     const storage = new MemoryStorage();
-    saveUnsent(storage, tenant, new Map([[1, 'draft']]), new Map());
-    forgetUnsent(storage);
+    saveDrafts(storage, tenant, new Map([[1, 'draft']]));
+    forgetDrafts(storage);
     expect(storage.getItem(UNSENT)).toBeNull();
-    expect(readUnsent(storage, tenant).drafts).toEqual([]);
+  });
+});
+
+describe('replies not yet stored', () => {
+  const reason = 'waiting for the connection.';
+  const waiting = { state: 'failed', error: reason, retry: true };
+
+  it('outlive the page that wrote them: a later one sends them again with their keys', () => {
+    const storage = new MemoryStorage();
+    const closed = createOutbox(storage, tenant);
+    const sending = newPending('on its way', [file], 'portal-1');
+    const failed = newPending('', [file], 'portal-2', true);
+    markFailed(failed, { code: 'network', status: 0, message: 'No connection.' });
+    closed.keep(1, sending);
+    closed.keep(3, failed);
+
+    expect(createOutbox(storage, tenant).waiting(reason)).toEqual([
+      [1, { key: 'portal-1', text: 'on its way', files: [file], urgent: false, ...waiting }],
+      [3, { key: 'portal-2', text: '', files: [file], urgent: true, ...waiting }],
+    ]);
+  });
+
+  it('written in two tabs at once are both kept: neither overwrites the other', () => {
+    const storage = new MemoryStorage();
+    const one = createOutbox(storage, tenant);
+    const two = createOutbox(storage, tenant);
+    // Both tabs started with nothing waiting; each writes a reply.
+    expect(one.waiting(reason)).toEqual([]);
+    expect(two.waiting(reason)).toEqual([]);
+    one.keep(1, newPending('from the phone', [], 'portal-a'));
+    two.keep(1, newPending('from the laptop', [], 'portal-b'));
+    one.keep(2, newPending('another thread', [], 'portal-c'));
+
+    const keys = (/** @type {[number, Pending][]} */ w) => w.map(([id, p]) => `${id}:${p.key}`).sort();
+    expect(keys(createOutbox(storage, tenant).waiting(reason))).toEqual(['1:portal-a', '1:portal-b', '2:portal-c']);
+  });
+
+  it('leave only once stored: when both tabs send the same one, the first answer removes it and the second changes nothing', () => {
+    const storage = new MemoryStorage();
+    const one = createOutbox(storage, tenant);
+    one.keep(1, newPending('kept', [], 'portal-a'));
+    one.keep(1, newPending('other', [], 'portal-b'));
+    const two = createOutbox(storage, tenant);
+    // Both tabs hold portal-a and send it; the server stores it once and
+    // answers both with that message.
+    expect(two.waiting(reason).map(([, p]) => p.key)).toContain('portal-a');
+    one.settled('portal-a');
+    expect(createOutbox(storage, tenant).waiting(reason).map(([, p]) => p.key)).toEqual(['portal-b']);
+    two.settled('portal-a');
+    expect(createOutbox(storage, tenant).waiting(reason).map(([, p]) => p.key)).toEqual(['portal-b']);
+  });
+
+  it("are the signed-in tenant's only; another tenant's are removed, unreadable ones skipped", () => {
+    const storage = new MemoryStorage();
+    createOutbox(storage, tenant + 1).keep(1, newPending('theirs', [], 'portal-x'));
+    storage.setItem(`${REPLY_PREFIX}${tenant}:portal-bad`, '{not json');
+    storage.setItem('something-else', 'kept');
+    const mine = createOutbox(storage, tenant);
+    mine.keep(1, newPending('mine', [], 'portal-m'));
+
+    expect(mine.waiting(reason).map(([, p]) => p.text)).toEqual(['mine']);
+    expect(createOutbox(storage, tenant + 1).waiting(reason)).toEqual([]);
+    expect(storage.getItem('something-else')).toBe('kept');
+  });
+
+  it('stay in the page when storage is full', () => {
+    const storage = new MemoryStorage();
+    storage.full = true;
+    const outbox = createOutbox(storage, tenant);
+    expect(() => outbox.keep(1, newPending('x', []))).not.toThrow();
+    expect(outbox.waiting(reason)).toEqual([]);
+  });
+
+  it('are forgotten on signing out, and whenever the session ends', async () => {
+    const local = new MemoryStorage();
+    const session = new MemoryStorage();
+    createOutbox(local, tenant).keep(1, newPending('a', [], 'portal-a'));
+    createOutbox(local, tenant + 1).keep(1, newPending('b', [], 'portal-b'));
+    local.setItem('something-else', 'kept');
+    forgetReplies(local);
+    expect(createOutbox(local, tenant).waiting(reason)).toEqual([]);
+    expect(local.length).toBe(1);
+
+    // A 401 or an ended session clears the page's storages (forgetTenant).
+    createOutbox(local, tenant).keep(1, newPending('a', [], 'portal-a'));
+    saveDrafts(session, tenant, new Map([[1, 'draft']]));
+    await forgetTenant({ caches: undefined, storages: [local, session], indexedDB: undefined });
+    expect(createOutbox(local, tenant).waiting(reason)).toEqual([]);
+    expect(readDrafts(session, tenant)).toEqual([]);
   });
 });
 
