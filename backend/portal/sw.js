@@ -59,10 +59,25 @@ worker.addEventListener('fetch', (/** @type {FetchEvent} */ e) => {
   }
 });
 
-/** A portal address: the server's page, else the shell's copy of it. */
+/**
+ * A portal address: the server's page, else the shell's copy of it. The
+ * page carries the sentences of the tenant's language, which may have
+ * changed since the shell was kept (they picked another): each page the
+ * server gives replaces the copy, so offline reads as online did last.
+ */
 async function page(/** @type {Request} */ request) {
   try {
-    return await fetch(request);
+    const res = await fetch(request);
+    if (res.ok && res.type === 'basic') {
+      const copy = res.clone();
+      caches
+        .open(SHELL_CACHE)
+        .then((cache) => cache.put(PAGE, copy))
+        .catch(() => {
+          /* the copy kept before still opens the portal */
+        });
+    }
+    return res;
   } catch (e) {
     const kept = await caches.match(PAGE, { cacheName: SHELL_CACHE });
     if (kept) return kept;
