@@ -9,5 +9,6 @@ export default {
   test: {
     include: ['test/*.test.js'],
     environment: 'node',
+    setupFiles: ['test/english.js'],
   },
 };

@@ -4,8 +4,8 @@
 // her portal on a phone, light and dark.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mailFor, openApp, openPage } from './harness.mjs';
-import { chatWith, demo, findTenant, sendAs, signIn } from './api.mjs';
+import { mailFor, openApp, openPage, serverURL } from './harness.mjs';
+import { chatWith, demo, findTenant, inviteToken, sendAs, signIn } from './api.mjs';
 
 const phone = { width: 375, height: 800 };
 
@@ -54,6 +54,28 @@ test('a Spanish tenant is written to, and reads the portal, in Spanish', async (
   const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
   assert.notEqual(background, 'rgb(247, 248, 250)', 'the dark scheme is not the light background');
   await screenshot('portal-es-375-dark');
+  assert.deepEqual(pageErrors, []);
+});
+
+test('a tenant picks their own language at the foot of the portal', async (t) => {
+  const landlord = await signIn(demo.email, demo.password);
+  const { page, pageErrors } = await openPage(t, `${serverURL}/portal/i/${await inviteToken(landlord, 'Olivia Brown')}`);
+  await page.getByRole('button', { name: 'Open my messages' }).click();
+  await page.waitForURL(/\/portal\/$/);
+  await page.getByRole('heading', { name: 'Messages' }).waitFor();
+  const choice = page.getByLabel('Language');
+  assert.equal(await choice.inputValue(), 'en');
+
+  await choice.selectOption('es');
+  await page.getByRole('heading', { name: 'Mensajes' }).waitFor();
+  assert.equal(await page.locator('html').getAttribute('lang'), 'es');
+  assert.equal(await page.getByLabel('Idioma').inputValue(), 'es');
+  assert.equal((await findTenant(landlord, 'Olivia Brown')).language, 'es', 'her record keeps her choice, for e-mails and texts too');
+
+  await page.getByLabel('Idioma').selectOption('en');
+  await page.getByRole('heading', { name: 'Messages' }).waitFor();
+  assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+  assert.equal((await findTenant(landlord, 'Olivia Brown')).language, 'en');
   assert.deepEqual(pageErrors, []);
 });
 

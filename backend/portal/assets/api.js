@@ -4,6 +4,8 @@
 // the server's code and sentence. The shapes below are the server's wire
 // types (backend/chat.go), as far as the portal reads them.
 
+import { t } from './i18n.js';
+
 /**
  * @typedef {object} Sender
  * @property {'user' | 'tenant'} kind
@@ -104,6 +106,7 @@
  * @property {() => Promise<unknown>} signOut
  * @property {() => Promise<SessionInfo[]>} sessions where the tenant is signed in, newest first
  * @property {() => Promise<unknown>} signOutEverywhere ends every session of the tenant, this one included
+ * @property {(language: string) => Promise<unknown>} setLanguage keeps the language the tenant picked ("en", "es") on their record
  */
 
 import { FROM_CACHE_HEADER } from './offline.js';
@@ -195,7 +198,7 @@ export function createApi(onUnauthorized, onAnswer = () => {}) {
         cache: 'no-store',
       });
     } catch {
-      throw new ApiError(0, 'network', 'No connection to the server. It will be tried again when the connection is back.');
+      throw new ApiError(0, 'network', t('portal.noConnection'));
     }
     if (!quiet) onAnswer(res.headers.get(FROM_CACHE_HEADER) === '1');
     const text = await res.text();
@@ -208,7 +211,7 @@ export function createApi(onUnauthorized, onAnswer = () => {}) {
     if (!res.ok) {
       const e = data?.error;
       if (res.status === 401) onUnauthorized();
-      throw new ApiError(res.status, e?.code ?? 'internal', e?.message ?? `The server answered ${res.status}.`);
+      throw new ApiError(res.status, e?.code ?? 'internal', e?.message ?? t('portal.serverAnswered', { status: res.status }));
     }
     return data;
   }
@@ -224,6 +227,7 @@ export function createApi(onUnauthorized, onAnswer = () => {}) {
     signOut: () => call('POST', '/auth/signout'),
     sessions: () => call('GET', '/sessions'),
     signOutEverywhere: () => call('POST', '/auth/signout-everywhere'),
+    setLanguage: (language) => call('PUT', '/me/language', { language }),
   };
 }
 
@@ -257,10 +261,10 @@ export function uploadFile(file, name, on) {
       /* answered below */
     }
     if (xhr.status === 201 && body?.id) on.done({ record: body, error: '', status: xhr.status });
-    else on.done({ record: null, error: body?.error?.message ?? `The upload failed (${xhr.status}).`, status: xhr.status });
+    else on.done({ record: null, error: body?.error?.message ?? t('portal.uploadFailed', { status: xhr.status }), status: xhr.status });
   });
   xhr.addEventListener('error', () => {
-    on.done({ record: null, error: 'The upload was cut off. Remove the file and add it again.', status: 0 });
+    on.done({ record: null, error: t('portal.uploadCutOff'), status: 0 });
   });
   xhr.send(form);
   return xhr;

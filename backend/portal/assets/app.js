@@ -9,7 +9,7 @@
 import { asApiError, createApi, uploadFile } from './api.js';
 import { Backoff, createConnection } from './connection.js';
 import { theirs } from './dom.js';
-import { t } from './i18n.js';
+import { language, t } from './i18n.js';
 import { browserStores, createKeeper, forgetTenant, openDataCache } from './offline.js';
 import { MAX_FILES, createOutbox, forgetDrafts, forgetReplies, markFailed, newPending, readDrafts, saveDrafts, settle, takeFiles, toRetry, trayBusy, trayProblem } from './outbox.js';
 import { PAGE, catchUp, loadEarlier, loadNewest } from './paging.js';
@@ -35,6 +35,8 @@ import { byActivity, isMine, thread, tray, unreadTotal } from './state.js';
  * @property {HTMLElement} signOutEverywhere the button that signs out every device
  * @property {HTMLDetailsElement} sessions where the tenant is signed in (opened on demand)
  * @property {HTMLElement} sessionList its list
+ * @property {HTMLElement} language the choice of language, at the foot
+ * @property {HTMLSelectElement} languageSelect its list
  */
 
 /**
@@ -123,6 +125,7 @@ export function createPortal(state, page, storage, replies) {
     page.signOut.hidden = true;
     page.signOutEverywhere.hidden = true;
     page.sessions.hidden = true;
+    page.language.hidden = true;
     page.connection.hidden = true;
     page.who.textContent = '';
     // Nothing of this tenant stays readable in this browser.
@@ -606,11 +609,13 @@ export function createPortal(state, page, storage, replies) {
     // Replies written here before, in this tab or another, or before the
     // app was closed: they wait for the connection and go once it is back.
     outbox = createOutbox(replies, me.id);
-    for (const [id, p] of outbox.waiting('waiting for the connection.')) thread(state, id).pending.push(p);
+    for (const [id, p] of outbox.waiting(t('portal.waitingForConnection'))) thread(state, id).pending.push(p);
     page.who.replaceChildren(theirs('bdi', {}, me.name), ' · ', theirs('bdi', {}, me.org_name));
     page.signOut.hidden = false;
     page.signOutEverywhere.hidden = false;
     page.sessions.hidden = false;
+    page.languageSelect.value = language();
+    page.language.hidden = false;
     try {
       await refreshConversations();
     } catch (e) {
@@ -627,6 +632,22 @@ export function createPortal(state, page, storage, replies) {
     signOut,
     signOutEverywhere,
     showSessions,
+    /**
+     * Keeps the tenant's choice of language on their record (the e-mails
+     * and texts follow it too); false, with the reason shown, if it was not
+     * kept. The caller reloads the page, which carries the new sentences.
+     */
+    async chooseLanguage(/** @type {string} */ chosen) {
+      try {
+        await api.setLanguage(chosen);
+        return true;
+      } catch (e) {
+        page.languageSelect.value = language();
+        page.connection.hidden = false;
+        page.connection.textContent = asApiError(e).message;
+        return false;
+      }
+    },
     /**
      * The service worker took the page over: what the page read before it
      * did is read again, so that it is kept for reading offline.

@@ -40,6 +40,11 @@ export function t(id, vars = {}) {
   return text.replace(/\{([a-zA-Z]+)\}/g, (whole, name) => (name in vars ? String(vars[name]) : whole));
 }
 
+/** The language the page speaks ("en", "es"). */
+export function language() {
+  return current.language;
+}
+
 /** The BCP 47 tag the page formats dates and numbers in. */
 export function locale() {
   return current.locale;

@@ -34,6 +34,8 @@ const page = {
   signOutEverywhere: find('[data-testid=sign-out-everywhere]'),
   sessions: /** @type {HTMLDetailsElement} */ (find('[data-testid=sessions]')),
   sessionList: find('[data-testid=session-list]'),
+  language: find('[data-testid=language]'),
+  languageSelect: /** @type {HTMLSelectElement} */ (find('[data-testid=language-select]')),
 };
 /**
  * Where replies not yet stored are kept: localStorage, which outlives the
@@ -52,6 +54,10 @@ const portal = createPortal(createState(), page, sessionStorage, replyStorage())
 page.signOut.addEventListener('click', () => portal.signOut());
 page.signOutEverywhere.addEventListener('click', () => portal.signOutEverywhere());
 page.sessions.addEventListener('toggle', () => portal.showSessions());
+// The page carries its sentences: a new language is a new page.
+page.languageSelect.addEventListener('change', async () => {
+  if (await portal.chooseLanguage(page.languageSelect.value)) location.reload();
+});
 window.addEventListener('popstate', () => portal.route());
 window.addEventListener('online', () => portal.online());
 navigator.serviceWorker?.addEventListener('controllerchange', () => portal.reread());

@@ -12,6 +12,8 @@
 // Drafts stay in this tab (sessionStorage). Signing out, or finding the
 // session ended, forgets both (offline.js, forgetTenant).
 
+import { t } from './i18n.js';
+
 /** @typedef {import('./api.js').FileRecord} FileRecord */
 /** @typedef {import('./api.js').Message} Message */
 
@@ -268,8 +270,8 @@ export function forgetReplies(/** @type {Storage} */ storage) {
  * @param {TrayItem[]} files
  */
 export function trayProblem(files) {
-  if (files.some((f) => f.error)) return 'Remove the files that could not be uploaded, then send.';
-  if (files.some((f) => !f.record)) return 'Wait until the files are uploaded, then send.';
+  if (files.some((f) => f.error)) return t('portal.removeFailedFiles');
+  if (files.some((f) => !f.record)) return t('portal.waitForUploads');
   return '';
 }
 
