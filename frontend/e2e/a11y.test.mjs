@@ -258,7 +258,7 @@ test('keyboard only: the landlord signs in, starts a chat, sends, opens a panel 
     while ((await focused(page)).label !== item) await page.keyboard.press('ArrowDown');
     await assertFocus(page, labelled(item), `ArrowDown to ${item}`);
     await page.keyboard.press('Enter');
-    await page.getByRole('complementary', { name: title }).waitFor();
+    await page.getByRole('dialog', { name: title }).waitFor();
     await assertFocus(page, (f) => f.tag === 'h3' && f.label === title, `focus moves into ${title}`);
     if (item === 'Tenant Info') {
       await tabTo(page, testid('tenant-info'), 'the Tenant Record button');
@@ -266,10 +266,10 @@ test('keyboard only: the landlord signs in, starts a chat, sends, opens a panel 
       await page.getByTestId('tenant-record').waitFor();
       await assertFocus(page, (f) => f.tag === 'h3' && f.label === 'Tenant Record', 'focus on the Tenant Record');
       await page.keyboard.press('Escape');
-      await page.getByRole('complementary', { name: 'Tenant Info' }).waitFor();
+      await page.getByRole('dialog', { name: 'Tenant Info' }).waitFor();
     }
     await page.keyboard.press('Escape');
-    await page.getByRole('complementary', { name: title }).waitFor({ state: 'detached' });
+    await page.getByRole('dialog', { name: title }).waitFor({ state: 'detached' });
     await assertFocus(page, labelled('Actions'), `Escape closes ${title} and focus goes back to the menu button`);
   }
 

@@ -2,7 +2,8 @@
 // rules of WCAG 2.0, 2.1 and 2.2 at levels A and AA, run on the page as it is
 // now. Every check writes the whole axe report and a short summary to
 // test-output/e2e/axe/<name>.json, so what was found can be read later even
-// when nothing failed.
+// when nothing failed. axe's best-practice rules run too and are reported
+// apart, without failing.
 //
 // A serious or critical violation fails the check. Setting
 // DOORSTEP_E2E_AXE_REPORT_ONLY=1 only records them (to take stock of a
@@ -52,13 +53,20 @@ export async function settled(page) {
  */
 export async function checkA11y(page, name) {
   await settled(page);
-  const results = await new AxeBuilder({ page }).withTags(wcagTags).analyze();
-  const violations = results.violations;
+  const results = await new AxeBuilder({ page }).withTags([...wcagTags, 'best-practice']).analyze();
+  // axe's best practices (landmarks, headings) are kept in the report apart:
+  // they are advice, not WCAG's success criteria.
+  const wcag = (v) => v.tags.some((tag) => wcagTags.includes(tag));
+  const violations = results.violations.filter(wcag);
+  const advice = results.violations.filter((v) => !wcag(v));
+  const counts = (list) => Object.fromEntries(list.map((v) => [v.id, { impact: v.impact, nodes: v.nodes.length }]));
   const summary = {
     name,
     url: page.url(),
-    counts: Object.fromEntries(violations.map((v) => [v.id, { impact: v.impact, nodes: v.nodes.length }])),
+    counts: counts(violations),
     lines: describe(violations),
+    bestPractice: counts(advice),
+    bestPracticeLines: describe(advice),
   };
   await mkdir(outputDir, { recursive: true });
   await writeFile(path.join(outputDir, `${name}.json`), JSON.stringify({ summary, results }, null, 2));
