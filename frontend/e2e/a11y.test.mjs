@@ -179,7 +179,7 @@ for (const [width, viewport] of [
 function focused(page) {
   return page.evaluate(() => {
     const el = document.activeElement;
-    if (!el || el === document.body) return { testid: '', label: '', visible: false, tag: 'body' };
+    if (!el || el === document.body) return { testid: '', label: '', visible: false, tag: 'body', dialog: '' };
     const s = getComputedStyle(el);
     const outline = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0;
     return {
@@ -187,6 +187,7 @@ function focused(page) {
       testid: el.getAttribute('data-testid') ?? '',
       label: (el.getAttribute('aria-label') ?? el.labels?.[0]?.textContent ?? el.textContent ?? '').trim(),
       visible: outline || s.boxShadow !== 'none',
+      dialog: el.closest('[role=dialog]')?.getAttribute('aria-label') ?? '',
     };
   });
 }
@@ -284,6 +285,25 @@ test('keyboard only: the landlord signs in, starts a chat, sends, opens a panel 
   await tabTo(page, (f) => f.testid === 'conversation' && f.label.includes('Maple Court · 2B'), 'a conversation in the list', 'Shift+Tab', 120);
   await page.keyboard.press('Enter');
   await page.getByTestId('thread-title').getByText('Maple Court · 2B').waitFor();
+
+  // The header's dialogs: focus moves in and stays in, Escape gives it back.
+  for (const [opener, dialog] of [
+    ['About', 'About Doorstep'],
+    ['Notification settings', 'Notification settings'],
+  ]) {
+    await tabTo(page, labelled(opener), opener, 'Shift+Tab', 120);
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog', { name: dialog }).waitFor();
+    await page.waitForFunction((name) => document.activeElement?.closest('[role=dialog]')?.getAttribute('aria-label') === name, dialog);
+    await assertFocus(page, (f) => f.dialog === dialog, `focus moves into ${dialog}`);
+    for (let i = 0; i < 40; i++) {
+      await page.keyboard.press('Tab');
+      assert.equal((await focused(page)).dialog, dialog, `Tab stays inside ${dialog}`);
+    }
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog', { name: dialog }).waitFor({ state: 'detached' });
+    await assertFocus(page, labelled(opener), `Escape closes ${dialog} and focus goes back to its button`);
+  }
 
   await tabTo(page, labelled('Sign out'), 'Sign out', 'Shift+Tab', 120);
   await page.keyboard.press('Enter');
