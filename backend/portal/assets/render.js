@@ -102,7 +102,7 @@ function conversationLink(c, me, current, open) {
     theirs('span', { class: 'title' }, c.title),
     el('span', { class: 'time', text: last ? shortTime(last.created_at) : '' }),
     preview ?? el('span', { class: 'preview' }),
-    c.unread > 0 ? el('span', { class: 'badge', 'data-testid': 'unread', 'aria-label': t('portal.unread', { count: c.unread }), text: String(c.unread) }) : el('span'),
+    c.unread > 0 ? el('span', { class: 'badge', role: 'img', 'data-testid': 'unread', 'aria-label': t('portal.unread', { count: c.unread }), text: String(c.unread) }) : el('span'),
   );
 }
 

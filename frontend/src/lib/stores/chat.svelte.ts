@@ -19,6 +19,8 @@ export class ChatStore {
   focused = true;
   /** The organisation's currency (ISO 4217), for rents and deposits; "" when the server does not say. */
   currency = $state('');
+  /** The last incoming message, in words, for a polite live region ("New message from …"). */
+  announcement = $state('');
   /** The message opened from search, highlighted in the thread; null when none. */
   foundSeq = $state<number | null>(null);
 
@@ -32,6 +34,7 @@ export class ChatStore {
     const off = chat.onChatEvents({
       conversations: () => void this.loadConversations(),
       message: (m: Message) => {
+        if (m.sender.kind === 'tenant') this.announce(m);
         if (m.conversation_id === this.selectedId) void this.refreshThread();
       },
       outbox: (id: number) => {
@@ -52,6 +55,17 @@ export class ChatStore {
       off();
       setWindowTitle(windowTitle(0));
     };
+  }
+
+  /**
+   * Puts an incoming message into words for the live region. The same words
+   * twice in a row would not be read again, so a repeat is told apart.
+   */
+  announce(m: Message): void {
+    const conv = this.conversations.find((c) => c.id === m.conversation_id);
+    const where = conv && conv.kind === 'group' ? ` in ${conv.title}` : '';
+    const words = `New message from ${m.sender.name}${where}`;
+    this.announcement = this.announcement === words ? `${words}\u00a0` : words;
   }
 
   /** Repaints the list and the open conversation from a refilled cache;

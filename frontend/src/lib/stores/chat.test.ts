@@ -140,3 +140,36 @@ describe('ChatStore after the cache is refilled', () => {
     stop();
   });
 });
+
+describe('ChatStore puts incoming messages into words for the live region', () => {
+  const message = (conversationId: number, kind: string, name: string) => ({
+    id: 1,
+    conversation_id: conversationId,
+    seq: 1,
+    sender: { kind, id: 3, name },
+    text: 'Hello',
+    files: [],
+    key: 'k',
+    created_at: '2026-11-01T10:00:00Z',
+  });
+
+  it('names the tenant (and the group), tells a repeat apart, and leaves the landlord’s own out', async () => {
+    const group: Conversation = { ...conv, id: 9, kind: 'group', title: 'Maple Court · 2B' };
+    go.Conversations.mockResolvedValue([conv, group]);
+    go.Thread.mockResolvedValue(empty);
+    const chat = new ChatStore();
+    const stop = chat.start();
+    await vi.waitFor(() => expect(chat.conversations).toHaveLength(2));
+
+    listeners['chat:message']!(message(7, 'tenant', 'Maria Garcia'));
+    expect(chat.announcement).toBe('New message from Maria Garcia');
+    listeners['chat:message']!(message(7, 'tenant', 'Maria Garcia'));
+    expect(chat.announcement.trim()).toBe('New message from Maria Garcia');
+    expect(chat.announcement).not.toBe('New message from Maria Garcia');
+    listeners['chat:message']!(message(9, 'tenant', 'Sofia Rossi'));
+    expect(chat.announcement).toBe('New message from Sofia Rossi in Maple Court · 2B');
+    listeners['chat:message']!(message(9, 'user', 'Pat Morgan'));
+    expect(chat.announcement).toBe('New message from Sofia Rossi in Maple Court · 2B');
+    stop();
+  });
+});
