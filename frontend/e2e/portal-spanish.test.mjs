@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { mailFor, openApp, openPage, serverURL } from './harness.mjs';
 import { chatWith, demo, findTenant, inviteToken, sendAs, signIn } from './api.mjs';
+import { checkA11y } from './axe.mjs';
 
 const phone = { width: 375, height: 800 };
 
@@ -50,10 +51,12 @@ test('a Spanish tenant is written to, and reads the portal, in Spanish', async (
 
   await page.emulateMedia({ colorScheme: 'light' });
   await screenshot('portal-es-375-light');
+  await checkA11y(page, 'portal-es-375-light-thread');
   await page.emulateMedia({ colorScheme: 'dark' });
   const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
   assert.notEqual(background, 'rgb(247, 248, 250)', 'the dark scheme is not the light background');
   await screenshot('portal-es-375-dark');
+  await checkA11y(page, 'portal-es-375-dark-thread');
   assert.deepEqual(pageErrors, []);
 });
 
