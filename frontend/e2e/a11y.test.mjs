@@ -99,7 +99,7 @@ for (const scheme of ['light', 'dark']) {
     await check('search');
     await page.getByTestId('search-box').fill('');
 
-    await stopServer();
+    await stopServer(t);
     let restarted = false;
     t.after(async () => {
       if (!restarted) await startServer();

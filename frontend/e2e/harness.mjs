@@ -132,8 +132,18 @@ function alive(pid) {
   }
 }
 
-/** Stops the test server (SIGTERM) and waits until it is gone. */
-export async function stopServer() {
+let serverStopped = false;
+
+/**
+ * Stops the test server (SIGTERM) and waits until it is gone. It is started
+ * again when test t ends, if t has not done so itself: a scenario failing
+ * during its outage must not fail every scenario after it.
+ */
+export async function stopServer(t) {
+  t.after(async () => {
+    if (serverStopped) await startServer();
+  });
+  serverStopped = true;
   const pid = Number(readFileSync(serverPidFile, 'utf8'));
   process.kill(pid, 'SIGTERM');
   for (let i = 0; i < 200 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
@@ -148,6 +158,7 @@ export async function startServer() {
   });
   child.unref();
   writeFileSync(serverPidFile, String(child.pid));
+  serverStopped = false;
   for (let i = 0; i < 300; i++) {
     try {
       if ((await fetch(`${serverURL}/healthz`)).ok) return;

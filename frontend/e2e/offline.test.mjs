@@ -12,7 +12,7 @@ test('offline: the app says so, queues a message, and delivers it once when the 
   await page.getByTestId('conversation').filter({ hasText: 'James Okafor' }).click();
   await page.getByTestId('thread-title').getByText('James Okafor').waitFor();
 
-  await stopServer();
+  await stopServer(t);
   let restarted = false;
   t.after(async () => {
     if (!restarted) await startServer();
