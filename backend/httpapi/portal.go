@@ -8,6 +8,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 
 	"doorstep/backend"
 	"doorstep/backend/i18n"
@@ -52,16 +53,34 @@ var portalTypes = map[string]string{
 	".svg":  "image/svg+xml",
 }
 
+// localizedPortalPages is the page in each language Doorstep speaks, made once: the
+// page and the catalogues are built in and never change while it runs.
+var localizedPortalPages = sync.OnceValues(func() (map[string][]byte, error) {
+	body, err := fs.ReadFile(portal.Assets, "assets/index.html")
+	if err != nil {
+		return nil, err
+	}
+	pages := map[string][]byte{}
+	for _, lang := range backend.Languages {
+		pages[lang] = localizedPage(body, lang)
+	}
+	return pages, nil
+})
+
 // handlePortalPage answers with the page in the tenant's language, its
 // catalogue inside.
 func (s *Server) handlePortalPage(w http.ResponseWriter, r *http.Request) {
-	body, err := fs.ReadFile(portal.Assets, "assets/index.html")
+	pages, err := localizedPortalPages()
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	page, ok := pages[s.portalLanguage(r)]
+	if !ok {
+		page = pages[backend.LanguageEnglish]
+	}
 	w.Header().Set("Vary", "Accept-Language, Cookie")
-	s.writePortalBody(w, r, "index.html", localizedPage(body, s.portalLanguage(r)))
+	s.writePortalBody(w, r, "index.html", page)
 }
 
 func (s *Server) handlePortalAsset(w http.ResponseWriter, r *http.Request) {
@@ -84,17 +103,7 @@ func (s *Server) writePortalFile(w http.ResponseWriter, r *http.Request, name st
 
 // writePortalBody answers with body as the portal's file name.
 func (s *Server) writePortalBody(w http.ResponseWriter, r *http.Request, name string, body []byte) {
-	ctype := portalTypes[path.Ext(name)]
-	h := w.Header()
-	h.Set("Content-Type", ctype)
-	h.Set("Content-Security-Policy", portalCSP)
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		w.Write(body)
-	}
+	writeAppFile(w, r, portalTypes[path.Ext(name)], body)
 }
 
 // writeInvitePage answers with the invite page (errMsg empty: the button;
