@@ -157,6 +157,7 @@ bench: ## Benchmarks: 6 runs each, medians by benchstat (figures, never pass/fai
 	go test $(GOTAGS) -run '^$$' -bench . -count 6 -timeout 30m ./app/cache | tee -a test-output/bench.txt
 	go test $(GOTAGS) -run '^$$' -bench . -benchtime 200x -count 6 -timeout 30m ./app | tee -a test-output/bench.txt
 	go test $(GOTAGS) -run '^$$' -bench 'Search|HistoryFill' -benchtime 1x -count 1 -timeout 30m ./app/engine | tee -a test-output/bench.txt
+	go test $(GOTAGS) -run '^$$' -bench Export10000 -benchtime 1x -count 3 -timeout 30m ./backend/evidence | tee -a test-output/bench.txt
 	go test $(GOTAGS) -run '^$$' -bench '^BenchmarkClosedLoop100$$' -benchtime 20000x -count 6 -timeout 30m ./backend/client | tee -a test-output/bench.txt
 	go tool -modfile=tools/go.mod benchstat test-output/bench.txt | tee test-output/bench-summary.txt
 	@$(MAKE) --no-print-directory bench-server

@@ -18,7 +18,7 @@ import (
 // files (50 photos, 50 documents) as a .zip, and checks it, documents
 // drawn again included; it reports the time of each and the size.
 //
-//	go test -tags sqlite_fts5 -run '^$' -bench Export10000 -benchtime 1x ./backend/export
+//	go test -tags sqlite_fts5 -run '^$' -bench Export10000 -benchtime 1x ./backend/evidence
 func BenchmarkExport10000(b *testing.B) {
 	f := newFixture(b)
 	c := &f.in.Conversations[0]
