@@ -303,17 +303,37 @@ const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
 func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 
 func putMessage(ctx context.Context, q execer, m backend.Message) error {
+	_, _, err := putMessageAdded(ctx, q, m)
+	return err
+}
+
+// putMessageAdded stores m unless the cache holds it, and says whether it
+// was new, or known and now completed. A message is kept as it first came,
+// but what the server adds to it and never takes back is filled in when it
+// comes again: its hash (missing from messages cached before the server
+// sent hashes, and from those an earlier fill stored) and the tenant's
+// urgent mark.
+func putMessageAdded(ctx context.Context, q execer, m backend.Message) (added, completed bool, err error) {
 	files, _ := json.Marshal(m.Files)
 	if m.Files == nil {
 		files = []byte("[]")
 	}
-	// A message is kept as it first came, but its hash is filled in when
-	// it comes again with one (cached before the server sent hashes).
-	_, err := q.ExecContext(ctx, `INSERT INTO messages (id, conversation_id, seq, sender_kind, sender_id, sender_name, text, files, key, created_at, urgent, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET hash = excluded.hash
-		WHERE messages.hash = '' AND excluded.hash <> ''`,
+	res, err := q.ExecContext(ctx, `INSERT INTO messages (id, conversation_id, seq, sender_kind, sender_id, sender_name, text, files, key, created_at, urgent, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		m.ID, m.ConversationID, m.Seq, string(m.Sender.Kind), m.Sender.ID, m.Sender.Name, m.Text, string(files), m.Key, formatTime(m.CreatedAt), m.Urgent, m.Hash)
-	return err
+	if err != nil {
+		return false, false, err
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		return true, false, nil
+	}
+	res, err = q.ExecContext(ctx, `UPDATE messages SET hash = CASE WHEN hash = '' THEN ?2 ELSE hash END, urgent = urgent OR ?3
+		WHERE id = ?1 AND (hash = '' AND ?2 <> '' OR ?3 AND NOT urgent)`, m.ID, m.Hash, m.Urgent)
+	if err != nil {
+		return false, false, err
+	}
+	n, _ := res.RowsAffected()
+	return false, n > 0, nil
 }
 
 // PutMessages stores messages (a page from the server); known ones are kept.
@@ -480,14 +500,8 @@ func applyEvent(ctx context.Context, tx *sql.Tx, me backend.Principal, ev backen
 		if m == nil {
 			return nil
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO messages (id, conversation_id, seq, sender_kind, sender_id, sender_name, text, files, key, created_at, urgent, hash)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			m.ID, m.ConversationID, m.Seq, string(m.Sender.Kind), m.Sender.ID, m.Sender.Name, m.Text, jsonFiles(m.Files), m.Key, formatTime(m.CreatedAt), m.Urgent, m.Hash)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 { // known: only its hash may be new
-			_, err := tx.ExecContext(ctx, "UPDATE messages SET hash = ? WHERE id = ? AND hash = '' AND ? <> ''", m.Hash, m.ID, m.Hash)
+		added, _, err := putMessageAdded(ctx, tx, *m)
+		if err != nil || !added {
 			return err
 		}
 		mine := m.Sender.Kind == me.Kind && m.Sender.ID == me.ID

@@ -13,7 +13,10 @@ import (
 // cache, so search finds what was never opened. These are its records:
 // how far down each conversation is loaded, and what is still missing. A
 // server's seqs have no gaps (1 … last_seq; messages are never deleted),
-// so a conversation is complete when it holds last_seq messages.
+// so a conversation is complete when it holds last_seq messages. A message
+// held without its hash (cached before the server sent one, or stored by a
+// fill that dropped it) counts as missing: it is fetched again and
+// completed, so an export made offline can carry the whole chain.
 
 // HistoryTarget is a conversation the fill looks at.
 type HistoryTarget struct {
@@ -43,7 +46,7 @@ func (c *Cache) HistoryTargets(ctx context.Context) ([]HistoryTarget, error) {
 // HistoryProgress counts the messages cached and those the conversations
 // hold on the server (by their last seq), for "45% loaded".
 func (c *Cache) HistoryProgress(ctx context.Context) (have, total int64, err error) {
-	err = c.db.QueryRowContext(ctx, `SELECT coalesce(sum(min(last_seq, (SELECT count(*) FROM messages WHERE conversation_id = c.id))), 0),
+	err = c.db.QueryRowContext(ctx, `SELECT coalesce(sum(min(last_seq, (SELECT count(*) FROM messages WHERE conversation_id = c.id AND hash <> ''))), 0),
 		coalesce(sum(last_seq), 0) FROM conversations c`).Scan(&have, &total)
 	if err != nil {
 		err = fmt.Errorf("cache history: %w", err)
@@ -67,7 +70,7 @@ func (c *Cache) HistoryStart(ctx context.Context, convID, top int64) (int64, err
 	}
 	below = max(below, 1)
 	var held int64
-	if err := c.db.QueryRowContext(ctx, "SELECT count(*) FROM messages WHERE conversation_id = ? AND seq BETWEEN ? AND ?",
+	if err := c.db.QueryRowContext(ctx, "SELECT count(*) FROM messages WHERE conversation_id = ? AND seq BETWEEN ? AND ? AND hash <> ''",
 		convID, below, top).Scan(&held); err != nil {
 		return 0, fmt.Errorf("cache history: %w", err)
 	}
@@ -84,7 +87,7 @@ func (c *Cache) MissingBelow(ctx context.Context, convID, top int64) (int64, err
 		return 0, nil
 	}
 	var held bool
-	if err := c.db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM messages WHERE conversation_id = ? AND seq = ?)", convID, top).Scan(&held); err != nil {
+	if err := c.db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM messages WHERE conversation_id = ? AND seq = ? AND hash <> '')", convID, top).Scan(&held); err != nil {
 		return 0, fmt.Errorf("cache history: %w", err)
 	}
 	if !held {
@@ -93,8 +96,8 @@ func (c *Cache) MissingBelow(ctx context.Context, convID, top int64) (int64, err
 	// The bottom of the run of held seqs that ends at top: the seq below it
 	// is the one missing.
 	var bottom int64
-	err := c.db.QueryRowContext(ctx, `SELECT seq FROM messages m WHERE conversation_id = ?1 AND seq <= ?2 AND seq > 1
-		AND NOT EXISTS (SELECT 1 FROM messages WHERE conversation_id = ?1 AND seq = m.seq - 1) ORDER BY seq DESC LIMIT 1`, convID, top).Scan(&bottom)
+	err := c.db.QueryRowContext(ctx, `SELECT seq FROM messages m WHERE conversation_id = ?1 AND seq <= ?2 AND seq > 1 AND hash <> ''
+		AND NOT EXISTS (SELECT 1 FROM messages WHERE conversation_id = ?1 AND seq = m.seq - 1 AND hash <> '') ORDER BY seq DESC LIMIT 1`, convID, top).Scan(&bottom)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -107,7 +110,8 @@ func (c *Cache) MissingBelow(ctx context.Context, convID, top int64) (int64, err
 // PutHistory stores a page of older messages loaded by the fill and moves
 // the conversation's fill position down to below, in one transaction, so
 // a restart goes on from where the last stored page ended. It returns how
-// many of the messages were new to the cache.
+// many of the messages were new to the cache, or held without their hash
+// and now complete.
 func (c *Cache) PutHistory(ctx context.Context, convID, below int64, msgs []backend.Message) (added int, err error) {
 	err = c.tx(ctx, func(tx *sql.Tx) error {
 		added = 0
@@ -115,14 +119,13 @@ func (c *Cache) PutHistory(ctx context.Context, convID, below int64, msgs []back
 			if m.ConversationID != convID {
 				return fmt.Errorf("cache history: message %d is not of conversation %d", m.ID, convID)
 			}
-			res, err := tx.ExecContext(ctx, `INSERT INTO messages (id, conversation_id, seq, sender_kind, sender_id, sender_name, text, files, key, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-				m.ID, m.ConversationID, m.Seq, string(m.Sender.Kind), m.Sender.ID, m.Sender.Name, m.Text, jsonFiles(m.Files), m.Key, formatTime(m.CreatedAt))
+			isNew, completed, err := putMessageAdded(ctx, tx, m)
 			if err != nil {
 				return fmt.Errorf("cache message %d: %w", m.ID, err)
 			}
-			n, _ := res.RowsAffected()
-			added += int(n)
+			if isNew || completed {
+				added++
+			}
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO history_fill (conversation_id, below) VALUES (?, ?)
 			ON CONFLICT (conversation_id) DO UPDATE SET below = excluded.below`, convID, below)

@@ -2,6 +2,7 @@ package cache_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -347,6 +348,65 @@ func TestMessagesAround(t *testing.T) {
 	}
 }
 
+// hashed is a message as the server sends it, with its link in the chain.
+func hashed(id, conv, seq int64, from backend.Sender, text string) backend.Message {
+	m := msg(id, conv, seq, from, text)
+	m.Hash = fmt.Sprintf("%064x", id)
+	return m
+}
+
+// The fill keeps what the server sends with each message: its hash (an
+// export made offline carries the chain) and the tenant's urgent mark (the
+// thread shows it). A message held without its hash (cached by a version
+// that dropped it) counts as missing until the fill has completed it.
+func TestHistoryFillKeepsHashAndUrgent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := openCache(t)
+	c.PutConversations(ctx, []backend.Conversation{{ID: 4, Kind: backend.ConversationDirect, Title: "Alice", CreatedAt: t0, LastSeq: 3}})
+	urgent := hashed(1001, 4, 1, tenant, "water through the ceiling")
+	urgent.Urgent = true
+	if added, err := c.PutHistory(ctx, 4, 1, []backend.Message{urgent}); err != nil || added != 1 {
+		t.Fatalf("PutHistory added %d, %v", added, err)
+	}
+	// Held as an older fill left them: no hash, no urgent mark.
+	bare := msg(1002, 4, 2, tenant, "the heater is off")
+	c.PutMessages(ctx, []backend.Message{bare, hashed(1003, 4, 3, tenant, "thanks")})
+	if got, _ := c.MissingBelow(ctx, 4, 3); got != 2 {
+		t.Errorf("MissingBelow(3) = %d, want 2 (held without its hash)", got)
+	}
+	if have, total, _ := c.HistoryProgress(ctx); have != 2 || total != 3 {
+		t.Errorf("progress %d of %d, want 2 of 3", have, total)
+	}
+	complete := hashed(1002, 4, 2, tenant, "the heater is off")
+	complete.Urgent = true
+	if added, err := c.PutHistory(ctx, 4, 1, []backend.Message{complete}); err != nil || added != 1 {
+		t.Errorf("completing a message counted %d, %v", added, err)
+	}
+	if got, _ := c.MissingBelow(ctx, 4, 3); got != 0 {
+		t.Errorf("MissingBelow(3) = %d once complete", got)
+	}
+	msgs, err := c.Messages(ctx, 4, 0, 10)
+	if err != nil || len(msgs) != 3 {
+		t.Fatalf("messages %+v, %v", msgs, err)
+	}
+	for _, m := range msgs[:2] {
+		if !m.Urgent || m.Hash != fmt.Sprintf("%064x", m.ID) {
+			t.Errorf("message %d: urgent %v, hash %q", m.Seq, m.Urgent, m.Hash)
+		}
+	}
+	if msgs[2].Urgent {
+		t.Error("an ordinary message became urgent")
+	}
+	// Completing it again changes and counts nothing.
+	if added, _ := c.PutHistory(ctx, 4, 1, []backend.Message{complete}); added != 0 {
+		t.Errorf("a complete message counted again: %d", added)
+	}
+	if conv, _, _ := c.Conversation(ctx, 4); conv.Unread != 0 {
+		t.Errorf("history made %d unread", conv.Unread)
+	}
+}
+
 func TestHistoryFill(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -354,7 +414,7 @@ func TestHistoryFill(t *testing.T) {
 	c.PutConversations(ctx, []backend.Conversation{{ID: 4, Kind: backend.ConversationDirect, Title: "Alice", CreatedAt: t0, LastSeq: 100}})
 	var msgs []backend.Message
 	for _, seq := range []int64{1, 2, 3, 50, 51, 98, 99, 100} {
-		msgs = append(msgs, msg(1000+seq, 4, seq, tenant, "m"))
+		msgs = append(msgs, hashed(1000+seq, 4, seq, tenant, "m"))
 	}
 	c.PutMessages(ctx, msgs)
 	for top, want := range map[int64]int64{100: 97, 97: 97, 60: 60, 51: 49, 3: 0, 0: 0} {
@@ -370,9 +430,9 @@ func TestHistoryFill(t *testing.T) {
 	}
 	var page []backend.Message
 	for seq := int64(52); seq <= 97; seq++ {
-		page = append(page, msg(1000+seq, 4, seq, tenant, "page"))
+		page = append(page, hashed(1000+seq, 4, seq, tenant, "page"))
 	}
-	page = append(page, msg(1051, 4, 51, tenant, "m")) // already held
+	page = append(page, hashed(1051, 4, 51, tenant, "m")) // already held
 	if added, err := c.PutHistory(ctx, 4, 51, page); err != nil || added != 46 {
 		t.Errorf("PutHistory added %d, %v", added, err)
 	}
@@ -381,7 +441,7 @@ func TestHistoryFill(t *testing.T) {
 	}
 	// A message coming live above keeps the position; a gap above it (a
 	// resync) makes the fill look from the top again.
-	c.PutMessages(ctx, []backend.Message{msg(1101, 4, 101, tenant, "live")})
+	c.PutMessages(ctx, []backend.Message{hashed(1101, 4, 101, tenant, "live")})
 	if start, _ := c.HistoryStart(ctx, 4, 101); start != 50 {
 		t.Errorf("start after a live message = %d, want 50", start)
 	}
