@@ -267,3 +267,58 @@ func TestHeldReleasedWhenReadAndOnScheduleChange(t *testing.T) {
 		return len(summary) == 1 && summary[0] == [2]int{1, 1}
 	})
 }
+
+// TestUrgentWhileAwayNotifiesOnReturn: urgent messages that came while the
+// app was closed (or asleep, or offline) notify when it catches up, the
+// newest of each conversation once; one read meanwhile on another device
+// does not, and neither do ordinary messages (the unread badge shows them).
+func TestUrgentWhileAwayNotifiesOnReturn(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := servertest.StartDemo(t)
+	path := filepath.Join(t.TempDir(), "cache.db")
+	first := start(t, s, path)
+	wait.For(t, "online", func() bool { return first.eng.State().State == engine.StateOnline })
+	first.stop()
+
+	olivia, james, emily := s.Tenant(t, "Olivia Brown"), s.Tenant(t, "James Okafor"), s.Tenant(t, "Emily Chen")
+	oliviaConv, jamesConv, group := conversationWith(t, olivia), conversationWith(t, james), conversationWith(t, emily)
+	send := func(tenant *client.Client, conv int64, key, text string, urgent bool) backend.Message {
+		t.Helper()
+		m, err := tenant.SendMessage(ctx, conv, backend.SendMessage{Key: key, Text: text, Urgent: urgent})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	send(olivia, oliviaConv, "while-away-1", "Water is dripping from the ceiling", true)
+	newest := send(olivia, oliviaConv, "while-away-2", "It is getting worse, please call", true)
+	readElsewhere := send(james, jamesConv, "while-away-3", "There is smoke in the hall", false)
+	send(emily, group, "while-away-4", "Parcel for 2B downstairs", false)
+	worded := send(emily, group, "while-away-5", "The basement has a gas smell", false)
+	// The landlord reads James's on the phone before the desktop wakes.
+	if err := first.landlord.MarkRead(ctx, jamesConv, readElsewhere.Seq); err != nil {
+		t.Fatal(err)
+	}
+
+	ar := &attentionRecorder{}
+	h := start(t, s, path, func(e *engine.Engine) { e.NotifyUrgent, e.NotifySummary = ar.notifyUrgent, ar.notifySummary })
+	// The engine notifies what it missed before it says it is online.
+	wait.For(t, "online again", func() bool { return h.eng.State().State == engine.StateOnline })
+	urgent, summary := ar.seen()
+	if len(urgent) != 2 || urgent[0].ID != newest.ID || urgent[1].ID != worded.ID {
+		t.Errorf("urgent notifications on return: %+v, want messages %d and %d", urgent, newest.ID, worded.ID)
+	}
+	if n := h.rec.notifications(); len(n) != 0 {
+		t.Errorf("%d ordinary notifications for messages that came while away", len(n))
+	}
+	if len(summary) != 0 {
+		t.Errorf("a summary: %v", summary)
+	}
+	// Live again: an urgent message notifies once, as always.
+	live := send(olivia, oliviaConv, "while-away-6", "Fire!", false)
+	wait.For(t, "a live urgent message", func() bool {
+		u, _ := ar.seen()
+		return len(u) == 3 && u[2].ID == live.ID
+	})
+}

@@ -5,14 +5,17 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -299,6 +302,10 @@ func (e *Engine) follow(ctx context.Context, stream *client.EventStream) error {
 		}
 	}()
 	live := false // until the server says the replay is over
+	// Urgent messages the replay brings (they came while the app was
+	// closed, asleep or offline), the newest of each conversation: they
+	// notify once the replay is over, unless read elsewhere meanwhile.
+	missed := map[int64]backend.Message{}
 	for ev := range events {
 		batch := []backend.Event{ev}
 	drain:
@@ -314,7 +321,7 @@ func (e *Engine) follow(ctx context.Context, stream *client.EventStream) error {
 			}
 		}
 		if last := batch[len(batch)-1]; last.Type == backend.EventReady {
-			if err := e.apply(ctx, batch[:len(batch)-1], live); err != nil {
+			if err := e.apply(ctx, batch[:len(batch)-1], live, missed); err != nil {
 				return err
 			}
 			// Caught up. What the server derives from dates (a chat closed
@@ -330,6 +337,8 @@ func (e *Engine) follow(ctx context.Context, stream *client.EventStream) error {
 				// fills a new cache, and one from before settings existed.
 				e.fetchAttention(ctx)
 				e.fetchForTemplates(ctx)
+				e.notifyMissedUrgent(ctx, missed)
+				clear(missed)
 				e.signalCaughtUp()
 			}
 			live = true
@@ -339,7 +348,7 @@ func (e *Engine) follow(ctx context.Context, stream *client.EventStream) error {
 			e.setState(SyncState{State: StateOnline})
 			continue
 		}
-		if err := e.apply(ctx, batch, live); err != nil {
+		if err := e.apply(ctx, batch, live, missed); err != nil {
 			return err
 		}
 	}
@@ -347,13 +356,14 @@ func (e *Engine) follow(ctx context.Context, stream *client.EventStream) error {
 }
 
 // apply stores a batch and tells the UI; a resync event reloads first. Live
-// batches (after the replay) emit each message and may notify.
-func (e *Engine) apply(ctx context.Context, batch []backend.Event, live bool) error {
+// batches (after the replay) emit each message and may notify; in the
+// replay, urgent messages from others are kept in missed.
+func (e *Engine) apply(ctx context.Context, batch []backend.Event, live bool, missed map[int64]backend.Message) error {
 	for i, ev := range batch {
 		if ev.Type != backend.EventResync {
 			continue
 		}
-		if err := e.apply(ctx, batch[:i], live); err != nil {
+		if err := e.apply(ctx, batch[:i], live, missed); err != nil {
 			return err
 		}
 		if err := e.Reload(ctx); err != nil {
@@ -363,7 +373,7 @@ func (e *Engine) apply(ctx context.Context, batch []backend.Event, live bool) er
 			return err
 		}
 		e.reloadViews.Store(true)
-		return e.apply(ctx, batch[i+1:], live)
+		return e.apply(ctx, batch[i+1:], live, missed)
 	}
 	if len(batch) == 0 {
 		return nil
@@ -393,10 +403,29 @@ func (e *Engine) apply(ctx context.Context, batch []backend.Event, live bool) er
 		}
 		if live {
 			e.emit(EventMessage, *ev.Message)
+			e.maybeNotify(ctx, *ev.Message)
+			continue
 		}
-		e.maybeNotify(ctx, *ev.Message, live)
+		if m := *ev.Message; missed != nil && !e.isMe(m.Sender) && backend.IsUrgent(m, e.Attention().EmergencyWords) {
+			missed[m.ConversationID] = m
+		}
 	}
 	return nil
+}
+
+// notifyMissedUrgent notifies the urgent messages that came while the app
+// was away, the newest of each conversation, in the order they were sent:
+// muted or not, quiet hours or not, as if they had come live. One the
+// landlord has read since (on another device), or is looking at, does not.
+func (e *Engine) notifyMissedUrgent(ctx context.Context, missed map[int64]backend.Message) {
+	msgs := slices.SortedFunc(maps.Values(missed), func(a, b backend.Message) int { return cmp.Compare(a.ID, b.ID) })
+	for _, m := range msgs {
+		if conv, ok, err := e.cache.Conversation(ctx, m.ConversationID); err == nil && ok && conv.ReadSeq >= m.Seq {
+			continue
+		}
+		e.logger.Info("urgent message while away", "conversation", m.ConversationID, "message", m.ID)
+		e.maybeNotify(ctx, m)
+	}
 }
 
 func (e *Engine) isMe(s backend.Sender) bool { return s.Kind == e.me.Kind && s.ID == e.me.ID }
@@ -407,8 +436,8 @@ func (e *Engine) isMe(s backend.Sender) bool { return s.Kind == e.me.Kind && s.I
 // not, quiet hours or not; a muted conversation's does not notify (it
 // still counts as unread); in quiet hours it is held for the summary when
 // they end; else it notifies.
-func (e *Engine) maybeNotify(ctx context.Context, m backend.Message, live bool) {
-	if e.notify == nil || !live || m.Sender.Kind == e.me.Kind && m.Sender.ID == e.me.ID {
+func (e *Engine) maybeNotify(ctx context.Context, m backend.Message) {
+	if e.notify == nil || e.isMe(m.Sender) {
 		return
 	}
 	e.mu.Lock()
