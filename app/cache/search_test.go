@@ -12,6 +12,12 @@ import (
 	"doorstep/backend"
 )
 
+// hostileText is a message that tries to be markup, and to be the marks
+// around a snippet's matches: bare private-use marks, and a mark of the
+// same shape as a search's own (the marks around a nonce).
+const hostileText = "<img src=x onerror=alert(1)> boiler <b>hot</b> \uE000 \uE001 " +
+	"\uE0000123456789abcdef\uE001fake\uE0010123456789abcdef\uE000 \"quoted\""
+
 // searchFixture is a cache with three conversations: a one-to-one chat with
 // tenant 7 (conversation 1), the group chat of unit 40 whose members are
 // tenants 7 and 8 (conversation 2), and a one-to-one chat with tenant 9
@@ -53,7 +59,7 @@ func searchFixture(t *testing.T) *cache.Cache {
 		lease,
 		msg(16, 3, 1, carla, "Meet me at the Café Crème on the corner"),
 		photo,
-		msg(17, 3, 3, carla, `<img src=x onerror=alert(1)> boiler <b>hot</b> \uE000 \uE001 "quoted"`),
+		msg(17, 3, 3, carla, hostileText),
 	}
 	if err := c.PutMessages(ctx, msgs); err != nil {
 		t.Fatal(err)
@@ -274,7 +280,7 @@ func TestSearch(t *testing.T) {
 			t.Fatalf("results = %+v", res)
 		}
 		h := res.Groups[0].Hits[0]
-		want := `<img src=x onerror=alert(1)> boiler <b>hot</b> \uE000 \uE001 "quoted"`
+		want := hostileText
 		if plain(h.Snippet) != want {
 			t.Errorf("snippet text %q, want %q", plain(h.Snippet), want)
 		}
