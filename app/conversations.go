@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -89,26 +90,66 @@ func (s *session) annotate(ctx context.Context, convID int64, t *Thread) error {
 }
 
 // page returns the cached messages before seq (0: the newest), topped up
-// with older ones from the server (kept) when the cache has too few. The
-// server not answering leaves the page as the cache has it.
+// with older ones from the server (kept) when the cache has too few, or a
+// gap: a thread never skips messages the cache happens to lack (a page
+// kept from a search, a history the fill has not reached). The server not
+// answering leaves the page as the cache has it.
 func (s *session) page(ctx context.Context, convID, before int64) ([]backend.Message, error) {
 	msgs, err := s.cache.Messages(ctx, convID, before, pageSize)
 	if err != nil {
 		return nil, err
 	}
-	first := before
+	run := msgs
 	if len(msgs) > 0 {
-		first = msgs[0].Seq
+		top := before - 1
+		if before <= 0 {
+			top = msgs[len(msgs)-1].Seq
+		}
+		run = runEndingAt(msgs, top)
 	}
-	if len(msgs) == pageSize || first == 1 {
-		return msgs, nil
+	first := before
+	if len(run) > 0 {
+		first = run[0].Seq
 	}
-	older, err := s.client.Messages(ctx, convID, backend.MessagePage{Limit: pageSize - len(msgs), Before: first})
+	if len(run) == pageSize || first == 1 {
+		return run, nil
+	}
+	older, err := s.client.Messages(ctx, convID, backend.MessagePage{Limit: pageSize - len(run), Before: first})
 	if err != nil || len(older) == 0 {
 		return msgs, nil
 	}
 	s.cache.PutMessages(ctx, older)
-	return append(older, msgs...), nil
+	return append(older, run...), nil
+}
+
+// runEndingAt returns the messages at the end of msgs (in seq order) whose
+// seqs follow each other up to top, the last one; none if top is not last.
+func runEndingAt(msgs []backend.Message, top int64) []backend.Message {
+	if len(msgs) == 0 || msgs[len(msgs)-1].Seq != top {
+		return nil
+	}
+	i := len(msgs) - 1
+	for i > 0 && msgs[i-1].Seq == msgs[i].Seq-1 {
+		i--
+	}
+	return msgs[i:]
+}
+
+// runAround returns the messages of msgs (in seq order) whose seqs follow
+// each other without a gap on both sides of seq; none if seq is not there.
+func runAround(msgs []backend.Message, seq int64) []backend.Message {
+	at := slices.IndexFunc(msgs, func(m backend.Message) bool { return m.Seq == seq })
+	if at < 0 {
+		return nil
+	}
+	lo, hi := at, at+1
+	for lo > 0 && msgs[lo-1].Seq == msgs[lo].Seq-1 {
+		lo--
+	}
+	for hi < len(msgs) && msgs[hi].Seq == msgs[hi-1].Seq+1 {
+		hi++
+	}
+	return msgs[lo:hi]
 }
 
 // unsent fills in what the landlord has not sent yet: the outbox, the

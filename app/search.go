@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"doorstep/app/cache"
@@ -112,12 +113,21 @@ const around = pageSize / 2
 // loads them); the outbox is in the page only once it reaches the newest.
 func (s *SearchService) ThreadAt(convID, seq int64) (Thread, error) {
 	return withSession(s.accounts, func(ctx context.Context, sess *session) (Thread, error) {
-		msgs, err := sess.cache.MessagesAround(ctx, convID, seq, around, around-1)
+		cached, err := sess.cache.MessagesAround(ctx, convID, seq, around, around-1)
 		if err != nil {
 			return Thread{}, err
 		}
-		msgs = sess.topUpOlder(ctx, convID, msgs, seq, around)
-		msgs = sess.topUpNewer(ctx, convID, msgs, around)
+		// Only the run around seq: what the cache lacks beside it comes
+		// from the server, so the page never skips a gap.
+		msgs := sess.topUpOlder(ctx, convID, runAround(cached, seq), seq, around)
+		before := slices.IndexFunc(msgs, func(m backend.Message) bool { return m.Seq >= seq })
+		if before < 0 {
+			before = len(msgs)
+		}
+		msgs = sess.topUpNewer(ctx, convID, msgs, before+around)
+		if len(msgs) < len(cached) { // the server could not fill the gaps
+			msgs = cached
+		}
 		return sess.threadPage(ctx, convID, msgs)
 	})
 }
@@ -126,14 +136,20 @@ func (s *SearchService) ThreadAt(convID, seq int64) (Thread, error) {
 // for a thread opened at an older message.
 func (s *SearchService) Newer(convID, after int64) (Thread, error) {
 	return withSession(s.accounts, func(ctx context.Context, sess *session) (Thread, error) {
-		msgs, err := sess.cache.MessagesAfter(ctx, convID, after, pageSize)
+		cached, err := sess.cache.MessagesAfter(ctx, convID, after, pageSize)
 		if err != nil {
 			return Thread{}, err
 		}
-		if len(msgs) == 0 {
+		// From after+1 on without a gap, the rest from the server.
+		run := runAround(cached, after+1)
+		var msgs []backend.Message
+		if len(run) == 0 {
 			msgs = sess.topUpNewer(ctx, convID, []backend.Message{{Seq: after}}, pageSize)[1:]
 		} else {
-			msgs = sess.topUpNewer(ctx, convID, msgs, pageSize)
+			msgs = sess.topUpNewer(ctx, convID, run, pageSize)
+		}
+		if len(msgs) < len(cached) { // the server could not fill the gaps
+			msgs = cached
 		}
 		return sess.threadPage(ctx, convID, msgs)
 	})

@@ -3,9 +3,12 @@ package app
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"doorstep/app/cache"
+	"doorstep/app/engine"
 	"doorstep/backend"
 	"doorstep/backend/demo"
 	"doorstep/backend/servertest"
@@ -94,4 +97,101 @@ func TestSearchService(t *testing.T) {
 			t.Errorf("signed out: %v", err)
 		}
 	})
+}
+
+// TestThreadAtFetchesWhatTheCacheLacks: a result whose neighbours were
+// never cached (the fill has not reached them) opens with the page around
+// it from the server, which the cache then keeps; with the server gone, it
+// opens with what the cache holds, and no error.
+func TestThreadAtFetchesWhatTheCacheLacks(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := servertest.StartDemo(t)
+	landlord, me := s.Landlord(t)
+	convs, err := landlord.Conversations(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv := convs[0].ID
+	for i := range 300 {
+		if _, err := s.DB.SendMessage(ctx, me.Principal, conv, backend.SendMessage{Key: fmt.Sprintf("around-%d", i), Text: fmt.Sprintf("note %d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	convs, _ = landlord.Conversations(ctx)
+	last := convs[0].LastSeq
+	hit := last - 150
+	page, err := landlord.Messages(ctx, conv, backend.MessagePage{Before: hit + 1, Limit: 1})
+	if err != nil || len(page) != 1 {
+		t.Fatalf("the hit: %+v, %v", page, err)
+	}
+
+	// A session whose cache holds the conversation and the hit alone, and
+	// whose engine does not run (no fill, no catch-up).
+	cc, err := cache.Open(ctx, filepath.Join(t.TempDir(), "cache.db"), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cc.PutConversations(ctx, convs); err != nil {
+		t.Fatal(err)
+	}
+	if err := cc.PutMessages(ctx, page); err != nil {
+		t.Fatal(err)
+	}
+	a := newAccounts(t, s.URL, t.TempDir(), &memKeys{m: map[string]string{}})
+	done := make(chan struct{})
+	close(done)
+	a.mu.Lock()
+	a.sess = &session{me: me, server: s.URL, client: landlord, cache: cc, engine: engine.New(cc, landlord, me.Principal, nil, nil, quiet),
+		cancel: func() {}, done: done} // shutdown closes the cache
+	a.mu.Unlock()
+	search := NewSearchService(a)
+
+	th, err := search.ThreadAt(conv, hit)
+	if err != nil || len(th.Messages) != 2*around {
+		t.Fatalf("thread at %d: %d messages (%d..%d), %v", hit, len(th.Messages), th.Messages[0].Seq, th.Messages[len(th.Messages)-1].Seq, err)
+	}
+	for i, m := range th.Messages {
+		if want := hit - around + int64(i); m.Seq != want {
+			t.Fatalf("message %d of the page is seq %d, want %d", i, m.Seq, want)
+		}
+	}
+	if !th.HasMore || !th.HasNewer {
+		t.Errorf("older %v, newer %v: both go further", th.HasMore, th.HasNewer)
+	}
+	kept, err := cc.MessagesAround(ctx, conv, hit, around, around-1)
+	if err != nil || len(kept) != 2*around {
+		t.Errorf("the cache kept %d of the page, %v", len(kept), err)
+	}
+
+	// Newer pages go on from the page without skipping to the newest
+	// message, the one other message cached.
+	newer, err := search.Newer(conv, hit+around-1)
+	if err != nil || len(newer.Messages) == 0 || newer.Messages[0].Seq != hit+around {
+		t.Errorf("newer after the page: %d messages, %v", len(newer.Messages), err)
+	}
+
+	// Opening the conversation at its newest does not skip down to the
+	// pages kept from the search, and neither does paging back.
+	convSvc := NewConversationService(a)
+	for _, before := range []int64{0, last - pageSize + 1} {
+		th, err := convSvc.Thread(conv, before)
+		top := last
+		if before > 0 {
+			top = before - 1
+		}
+		if err != nil || len(th.Messages) != pageSize || th.Messages[0].Seq != top-pageSize+1 || th.Messages[pageSize-1].Seq != top {
+			t.Errorf("the page before %d: %d messages, %v", before, len(th.Messages), err)
+		}
+	}
+
+	s.Stop()
+	if th, err = search.ThreadAt(conv, hit); err != nil || len(th.Messages) != 2*around || th.Messages[around].Seq != hit {
+		t.Errorf("the kept page with the server gone: %d messages, %v", len(th.Messages), err)
+	}
+	// Before the kept page nothing is cached: what the cache holds, and
+	// no error.
+	if th, err = search.ThreadAt(conv, hit-around); err != nil || len(th.Messages) == 0 || th.Messages[0].Seq != hit-around {
+		t.Errorf("the page's first message with the server gone: %+v, %v", th.Messages, err)
+	}
 }
