@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"syscall"
 
+	"doorstep/app/cache"
 	"doorstep/backend"
 )
 
@@ -33,8 +34,10 @@ func ErrorFormatter(logger *slog.Logger) func(error) any {
 
 // Describe turns an error into what the landlord may read. A *backend.Error
 // (the server's, or one of the app's own sentences) keeps its code, message
-// and RetryAfter; anything else is internal with SomethingWentWrong, its
-// text (which may name paths or hold Go internals) going only to the log.
+// and RetryAfter; trouble with this computer's storage (a full disk, say)
+// is unavailable with a sentence for it; anything else is internal with
+// SomethingWentWrong. The error's text (which may name paths or hold Go
+// internals) goes only to the log.
 func Describe(logger *slog.Logger, err error) Problem {
 	var e *backend.Error
 	if errors.As(err, &e) && e.Code != "" {
@@ -48,8 +51,31 @@ func Describe(logger *slog.Logger, err error) Problem {
 		}
 		return p
 	}
+	if t, ok := cache.StorageTrouble(err); ok {
+		logger.Warn("problem with this computer's storage", "trouble", t, "err", err)
+		msg, wait := localStorageAnswer(t)
+		return Problem{Code: backend.EUNAVAILABLE, Message: msg, RetryAfter: wait}
+	}
 	logger.Error("unexpected error", "err", err)
 	return Problem{Code: backend.EINTERNAL, Message: SomethingWentWrong}
+}
+
+// localStorageAnswer is the sentence, and the seconds to wait, for trouble
+// with the storage under Doorstep's own data on this computer (its cache,
+// outbox and drafts): not a bug, and not the landlord's doing.
+func localStorageAnswer(t backend.StorageTrouble) (string, int) {
+	switch t {
+	case backend.StorageFull:
+		return "This computer's disk is full, so Doorstep could not do this. Free some space and try again.", 30
+	case backend.StorageReadOnly, backend.StorageDenied:
+		return "Doorstep cannot write to its data folder on this computer. Check that the disk is not read-only and that the folder is yours, then try again.", 30
+	case backend.StorageBusy:
+		return "Doorstep is busy with its data on this computer. Please try again in a moment.", 2
+	case backend.StorageCorrupt, backend.StorageCannotOpen:
+		return "Doorstep cannot read its copy of your messages on this computer. Restart Doorstep; your messages are kept safe on the server.", 30
+	default:
+		return "This computer's disk reports errors, so Doorstep could not do this. Please try again; if it keeps happening, check the disk.", 30
+	}
 }
 
 // withDetail is a sentence for the landlord (public) with the system's

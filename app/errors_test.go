@@ -19,7 +19,7 @@ func logTo(buf *bytes.Buffer) *slog.Logger { return slog.New(slog.NewTextHandler
 
 func TestDescribe(t *testing.T) {
 	t.Parallel()
-	secret := &fs.PathError{Op: "open", Path: "/home/landlord/Downloads/x.pdf.part", Err: syscall.EIO}
+	secret := &fs.PathError{Op: "open", Path: "/home/landlord/Downloads/x.pdf.part", Err: syscall.EINVAL}
 	for name, tc := range map[string]struct {
 		err     error
 		want    Problem
@@ -36,6 +36,9 @@ func TestDescribe(t *testing.T) {
 			want: Problem{Code: backend.EINTERNAL, Message: SomethingWentWrong}, logged: "/home/landlord/Downloads/x.pdf.part"},
 		"ErrNoSentenceIsInternal": {err: &backend.Error{Code: backend.EINVALID},
 			want: Problem{Code: backend.EINVALID, Message: SomethingWentWrong}, logless: true},
+		"FailingDiskIsUnavailable": {err: fmt.Errorf("cache messages: %w", &fs.PathError{Op: "write", Path: "/home/landlord/.local/share/doorstep/cache.db", Err: syscall.EIO}),
+			want:   Problem{Code: backend.EUNAVAILABLE, Message: "This computer's disk reports errors, so Doorstep could not do this. Please try again; if it keeps happening, check the disk.", RetryAfter: 30},
+			logged: "cache.db"},
 		"LocalProblemLogsItsDetail": {err: fileProblem(&fs.PathError{Op: "write", Path: "/home/landlord/lease.pdf.part", Err: syscall.ENOSPC}, savingAs("lease.pdf")),
 			want:   Problem{Code: backend.EUNAVAILABLE, Message: "There is not enough space to save lease.pdf there. Free some space, or choose another place."},
 			logged: "/home/landlord/lease.pdf.part"},

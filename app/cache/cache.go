@@ -27,6 +27,7 @@ import (
 
 	"doorstep/backend"
 	"doorstep/backend/migrate"
+	"doorstep/internal/sqlitetrouble"
 )
 
 //go:embed migrations/*.sql
@@ -542,14 +543,6 @@ func applyEvent(ctx context.Context, tx *sql.Tx, me backend.Principal, ev backen
 	return nil
 }
 
-func jsonFiles(f []backend.File) string {
-	if f == nil {
-		return "[]"
-	}
-	b, _ := json.Marshal(f)
-	return string(b)
-}
-
 // MarkReadLocally clears a conversation's unread count at once and keeps
 // the position as unsent until the server confirms it (ReadSent).
 func (c *Cache) MarkReadLocally(ctx context.Context, convID, seq int64) error {
@@ -959,3 +952,8 @@ func (c *Cache) DeliveryLog(ctx context.Context, convID int64) (log []backend.No
 	}
 	return log, true, json.Unmarshal([]byte(data), &log)
 }
+
+// StorageTrouble tells whether err, from the cache, means trouble with the
+// storage under it (a full disk, a read-only or failing one, a database
+// locked or damaged) rather than a bug, and which.
+func StorageTrouble(err error) (backend.StorageTrouble, bool) { return sqlitetrouble.Of(err) }

@@ -10,6 +10,7 @@ import (
 	"github.com/mattn/go-sqlite3"
 
 	"doorstep/backend"
+	"doorstep/internal/sqlitetrouble"
 )
 
 // Storage trouble is told apart from bugs in one place: the database/sql
@@ -29,36 +30,7 @@ const driverName = "doorstep-sqlite3"
 func init() { sql.Register(driverName, storageDriver{&sqlite3.SQLiteDriver{}}) }
 
 // storageTrouble classifies a driver error.
-func storageTrouble(err error) (backend.StorageTrouble, bool) {
-	var e sqlite3.Error
-	if !errors.As(err, &e) {
-		return backend.StorageTroubleOf(err)
-	}
-	switch e.Code {
-	case sqlite3.ErrFull:
-		return backend.StorageFull, true
-	case sqlite3.ErrIoErr:
-		// An I/O error may carry the system's reason: ENOSPC while
-		// growing a file is a full disk, not a failing one.
-		if t, ok := backend.StorageTroubleOf(e.SystemErrno); ok {
-			return t, true
-		}
-		return backend.StorageIOError, true
-	case sqlite3.ErrReadonly:
-		return backend.StorageReadOnly, true
-	case sqlite3.ErrPerm:
-		return backend.StorageDenied, true
-	case sqlite3.ErrBusy, sqlite3.ErrLocked, sqlite3.ErrProtocol:
-		return backend.StorageBusy, true
-	case sqlite3.ErrCantOpen:
-		return backend.StorageCannotOpen, true
-	case sqlite3.ErrCorrupt, sqlite3.ErrNotADB:
-		// Not a bug in the server, and not something a client can fix:
-		// the operator has to restore or repair the file.
-		return backend.StorageCorrupt, true
-	}
-	return "", false
-}
+func storageTrouble(err error) (backend.StorageTrouble, bool) { return sqlitetrouble.Of(err) }
 
 // storageError returns err as a *backend.StorageError when it means storage
 // trouble, else err unchanged.
