@@ -166,10 +166,11 @@ type SearchResults struct {
 func (c *Cache) Search(ctx context.Context, q SearchQuery) (SearchResults, error) {
 	res := SearchResults{Groups: []SearchGroup{}, Conversations: []int64{}}
 	match := MatchExpression(q.Text)
-	if match == "" {
+	filtered := q.TenantID != 0 || q.UnitID != 0 || q.HasFiles || !q.From.IsZero() || !q.Until.IsZero()
+	if match == "" && !filtered {
 		return res, nil
 	}
-	if !q.HasFiles && q.From.IsZero() && q.Until.IsZero() {
+	if match != "" && !q.HasFiles && q.From.IsZero() && q.Until.IsZero() {
 		var err error
 		if res.Conversations, err = c.conversationsNamed(ctx, q); err != nil {
 			return res, err
@@ -186,21 +187,40 @@ func (c *Cache) Search(ctx context.Context, q SearchQuery) (SearchResults, error
 	open, closing := "\uE000"+hex.EncodeToString(nonce)+"\uE001", "\uE001"+hex.EncodeToString(nonce)+"\uE000"
 
 	// The filters are part of the match, on the tags column (see migration
-	// 0005), and the words typed are looked for in the other two columns
+	// 0007), and the words typed are looked for in the other two columns
 	// only: the index walks just the messages that pass every filter.
-	expr := "{text file_names} : (" + match + ")"
+	// Filters without words find every message that passes them ("the
+	// files Maria sent"); a date range alone, every message of the range.
+	var terms []string
+	if match != "" {
+		terms = append(terms, "{text file_names} : ("+match+")")
+	}
 	if q.TenantID != 0 || q.UnitID != 0 {
 		convs, err := c.filteredConversations(ctx, q.TenantID, q.UnitID)
 		if err != nil || len(convs) == 0 {
 			return res, err
 		}
-		expr += " AND tags : (" + strings.Join(convs, " OR ") + ")"
+		terms = append(terms, "tags : ("+strings.Join(convs, " OR ")+")")
 	}
 	if q.HasFiles {
-		expr += ` AND tags : "hasfiles"`
+		terms = append(terms, `tags : "hasfiles"`)
 	}
+	columns := `snippet(message_search, 0, ?, ?, '…', ` + fmt.Sprint(snippetTokens) + `), highlight(message_search, 1, ?, ?)`
+	from := "message_search JOIN messages m ON m.id = message_search.rowid"
+	// Newest first is the order of this id (the server's ids grow with
+	// time), which the index walks backwards without sorting: the first
+	// page of a common word costs the same as that of a rare one.
+	id := "message_search.rowid"
 	where := []string{"message_search MATCH ?"}
-	args := []any{open, closing, open, closing, expr}
+	args := []any{open, closing, open, closing, strings.Join(terms, " AND ")}
+	if len(terms) == 0 {
+		// A date range alone: nothing for the index to match, and the
+		// range is one of ids (below) the messages' own key seeks to.
+		columns = "m.text, v.file_names"
+		from = "messages m JOIN message_search_content v ON v.id = m.id"
+		id = "m.id"
+		where, args = []string{"1"}, nil
+	}
 	// A date range is also a range of ids (the server's grow with time),
 	// which the index seeks to instead of walking the newer messages. The
 	// dates are checked as well (the unary + keeps the planner on the
@@ -210,7 +230,7 @@ func (c *Cache) Search(ctx context.Context, q SearchQuery) (SearchResults, error
 		if err != nil || lo > hi {
 			return res, err
 		}
-		where = append(where, "message_search.rowid BETWEEN ? AND ?")
+		where = append(where, id+" BETWEEN ? AND ?")
 		args = append(args, lo, hi)
 	}
 	if !q.From.IsZero() {
@@ -222,14 +242,11 @@ func (c *Cache) Search(ctx context.Context, q SearchQuery) (SearchResults, error
 		args = append(args, formatTime(q.Until))
 	}
 	args = append(args, limit+1)
-	// Newest first is rowid order (the server's ids grow with time), which
-	// the index walks backwards without sorting: the first page of a
-	// common word costs the same as that of a rare one.
 	rows, err := c.db.QueryContext(ctx, `SELECT m.id, m.conversation_id, m.seq, m.sender_kind, m.sender_id, m.sender_name, m.created_at,
-			m.files <> '[]', snippet(message_search, 0, ?, ?, '…', `+fmt.Sprint(snippetTokens)+`), highlight(message_search, 1, ?, ?)
-		FROM message_search JOIN messages m ON m.id = message_search.rowid
+			m.files <> '[]', `+columns+`
+		FROM `+from+`
 		WHERE `+strings.Join(where, " AND ")+`
-		ORDER BY message_search.rowid DESC LIMIT ?`, args...)
+		ORDER BY `+id+` DESC LIMIT ?`, args...)
 	if err != nil {
 		return res, fmt.Errorf("cache search: %w", err)
 	}
@@ -249,8 +266,11 @@ func (c *Cache) Search(ctx context.Context, q SearchQuery) (SearchResults, error
 		res.Count++
 		h.Sender.Kind = backend.PrincipalKind(kind)
 		h.CreatedAt, _ = time.Parse(timeLayout, created)
+		if len(terms) == 0 {
+			snippet = leadingWords(snippet, snippetTokens)
+		}
 		h.Snippet = markedRuns(snippet, open, closing)
-		h.Files = matchingLines(markedRuns(names, open, closing))
+		h.Files = matchingLines(markedRuns(names, open, closing), match == "")
 		i, ok := byConv[h.ConversationID]
 		if !ok {
 			i = len(res.Groups)
@@ -473,14 +493,24 @@ func markedRuns(s, open, closing string) []Run {
 	return runs
 }
 
+// leadingWords is the start of text, n words at most, with "…" when cut:
+// a snippet of a message found by filters alone.
+func leadingWords(text string, n int) string {
+	words := strings.Fields(text)
+	if len(words) <= n {
+		return strings.Join(words, " ")
+	}
+	return strings.Join(words[:n], " ") + "…"
+}
+
 // matchingLines splits runs at line ends (the file names, one a line) and
-// keeps the lines that hold a match.
-func matchingLines(runs []Run) [][]Run {
+// keeps the lines that hold a match (all of them: every line).
+func matchingLines(runs []Run, all bool) [][]Run {
 	out := [][]Run{}
 	line := []Run{}
 	marked := false
 	flush := func() {
-		if marked {
+		if marked || all && len(line) > 0 {
 			out = append(out, line)
 		}
 		line, marked = []Run{}, false

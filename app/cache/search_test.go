@@ -180,12 +180,32 @@ func TestSearch(t *testing.T) {
 			{"UntilExcluded", cache.SearchQuery{Text: "boiler", Until: t0.Add(13 * time.Minute)}, []int64{10}},
 			{"Range", cache.SearchQuery{Text: "boiler", From: t0.Add(11 * time.Minute), Until: t0.Add(16 * time.Minute)}, []int64{15, 13}},
 			{"Limit", cache.SearchQuery{Text: "boiler", Limit: 2}, []int64{17, 15}},
+			// Filters without words: every message that passes them.
+			{"FilesOnly", cache.SearchQuery{HasFiles: true}, []int64{15, 14}},
+			{"TenantOnly", cache.SearchQuery{TenantID: 9}, []int64{17, 16, 15}},
+			{"UnitWithFilesOnly", cache.SearchQuery{UnitID: 40, HasFiles: true}, []int64{14}},
+			{"RangeOnly", cache.SearchQuery{From: t0.Add(11 * time.Minute), Until: t0.Add(16 * time.Minute)}, []int64{15, 14, 13, 12, 11}},
+			{"NothingAsked", cache.SearchQuery{Text: "  "}, []int64{}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				if got := found(t, c, tc.q); !slices.Equal(got, tc.want) {
 					t.Errorf("found %v, want %v", got, tc.want)
 				}
 			})
+		}
+	})
+
+	t.Run("FilesWithoutWordsAreAllShown", func(t *testing.T) {
+		res, err := c.Search(ctx, cache.SearchQuery{HasFiles: true, TenantID: 8})
+		if err != nil || res.Count != 1 || len(res.Conversations) != 0 {
+			t.Fatalf("results = %+v, %v", res, err)
+		}
+		h := res.Groups[0].Hits[0]
+		if len(h.Files) != 2 || plain(h.Files[0]) != "Lease_Maple-2B.pdf" || plain(h.Files[1]) != "inventory.xlsx" || len(marked(h.Files[0])) != 0 {
+			t.Errorf("files = %+v", h.Files)
+		}
+		if plain(h.Snippet) != "Here is the new contract" || len(marked(h.Snippet)) != 0 {
+			t.Errorf("snippet = %+v", h.Snippet)
 		}
 	})
 
