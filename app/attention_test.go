@@ -2,6 +2,7 @@ package app
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,6 +49,20 @@ func TestAttentionService(t *testing.T) {
 	}
 	if _, err := attention.Mute(conv, "fortnight", "UTC"); backend.ErrorCode(err) != backend.EINVALID {
 		t.Errorf("an unknown length: %v", err)
+	}
+	// The UI keeps no rules of its own for the words: the server's refusals
+	// reach it with their sentences, and nothing is saved.
+	for words, want := range map[string]string{
+		"leak|Léak": "“Léak” is the same emergency word as “leak” (case and accents do not count); remove one.",
+		strings.Repeat("é", backend.MaxEmergencyWordRunes+1): "An emergency word can be at most 60 characters.",
+	} {
+		_, err := attention.Save(backend.AttentionUpdate{QuietHours: week, EmergencyWords: strings.Split(words, "|")})
+		if backend.ErrorCode(err) != backend.EINVALID || backend.ErrorMessage(err) != want {
+			t.Errorf("save %q: %v, want %q", words, err, want)
+		}
+	}
+	if kept, _ := attention.Settings(); !slices.Equal(kept.EmergencyWords, []string{"leak"}) {
+		t.Errorf("a refused save changed the words: %q", kept.EmergencyWords)
 	}
 
 	s.Stop()

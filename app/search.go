@@ -37,17 +37,33 @@ func NewSearchService(accounts *AccountService) *SearchService {
 	return &SearchService{accounts: accounts}
 }
 
+// SearchResults are what a search found (cache.SearchResults, whose
+// fields they repeat: Wails' models lose the types of an embedded struct's
+// fields), and the line that counts them.
+type SearchResults struct {
+	Conversations []int64             `json:"conversations"`
+	Groups        []cache.SearchGroup `json:"groups"`
+	Count         int                 `json:"count"`
+	More          bool                `json:"more"`
+	// CountLabel is the line above the messages (backend.SearchCountLabel):
+	// "12 messages", "100+ messages (the newest shown)", "No message
+	// matches.".
+	CountLabel string `json:"countLabel"`
+}
+
 // Search finds the messages whose text or file names hold every word of
 // text (the last one as a prefix, "phrases" in quotes, accents and case
 // ignored), newest first, grouped by conversation.
-func (s *SearchService) Search(text string, filters SearchFilters) (cache.SearchResults, error) {
-	return withSession(s.accounts, func(ctx context.Context, sess *session) (cache.SearchResults, error) {
+func (s *SearchService) Search(text string, filters SearchFilters) (SearchResults, error) {
+	return withSession(s.accounts, func(ctx context.Context, sess *session) (SearchResults, error) {
 		q := cache.SearchQuery{Text: text, TenantID: filters.TenantID, UnitID: filters.UnitID, HasFiles: filters.HasFiles, Limit: searchLimit}
 		var err error
 		if q.From, q.Until, err = dayRange(filters.From, filters.To, time.Local); err != nil {
-			return cache.SearchResults{}, err
+			return SearchResults{}, err
 		}
-		return sess.cache.Search(ctx, q)
+		found, err := sess.cache.Search(ctx, q)
+		return SearchResults{Conversations: found.Conversations, Groups: found.Groups, Count: found.Count, More: found.More,
+			CountLabel: backend.SearchCountLabel(found.Count, found.More)}, err
 	})
 }
 
@@ -76,30 +92,56 @@ func (s *SearchService) Choices() (SearchChoices, error) {
 // instants [from, until); an empty day leaves that side open.
 func dayRange(from, to string, loc *time.Location) (start, until time.Time, err error) {
 	const layout = "2006-01-02"
-	badDay := backend.Errorf(backend.EINVALID, "Choose the dates of the range from the calendar.")
 	if from != "" {
 		if start, err = time.ParseInLocation(layout, from, loc); err != nil {
-			return start, until, badDay
+			return start, until, backend.ErrSearchDay
 		}
 	}
 	if to != "" {
 		end, err := time.ParseInLocation(layout, to, loc)
 		if err != nil {
-			return start, until, badDay
+			return start, until, backend.ErrSearchDay
 		}
 		until = end.AddDate(0, 0, 1)
 	}
 	if !start.IsZero() && !until.IsZero() && !start.Before(until) {
-		return start, until, backend.Errorf(backend.EINVALID, "The date range ends before it starts.")
+		return start, until, backend.ErrSearchDaysOrder
 	}
 	return start, until, nil
 }
 
 // HistoryProgress is how much of the history the background fill has
-// loaded so far (for "Loading history for search: 45%").
-func (s *SearchService) HistoryProgress() (engine.HistoryProgress, error) {
-	return withSession(s.accounts, func(_ context.Context, sess *session) (engine.HistoryProgress, error) {
-		return sess.engine.HistoryProgress(), nil
+// loaded (engine.HistoryProgress), with the sentence the search shows.
+// It is the payload of the search:history event too (see labelEvents).
+type HistoryProgress struct {
+	Loaded int64 `json:"loaded"`
+	Total  int64 `json:"total"`
+	Done   bool  `json:"done"`
+	// Label is "Loading history for search: 45%", or "" once it is all
+	// here (backend.HistoryLabel).
+	Label string `json:"label"`
+}
+
+func labelHistory(p engine.HistoryProgress) HistoryProgress {
+	return HistoryProgress{Loaded: p.Loaded, Total: p.Total, Done: p.Done, Label: backend.HistoryLabel(p.Loaded, p.Total, p.Done)}
+}
+
+// labelEvents is emit with the fill's progress worded on its way to the
+// UI: the engine counts, the sentence comes from backend.
+func labelEvents(emit engine.Emitter) engine.Emitter {
+	return func(name string, data any) {
+		if p, ok := data.(engine.HistoryProgress); ok && name == engine.EventHistory {
+			data = labelHistory(p)
+		}
+		emit(name, data)
+	}
+}
+
+// HistoryProgress is how much of the history the background fill has
+// loaded so far, and the sentence saying it.
+func (s *SearchService) HistoryProgress() (HistoryProgress, error) {
+	return withSession(s.accounts, func(_ context.Context, sess *session) (HistoryProgress, error) {
+		return labelHistory(sess.engine.HistoryProgress()), nil
 	})
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,16 +41,56 @@ func TestSearchService(t *testing.T) {
 	if _, err := s.DB.PruneEvents(ctx, time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	a := newAccounts(t, s.URL, t.TempDir(), &memKeys{m: map[string]string{}})
+	var mu sync.Mutex
+	var progress []any // the search:history events, as the UI gets them
+	emit := func(name string, data any) {
+		if name == engine.EventHistory {
+			mu.Lock()
+			progress = append(progress, data)
+			mu.Unlock()
+		}
+	}
+	a := NewAccountService(Config{ServerURL: s.URL}, &Lifecycle{}, &memKeys{m: map[string]string{}}, t.TempDir(), emit, quiet)
+	t.Cleanup(a.shutdown)
 	if _, err := a.SignIn(s.URL, demo.LandlordEmail, demo.Password); err != nil {
 		t.Fatal(err)
 	}
 	search := NewSearchService(a)
 	wait.For(t, "the history is loaded", func() bool { p, _ := search.HistoryProgress(); return p.Done })
 
+	t.Run("HistoryLabel", func(t *testing.T) {
+		if p, _ := search.HistoryProgress(); p.Label != "" {
+			t.Errorf("loaded, yet the label is %q", p.Label)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		loading := 0
+		for _, data := range progress {
+			p, ok := data.(HistoryProgress)
+			if !ok {
+				t.Fatalf("search:history carries a %T, not the worded HistoryProgress", data)
+			}
+			if p.Label != backend.HistoryLabel(p.Loaded, p.Total, p.Done) {
+				t.Errorf("progress %+v: the label is not backend's", p)
+			}
+			if strings.HasPrefix(p.Label, "Loading history for search: ") {
+				loading++
+			}
+		}
+		if loading == 0 {
+			t.Errorf("no event said the history was loading: %+v", progress)
+		}
+	})
+
 	res, err := search.Search("gutter garag", SearchFilters{})
-	if err != nil || res.Count != 1 {
+	if err != nil || res.Count != 1 || res.CountLabel != "1 message" {
 		t.Fatalf("search = %+v, %v", res, err)
+	}
+	if res, err := search.Search("no such words here", SearchFilters{}); err != nil || res.CountLabel != "No message matches." {
+		t.Errorf("nothing found: %+v, %v", res, err)
+	}
+	if res, err := search.Search("routine", SearchFilters{}); err != nil || !res.More || res.CountLabel != fmt.Sprintf("%d+ messages (the newest shown)", searchLimit) {
+		t.Errorf("more than the limit: count %d, more %v, %q, %v", res.Count, res.More, res.CountLabel, err)
 	}
 	hit := res.Groups[0].Hits[0]
 	last := convs[0].LastSeq + n
@@ -85,9 +127,12 @@ func TestSearchService(t *testing.T) {
 		}
 	})
 	t.Run("ErrBadDates", func(t *testing.T) {
-		for _, f := range []SearchFilters{{From: "24/11/2026"}, {To: "2026-13-01"}, {From: "2026-11-25", To: "2026-11-24"}} {
-			if _, err := search.Search("gutter", f); backend.ErrorCode(err) != backend.EINVALID {
-				t.Errorf("%+v: %v", f, err)
+		for f, want := range map[SearchFilters]error{
+			{From: "24/11/2026"}: backend.ErrSearchDay, {To: "2026-13-01"}: backend.ErrSearchDay,
+			{From: "2026-11-25", To: "2026-11-24"}: backend.ErrSearchDaysOrder,
+		} {
+			if _, err := search.Search("gutter", f); backend.ErrorCode(err) != backend.EINVALID || backend.ErrorMessage(err) != backend.ErrorMessage(want) {
+				t.Errorf("%+v: %v, want %v", f, err, want)
 			}
 		}
 	})

@@ -71,10 +71,18 @@ type MuteRequest struct {
 }
 
 // DefaultEmergencyWords are the emergency words of a landlord who has not
-// chosen their own: what a tenant writes when something cannot wait.
+// chosen their own: what a tenant writes when something cannot wait, in
+// English and in Spanish (the portal's languages). Their last word matches
+// its inflections too (see MatchesEmergencyWord): "leak" finds "leaks" and
+// "leaking", "no heat" finds "no heating". Only a landlord who never saved
+// words gets these: a saved list is theirs, stored as it was saved.
 var DefaultEmergencyWords = []string{
-	"leak", "leaking", "flood", "flooding", "fire", "smoke", "gas", "no heat", "no hot water", "no water",
+	"leak", "flood", "fire", "smoke", "gas", "no heat", "no hot water", "no water",
 	"no power", "break-in", "broken into", "burst pipe", "sewage", "carbon monoxide", "emergency",
+	"burst", "through the ceiling", "broke in", "broke into",
+	"fuga", "gotera", "inundación", "inundado", "inundada", "se inundó", "incendio", "fuego", "humo",
+	"olor a gas", "huele a gas", "sin calefacción", "sin agua", "sin luz", "tubería rota", "reventó",
+	"aguas negras", "monóxido de carbono", "robo", "robaron", "emergencia",
 }
 
 // DefaultAttentionSettings are the settings of a landlord user who never
@@ -95,7 +103,8 @@ const (
 )
 
 // Validate checks an update and returns it tidied: words trimmed, blank
-// ones and repeats (as IsUrgent compares them) dropped.
+// ones dropped. A word repeated (as IsUrgent compares them: case and
+// accents do not count) is refused with a sentence saying which.
 func (u AttentionUpdate) Validate() (AttentionUpdate, error) {
 	if err := u.QuietHours.Validate(); err != nil {
 		return u, err
@@ -104,7 +113,7 @@ func (u AttentionUpdate) Validate() (AttentionUpdate, error) {
 		return u, Errorf(EINVALID, "Keep at most %d emergency words.", MaxEmergencyWords)
 	}
 	words := []string{}
-	seen := map[string]bool{}
+	seen := map[string]string{} // the words kept, by how IsUrgent compares them
 	for _, w := range u.EmergencyWords {
 		w = strings.Join(strings.Fields(w), " ")
 		if !utf8.ValidString(w) || strings.IndexFunc(w, unicode.IsControl) >= 0 {
@@ -114,14 +123,26 @@ func (u AttentionUpdate) Validate() (AttentionUpdate, error) {
 			return u, Errorf(EINVALID, "An emergency word can be at most %d characters.", MaxEmergencyWordRunes)
 		}
 		key := strings.Join(foldWords(w), " ")
-		if key == "" || seen[key] {
+		if key == "" {
 			continue
 		}
-		seen[key] = true
+		if first, ok := seen[key]; ok {
+			return u, ErrRepeatedEmergencyWord(w, first)
+		}
+		seen[key] = w
 		words = append(words, w)
 	}
 	u.EmergencyWords = words
 	return u, nil
+}
+
+// ErrRepeatedEmergencyWord refuses word, the same emergency word as first
+// once case and accents are ignored.
+func ErrRepeatedEmergencyWord(word, first string) error {
+	if word == first {
+		return Errorf(EINVALID, "“%s” is in the emergency words twice; remove one.", word)
+	}
+	return Errorf(EINVALID, "“%s” is the same emergency word as “%s” (case and accents do not count); remove one.", word, first)
 }
 
 // Validate checks a schedule: a known time zone, a known mode each day,
@@ -337,8 +358,9 @@ func UrgentMarks(msgs []Message, words []string) []UrgentMark {
 // IsUrgent reports whether a message should break through mute and quiet
 // hours: its sender marked it urgent, or its text holds one of words. Words
 // match whole words (and phrases, whole words in a row), ignoring case and
-// accents and the punctuation between them: "fire" matches "Fire!" and
-// "FÏRE" but not "firewood"; "break-in" matches "break in".
+// accents and the punctuation between them, the last word in any of its
+// inflections (see inflections): "fire" matches "Fire!", "FÏRE" and
+// "fires" but not "firewood"; "break-in" matches "break in".
 func IsUrgent(m Message, words []string) bool {
 	if m.Urgent {
 		return true
@@ -355,14 +377,50 @@ func MatchesEmergencyWord(text string, words []string) string {
 		if len(phrase) == 0 {
 			continue
 		}
+		head, forms := phrase[:len(phrase)-1], inflections(phrase[len(phrase)-1])
 		for i := 0; i+len(phrase) <= len(tokens); i++ {
-			if slices.Equal(tokens[i:i+len(phrase)], phrase) {
+			if slices.Equal(tokens[i:i+len(head)], head) && slices.Contains(forms, tokens[i+len(head)]) {
 				return w
 			}
 		}
 	}
 	return ""
 }
+
+// inflections are word (folded) and the forms a tenant writes it in, so
+// that a landlord lists a word once: the usual English endings, which give
+// the Spanish plurals too. It is a rule, not a dictionary: "leak" gives
+// leaks, leaked, leaking; "smoke" smokes, smoked, smoking; "gas" gases,
+// gassed; "emergency" emergencies; "inundacion" inundaciones. Nonsense
+// forms it also makes ("leakes") are harmless: nobody writes them. Only
+// endings are added, so a word never matches a longer one ("firewood").
+func inflections(word string) []string {
+	forms := []string{word, word + "s"}
+	n := len(word)
+	if n < 2 || word[n-1] >= utf8.RuneSelf || word[n-2] >= utf8.RuneSelf { // English endings are for Latin letters
+		return forms
+	}
+	last, before := word[n-1], word[n-2]
+	switch {
+	case last == 'e':
+		forms = append(forms, word+"d", word[:n-1]+"ing")
+	case last == 'y' && !isVowel(before):
+		forms = append(forms, word[:n-1]+"ies", word[:n-1]+"ied", word+"ing")
+	default:
+		forms = append(forms, word+"ed", word+"ing")
+		if !isVowel(last) {
+			forms = append(forms, word+"es")
+		}
+		// A short vowel before one consonant doubles it: gassed, stopped.
+		if !isVowel(last) && isVowel(before) && !strings.ContainsRune("wxy", rune(last)) && (n == 2 || !isVowel(word[n-3])) {
+			double := word + string(last)
+			forms = append(forms, double+"ed", double+"ing", double+"es")
+		}
+	}
+	return forms
+}
+
+func isVowel(c byte) bool { return strings.IndexByte("aeiou", c) >= 0 }
 
 // NameMatches reports whether every word of query begins a word of name
 // (case and accents ignored): how a conversation is found by its title,

@@ -1,6 +1,7 @@
 package backend_test
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -243,11 +244,63 @@ func TestIsUrgent(t *testing.T) {
 		{"breaking in the new shoes", false},
 		{"the basement is FLOODING", true},
 		{"Smoke detector beeps", true},
-		{"smoked salmon for the party", false},
+		{"a smoky bacon for the party", false},
 		{"Carbon   Monoxide alarm", true},
 		{"carbon fibre bike", false},
 		{"", false},
 		{"Thanks for the quick fix", false},
+		// The usual ways of saying it: the last word inflected, and the
+		// defaults that say what the others miss.
+		{"The roof leaks into the bedroom", true},
+		{"it leaked all night", true},
+		{"the basement flooded", true},
+		{"it's flooding", true},
+		{"pipe burst in the kitchen", true},
+		{"two burst pipes", true},
+		{"there is no heating", true},
+		{"water is coming through the ceiling", true},
+		{"someone broke in", true},
+		{"they broke into the shed", true},
+		{"the smoke alarm is going off", true},
+		{"the oven is smoking", true},
+		{"the wires are sparking and firing", true},
+		{"we were gassed by the fumes", true},
+		{"two emergencies this week", true},
+		{"the ceiling fan is broken", false},
+		{"the fireplace needs cleaning", false},
+		{"gasoline smell from the garage", false},
+		{"a floodlight is out", false},
+		{"the heater makes a noise", false},
+		{"a leaky faucet", false},
+		// Spanish, accents typed or not.
+		{"Hay una fuga en el baño", true},
+		{"hay fugas de agua", true},
+		{"una gotera en el techo", true},
+		{"el sótano está inundado", true},
+		{"la cocina esta inundada", true},
+		{"el baño se inundó", true},
+		{"hubo inundaciones", true},
+		{"¡INCENDIO!", true},
+		{"hay fuego en la cocina", true},
+		{"sale humo del enchufe", true},
+		{"hay olor a gas", true},
+		{"huele a gas en la escalera", true},
+		{"estamos sin calefaccion", true},
+		{"seguimos sin agua caliente", true},
+		{"nos quedamos sin luz", true},
+		{"una tubería rota", true},
+		{"se reventó un tubo", true},
+		{"salen aguas negras del desagüe", true},
+		{"la alarma de monóxido de carbono", true},
+		{"me robaron la bicicleta", true},
+		{"hubo un robo", true},
+		{"es una emergencia", true},
+		{"qué buen humor tiene", false},
+		{"el robot aspirador", false},
+		{"una gaseosa fría", false},
+		{"ensalada sin aguacate", false},
+		{"la luz del pasillo parpadea", false},
+		{"gracias por arreglarlo", false},
 	} {
 		if got := backend.IsUrgent(backend.Message{Text: c.text}, words); got != c.urgent {
 			t.Errorf("%q: urgent = %v, want %v", c.text, got, c.urgent)
@@ -265,8 +318,32 @@ func TestIsUrgent(t *testing.T) {
 		if !backend.IsUrgent(backend.Message{Text: "de\u0301ga\u0302t des eaux"}, words) {
 			t.Error("combining accents are not ignored")
 		}
-		if backend.IsUrgent(backend.Message{Text: "fugas"}, []string{"fuga"}) {
+		if backend.IsUrgent(backend.Message{Text: "fugaz"}, []string{"fuga"}) {
 			t.Error("a longer word matched")
+		}
+	})
+
+	t.Run("LastWordInflected", func(t *testing.T) {
+		// The rule holds for a landlord's own words too, on the last word
+		// of a phrase only.
+		for _, c := range []struct {
+			word, text string
+			urgent     bool
+		}{
+			{"mold", "it is molding", true},
+			{"mould", "moulds everywhere", true},
+			{"stop", "the lift stopped", true},
+			{"wire", "badly wired", true},
+			{"wire", "the wiring", true},
+			{"fly", "flies in the kitchen", true},
+			{"explosión", "dos explosiones", true},
+			{"burst pipe", "bursting pipes", false}, // the first word stays as written
+			{"mold", "moldy bread", false},
+			{"stop", "a stopwatch", false},
+		} {
+			if got := backend.IsUrgent(backend.Message{Text: c.text}, []string{c.word}); got != c.urgent {
+				t.Errorf("%q with the word %q: urgent = %v, want %v", c.text, c.word, got, c.urgent)
+			}
 		}
 	})
 
@@ -284,13 +361,36 @@ func TestIsUrgent(t *testing.T) {
 }
 
 func TestAttentionUpdateValidate(t *testing.T) {
-	u := backend.AttentionUpdate{QuietHours: weeknights(), EmergencyWords: []string{" leak ", "no   heat", "LEAK", "", "Léak", "burst pipe"}}
+	u := backend.AttentionUpdate{QuietHours: weeknights(), EmergencyWords: []string{" leak ", "no   heat", "", "burst pipe", "leaks"}}
 	got, err := u.Validate()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"leak", "no heat", "burst pipe"}; !slices.Equal(got.EmergencyWords, want) {
+	if want := []string{"leak", "no heat", "burst pipe", "leaks"}; !slices.Equal(got.EmergencyWords, want) {
 		t.Errorf("words = %q, want %q", got.EmergencyWords, want)
+	}
+	// A repeat is refused with a sentence naming it, whatever its case
+	// and accents: the desktop shows it as it is.
+	for _, c := range []struct {
+		words []string
+		want  string
+	}{
+		{[]string{"leak", "no heat", " leak"}, "“leak” is in the emergency words twice; remove one."},
+		{[]string{"leak", "LÉAK"}, "“LÉAK” is the same emergency word as “leak” (case and accents do not count); remove one."},
+		{[]string{"no heat", "No  Heat"}, "“No Heat” is the same emergency word as “no heat” (case and accents do not count); remove one."},
+		{[]string{"inundación", "inundacion"}, "“inundacion” is the same emergency word as “inundación” (case and accents do not count); remove one."},
+	} {
+		_, err := (backend.AttentionUpdate{QuietHours: weeknights(), EmergencyWords: c.words}).Validate()
+		if backend.ErrorCode(err) != backend.EINVALID || backend.ErrorMessage(err) != c.want {
+			t.Errorf("%q: err = %v, want %q", c.words, err, c.want)
+		}
+	}
+	long := string(slices.Repeat([]rune{'é'}, backend.MaxEmergencyWordRunes))
+	if _, err := (backend.AttentionUpdate{QuietHours: weeknights(), EmergencyWords: []string{long}}).Validate(); err != nil {
+		t.Errorf("a word of %d accented letters (more bytes) is refused: %v", backend.MaxEmergencyWordRunes, err)
+	}
+	if _, err := (backend.AttentionUpdate{QuietHours: weeknights(), EmergencyWords: []string{long + "é"}}).Validate(); backend.ErrorMessage(err) != fmt.Sprintf("An emergency word can be at most %d characters.", backend.MaxEmergencyWordRunes) {
+		t.Errorf("an over-long word: err = %v", err)
 	}
 	for name, words := range map[string][]string{
 		"ErrTooMany":  make([]string, backend.MaxEmergencyWords+1),
@@ -317,10 +417,14 @@ func TestDefaultAttentionSettings(t *testing.T) {
 	if backend.InQuietHours(d.QuietHours, time.Now()) || len(d.Mutes) != 0 || d.Mutes == nil {
 		t.Errorf("defaults = %+v", d)
 	}
-	for _, w := range []string{"leak", "flood", "fire", "smoke", "gas", "no heat", "break-in", "burst pipe", "sewage", "carbon monoxide"} {
+	for _, w := range []string{"leak", "flood", "fire", "smoke", "gas", "no heat", "break-in", "burst pipe", "sewage", "carbon monoxide",
+		"fuga", "incendio", "humo", "sin calefacción", "monóxido de carbono"} {
 		if !slices.Contains(d.EmergencyWords, w) {
 			t.Errorf("%q is not an emergency word by default", w)
 		}
+	}
+	if _, err := (backend.AttentionUpdate{QuietHours: d.QuietHours, EmergencyWords: d.EmergencyWords}).Validate(); err != nil {
+		t.Errorf("the default words are refused: %v", err)
 	}
 	d.EmergencyWords[0] = "changed"
 	if backend.DefaultEmergencyWords[0] == "changed" {

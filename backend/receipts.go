@@ -1,6 +1,9 @@
 package backend
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Receipt says which members of a conversation have seen one of the
 // landlord's messages: what shows under it, and the names behind it.
@@ -11,6 +14,10 @@ type Receipt struct {
 	Label   string   `json:"label"`
 	Seen    []string `json:"seen"`     // who has, by name
 	NotSeen []string `json:"not_seen"` // who has not yet
+	// Hover is what hovering the label shows, a line each for who has
+	// and who has not: "Seen: Daniel Park, Emily Chen\nNot yet: Sofia
+	// Rossi" (a line only when it names someone).
+	Hover string `json:"hover"`
 }
 
 // ReceiptFor is the receipt of the message at seq in c, from the members'
@@ -28,6 +35,14 @@ func ReceiptFor(c Conversation, seq int64) (r Receipt, ok bool) {
 			r.NotSeen = append(r.NotSeen, p.Reader.Name)
 		}
 	}
+	var hover []string
+	if len(r.Seen) > 0 {
+		hover = append(hover, "Seen: "+strings.Join(r.Seen, ", "))
+	}
+	if len(r.NotSeen) > 0 {
+		hover = append(hover, "Not yet: "+strings.Join(r.NotSeen, ", "))
+	}
+	r.Hover = strings.Join(hover, "\n")
 	seen, of := len(r.Seen), len(c.Reads)
 	switch {
 	case seen == 0:

@@ -25,14 +25,17 @@ func TestReceipts(t *testing.T) {
 		want []backend.Receipt
 	}{
 		{"Group", group, []backend.Receipt{
-			{Seq: 1, Label: "Seen by all 3", Seen: []string{"Daniel Park", "Emily Chen", "Sofia Rossi"}, NotSeen: []string{}},
-			{Seq: 3, Label: "Seen by 2 of 3", Seen: []string{"Daniel Park", "Emily Chen"}, NotSeen: []string{"Sofia Rossi"}},
-			{Seq: 5, Label: "Not seen yet", Seen: []string{}, NotSeen: []string{"Daniel Park", "Emily Chen", "Sofia Rossi"}},
+			{Seq: 1, Label: "Seen by all 3", Seen: []string{"Daniel Park", "Emily Chen", "Sofia Rossi"}, NotSeen: []string{},
+				Hover: "Seen: Daniel Park, Emily Chen, Sofia Rossi"},
+			{Seq: 3, Label: "Seen by 2 of 3", Seen: []string{"Daniel Park", "Emily Chen"}, NotSeen: []string{"Sofia Rossi"},
+				Hover: "Seen: Daniel Park, Emily Chen\nNot yet: Sofia Rossi"},
+			{Seq: 5, Label: "Not seen yet", Seen: []string{}, NotSeen: []string{"Daniel Park", "Emily Chen", "Sofia Rossi"},
+				Hover: "Not yet: Daniel Park, Emily Chen, Sofia Rossi"},
 		}},
 		{"Direct", direct, []backend.Receipt{
-			{Seq: 1, Label: "Seen", Seen: []string{"James Okafor"}, NotSeen: []string{}},
-			{Seq: 3, Label: "Seen", Seen: []string{"James Okafor"}, NotSeen: []string{}},
-			{Seq: 5, Label: "Not seen yet", Seen: []string{}, NotSeen: []string{"James Okafor"}},
+			{Seq: 1, Label: "Seen", Seen: []string{"James Okafor"}, NotSeen: []string{}, Hover: "Seen: James Okafor"},
+			{Seq: 3, Label: "Seen", Seen: []string{"James Okafor"}, NotSeen: []string{}, Hover: "Seen: James Okafor"},
+			{Seq: 5, Label: "Not seen yet", Seen: []string{}, NotSeen: []string{"James Okafor"}, Hover: "Not yet: James Okafor"},
 		}},
 		{"ErrNoReadPositions", backend.Conversation{Kind: backend.ConversationGroup}, []backend.Receipt{}},
 	} {

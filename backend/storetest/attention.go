@@ -29,8 +29,8 @@ func testAttentionSettings(t *testing.T, w *world) {
 	w.run(t, "SaveAndReadBack", func(t *testing.T) {
 		since := must[int64](t)(w.s.LatestEventID(w.ctx, w.landlord))
 		saved := must[backend.AttentionSettings](t)(w.s.SaveAttentionSettings(w.ctx, w.landlord, backend.AttentionUpdate{
-			QuietHours: weeknights, EmergencyWords: []string{"leak", " Leak ", "no  heat"}}))
-		if saved.QuietHours != weeknights || !slices.Equal(saved.EmergencyWords, []string{"leak", "no heat"}) || !saved.UpdatedAt.Equal(w.clock()) {
+			QuietHours: weeknights, EmergencyWords: []string{"leak", " flood ", "no  heat"}}))
+		if saved.QuietHours != weeknights || !slices.Equal(saved.EmergencyWords, []string{"leak", "flood", "no heat"}) || !saved.UpdatedAt.Equal(w.clock()) {
 			t.Errorf("saved = %+v", saved)
 		}
 		got := must[backend.AttentionSettings](t)(w.s.AttentionSettings(w.ctx, w.landlord))

@@ -70,10 +70,11 @@ export type ExportReport = Plain<evidence.Report>;
 /** The server's signing key and its fingerprint (the About box). */
 export type ServerKey = Plain<backend.ServerKey>;
 
-/** How far the background fill has loaded the history for search. */
-export type HistoryProgress = Plain<engine.HistoryProgress>;
+/** How far the background fill has loaded the history for search, and the sentence saying it. */
+export type HistoryProgress = Plain<app.HistoryProgress>;
 export type SearchFilters = Plain<app.SearchFilters>;
-export type SearchResults = Plain<cache.SearchResults>;
+/** What a search found, and the line counting it (Go's). */
+export type SearchResults = Plain<app.SearchResults>;
 /** What the search's "Tenant or unit" filter offers. */
 export type SearchChoices = Plain<app.SearchChoices>;
 export type SearchGroup = Plain<cache.SearchGroup>;

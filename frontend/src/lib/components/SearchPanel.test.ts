@@ -6,7 +6,7 @@ const go = { Search: vi.fn<() => Promise<SearchResults>>(), Choices: vi.fn<() =>
 vi.mock('../../../wailsjs/go/app/SearchService', () => ({
   Search: () => go.Search(),
   Choices: () => go.Choices(),
-  HistoryProgress: async () => ({ loaded: 0, total: 0, done: true }),
+  HistoryProgress: async () => ({ loaded: 0, total: 0, done: true, label: '' }),
 }));
 vi.mock('../../../wailsjs/runtime/runtime', () => ({ EventsOn: () => () => {} }));
 const { default: SearchPanel } = await import('./SearchPanel.svelte');
@@ -39,12 +39,14 @@ const conv: Conversation = {
   unread: 0,
 };
 
-async function shown(conversations: number[] = []) {
+async function shown(conversations: number[] = [], found: Partial<SearchResults> = {}) {
   go.Search.mockResolvedValue({
     conversations,
     groups: [{ conversationId: 7, title: 'Maria Garcia', kind: 'direct', hits: [hit] }],
     count: 1,
     more: false,
+    countLabel: '1 message',
+    ...found,
   });
   const search = new SearchStore();
   const onopen = vi.fn();
@@ -102,6 +104,15 @@ describe('SearchPanel', () => {
     expect(search.filters).toMatchObject({ tenantId: 3, unitId: 0 });
     await fireEvent.change(select, { target: { value: 'u40' } });
     expect(search.filters).toMatchObject({ tenantId: 0, unitId: 40 });
+  });
+
+  it('counts the messages with Go\'s sentence, found or not', async () => {
+    // Wordings the UI could not make itself: the line is shown as Go sends it.
+    const many = await shown([], { count: 100, more: true, countLabel: 'Over 100 (newest first)' });
+    expect(many.getByTestId('search-count').textContent).toBe('Over 100 (newest first)');
+    many.unmount();
+    const none = await shown([], { count: 0, groups: [], countLabel: 'Nothing found.' });
+    expect(none.getByTestId('search-count').textContent).toBe('Nothing found.');
   });
 
   it('lists the conversations found by name above the messages, and opens one', async () => {

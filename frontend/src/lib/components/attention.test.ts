@@ -130,6 +130,34 @@ describe('AttentionPanel', () => {
     expect(attention.settings).toEqual(saved);
   });
 
+  it('keeps a repeated or long word for Go to judge, and shows its refusal', async () => {
+    const attention = await store();
+    render(AttentionPanel, { attention });
+    await fireEvent.click(screen.getByRole('button', { name: 'Notification settings' }));
+    const input = screen.getByLabelText('New emergency word') as HTMLInputElement;
+    // No length of the UI's own: it would count UTF-16 units, Go counts characters.
+    expect(input.hasAttribute('maxlength')).toBe(false);
+    for (const w of ['leak', 'LÉAK']) {
+      await fireEvent.input(input, { target: { value: w } });
+      await fireEvent.click(screen.getByRole('button', { name: 'Add' }));
+    }
+    const words = within(screen.getByTestId('emergency-words'));
+    expect(words.getAllByRole('listitem').map((li) => li.textContent?.replace('×', '').trim())).toEqual(['leak', 'leak', 'LÉAK']);
+    const refusal = 'The same emergency word twice, as Go words it.';
+    go.Save.mockRejectedValue({ code: 'invalid_input', message: refusal });
+    await fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    expect(go.Save).toHaveBeenCalledWith(expect.objectContaining({ emergency_words: ['leak', 'leak', 'LÉAK'] }));
+    expect((await screen.findByTestId('attention-problem')).textContent).toContain(refusal);
+    expect(screen.getByRole('dialog', { name: 'Notification settings' })).toBeTruthy();
+    // One of the repeats removed, the list saves.
+    await fireEvent.click(screen.getAllByRole('button', { name: 'Remove leak' })[1]!);
+    await fireEvent.click(screen.getByRole('button', { name: 'Remove LÉAK' }));
+    go.Save.mockResolvedValue(settings);
+    await fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    expect(go.Save).toHaveBeenLastCalledWith(expect.objectContaining({ emergency_words: ['leak'] }));
+    await vi.waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+  });
+
   it('offline, Save shows the sentence with its code and keeps the panel and its edits', async () => {
     const attention = await store();
     render(AttentionPanel, { attention });

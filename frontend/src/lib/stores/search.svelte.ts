@@ -31,12 +31,8 @@ export class SearchStore {
   /** Whether the results stand in for the conversation list. */
   active = $derived(this.text.trim() !== '');
 
-  /** "Loading history for search: 45%", or "" once it is all here. */
-  historyLabel = $derived.by(() => {
-    const h = this.history;
-    if (!h || h.done || h.total === 0) return '';
-    return `Loading history for search: ${Math.floor((100 * h.loaded) / h.total)}%`;
-  });
+  /** "Loading history for search: 45%", or "" once it is all here (worded by Go). */
+  historyLabel = $derived(this.history?.label ?? '');
 
   /** Follows the background fill; returns the unsubscribe function. */
   start(): () => void {

@@ -3,7 +3,7 @@ import type { SearchFilters, SearchResults } from '../api/types';
 
 const go = {
   Search: vi.fn<(text: string, f: SearchFilters) => Promise<SearchResults>>(),
-  HistoryProgress: vi.fn(async () => ({ loaded: 0, total: 0, done: false })),
+  HistoryProgress: vi.fn(async () => ({ loaded: 0, total: 0, done: false, label: '' })),
 };
 const listeners: Record<string, (data: unknown) => void> = {};
 vi.mock('../../../wailsjs/go/app/SearchService', () => ({
@@ -18,7 +18,7 @@ vi.mock('../../../wailsjs/runtime/runtime', () => ({
 }));
 const { SearchStore, DEBOUNCE_MS, REFRESH_MS } = await import('./search.svelte');
 
-const results = (count: number): SearchResults => ({ conversations: [], groups: [], count, more: false });
+const results = (count: number): SearchResults => ({ conversations: [], groups: [], count, more: false, countLabel: `${count} messages` });
 
 describe('SearchStore', () => {
   beforeEach(() => {
@@ -93,9 +93,10 @@ describe('SearchStore', () => {
   it('follows the history being loaded', async () => {
     const s = new SearchStore();
     const stop = s.start();
-    listeners['search:history']!({ loaded: 45, total: 100, done: false });
-    expect(s.historyLabel).toBe('Loading history for search: 45%');
-    listeners['search:history']!({ loaded: 100, total: 100, done: true });
+    // Go words it; the store shows the sentence it gets, and no number of its own.
+    listeners['search:history']!({ loaded: 45, total: 100, done: false, label: 'History: 45 of 100' });
+    expect(s.historyLabel).toBe('History: 45 of 100');
+    listeners['search:history']!({ loaded: 100, total: 100, done: true, label: '' });
     expect(s.historyLabel).toBe('');
     stop();
   });
