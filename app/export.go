@@ -240,9 +240,15 @@ func (e *ExportService) gatherConversation(ctx context.Context, s *session, conv
 			c.Files[sum] = path
 		}
 	}
+	ids := make([]int64, len(conv.Members))
+	for i, m := range conv.Members {
+		ids[i] = m.ID
+	}
+	c.Tenants = s.recordsAtHand(ctx, ids, *online)
 	for _, m := range conv.Members {
-		if r, err := s.tenantRecord(ctx, m.ID); err == nil {
-			c.Tenants = append(c.Tenants, r)
+		if !slices.ContainsFunc(c.Tenants, func(r backend.TenantRecord) bool { return r.ID == m.ID }) {
+			// The documents' header would say "none recorded" of them.
+			c.MissingTenants = append(c.MissingTenants, m)
 		}
 	}
 	return c, nil

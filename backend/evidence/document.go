@@ -98,11 +98,14 @@ func newDocument(m *Manifest, c *ConversationEntry, recs []Record) *Document {
 }
 
 // conversationNotes say what an exported conversation lacks: messages,
-// files, a signature over its last messages.
+// tenant records, files, a signature over its last messages.
 func conversationNotes(c *ConversationEntry) []string {
 	var notes []string
 	for _, r := range c.MissingMessages {
 		notes = append(notes, missingMessagesSentence(c.Title, r))
+	}
+	if len(c.MissingTenants) > 0 {
+		notes = append(notes, missingTenantsSentence(c.Title, c.MissingTenants))
 	}
 	for _, reason := range []MissingReason{MissingOffline, MissingRefused} {
 		var names []string

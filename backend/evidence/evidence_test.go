@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"html"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -541,6 +542,43 @@ func TestSignaturesKeptFromEarlierAndNone(t *testing.T) {
 	r = g.check(t, dest)
 	if !r.Intact || r.Signed || !strings.HasPrefix(r.Summary, "Intact, but not signed: 7 messages, ") {
 		t.Errorf("%s %+v", r.Summary, r.Problems)
+	}
+}
+
+// A member whose record was not on this computer: the export says so in
+// its missing list (the manifest, HOW-TO-VERIFY.txt, the summary the
+// screen shows) and in the documents, and a check carries it as a note.
+func TestTenantRecordMissing(t *testing.T) {
+	f := newFixture(t)
+	c := &f.in.Conversations[0]
+	c.Tenants, c.MissingTenants = nil, []backend.TenantRef{{ID: 3, Name: "Maria Garcia"}}
+	dest := filepath.Join(t.TempDir(), "export")
+	sum := f.write(t, dest)
+	want := "Maria Garcia: the tenant record of Maria Garcia was not on this computer and could not be had from the server, so the documents do not show their property, unit and lease."
+	if !slices.Contains(sum.Missing, want) || !slices.Contains(sum.Notes, want) {
+		t.Errorf("missing %q\nnotes %q", sum.Missing, sum.Notes)
+	}
+	var m evidence.Manifest
+	readJSON(t, filepath.Join(dest, evidence.ManifestName), &m)
+	if !slices.Contains(m.Missing, want) || len(m.Conversations[0].MissingTenants) != 1 {
+		t.Errorf("manifest missing %q, %+v", m.Missing, m.Conversations[0].MissingTenants)
+	}
+	for _, name := range []string{evidence.HowToName, evidence.HTMLName} {
+		b, _ := os.ReadFile(filepath.Join(dest, name))
+		if !strings.Contains(html.UnescapeString(string(b)), want) {
+			t.Errorf("%s does not say the tenant record is missing", name)
+		}
+	}
+	r := f.check(t, dest)
+	if !r.Intact || !slices.Contains(r.Notes, want) {
+		t.Errorf("%s %q %+v", r.Summary, r.Notes, r.Problems)
+	}
+
+	two := newFixture(t)
+	two.in.Conversations[0].MissingTenants = []backend.TenantRef{{ID: 5, Name: "Ana Lima"}, {ID: 6, Name: "Ben Cole"}}
+	sum = two.write(t, filepath.Join(t.TempDir(), "two.zip"))
+	if want := "Maria Garcia: the tenant records of Ana Lima and Ben Cole were not on this computer and could not be had from the server, so the documents do not show their properties, units and leases."; !slices.Contains(sum.Missing, want) {
+		t.Errorf("missing %q", sum.Missing)
 	}
 }
 

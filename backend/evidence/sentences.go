@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"doorstep/backend"
 )
 
 // What an export says about itself and what a check finds, in sentences
@@ -100,6 +102,19 @@ func missingMessagesSentence(title string, r SeqRange) string {
 		return fmt.Sprintf("%s: message %d was not on this computer and the server could not be reached.", title, r.From)
 	}
 	return fmt.Sprintf("%s: messages %d to %d were not on this computer and the server could not be reached.", title, r.From, r.To)
+}
+
+// missingTenantsSentence says whose tenant record an exported
+// conversation lacks, so that its documents show none of their leases.
+func missingTenantsSentence(title string, members []backend.TenantRef) string {
+	names := make([]string, len(members))
+	for i, m := range members {
+		names[i] = VisibleName(m.Name)
+	}
+	if len(names) == 1 {
+		return fmt.Sprintf("%s: the tenant record of %s was not on this computer and could not be had from the server, so the documents do not show their property, unit and lease.", title, names[0])
+	}
+	return fmt.Sprintf("%s: the tenant records of %s were not on this computer and could not be had from the server, so the documents do not show their properties, units and leases.", title, backend.JoinNames(names))
 }
 
 // signatureSentence says how a conversation's history is signed.
