@@ -124,6 +124,20 @@ func conversationNotes(c *ConversationEntry) []string {
 	return notes
 }
 
+// ShortHead names a conversation's chain head in a few characters, as a
+// running header names the history a printed page belongs to: "chain
+// head: message 10, 3fa9c1d2e4b5a6f7…". The full hash is on the first
+// page and in the manifest.
+func ShortHead(seq int64, head string) string {
+	if head == "" {
+		return "chain head: no message"
+	}
+	if len(head) > 16 {
+		head = head[:16] + "…"
+	}
+	return fmt.Sprintf("chain head: message %d, %s", seq, head)
+}
+
 // Size is a file's size for people: "2.4 MB", "812 KB", "90 bytes".
 func Size(n int64) string {
 	switch {

@@ -44,7 +44,7 @@ const Format = "doorstep.export.v1"
 // are drawn from the manifest and messages.json. It changes whenever their
 // bytes would: Verifier draws them again, and compares, only for an export
 // made by the same drawing (see Manifest.Documents).
-const documentsVersion = "documents.1"
+const documentsVersion = "documents.2"
 
 // The names of an export's files.
 const (

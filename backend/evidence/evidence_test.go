@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"html"
 	"os"
 	"os/exec"
@@ -423,14 +424,33 @@ func TestPDFReadsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := string(out)
+	msgs := f.in.Conversations[0].Messages
+	head := msgs[len(msgs)-1].Hash
 	for _, want := range []string{
 		"Maria Garcia", "Page 1 of 3", "Page 3 of 3", "Maple Street Rentals", "Leak in the café! Water under the sink.",
 		"Marked urgent", "Привет!", "[U+1F44D]", f.in.Server.Fingerprint, "inspection.jpg", "Not in this export.",
 		"SHA-256 " + f.in.Conversations[0].Messages[3].Files[0].SHA256, "invoice\uFFFDgpj.exe",
 		"#9 · 2026-11-02 14:26:00 -06:00 · Maria Garcia (Tenant)",
+		// The header: the lease's term, who exported it when, the chain head.
+		"Lease: Maple Court · 2B, 2025-01-01 to 2026-12-31 (12 Maple St)",
+		"Exported by", "Pat Morgan, on " + exportedAt.UTC().Format("2006-01-02 15:04:05 UTC"),
+		"message 10: " + head,
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the PDF lacks %q", want)
+		}
+	}
+	// Every page after the first names the history it shows and its place.
+	pages := strings.Split(strings.TrimRight(text, "\f"), "\f")
+	if len(pages) != 3 {
+		t.Fatalf("%d pages", len(pages))
+	}
+	for i, page := range pages[1:] {
+		top := strings.TrimSpace(strings.SplitN(strings.TrimLeft(page, "\n"), "\n", 2)[0])
+		for _, want := range []string{"Maria Garcia · exported ", "chain head: message 10, " + head[:16] + "…", fmt.Sprintf("Page %d of 3", i+2)} {
+			if !strings.Contains(top, want) {
+				t.Errorf("page %d's header %q lacks %q", i+2, top, want)
+			}
 		}
 	}
 	if pdftoppm, err := exec.LookPath("pdftoppm"); err == nil {
