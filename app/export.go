@@ -40,8 +40,9 @@ type ExportService struct {
 	accounts *AccountService
 	files    *FileService
 	// SaveDialog asks where to export (the native dialog in the app,
-	// titled title), opening in dir with name offered: a name ending in
-	// .zip makes a zip, any other a folder. "" when the landlord cancels.
+	// titled title, which says how to choose a folder), opening in dir
+	// with name offered: a name ending in .zip makes a zip, any other a
+	// folder. "" when the landlord cancels.
 	SaveDialog func(title, dir, name string) (string, error)
 	// OpenDialog asks for an export to check: its .zip, or the
 	// manifest.json in its folder. "" when the landlord cancels.
@@ -134,7 +135,7 @@ func (e *ExportService) exportTo(dialog, title string, convs []backend.Conversat
 		return ExportResult{}, backend.Errorf(backend.EUNAVAILABLE, "Exporting is not available here.")
 	}
 	offered := filename.Safe(fmt.Sprintf("%s %s.zip", title, e.now().Format("2006-01-02")))
-	dest, err := e.SaveDialog(dialog, e.dir(), offered)
+	dest, err := e.SaveDialog(evidence.SaveAsTitle(dialog), e.dir(), offered)
 	if err != nil || dest == "" {
 		return ExportResult{}, err
 	}

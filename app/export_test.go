@@ -92,7 +92,13 @@ func TestExportThroughTheServer(t *testing.T) {
 	exports := NewExportService(a, files)
 	var dests []string
 	exports.SaveDialog = func(title, dir, name string) (string, error) {
-		if title == "" || !strings.HasSuffix(name, ".zip") {
+		// The title says how to have a folder instead: the name offered
+		// ends in .zip, and nothing else in the dialog tells.
+		want := `Export conversation (for a folder instead of a .zip, remove ".zip" from the name)`
+		if len(dests) == 2 {
+			want = strings.Replace(want, "Export conversation", "Export all conversations", 1)
+		}
+		if title != want || !strings.HasSuffix(name, ".zip") {
 			t.Errorf("dialog %q offering %q", title, name)
 		}
 		dest := filepath.Join(t.TempDir(), name)

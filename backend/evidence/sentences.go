@@ -78,6 +78,14 @@ var (
 // UTC, which reads the same everywhere.
 func utc(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
 
+// SaveAsTitle is the title of the dialog that asks where to export: what
+// is exported, and how to have a folder rather than a .zip (Write makes a
+// folder of any name not ending in .zip, which a name field alone does
+// not tell).
+func SaveAsTitle(what string) string {
+	return what + ` (for a folder instead of a .zip, remove ".zip" from the name)`
+}
+
 // MissingFilesSentence says which files an export lacks, for one reason:
 // "3 files were not on this computer and the server could not be reached:
 // a.jpg, b.pdf and c.png."
