@@ -40,8 +40,9 @@ type ExportService struct {
 	accounts *AccountService
 	files    *FileService
 	// SaveDialog asks where to export (the native dialog in the app,
-	// titled title), opening in dir with name offered: a name ending in
-	// .zip makes a zip, any other a folder. "" when the landlord cancels.
+	// titled title, which says how to choose a folder), opening in dir
+	// with name offered: a name ending in .zip makes a zip, any other a
+	// folder. "" when the landlord cancels.
 	SaveDialog func(title, dir, name string) (string, error)
 	// OpenDialog asks for an export to check: its .zip, or the
 	// manifest.json in its folder. "" when the landlord cancels.
@@ -134,7 +135,7 @@ func (e *ExportService) exportTo(dialog, title string, convs []backend.Conversat
 		return ExportResult{}, backend.Errorf(backend.EUNAVAILABLE, "Exporting is not available here.")
 	}
 	offered := filename.Safe(fmt.Sprintf("%s %s.zip", title, e.now().Format("2006-01-02")))
-	dest, err := e.SaveDialog(dialog, e.dir(), offered)
+	dest, err := e.SaveDialog(evidence.SaveAsTitle(dialog), e.dir(), offered)
 	if err != nil || dest == "" {
 		return ExportResult{}, err
 	}
@@ -240,9 +241,15 @@ func (e *ExportService) gatherConversation(ctx context.Context, s *session, conv
 			c.Files[sum] = path
 		}
 	}
+	ids := make([]int64, len(conv.Members))
+	for i, m := range conv.Members {
+		ids[i] = m.ID
+	}
+	c.Tenants = s.recordsAtHand(ctx, ids, *online)
 	for _, m := range conv.Members {
-		if r, err := s.tenantRecord(ctx, m.ID); err == nil {
-			c.Tenants = append(c.Tenants, r)
+		if !slices.ContainsFunc(c.Tenants, func(r backend.TenantRecord) bool { return r.ID == m.ID }) {
+			// The documents' header would say "none recorded" of them.
+			c.MissingTenants = append(c.MissingTenants, m)
 		}
 	}
 	return c, nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
@@ -91,7 +92,13 @@ func TestExportThroughTheServer(t *testing.T) {
 	exports := NewExportService(a, files)
 	var dests []string
 	exports.SaveDialog = func(title, dir, name string) (string, error) {
-		if title == "" || !strings.HasSuffix(name, ".zip") {
+		// The title says how to have a folder instead: the name offered
+		// ends in .zip, and nothing else in the dialog tells.
+		want := `Export conversation (for a folder instead of a .zip, remove ".zip" from the name)`
+		if len(dests) == 2 {
+			want = strings.Replace(want, "Export conversation", "Export all conversations", 1)
+		}
+		if title != want || !strings.HasSuffix(name, ".zip") {
 			t.Errorf("dialog %q offering %q", title, name)
 		}
 		dest := filepath.Join(t.TempDir(), name)
@@ -201,6 +208,56 @@ func TestExportThroughTheServer(t *testing.T) {
 		return p.Seq == last.Seq && p.What == backend.ChainChanged && p.Text == fmt.Sprintf("Message %d: %s", last.Seq, backend.ChainChanged)
 	}) {
 		t.Errorf("tampered: %+v", tampered)
+	}
+}
+
+// TestExportOfflineSaysTenantRecordMissing: offline, on a device that
+// never had a group member's record, the export says so (the screen's
+// notes, the manifest, HOW-TO-VERIFY.txt) rather than show no lease for
+// them in silence; the other members' leases come from the directory kept.
+func TestExportOfflineSaysTenantRecordMissing(t *testing.T) {
+	t.Parallel()
+	s := servertest.StartDemo(t)
+	a := withTemplatesSynced(t, s.URL)
+	group := conversationTitled(t, a, "Maple Court · 2B")
+	forget(t, a, "Emily Chen")
+	s.Stop()
+	wait.For(t, "offline", func() bool { st, _ := a.State(); return st.Sync.State == "offline" })
+
+	exports := NewExportService(a, NewFileService(a))
+	exports.SaveDialog = func(_, _, name string) (string, error) {
+		return filepath.Join(t.TempDir(), strings.TrimSuffix(name, ".zip")), nil
+	}
+	got, err := exports.ExportConversation(group.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Maple Court · 2B: the tenant record of Emily Chen was not on this computer and could not be had from the server, so the documents do not show their property, unit and lease."
+	if !slices.Contains(got.Notes, want) {
+		t.Errorf("the screen's notes %q lack %q", got.Notes, want)
+	}
+	var m evidence.Manifest
+	b, _ := os.ReadFile(filepath.Join(got.Path, evidence.ManifestName))
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tn := range m.Conversations[0].Tenants {
+		names = append(names, tn.Name)
+		if len(tn.Leases) == 0 {
+			t.Errorf("%s has no lease in the export", tn.Name)
+		}
+	}
+	slices.Sort(names)
+	if !slices.Contains(m.Missing, want) || !slices.Equal(names, []string{"Daniel Park", "Sofia Rossi"}) {
+		t.Errorf("manifest: missing %q, tenants %q", m.Missing, names)
+	}
+	howto, _ := os.ReadFile(filepath.Join(got.Path, evidence.HowToName))
+	if !strings.Contains(string(howto), want) {
+		t.Errorf("HOW-TO-VERIFY.txt does not say it")
+	}
+	if r := exports.verify(got.Path).Report; r == nil || !r.Intact || !slices.Contains(r.Notes, want) {
+		t.Errorf("check: %+v", r)
 	}
 }
 

@@ -104,16 +104,19 @@ func (t *TemplateService) Fill(convID, templateID int64) (string, error) {
 				ids = append(ids, m.ID)
 			}
 		}
-		scene := backend.TemplateSceneFor(conv, s.recordsForFill(ctx, ids), s.me, time.Now())
+		online := s.engine.State().State == engine.StateOnline
+		scene := backend.TemplateSceneFor(conv, s.recordsAtHand(ctx, ids, online), s.me, time.Now())
 		return backend.FillTemplate(tpl.Text, scene)
 	})
 }
 
-// recordsForFill are the records of the tenants ids: from the server while
-// online (kept for later), else from the directory kept at the last
-// connect, else from the records kept. A tenant found nowhere is left out.
-func (s *session) recordsForFill(ctx context.Context, ids []int64) []backend.TenantRecord {
-	online := s.engine.State().State == engine.StateOnline
+// recordsAtHand are the records of the tenants ids, for a template or an
+// export: from the server when online (kept for later), else from the
+// directory kept at the last connect, else from the records kept. A tenant
+// found nowhere is left out: a group chat's member so left out makes
+// their fields refuse (backend.TemplateSceneFor), and an export says
+// their record was not on this computer.
+func (s *session) recordsAtHand(ctx context.Context, ids []int64, online bool) []backend.TenantRecord {
 	dir, haveDir, _ := s.cache.Directory(ctx)
 	var out []backend.TenantRecord
 next:

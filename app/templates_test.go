@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -138,6 +139,22 @@ func TestTemplateService(t *testing.T) {
 	wait.For(t, "the other device offline", func() bool { st, _ := other.State(); return st.Sync.State == "offline" })
 	t.Run("Offline", func(t *testing.T) { fills(t, templates) })
 	t.Run("OfflineOnADeviceThatOnlySynced", func(t *testing.T) { fills(t, NewTemplateService(other)) })
+	t.Run("ErrGroupMemberUnknownOffline", func(t *testing.T) {
+		// The other device never had Emily Chen's record: her first name
+		// must not be filled with another member's.
+		forget(t, other, "Emily Chen")
+		templates := NewTemplateService(other)
+		for _, tpl := range []backend.Template{renewal, ends} {
+			_, err := templates.Fill(group.ID, tpl.ID)
+			if backend.ErrorCode(err) != backend.EINVALID || !strings.HasPrefix(backend.ErrorMessage(err), "The record of Emily Chen, a member of this group chat, is not available on this computer, so {{") {
+				t.Errorf("%s: err = %v", tpl.Name, err)
+			}
+		}
+		got, err := templates.Fill(group.ID, visit.ID)
+		if err != nil || !strings.Contains(got, "planned at Maple Court, unit 2B (114 Maple Street, Springfield)") {
+			t.Errorf("the unit's fields: %q, %v", got, err)
+		}
+	})
 	t.Run("ErrSavingOffline", func(t *testing.T) {
 		_, err := templates.Save(note.ID, backend.TemplateDraft{Name: "Rent note", Text: "changed"})
 		if backend.ErrorCode(err) != backend.EUNREACHABLE || backend.ErrorMessage(err) != backend.TemplatesNeedTheServer {
@@ -147,6 +164,30 @@ func TestTemplateService(t *testing.T) {
 			t.Errorf("a refused save changed the kept template: %q", kept.Text)
 		}
 	})
+}
+
+// forget removes a tenant from the directory a device keeps, as on a
+// device that last connected before they moved in: with no record kept
+// either, their record is found nowhere offline.
+func forget(t *testing.T, a *AccountService, name string) {
+	t.Helper()
+	s, err := a.active()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	dir, ok, err := s.cache.Directory(ctx)
+	if err != nil || !ok {
+		t.Fatalf("no directory kept: %v", err)
+	}
+	n := len(dir.Tenants)
+	dir.Tenants = slices.DeleteFunc(dir.Tenants, func(dt backend.DirectoryTenant) bool { return dt.Name == name })
+	if len(dir.Tenants) != n-1 {
+		t.Fatalf("%s is not in the directory", name)
+	}
+	if err := s.cache.PutDirectory(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestTemplatesReachTheOtherDevice: a template saved, changed and deleted

@@ -340,6 +340,15 @@ var (
 	errTemplateNameTaken = "There is already a template named “%s”: choose another name."
 )
 
+// errMembersUnknown refuses a field of a tenant or a lease in a group chat
+// when a member's record is not at hand (offline, never fetched here).
+func errMembersUnknown(names []string, tag string) error {
+	if len(names) == 1 {
+		return Errorf(EINVALID, "The record of %s, a member of this group chat, is not available on this computer, so %s cannot be filled in here. Try again once Doorstep is online.", names[0], tag)
+	}
+	return Errorf(EINVALID, "The records of %s, members of this group chat, are not available on this computer, so %s cannot be filled in here. Try again once Doorstep is online.", JoinNames(names), tag)
+}
+
 // TemplatesNeedTheServer is the desktop's sentence for a template change
 // made while the server cannot be reached: filling works offline, editing
 // does not.
@@ -389,6 +398,10 @@ type TemplateScene struct {
 	// one-to-one chat; the members of a group chat on an active lease of
 	// its unit.
 	Recipients []TemplateRecipient
+	// Unknown names the members of a group chat whose record is not at
+	// hand: whether they are on a lease of the unit, and what theirs
+	// says, cannot be known, so fields of a tenant or a lease refuse.
+	Unknown []string
 	// Landlord is the sender's name; Today the date (YYYY-MM-DD) in the
 	// organisation's time zone.
 	Landlord string
@@ -412,7 +425,7 @@ type TemplateRecipient struct {
 // at now. The lease a tenant's fields come from is their newest lease
 // Active today: of the chat's unit in a group chat, any in a one-to-one
 // chat. In a group chat, members with none are left out: new messages do
-// not reach them.
+// not reach them; members with no record are named in Unknown.
 func TemplateSceneFor(conv Conversation, records []TenantRecord, me Me, now time.Time) TemplateScene {
 	loc, err := time.LoadLocation(me.TimeZone)
 	if err != nil || me.TimeZone == "" {
@@ -434,6 +447,9 @@ func TemplateSceneFor(conv Conversation, records []TenantRecord, me Me, now time
 	for _, m := range who {
 		r, ok := byID[m.ID]
 		if !ok {
+			if scene.Group {
+				scene.Unknown = append(scene.Unknown, m.Name)
+			}
 			continue
 		}
 		var lease *Lease
@@ -504,6 +520,10 @@ func (s TemplateScene) value(name string) (string, error) {
 		return s.Landlord, nil
 	case FieldToday:
 		return FormatDate(s.Today, s.Locale), nil
+	}
+	if len(s.Unknown) > 0 && (f.scope != scopeUnit || len(s.Recipients) == 0) {
+		// Leaving them out would fill the others' values in their place.
+		return "", errMembersUnknown(s.Unknown, tag)
 	}
 	if len(s.Recipients) == 0 {
 		if s.Group {

@@ -216,6 +216,58 @@ func TestTemplateSceneFor(t *testing.T) {
 	}
 }
 
+// TestTemplateSceneForMemberUnknown: in a group chat, a member whose
+// record is not at hand makes fields of a tenant or a lease refuse, naming
+// them, rather than fill with the other members' values; the unit's
+// fields still fill.
+func TestTemplateSceneForMemberUnknown(t *testing.T) {
+	me := Me{Principal: Principal{Name: "Pat Morgan"}, TimeZone: "UTC", Locale: "en-US", Currency: "USD"}
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	ana, ben, cy := TenantRef{ID: 1, Name: "Ana Lima"}, TenantRef{ID: 2, Name: "Ben Cole"}, TenantRef{ID: 3, Name: "Cy Dunn"}
+	shared := Lease{ID: 11, UnitID: 1, UnitName: "2B", PropertyName: "Maple Court", Address: "114 Maple Street",
+		Start: "2026-01-01", End: "2026-12-31", RentCents: 120000, DepositCents: 50000, Tenants: []TenantRef{ana, ben}}
+	anaOnly := []TenantRecord{{ID: 1, Name: "Ana Lima", Leases: []Lease{shared}}}
+	group := func(members ...TenantRef) Conversation {
+		return Conversation{Kind: ConversationGroup, UnitID: 1, Title: "Maple Court · 2B", Members: members}
+	}
+	const one = "The record of Ben Cole, a member of this group chat, is not available on this computer, so %s cannot be filled in here. Try again once Doorstep is online."
+	const two = "The records of Ben Cole and Cy Dunn, members of this group chat, are not available on this computer, so %s cannot be filled in here. Try again once Doorstep is online."
+	for _, c := range []struct {
+		name    string
+		conv    Conversation
+		text    string
+		want    string // filled
+		wantErr string // a refusal, %s the field
+	}{
+		{"ErrFirstName", group(ana, ben), "{{tenant.first_name}}", "", one},
+		{"ErrName", group(ana, ben), "{{tenant.name}}", "", one},
+		{"ErrLeaseEnd", group(ana, ben), "{{lease.end}}", "", one},
+		{"ErrLeaseStart", group(ana, ben), "{{lease.start}}", "", one},
+		{"ErrRent", group(ana, ben), "{{rent}}", "", one},
+		{"ErrDeposit", group(ana, ben), "{{deposit}}", "", one},
+		{"ErrTwoUnknown", group(ana, ben, cy), "{{tenant.first_name}}", "", two},
+		{"ErrNoneKnownUnit", group(ben), "{{unit}}", "", "The record of Ben Cole, a member of this group chat, is not available on this computer, so %s cannot be filled in here. Try again once Doorstep is online."},
+		{"UnitFills", group(ana, ben), "{{property}} {{unit}}, {{address}}", "Maple Court 2B, 114 Maple Street", ""},
+		{"SenderFills", group(ana, ben), "{{landlord.name}} {{today}}", "Pat Morgan June 1, 2026", ""},
+		{"AllKnownFills", group(ana), "{{tenant.first_name}} {{lease.end}}", "Ana December 31, 2026", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			scene := TemplateSceneFor(c.conv, anaOnly, me, now)
+			got, err := FillTemplate(c.text, scene)
+			if c.wantErr == "" {
+				if err != nil || got != c.want {
+					t.Errorf("filled %q, %v; want %q", got, err, c.want)
+				}
+				return
+			}
+			want := strings.Replace(c.wantErr, "%s", c.text, 1)
+			if ErrorCode(err) != EINVALID || ErrorMessage(err) != want {
+				t.Errorf("filled %q, err %v\nwant %s", got, err, want)
+			}
+		})
+	}
+}
+
 func TestFormatDate(t *testing.T) {
 	for _, c := range []struct{ locale, want string }{
 		{"en-US", "March 1, 2027"},

@@ -98,11 +98,14 @@ func newDocument(m *Manifest, c *ConversationEntry, recs []Record) *Document {
 }
 
 // conversationNotes say what an exported conversation lacks: messages,
-// files, a signature over its last messages.
+// tenant records, files, a signature over its last messages.
 func conversationNotes(c *ConversationEntry) []string {
 	var notes []string
 	for _, r := range c.MissingMessages {
 		notes = append(notes, missingMessagesSentence(c.Title, r))
+	}
+	if len(c.MissingTenants) > 0 {
+		notes = append(notes, missingTenantsSentence(c.Title, c.MissingTenants))
 	}
 	for _, reason := range []MissingReason{MissingOffline, MissingRefused} {
 		var names []string
@@ -119,6 +122,20 @@ func conversationNotes(c *ConversationEntry) []string {
 		notes = append(notes, unsignedTail(h.Seq, c.LastSeq))
 	}
 	return notes
+}
+
+// ShortHead names a conversation's chain head in a few characters, as a
+// running header names the history a printed page belongs to: "chain
+// head: message 10, 3fa9c1d2e4b5a6f7…". The full hash is on the first
+// page and in the manifest.
+func ShortHead(seq int64, head string) string {
+	if head == "" {
+		return "chain head: no message"
+	}
+	if len(head) > 16 {
+		head = head[:16] + "…"
+	}
+	return fmt.Sprintf("chain head: message %d, %s", seq, head)
 }
 
 // Size is a file's size for people: "2.4 MB", "812 KB", "90 bytes".

@@ -44,7 +44,7 @@ const Format = "doorstep.export.v1"
 // are drawn from the manifest and messages.json. It changes whenever their
 // bytes would: Verifier draws them again, and compares, only for an export
 // made by the same drawing (see Manifest.Documents).
-const documentsVersion = "documents.1"
+const documentsVersion = "documents.2"
 
 // The names of an export's files.
 const (
@@ -119,6 +119,9 @@ type Conversation struct {
 	// MissingMessages are the seqs not held, when the server could not
 	// give them.
 	MissingMessages []SeqRange
+	// MissingTenants are the members whose record was not at hand: the
+	// documents cannot show their leases.
+	MissingTenants []backend.TenantRef
 }
 
 // MissingReason is why a file is not in an export.
@@ -177,6 +180,9 @@ type ConversationEntry struct {
 	// MissingMessages and MissingFiles were not at hand when exporting.
 	MissingMessages []SeqRange    `json:"missing_messages,omitempty"`
 	MissingFiles    []MissingFile `json:"missing_files,omitempty"`
+	// MissingTenants are the members whose record (and so leases) was
+	// not at hand: Tenants leaves them out.
+	MissingTenants []backend.TenantRef `json:"missing_tenants,omitempty"`
 }
 
 // Tenant is a member of a conversation as the documents' header shows

@@ -8,6 +8,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"html"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -422,14 +424,33 @@ func TestPDFReadsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := string(out)
+	msgs := f.in.Conversations[0].Messages
+	head := msgs[len(msgs)-1].Hash
 	for _, want := range []string{
 		"Maria Garcia", "Page 1 of 3", "Page 3 of 3", "Maple Street Rentals", "Leak in the café! Water under the sink.",
 		"Marked urgent", "Привет!", "[U+1F44D]", f.in.Server.Fingerprint, "inspection.jpg", "Not in this export.",
 		"SHA-256 " + f.in.Conversations[0].Messages[3].Files[0].SHA256, "invoice\uFFFDgpj.exe",
 		"#9 · 2026-11-02 14:26:00 -06:00 · Maria Garcia (Tenant)",
+		// The header: the lease's term, who exported it when, the chain head.
+		"Lease: Maple Court · 2B, 2025-01-01 to 2026-12-31 (12 Maple St)",
+		"Exported by", "Pat Morgan, on " + exportedAt.UTC().Format("2006-01-02 15:04:05 UTC"),
+		"message 10: " + head,
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the PDF lacks %q", want)
+		}
+	}
+	// Every page after the first names the history it shows and its place.
+	pages := strings.Split(strings.TrimRight(text, "\f"), "\f")
+	if len(pages) != 3 {
+		t.Fatalf("%d pages", len(pages))
+	}
+	for i, page := range pages[1:] {
+		top := strings.TrimSpace(strings.SplitN(strings.TrimLeft(page, "\n"), "\n", 2)[0])
+		for _, want := range []string{"Maria Garcia · exported ", "chain head: message 10, " + head[:16] + "…", fmt.Sprintf("Page %d of 3", i+2)} {
+			if !strings.Contains(top, want) {
+				t.Errorf("page %d's header %q lacks %q", i+2, top, want)
+			}
 		}
 	}
 	if pdftoppm, err := exec.LookPath("pdftoppm"); err == nil {
@@ -541,6 +562,43 @@ func TestSignaturesKeptFromEarlierAndNone(t *testing.T) {
 	r = g.check(t, dest)
 	if !r.Intact || r.Signed || !strings.HasPrefix(r.Summary, "Intact, but not signed: 7 messages, ") {
 		t.Errorf("%s %+v", r.Summary, r.Problems)
+	}
+}
+
+// A member whose record was not on this computer: the export says so in
+// its missing list (the manifest, HOW-TO-VERIFY.txt, the summary the
+// screen shows) and in the documents, and a check carries it as a note.
+func TestTenantRecordMissing(t *testing.T) {
+	f := newFixture(t)
+	c := &f.in.Conversations[0]
+	c.Tenants, c.MissingTenants = nil, []backend.TenantRef{{ID: 3, Name: "Maria Garcia"}}
+	dest := filepath.Join(t.TempDir(), "export")
+	sum := f.write(t, dest)
+	want := "Maria Garcia: the tenant record of Maria Garcia was not on this computer and could not be had from the server, so the documents do not show their property, unit and lease."
+	if !slices.Contains(sum.Missing, want) || !slices.Contains(sum.Notes, want) {
+		t.Errorf("missing %q\nnotes %q", sum.Missing, sum.Notes)
+	}
+	var m evidence.Manifest
+	readJSON(t, filepath.Join(dest, evidence.ManifestName), &m)
+	if !slices.Contains(m.Missing, want) || len(m.Conversations[0].MissingTenants) != 1 {
+		t.Errorf("manifest missing %q, %+v", m.Missing, m.Conversations[0].MissingTenants)
+	}
+	for _, name := range []string{evidence.HowToName, evidence.HTMLName} {
+		b, _ := os.ReadFile(filepath.Join(dest, name))
+		if !strings.Contains(html.UnescapeString(string(b)), want) {
+			t.Errorf("%s does not say the tenant record is missing", name)
+		}
+	}
+	r := f.check(t, dest)
+	if !r.Intact || !slices.Contains(r.Notes, want) {
+		t.Errorf("%s %q %+v", r.Summary, r.Notes, r.Problems)
+	}
+
+	two := newFixture(t)
+	two.in.Conversations[0].MissingTenants = []backend.TenantRef{{ID: 5, Name: "Ana Lima"}, {ID: 6, Name: "Ben Cole"}}
+	sum = two.write(t, filepath.Join(t.TempDir(), "two.zip"))
+	if want := "Maria Garcia: the tenant records of Ana Lima and Ben Cole were not on this computer and could not be had from the server, so the documents do not show their properties, units and leases."; !slices.Contains(sum.Missing, want) {
+		t.Errorf("missing %q", sum.Missing)
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"doorstep/backend"
 )
 
 // What an export says about itself and what a check finds, in sentences
@@ -76,6 +78,14 @@ var (
 // UTC, which reads the same everywhere.
 func utc(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
 
+// SaveAsTitle is the title of the dialog that asks where to export: what
+// is exported, and how to have a folder rather than a .zip (Write makes a
+// folder of any name not ending in .zip, which a name field alone does
+// not tell).
+func SaveAsTitle(what string) string {
+	return what + ` (for a folder instead of a .zip, remove ".zip" from the name)`
+}
+
 // MissingFilesSentence says which files an export lacks, for one reason:
 // "3 files were not on this computer and the server could not be reached:
 // a.jpg, b.pdf and c.png."
@@ -100,6 +110,19 @@ func missingMessagesSentence(title string, r SeqRange) string {
 		return fmt.Sprintf("%s: message %d was not on this computer and the server could not be reached.", title, r.From)
 	}
 	return fmt.Sprintf("%s: messages %d to %d were not on this computer and the server could not be reached.", title, r.From, r.To)
+}
+
+// missingTenantsSentence says whose tenant record an exported
+// conversation lacks, so that its documents show none of their leases.
+func missingTenantsSentence(title string, members []backend.TenantRef) string {
+	names := make([]string, len(members))
+	for i, m := range members {
+		names[i] = VisibleName(m.Name)
+	}
+	if len(names) == 1 {
+		return fmt.Sprintf("%s: the tenant record of %s was not on this computer and could not be had from the server, so the documents do not show their property, unit and lease.", title, names[0])
+	}
+	return fmt.Sprintf("%s: the tenant records of %s were not on this computer and could not be had from the server, so the documents do not show their properties, units and leases.", title, backend.JoinNames(names))
 }
 
 // signatureSentence says how a conversation's history is signed.

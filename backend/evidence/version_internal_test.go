@@ -34,7 +34,7 @@ func TestAnotherVersionsDocumentsAreNotCompared(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	note := "conversation.html, conversation.pdf and HOW-TO-VERIFY.txt were made by documents.1 0.9.0; this is Doorstep 1.0.0, which cannot draw them again to compare, so compare them with messages.json by eye."
+	note := "conversation.html, conversation.pdf and HOW-TO-VERIFY.txt were made by documents.2 0.9.0; this is Doorstep 1.0.0, which cannot draw them again to compare, so compare them with messages.json by eye."
 	if !r.Intact || !r.Signed || !slices.Contains(r.Notes, note) {
 		t.Errorf("%s %+v %q", r.Summary, r.Problems, r.Notes)
 	}

@@ -141,6 +141,9 @@ func plan(in Input) (*Manifest, []*convPlan, error) {
 		for _, r := range p.entry.MissingMessages {
 			m.Missing = append(m.Missing, missingMessagesSentence(p.entry.Title, r))
 		}
+		if len(p.entry.MissingTenants) > 0 {
+			m.Missing = append(m.Missing, missingTenantsSentence(p.entry.Title, p.entry.MissingTenants))
+		}
 		m.Conversations = append(m.Conversations, *p.entry)
 		plans = append(plans, p)
 	}
@@ -164,7 +167,7 @@ func planConversation(c Conversation, folder string, loc *time.Location) (*convP
 	msgs = slices.CompactFunc(msgs, func(a, b backend.Message) bool { return a.Seq == b.Seq })
 	e := &ConversationEntry{Folder: folder, ID: conv.ID, Kind: conv.Kind, Title: conv.Title, Place: conv.Place,
 		Members: conv.Members, Tenants: tenantsOf(conv, c.Tenants), Messages: len(msgs),
-		SignedHead: c.Signed, Signature: c.Signature, MissingMessages: c.MissingMessages}
+		SignedHead: c.Signed, Signature: c.Signature, MissingMessages: c.MissingMessages, MissingTenants: c.MissingTenants}
 	if e.Members == nil {
 		e.Members = []backend.TenantRef{}
 	}

@@ -118,7 +118,9 @@ test('export a conversation, read it in a browser and as a PDF, and check it who
   const counted = `${seq} message${seq === 1 ? '' : 's'}`;
 
   const { page, pageErrors, screenshot } = await openApp(t);
-  t.after(() => closeDialogs('Export conversation'));
+  // The save dialog's title says how to export to a folder instead.
+  const saveTitle = 'Export conversation (for a folder instead of a .zip, remove ".zip" from the name)';
+  t.after(() => closeDialogs(saveTitle));
   await page.getByLabel('E-mail').fill(demo.email);
   await page.getByLabel('Password').fill(demo.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -130,7 +132,7 @@ test('export a conversation, read it in a browser and as a PDF, and check it who
   await row.click({ button: 'right' });
   await page.getByRole('menuitem', { name: 'Export conversation…' }).click();
   const dest = path.join(work, `${tenant}.zip`);
-  await saveAs(dest, { title: 'Export conversation', shot: 'export-save-dialog' });
+  await saveAs(dest, { title: saveTitle, shot: 'export-save-dialog' });
   const made = page.getByTestId('export-result');
   await made.waitFor();
   assert.match(await page.getByTestId('export-sentence').textContent(), new RegExp(`^Exported ${counted} and 1 file to ${tenant}\\.zip\\.$`));

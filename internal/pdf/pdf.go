@@ -1,5 +1,6 @@
 // Package pdf draws an export's conversation.pdf (an evidence.PDFRenderer)
-// with go-pdf/fpdf: A4, page numbers, the export's header, every message
+// with go-pdf/fpdf: A4, page numbers, the export's header (and on every
+// later page a running header naming the chain head), every message
 // with its files, images scaled inline, and every file named with its
 // SHA-256.
 //
@@ -76,14 +77,23 @@ func Render(w io.Writer, d *evidence.Document, open evidence.Opener) error {
 	p.SetAutoPageBreak(true, bottomSpace)
 	p.AliasNbPages("{nb}")
 	r := &renderer{p: p, open: open, widths: map[int]bool{}}
+	// Every page after the first says which history it shows (a printed
+	// page may be read alone) and where it sits among the others.
 	p.SetHeaderFuncMode(func() {
 		if p.PageNo() == 1 {
 			return
 		}
 		p.SetFont("sans", "", 7.5)
 		p.SetTextColor(110, 116, 130)
-		p.SetY(8)
-		p.CellFormat(0, 4, r.clip(printable(d.Title)+" · exported "+d.ExportedAt, 180), "B", 1, "L", false, 0, "")
+		p.SetXY(margin, 8)
+		page := fmt.Sprintf("Page %d of {nb}", p.PageNo())
+		// "{nb}" is wider than the count it stands for: the page number
+		// keeps room for "Page 999 of 999".
+		room := 210 - 2*margin - p.GetStringWidth("Page 999 of 999") - 3
+		about := printable(d.Title) + " · exported " + d.ExportedAt + " · " + evidence.ShortHead(d.HeadSeq, d.Head)
+		p.CellFormat(0, 4, r.clip(about, room), "B", 0, "L", false, 0, "")
+		p.SetXY(margin, 8)
+		p.CellFormat(0, 4, page, "", 1, "R", false, 0, "")
 		p.SetY(topMargin)
 	}, false)
 	p.SetFooterFunc(func() {

@@ -56,9 +56,23 @@ describe('AboutBox', () => {
     await vi.waitFor(() => expect(screen.getByTestId('about-fingerprint').textContent).toBe('6668 7AAD F862 BD77'));
   });
 
+  it('shows the server public key itself, whole and in monospace', async () => {
+    const key = 'pJ1cmV9Qk2n0Vd3Z2cV0a1m9Yk8hX4qL7sT2wE6rU0A=';
+    const about = new AboutStore(() => Promise.resolve({ appVersion: '1.2.3', server: 'https://chat.example.org', serverVersion: '1.2.3' }));
+    const serverKey = new ServerKeyStore(() => Promise.resolve({ server_id: 's', public_key: key, fingerprint: '6668 7AAD' }));
+    render(AboutBox, { about, serverKey });
+    await fireEvent.click(screen.getByRole('button', { name: 'About' }));
+    await vi.waitFor(() => expect(screen.getByTestId('about-public-key').textContent).toBe(key));
+    const shown = screen.getByTestId('about-public-key');
+    expect(shown.classList.contains('mono')).toBe(true);
+    // Labelled as such: the term before it names it.
+    expect(shown.previousElementSibling?.textContent).toBe('Server public key');
+  });
+
   it('says the fingerprint is not known when it cannot be had', async () => {
     render(AboutBox, { about: new AboutStore(() => Promise.resolve({ appVersion: '1.2.3', server: 'x' })) });
     await fireEvent.click(screen.getByRole('button', { name: 'About' }));
     expect((await screen.findByTestId('about-fingerprint')).textContent).toBe('not known yet');
+    expect(screen.getByTestId('about-public-key').textContent).toBe('not known yet');
   });
 });
