@@ -115,6 +115,16 @@ describe('SearchPanel', () => {
     expect(none.getByTestId('search-count').textContent).toBe('Nothing found.');
   });
 
+  it('Clear search gives the conversation list back, filters and all', async () => {
+    const { getByTestId, queryByTestId, search } = await shown();
+    search.filter({ hasFiles: true });
+    await fireEvent.click(getByTestId('search-clear'));
+    expect(search.active).toBe(false);
+    expect(search.text).toBe('');
+    expect(search.filters.hasFiles).toBe(false);
+    expect(queryByTestId('search-results')).toBeNull();
+  });
+
   it('lists the conversations found by name above the messages, and opens one', async () => {
     const { getAllByTestId, onselect } = await shown([7]);
     const found = getAllByTestId('search-conversation');

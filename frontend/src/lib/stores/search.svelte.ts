@@ -28,8 +28,13 @@ export class SearchStore {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #asked = 0; // the number of the newest search asked
 
-  /** Whether the results stand in for the conversation list. */
-  active = $derived(this.text.trim() !== '');
+  /** Whether a filter is set (a search by filters alone finds every message that passes them). */
+  filtered = $derived(
+    this.filters.tenantId !== 0 || this.filters.unitId !== 0 || this.filters.hasFiles || this.filters.from !== '' || this.filters.to !== '',
+  );
+
+  /** Whether the results stand in for the conversation list: words typed, or a filter set. */
+  active = $derived(this.text.trim() !== '' || this.filtered);
 
   /** "Loading history for search: 45%", or "" once it is all here (worded by Go). */
   historyLabel = $derived(this.history?.label ?? '');

@@ -67,6 +67,23 @@ describe('SearchStore', () => {
     expect(s.filters.tenantId).toBe(0);
   });
 
+  it('searches by filters alone, and stops when they are all unset', async () => {
+    go.Search.mockResolvedValue(results(4));
+    const s = new SearchStore();
+    expect(s.active).toBe(false);
+    s.filter({ hasFiles: true });
+    expect(s.active).toBe(true);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(go.Search).toHaveBeenCalledTimes(1);
+    expect(go.Search.mock.calls[0]).toEqual(['', { tenantId: 0, unitId: 0, hasFiles: true, from: '', to: '' }]);
+    expect(s.results?.count).toBe(4);
+    s.filter({ hasFiles: false });
+    expect(s.active).toBe(false);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(go.Search).toHaveBeenCalledTimes(1);
+    expect(s.results).toBeNull();
+  });
+
   it('shows the search refused, by its sentence', async () => {
     go.Search.mockRejectedValue({ code: 'invalid_input', message: 'The date range ends before it starts.' });
     const s = new SearchStore();
