@@ -102,6 +102,21 @@ test('search: a word 5,000 messages back is found and opened, highlighted, in it
   await box.press('Escape');
   await page.getByTestId('conversation').first().waitFor();
 
+  // A filter alone searches: James's messages, newest first, no word typed;
+  // Clear search gives the list back.
+  await page.getByRole('button', { name: 'Search filters' }).click();
+  await page.getByTestId('filter-who').locator('option', { hasText: 'James Okafor' }).waitFor({ state: 'attached' });
+  await page.getByTestId('filter-who').selectOption({ label: 'James Okafor' });
+  await page.getByTestId('search-hit').first().waitFor();
+  assert.equal(await box.inputValue(), '');
+  assert.deepEqual(await page.getByTestId('search-group').locator('h2').allTextContents(), ['James Okafor']);
+  assert.match(await page.getByTestId('search-count').textContent(), /^100\+ messages/);
+  assert.equal(await page.getByTestId('search-hit').locator('mark').count(), 0, 'nothing typed, nothing marked');
+  await screenshot('search-filter-only');
+  await page.getByTestId('search-clear').click();
+  await page.getByTestId('conversation').first().waitFor();
+  assert.equal(await page.getByTestId('filter-who').inputValue(), '');
+
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('form', { name: 'Sign in' }).waitFor();
   assert.deepEqual(pageErrors, []);
