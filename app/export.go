@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"doorstep/app/cache"
 	"doorstep/backend"
 	"doorstep/backend/evidence"
 	"doorstep/backend/filename"
@@ -414,11 +415,13 @@ func (e *ExportService) verify(path string) VerifyOutcome {
 	}
 	v := evidence.Verifier{PDF: pdf.Render}
 	if s, err := e.accounts.active(); err == nil {
-		if k, ok, _ := s.cache.ServerKey(e.accounts.life.Context()); ok {
+		ctx := e.accounts.life.Context()
+		if k, ok, _ := s.cache.ServerKey(ctx); ok {
 			if pub, err := base64.StdEncoding.DecodeString(k.PublicKey); err == nil && len(pub) == ed25519.PublicKeySize {
 				v.Trusted, v.TrustedServer = ed25519.PublicKey(pub), k.ServerID
 			}
 		}
+		v.Kept = keptHashes(ctx, s.cache)
 	}
 	r, err := v.Verify(path)
 	if err != nil {
@@ -426,6 +429,27 @@ func (e *ExportService) verify(path string) VerifyOutcome {
 		return VerifyOutcome{Name: name, Problem: &p}
 	}
 	return VerifyOutcome{Name: name, Report: &r}
+}
+
+// keptHashes gives a check the hashes this computer keeps of the messages
+// of its server's conversations, read a conversation at a time: a message
+// of an export that is not the one kept here is named, even in a history
+// rewritten and signed again with another key.
+func keptHashes(ctx context.Context, c *cache.Cache) func(server string, conv, seq int64) (string, bool) {
+	mine, _ := c.ServerID(ctx)
+	byConv := map[int64]map[int64]string{}
+	return func(server string, conv, seq int64) (string, bool) {
+		if mine == "" || server != mine {
+			return "", false
+		}
+		hashes, ok := byConv[conv]
+		if !ok {
+			hashes, _ = c.MessageHashes(ctx, conv) // unreadable: nothing to compare with
+			byConv[conv] = hashes
+		}
+		h, ok := hashes[seq]
+		return h, ok
+	}
 }
 
 // DroppedFile is a file dropped on the page, checked when it is an export.

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"testing"
 
+	"doorstep/app/cache"
 	"doorstep/backend"
 	"doorstep/backend/demo"
 	"doorstep/backend/evidence"
@@ -275,4 +276,36 @@ func pngBytes(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// TestKeptHashes: a check of an export compares its messages with the
+// hashes this computer keeps, for its own server's conversations only.
+func TestKeptHashes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cc, err := cache.Open(ctx, filepath.Join(t.TempDir(), "cache.db"), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	cc.AdoptServer(ctx, "srv-1")
+	m := backend.Message{ID: 1, ConversationID: 5, Seq: 1, Sender: backend.Sender{Kind: backend.KindTenant, ID: 7, Name: "Alice"}, Text: "hi", Key: "kept-0001", Hash: "ab12"}
+	bare := m
+	bare.ID, bare.Seq, bare.Key, bare.Hash = 2, 2, "kept-0002", ""
+	if err := cc.PutMessages(ctx, []backend.Message{m, bare}); err != nil {
+		t.Fatal(err)
+	}
+	kept := keptHashes(ctx, cc)
+	if h, ok := kept("srv-1", 5, 1); !ok || h != "ab12" {
+		t.Errorf("kept hash of message 1: %q %v", h, ok)
+	}
+	if _, ok := kept("srv-1", 5, 2); ok {
+		t.Error("a message kept without its hash was given one")
+	}
+	if _, ok := kept("srv-2", 5, 1); ok {
+		t.Error("another server's export was compared with this one's messages")
+	}
+	if _, ok := kept("srv-1", 6, 1); ok {
+		t.Error("a conversation not kept here was compared")
+	}
 }

@@ -59,3 +59,23 @@ func (c *Cache) SetServerKey(ctx context.Context, k backend.ServerKey) error {
 	b, _ := json.Marshal(k)
 	return setState(ctx, c.db, "server_key", string(b))
 }
+
+// MessageHashes returns the hash kept for each message of a conversation,
+// by seq (those cached without one are left out).
+func (c *Cache) MessageHashes(ctx context.Context, convID int64) (map[int64]string, error) {
+	rows, err := c.db.QueryContext(ctx, "SELECT seq, hash FROM messages WHERE conversation_id = ? AND hash <> ''", convID)
+	if err != nil {
+		return nil, fmt.Errorf("cache hashes: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]string{}
+	for rows.Next() {
+		var seq int64
+		var h string
+		if err := rows.Scan(&seq, &h); err != nil {
+			return nil, fmt.Errorf("cache hashes: %w", err)
+		}
+		out[seq] = h
+	}
+	return out, rows.Err()
+}

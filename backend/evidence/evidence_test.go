@@ -254,6 +254,12 @@ func TestReSignedForgeryIsCaught(t *testing.T) {
 	f := newFixture(t)
 	_, forgerKey, _ := ed25519.GenerateKey(nil)
 	c := &f.in.Conversations[0]
+	// What the landlord's computer keeps of the conversation, as the
+	// server recorded it.
+	kept := map[int64]string{}
+	for _, m := range c.Messages {
+		kept[m.Seq] = m.Hash
+	}
 	c.Messages[7].Text = "The deposit will not be returned."
 	c.Messages = chain(c.Messages)
 	c.Signed = sign(forgerKey, 12, c.Messages, 10, exportedAt)
@@ -266,6 +272,30 @@ func TestReSignedForgeryIsCaught(t *testing.T) {
 	want := []found{{0, "manifest.json", backend.ErrOtherKey.Message}}
 	if got := problems(r); r.Intact || !slices.Equal(got, want) {
 		t.Errorf("with the server's key: %v, %+v", r.Intact, got)
+	}
+	// Checked where the history is kept (the desktop): the message
+	// changed is named, and only it, though every hash after it was
+	// rewritten to match.
+	withKept := evidence.Verifier{Trusted: f.pub, TrustedServer: "srv-7f3a", PDF: pdf.Render,
+		Kept: func(server string, conv, seq int64) (string, bool) {
+			h, ok := kept[seq]
+			return h, ok && server == "srv-7f3a" && conv == 12
+		}}
+	rk, err := withKept.Verify(dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = []found{{8, "", "This message is not the one this computer keeps of this conversation, as the server recorded it."}, {0, "manifest.json", backend.ErrOtherKey.Message}}
+	if got := problems(rk); rk.Intact || !slices.Equal(got, want) {
+		t.Errorf("checked against the kept copy: %+v", got)
+	}
+	// The real export checked against the same copy is intact.
+	g := newFixture(t)
+	genuine := filepath.Join(t.TempDir(), "real.zip")
+	g.write(t, genuine)
+	withKept.Trusted = g.pub
+	if r := verifyWith(t, withKept, genuine); !r.Intact {
+		t.Errorf("the real export against the kept copy: %+v", problems(r))
 	}
 	alone, err := evidence.Verifier{PDF: pdf.Render}.Verify(dest)
 	if err != nil {
@@ -284,6 +314,15 @@ func TestReSignedForgeryIsCaught(t *testing.T) {
 	if got := problems(r2); !slices.Contains(got, found{0, "manifest.json", "The signature was made with a key that is not the manifest's server key."}) {
 		t.Errorf("a signature under another key than the manifest's: %+v", got)
 	}
+}
+
+func verifyWith(t *testing.T, v evidence.Verifier, path string) evidence.Report {
+	t.Helper()
+	r, err := v.Verify(path)
+	if err != nil {
+		t.Fatalf("verify %s: %v", path, err)
+	}
+	return r
 }
 
 func TestHostileArchives(t *testing.T) {

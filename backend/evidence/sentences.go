@@ -46,6 +46,7 @@ const (
 	fingerprintWrong  = "The manifest's fingerprint is not that of its server key."
 	headNotRecorded   = "The chain's head in the manifest is not the hash recorded with the last message."
 	otherFingerprint  = "This export is signed with the key whose fingerprint is %s, not the one expected (%s)."
+	keptDiffers       = "This message is not the one this computer keeps of this conversation, as the server recorded it."
 )
 
 // Notes of a check: facts worth knowing that change nothing.

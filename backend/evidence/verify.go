@@ -41,6 +41,12 @@ type Verifier struct {
 	TrustedServer string
 	// PDF draws conversation.pdf again to compare it (nil: it is not).
 	PDF PDFRenderer
+	// Kept gives the hash a message of a conversation of server has in
+	// the copy the one checking keeps (the desktop's cache, as its server
+	// recorded it), ok false when it keeps none. A message whose hash
+	// differs from the kept one is reported, so a history rewritten and
+	// signed again with another key still names the messages changed.
+	Kept func(server string, conversation, seq int64) (hash string, ok bool)
 }
 
 // Report is the outcome of a check.
@@ -420,6 +426,15 @@ func (c *check) conversation(e *ConversationEntry) bool {
 	pinpointed := slices.ContainsFunc(chain, func(p backend.ChainProblem) bool {
 		return e.SignedHead != nil && p.Seq <= e.SignedHead.Seq && !declared(e.MissingMessages, p.Seq)
 	})
+	if c.v.Kept != nil {
+		for _, p := range c.keptDiffers(e.ID, msgs) {
+			if slices.ContainsFunc(chain, func(q backend.ChainProblem) bool { return q.Seq == p.Seq }) {
+				continue // the chain says it already, and better
+			}
+			report(p)
+			pinpointed = pinpointed || e.SignedHead != nil && p.Seq <= e.SignedHead.Seq
+		}
+	}
 	signedOK := c.signature(e, &cr, heads, doc.Messages, pinpointed, report)
 	for _, p := range chain {
 		switch {
@@ -445,6 +460,39 @@ func (c *check) conversation(e *ConversationEntry) bool {
 	}
 	c.compareDocuments(e, doc.Messages)
 	return true
+}
+
+// keptDiffers checks each message against the copy the one checking keeps:
+// chained to the hash kept for the message before it, its content must
+// give the hash kept for it. Each changed message is found on its own,
+// whatever was done to the hashes after it.
+func (c *check) keptDiffers(convID int64, msgs []backend.Message) []Problem {
+	var out []Problem
+	for _, m := range msgs {
+		kept, ok := c.v.Kept(c.m.Server.ID, convID, m.Seq)
+		if !ok || kept == "" {
+			continue
+		}
+		prev := make([]byte, sha256.Size) // before the first message
+		if m.Seq > 1 {
+			before, ok := c.v.Kept(c.m.Server.ID, convID, m.Seq-1)
+			if !ok || before == "" {
+				continue
+			}
+			if prev, ok = decodeHex(before); !ok {
+				continue
+			}
+		}
+		if !strings.EqualFold(hex.EncodeToString(backend.ChainHash(prev, m)), kept) {
+			out = append(out, Problem{Seq: m.Seq, What: keptDiffers})
+		}
+	}
+	return out
+}
+
+func decodeHex(s string) ([]byte, bool) {
+	b, err := hex.DecodeString(s)
+	return b, err == nil
 }
 
 // signature checks a conversation's signed head; it reports whether the
