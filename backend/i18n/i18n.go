@@ -12,9 +12,12 @@
 package i18n
 
 import (
+	"cmp"
 	"embed"
 	"encoding/json"
 	"fmt"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -126,19 +129,122 @@ func Portal(lang string) Catalogue {
 }
 
 // Sentence is an English sentence of the server's (an API error's) in
-// lang, when the catalogue has it; any other is returned as it is.
+// lang, when the catalogue has it; any other is returned as it is. A
+// sentence with values ("A message can be at most 4000 characters.") is
+// found by its pattern, and its values keep their place; a wait in words
+// ("30 seconds") is put in lang too.
 func Sentence(lang, english string) string {
 	if lang == backend.LanguageEnglish || english == "" {
 		return english
 	}
-	for id, text := range catalogues[backend.LanguageEnglish] {
-		if text == english && strings.HasPrefix(id, "error.") {
-			if translated, ok := catalogues[lang][id]; ok {
-				return translated
+	if _, ok := printers[lang]; !ok {
+		return english
+	}
+	if id, ok := exactErrors[english]; ok {
+		return Text(lang, id)
+	}
+	for _, p := range errorPatterns {
+		if args, ok := p.match(english); ok {
+			for i, a := range args {
+				args[i] = wait(lang, a.(string))
 			}
+			return Text(lang, p.id, args...)
 		}
 	}
 	return english
+}
+
+// wait is a wait in words ("1 minute", "30 seconds") in lang; any other
+// value is returned as it is.
+func wait(lang, value string) string {
+	for _, p := range unitPatterns {
+		if args, ok := p.match(value); ok {
+			return Text(lang, p.id, args...)
+		}
+	}
+	return value
+}
+
+// pattern is an English sentence with values, as a regular expression
+// whose groups are the values in the order the sentence's verbs number
+// them.
+type pattern struct {
+	id    string
+	re    *regexp.Regexp
+	order []int // order[i] is the verb number (from 0) of group i+1
+}
+
+func (p pattern) match(s string) ([]any, bool) {
+	m := p.re.FindStringSubmatch(s)
+	if m == nil {
+		return nil, false
+	}
+	args := make([]any, len(p.order))
+	for i, n := range p.order {
+		if n >= len(args) {
+			return nil, false
+		}
+		args[n] = m[i+1]
+	}
+	return args, true
+}
+
+// verb is a printf verb of a catalogue sentence: %s, or %[2]s.
+var verb = regexp.MustCompile(`%(?:\[(\d+)\])?[a-z]`)
+
+// newPattern makes the pattern of an English sentence with verbs.
+func newPattern(id, english string) pattern {
+	var b strings.Builder
+	b.WriteString("^")
+	var order []int
+	last, next := 0, 0
+	for _, loc := range verb.FindAllStringSubmatchIndex(english, -1) {
+		b.WriteString(regexp.QuoteMeta(english[last:loc[0]]))
+		b.WriteString("(.+?)")
+		n := next
+		if loc[2] >= 0 {
+			n, _ = strconv.Atoi(english[loc[2]:loc[3]])
+			n--
+		}
+		order = append(order, n)
+		next, last = n+1, loc[1]
+	}
+	b.WriteString(regexp.QuoteMeta(english[last:]))
+	b.WriteString("$")
+	return pattern{id: id, re: regexp.MustCompile(b.String()), order: order}
+}
+
+// exactErrors are the English "error." sentences without values, by
+// their text; errorPatterns those with values, and unitPatterns the waits
+// in words ("unit.").
+var (
+	exactErrors   = map[string]string{}
+	errorPatterns []pattern
+	unitPatterns  []pattern
+)
+
+func init() {
+	for id, text := range catalogues[backend.LanguageEnglish] {
+		switch {
+		case strings.HasPrefix(id, "error.") && !verb.MatchString(text):
+			exactErrors[text] = id
+		case strings.HasPrefix(id, "error."):
+			errorPatterns = append(errorPatterns, newPattern(id, text))
+		case strings.HasPrefix(id, "unit."):
+			unitPatterns = append(unitPatterns, newPattern(id, text))
+		}
+	}
+	// The longest first, so a sentence is never taken for a shorter one
+	// that its values could fill; then by id, so the order is always the
+	// same.
+	for _, ps := range [][]pattern{errorPatterns, unitPatterns} {
+		slices.SortFunc(ps, func(a, b pattern) int {
+			if c := cmp.Compare(len(b.re.String()), len(a.re.String())); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.id, b.id)
+		})
+	}
 }
 
 // All returns every language's catalogue, by language code, for tests

@@ -1,6 +1,7 @@
 package i18n_test
 
 import (
+	"fmt"
 	"io/fs"
 	"maps"
 	"regexp"
@@ -154,5 +155,49 @@ func TestEnglishIsThePackageSentences(t *testing.T) {
 	}
 	if got := i18n.Sentence("es", "A sentence no catalogue has."); got != "A sentence no catalogue has." {
 		t.Errorf("an unknown sentence became %q", got)
+	}
+}
+
+// TestSentencesWithValues: the server's sentences that carry values (a
+// limit, a wait in words) reach a Spanish tenant in Spanish, the values in
+// place; the sentences are made by package backend itself, so a change of
+// wording there fails here rather than fall back to English unnoticed.
+func TestSentencesWithValues(t *testing.T) {
+	long := backend.SendMessage{Key: "key-00001", Text: strings.Repeat("a", backend.MaxMessageRunes+1)}
+	many := backend.SendMessage{Key: "key-00001", Text: "x", FileIDs: make([]int64, backend.MaxFilesPerMessage+1)}
+	for i := range many.FileIDs {
+		many.FileIDs[i] = int64(i + 1)
+	}
+	for english, want := range map[string]string{
+		backend.ErrorMessage(long.Validate()):                                  fmt.Sprintf("Un mensaje puede tener como máximo %d caracteres.", backend.MaxMessageRunes),
+		backend.ErrorMessage(many.Validate()):                                  fmt.Sprintf("Un mensaje puede llevar como máximo %d archivos.", backend.MaxFilesPerMessage),
+		backend.ErrorMessage(backend.SendMessage{Key: "key-00001"}.Validate()): "El mensaje está vacío.",
+		backend.UploadsTooFast(30 * time.Second).Message:                       "Se enviaron demasiados archivos en poco tiempo. Vuelva a intentarlo en 30 segundos.",
+		backend.UploadsTooFast(time.Second).Message:                            "Se enviaron demasiados archivos en poco tiempo. Vuelva a intentarlo en 1 segundo.",
+		backend.LinksTooFast(2 * time.Minute).Message:                          "Se probaron demasiados enlaces de inicio de sesión desde su red. Vuelva a intentarlo en 2 minutos.",
+		backend.EventsTooFast(90 * time.Minute).Message:                        "La conexión en vivo se abrió demasiadas veces en poco tiempo. Vuelva a intentarlo en 2 horas.",
+		backend.SessionEndedMessage:                                            "Su sesión terminó. Vuelva a iniciar sesión.",
+		"Files can be at most 25 MB.":                                          "Los archivos pueden ocupar como máximo 25 MB.",
+	} {
+		if got := i18n.Sentence("es", english); got != want {
+			t.Errorf("%q in Spanish = %q, want %q", english, got, want)
+		}
+		if got := i18n.Sentence("en", english); got != english {
+			t.Errorf("%q in English became %q", english, got)
+		}
+	}
+	// Every storage trouble a tenant's request may meet.
+	for _, trouble := range []backend.StorageTrouble{backend.StorageFull, backend.StorageReadOnly, backend.StorageDenied, backend.StorageIOError,
+		backend.StorageBusy, backend.StorageCannotOpen, backend.StorageUnreachable, backend.StorageCorrupt, backend.StorageFailed} {
+		english := (&backend.StorageError{Trouble: trouble}).Coded().Message
+		if got := i18n.Sentence("es", english); got == english || !strings.Contains(got, "servidor") {
+			t.Errorf("%s: %q in Spanish = %q", trouble, english, got)
+		}
+	}
+	// Values that do not fit a sentence leave it as it is.
+	for _, s := range []string{"A message can be at most characters.", "Files can be at most 25 GB.", "Too many files were sent in a short time."} {
+		if got := i18n.Sentence("es", s); got != s {
+			t.Errorf("%q became %q", s, got)
+		}
 	}
 }
