@@ -25,7 +25,8 @@
 //
 // Every flag has an environment variable (see the README); a flag wins.
 // backup, restore and verify work on SQLite only: on PostgreSQL use its
-// own tools (docs/deploy.md).
+// own tools, and verify-chain -store to check the histories
+// (docs/deploy.md).
 package main
 
 import (
