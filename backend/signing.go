@@ -29,9 +29,10 @@ func NewServerKey(serverID string, pub ed25519.PublicKey) ServerKey {
 type ChainStore interface {
 	// ServerKey is the server's public signing key.
 	ServerKey(ctx context.Context) (ServerKey, error)
-	// SignChainHead checks the chain of a conversation p may sign for
-	// (MaySignChainHead) since its last signature, and signs and records its
-	// head as it is now; a chain that no longer holds is not signed
+	// SignChainHead checks the whole chain of a conversation p may sign
+	// for (MaySignChainHead), from its first message on and against every
+	// earlier signature (CheckStoredChain), and signs and records its head
+	// as it is now; a chain that no longer holds is not signed
 	// (ErrChainBroken).
 	SignChainHead(ctx context.Context, p Principal, convID int64) (SignedHead, error)
 }
