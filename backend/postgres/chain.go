@@ -377,6 +377,29 @@ func storedChainOf(ctx context.Context, q queryer, c chainState) (backend.Stored
 		Messages: messagesOf(msgs), Storage: storage, Signatures: signatures}, nil
 }
 
+// RecordSigningKey records the fingerprint of the server's signing key in
+// meta when none is recorded, or in place of the one that is with
+// replace, and returns the one recorded. Of nodes starting at once with
+// different keys, the first insert wins: the others' wait for it on the
+// key's unique index, then find its value.
+func (db *DB) RecordSigningKey(ctx context.Context, fingerprint string, replace bool) (string, error) {
+	var recorded string
+	err := db.Update(ctx, func(tx *Tx) error {
+		upsert := "INSERT INTO meta (key, value) VALUES ('signing_key', $1) ON CONFLICT (key) DO NOTHING"
+		if replace {
+			upsert = "INSERT INTO meta (key, value) VALUES ('signing_key', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+		}
+		if _, err := tx.Exec(ctx, upsert, fingerprint); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, "SELECT value FROM meta WHERE key = 'signing_key'").Scan(&recorded)
+	})
+	if err != nil {
+		return "", fmt.Errorf("postgres: signing key: %w", storageError(err))
+	}
+	return recorded, nil
+}
+
 // signaturesOf reads every signature of a conversation, oldest seq first.
 func signaturesOf(ctx context.Context, q queryer, convID int64) ([]backend.SignedHead, error) {
 	rows, err := q.Query(ctx, `SELECT seq, head, signed_at, signed_ns, server_id, public_key, signature FROM chain_signatures

@@ -448,6 +448,27 @@ func (db *DB) storedChainOf(ctx context.Context, q queryer, c chainState) (backe
 		Messages: messagesOf(msgs), Storage: storage, Signatures: signatures}, nil
 }
 
+// RecordSigningKey records the fingerprint of the server's signing key in
+// meta when none is recorded, or in place of the one that is with
+// replace, and returns the one recorded.
+func (db *DB) RecordSigningKey(ctx context.Context, fingerprint string, replace bool) (string, error) {
+	var recorded string
+	err := db.Update(ctx, func(tx *Tx) error {
+		upsert := "INSERT INTO meta (key, value) VALUES ('signing_key', ?) ON CONFLICT (key) DO NOTHING"
+		if replace {
+			upsert = "INSERT INTO meta (key, value) VALUES ('signing_key', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+		}
+		if _, err := tx.ExecContext(ctx, upsert, fingerprint); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'signing_key'").Scan(&recorded)
+	})
+	if err != nil {
+		return "", fmt.Errorf("sqlite: signing key: %w", storageError(err))
+	}
+	return recorded, nil
+}
+
 // signaturesOf reads every signature of a conversation, oldest seq first.
 func (db *DB) signaturesOf(ctx context.Context, q queryer, convID int64) ([]backend.SignedHead, error) {
 	rows, err := q.QueryContext(ctx, `SELECT seq, head, signed_at, server_id, public_key, signature FROM chain_signatures

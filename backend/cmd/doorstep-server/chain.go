@@ -61,6 +61,25 @@ func openSigningKey(ctx context.Context, dir, store string, newKey bool, logger 
 // 1.9 s per 100,000 messages, read from a snapshot beside the writes.
 const defaultAuditEvery = 24 * time.Hour
 
+// recordSigningKey makes sure every node sharing the database signs with
+// one key: the first key a node starts with is recorded there, and a node
+// whose key differs refuses to start (backend.CheckSigningKey), unless
+// newKey says to record its key in place of the other.
+func recordSigningKey(ctx context.Context, db backend.SigningKeyRecord, key ed25519.PrivateKey, newKey bool, logger *slog.Logger) error {
+	mine := backend.KeyFingerprint(signingkey.Public(key))
+	recorded, err := db.RecordSigningKey(ctx, mine, newKey)
+	if err != nil {
+		return err
+	}
+	if err := backend.CheckSigningKey(recorded, mine); err != nil {
+		return err
+	}
+	if newKey {
+		logger.Warn("chain: recorded this server's signing key as the one every server sharing the database signs with", "fingerprint", mine)
+	}
+	return nil
+}
+
 // auditedStore is db as the periodic audit checks it: SQLite with the
 // files of the data directory, PostgreSQL with the files it holds.
 func auditedStore(cfg serveConfig, db serverStore) chainAuditor {

@@ -150,3 +150,103 @@ func TestChangeToASignedQuietHistoryIsCaughtOnPostgres(t *testing.T) {
 		t.Errorf("log line %q does not name conversation %d, message 4", line, d.conv)
 	}
 }
+
+// Two nodes starting at once on one database with different new keys:
+// the first to record its key runs, the other refuses, naming both
+// fingerprints; a later node with the first's key (copied, as
+// docs/deploy.md says) starts.
+func TestNodesWithDifferentSigningKeysOnPostgres(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewDatabase(t)
+	db, err := postgres.Open(ctx, dsn) // the schema, as a first node's start makes it
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	type node struct{ dir, urlFile string }
+	type stop struct {
+		node int
+		err  error
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	stops := make(chan stop, 2)
+	nodes := make([]node, 2)
+	printed := make([]*syncBuffer, 2)
+	for i := range nodes {
+		nodes[i] = node{dir: filepath.Join(t.TempDir(), fmt.Sprintf("node%d", i)), urlFile: filepath.Join(t.TempDir(), "url")}
+		printed[i] = &syncBuffer{}
+		go func() {
+			err := run(runCtx, []string{"serve", "-addr", "127.0.0.1:0", "-url-file", nodes[i].urlFile, "-data", nodes[i].dir, "-store", dsn},
+				env(nil), printed[i], printed[i])
+			stops <- stop{i, err}
+		}()
+	}
+	var stopped []stop
+	t.Cleanup(func() {
+		cancel()
+		for range len(nodes) - len(stopped) {
+			select {
+			case <-stops:
+			case <-time.After(15 * time.Second):
+				t.Error("a node did not stop")
+				return
+			}
+		}
+	})
+	// The refused node stops; the other listens.
+	wait.For(t, "one node refused and the other listens", func() bool {
+		select {
+		case s := <-stops:
+			stopped = append(stopped, s)
+		default:
+		}
+		if len(stopped) != 1 {
+			return len(stopped) > 1
+		}
+		_, err := os.Stat(nodes[1-stopped[0].node].urlFile)
+		return err == nil
+	})
+	if len(stopped) != 1 {
+		t.Fatalf("both nodes stopped: %v", stopped)
+	}
+	refused, running := nodes[stopped[0].node], nodes[1-stopped[0].node]
+	err = stopped[0].err
+	fingerprint := func(n node) string {
+		key, err := signingkey.Load(n.dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return backend.KeyFingerprint(signingkey.Public(key))
+	}
+	wantKeyRefused(t, err, printed[stopped[0].node].String(), fingerprint(running), fingerprint(refused))
+	var recorded string
+	raw, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close(ctx)
+	if err := raw.QueryRow(ctx, "SELECT value FROM meta WHERE key = 'signing_key'").Scan(&recorded); err != nil || recorded != fingerprint(running) {
+		t.Errorf("the database records %q (%v); want the running node's key %q", recorded, err, fingerprint(running))
+	}
+
+	// With the key copied from the running node, a third node starts.
+	third := filepath.Join(t.TempDir(), "node2")
+	pem, err := os.ReadFile(signingkey.Path(running.dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(third, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(signingkey.Path(third), pem, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	startServe(t, third, "-store", dsn)
+
+	// The refused node, told to, records its key in place of the other.
+	startServe(t, refused.dir, "-store", dsn, "-new-signing-key")
+	if err := raw.QueryRow(ctx, "SELECT value FROM meta WHERE key = 'signing_key'").Scan(&recorded); err != nil || recorded != fingerprint(refused) {
+		t.Errorf("after -new-signing-key the database records %q (%v); want %q", recorded, err, fingerprint(refused))
+	}
+}

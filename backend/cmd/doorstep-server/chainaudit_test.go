@@ -2,8 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"database/sql"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,6 +17,7 @@ import (
 	"doorstep/backend"
 	"doorstep/backend/client"
 	"doorstep/backend/demo"
+	"doorstep/backend/signingkey"
 	"doorstep/internal/wait"
 )
 
@@ -113,4 +119,135 @@ func TestAuditEveryFlag(t *testing.T) {
 			t.Errorf("-audit-every %s: err = %v", bad, err)
 		}
 	}
+}
+
+// recordedSigningKey is the fingerprint an SQLite data directory's
+// database records as the server's signing key.
+func recordedSigningKey(t *testing.T, dir string) string {
+	t.Helper()
+	raw, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, databaseFile)+"?mode=ro&_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var fp string
+	raw.QueryRow("SELECT value FROM meta WHERE key = 'signing_key'").Scan(&fp)
+	return fp
+}
+
+// writeOtherKey replaces dir's signing.key with a new key and returns it.
+func writeOtherKey(t *testing.T, dir string) ed25519.PrivateKey {
+	t.Helper()
+	if err := os.Remove(signingkey.Path(dir)); err != nil {
+		t.Fatal(err)
+	}
+	key, created, err := signingkey.LoadOrCreate(dir)
+	if err != nil || !created {
+		t.Fatalf("another key: %v (made: %v)", err, created)
+	}
+	return key
+}
+
+// The database records the key its server first started with; a start
+// with another key is refused, naming both fingerprints and never the
+// key, unless -new-signing-key says to record the new one.
+func TestServerRefusesAnotherSigningKey(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	stop := serveUntilStopped(t, dir)
+	first, err := signingkey.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	firstFP := backend.KeyFingerprint(signingkey.Public(first))
+	stop()
+	if got := recordedSigningKey(t, dir); got != firstFP {
+		t.Fatalf("recorded key %q; want the first start's %q", got, firstFP)
+	}
+
+	other := writeOtherKey(t, dir)
+	otherFP := backend.KeyFingerprint(signingkey.Public(other))
+	err = serveRefused(t, dir)
+	wantKeyRefused(t, err, "", firstFP, otherFP)
+	if got := recordedSigningKey(t, dir); got != firstFP {
+		t.Errorf("after the refusal the database records %q; want still %q", got, firstFP)
+	}
+
+	startServe(t, dir, "-new-signing-key")
+	if got := recordedSigningKey(t, dir); got != otherFP {
+		t.Errorf("after -new-signing-key the database records %q; want the new key's %q", got, otherFP)
+	}
+}
+
+// wantKeyRefused wants err to be the refusal of a key other than the one
+// recorded, naming both fingerprints, with no key material in it or in
+// what the server printed.
+func wantKeyRefused(t *testing.T, err error, printed, recorded, mine string) {
+	t.Helper()
+	msg := backend.ErrorMessage(err)
+	if backend.ErrorCode(err) != backend.EUNAVAILABLE || !strings.Contains(msg, "fingerprint "+recorded) || !strings.Contains(msg, "fingerprint "+mine) ||
+		!strings.Contains(msg, "-new-signing-key") {
+		t.Errorf("err = %v; want another key refused, naming %s and %s", err, recorded, mine)
+	}
+	if strings.Contains(err.Error()+printed, "PRIVATE KEY") {
+		t.Errorf("the refusal shows key material:\n%v\n%s", err, printed)
+	}
+}
+
+// serveRefused runs `serve` on dir and returns why it would not start,
+// failing the test if it starts.
+func serveRefused(t *testing.T, dir string) error {
+	t.Helper()
+	urlFile := filepath.Join(t.TempDir(), "url")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errc := make(chan error, 1)
+	var printed syncBuffer
+	go func() {
+		errc <- run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-url-file", urlFile, "-data", dir}, env(nil), &printed, &printed, fastHashes())
+	}()
+	var err error
+	wait.For(t, "the server refused to start or started", func() bool {
+		select {
+		case err = <-errc:
+			return true
+		default:
+		}
+		_, statErr := os.Stat(urlFile)
+		return statErr == nil
+	})
+	if err == nil {
+		cancel()
+		<-errc
+		t.Fatalf("the server started; want it refused:\n%s", printed.String())
+	}
+	if strings.Contains(printed.String(), "PRIVATE KEY") {
+		t.Errorf("the server printed key material:\n%s", printed.String())
+	}
+	return err
+}
+
+// serveUntilStopped runs `serve` on dir until stop is called.
+func serveUntilStopped(t *testing.T, dir string, args ...string) (stop func()) {
+	t.Helper()
+	urlFile := filepath.Join(t.TempDir(), "url")
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, append([]string{"serve", "-addr", "127.0.0.1:0", "-url-file", urlFile, "-data", dir}, args...),
+			env(nil), io.Discard, io.Discard, fastHashes())
+	}()
+	waitForFile(t, urlFile, errc)
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-errc; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("serve: %v", err)
+		}
+	}
+	t.Cleanup(stop)
+	return stop
 }

@@ -170,7 +170,8 @@ type serveConfig struct {
 	// as verify-chain does; 0: never.
 	AuditEvery time.Duration
 	// NewSigningKey allows a new signing key while the database holds
-	// signatures made with a key that is missing.
+	// signatures made with a key that is missing, or records another
+	// fingerprint than the node's key.
 	NewSigningKey bool
 	// Store is a postgres:// URL: the database is PostgreSQL there; empty:
 	// SQLite in DataDir.
@@ -229,7 +230,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		storageProbe = v
 		return nil
 	})
-	fs.BoolVar(&cfg.NewSigningKey, "new-signing-key", false, "make a new signing key when signing.key is missing though the database holds signatures made with it (they will show as made with another key)")
+	fs.BoolVar(&cfg.NewSigningKey, "new-signing-key", false, "sign with a new key: make one when signing.key is missing though the database holds signatures made with it, or sign with this data directory's key though the database records another (earlier signatures will show as made with another key)")
 	signEvery := envOr("DOORSTEP_SIGN_EVERY", defaultSignEvery.String())
 	fs.Func("sign-every", "how often to sign the heads of conversations that changed, e.g. 10m; 0 signs only on request (env DOORSTEP_SIGN_EVERY; default 10m)", func(v string) error {
 		signEvery = v
@@ -339,6 +340,10 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		return err
 	}
 	defer db.Close()
+	if err := recordSigningKey(ctx, db, key, cfg.NewSigningKey, logger); err != nil {
+		closeMetrics()
+		return err
+	}
 	if cfg.Demo {
 		if err := seedDemo(ctx, db, stdout); err != nil {
 			closeMetrics()
