@@ -307,6 +307,9 @@ type StoredChain struct {
 	// holds Messages[i].Files[j].
 	Storage    [][]string
 	Signatures []SignedHead // every signature of its head, oldest seq first
+	// SignedSeq is the seq the conversation's row says its newest
+	// signature covers (0: none, or not known).
+	SignedSeq int64
 }
 
 // ChainAudit checks a store's conversations one at a time against their
@@ -334,17 +337,46 @@ func NewChainAudit(trusted ed25519.PublicKey, checkFile FileCheck) *ChainAudit {
 // (CheckHead). Where signatures no longer match, the newest that still
 // does and the oldest that does not say where the history changed.
 func (a *ChainAudit) Check(c StoredChain) {
-	heads, problems := CheckChain(c.ConversationID, c.Messages)
-	problems = append(problems, CheckChainTail(c.ConversationID, 0, c.LastSeq, c.Head, c.Messages)...)
+	var files []ChainProblem
 	if a.checkFile != nil {
-		problems = append(problems, a.fileProblems(c)...)
+		files = a.fileProblems(c)
 	}
-	problems = append(problems, signatureProblems(c.ConversationID, c.Signatures, heads, a.trusted)...)
-	slices.SortStableFunc(problems, func(x, y ChainProblem) int { return cmp.Compare(x.Seq, y.Seq) })
+	_, problems := checkStoredChain(c, a.trusted, files)
 	a.report.Problems = append(a.report.Problems, problems...)
 	a.report.Conversations++
 	a.report.Messages += len(c.Messages)
 	a.report.Signatures += len(c.Signatures)
+}
+
+// CheckStoredChain is the check of one conversation's whole chain that
+// both ChainAudit (every conversation, with its files) and signing on
+// request (one conversation, before its head is signed) make: its messages
+// from the first on against the hashes recorded (CheckChain), its row's
+// recorded head and last seq (CheckChainTail), the newest signature its
+// row says it has, and every signature, which must verify with trusted
+// (nil: the key each carries) and match the history up to its seq. head
+// is the hash recomputed at the newest message (nil: none); problems are
+// in seq order.
+func CheckStoredChain(c StoredChain, trusted ed25519.PublicKey) (head []byte, problems []ChainProblem) {
+	return checkStoredChain(c, trusted, nil)
+}
+
+// checkStoredChain is CheckStoredChain with the problems of c's stored
+// files (found by the caller), which at one seq come before its
+// signatures'.
+func checkStoredChain(c StoredChain, trusted ed25519.PublicKey, files []ChainProblem) (head []byte, problems []ChainProblem) {
+	heads, problems := CheckChain(c.ConversationID, c.Messages)
+	problems = append(problems, CheckChainTail(c.ConversationID, 0, c.LastSeq, c.Head, c.Messages)...)
+	problems = append(problems, files...)
+	if c.SignedSeq > 0 && !slices.ContainsFunc(c.Signatures, func(s SignedHead) bool { return s.Seq == c.SignedSeq }) {
+		problems = append(problems, ChainProblem{ConversationID: c.ConversationID, Seq: c.SignedSeq, Problem: ChainSignatureGone})
+	}
+	problems = append(problems, signatureProblems(c.ConversationID, c.Signatures, heads, trusted)...)
+	slices.SortStableFunc(problems, func(x, y ChainProblem) int { return cmp.Compare(x.Seq, y.Seq) })
+	if n := len(c.Messages); n > 0 {
+		head = heads[slices.MaxFunc(c.Messages, func(x, y Message) int { return cmp.Compare(x.Seq, y.Seq) }).Seq]
+	}
+	return head, problems
 }
 
 // Report is what the audit found so far.

@@ -29,9 +29,10 @@ func NewServerKey(serverID string, pub ed25519.PublicKey) ServerKey {
 type ChainStore interface {
 	// ServerKey is the server's public signing key.
 	ServerKey(ctx context.Context) (ServerKey, error)
-	// SignChainHead checks the chain of a conversation p may sign for
-	// (MaySignChainHead) since its last signature, and signs and records its
-	// head as it is now; a chain that no longer holds is not signed
+	// SignChainHead checks the whole chain of a conversation p may sign
+	// for (MaySignChainHead), from its first message on and against every
+	// earlier signature (CheckStoredChain), and signs and records its head
+	// as it is now; a chain that no longer holds is not signed
 	// (ErrChainBroken).
 	SignChainHead(ctx context.Context, p Principal, convID int64) (SignedHead, error)
 }
@@ -42,6 +43,29 @@ type ChainSigning interface {
 	// with messages since its last signature whose chain still holds; it
 	// returns how many it signed and the problems of those it did not.
 	SignChangedHeads(ctx context.Context) (signed int, problems []ChainProblem, err error)
+}
+
+// SigningKeyRecord is where the nodes sharing a database agree on one
+// signing key: the database records the fingerprint of the first key a
+// node started with.
+type SigningKeyRecord interface {
+	// RecordSigningKey records fingerprint as the server's signing key
+	// when none is recorded yet, or, with replace, in place of the one
+	// that is; it returns the one recorded afterwards. Of two nodes
+	// recording at once, the first wins.
+	RecordSigningKey(ctx context.Context, fingerprint string, replace bool) (recorded string, err error)
+}
+
+// CheckSigningKey refuses to sign with a key (fingerprint mine) other than
+// the one the database records: signatures from nodes with different keys
+// could not all be checked against one server key.
+func CheckSigningKey(recorded, mine string) error {
+	if recorded == mine {
+		return nil
+	}
+	return Errorf(EUNAVAILABLE,
+		"This server's signing key (signing.key in the data directory, fingerprint %s) is not the one the database records (fingerprint %s): every server sharing the database must sign with the same key. Copy signing.key from a server that has the recorded key into this one's data directory; or, to sign from now on with this server's key (signatures made before will then show as made with another key), start it once with -new-signing-key.",
+		mine, recorded)
 }
 
 // MaySignChainHead refuses whoever may not have a conversation's head

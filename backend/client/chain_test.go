@@ -91,4 +91,28 @@ func TestChainHeadAndServerKey(t *testing.T) {
 			t.Errorf("%d signatures stored, want only the first", signatures)
 		}
 	})
+
+	// A message changed after it was signed, with nothing sent since, is
+	// caught too: signing rechecks the whole history, not only what came
+	// after the last signature.
+	t.Run("ErrAChangeToASignedQuietHistoryIsNotSigned", func(t *testing.T) {
+		quiet := must[backend.Conversation](t)(w.landlord.StartConversation(ctx, backend.StartConversation{TenantID: w.tenant["Erin"]}))
+		for _, text := range []string{"Boiler service on Monday.", "Done."} {
+			must[backend.Message](t)(w.landlord.SendMessage(ctx, quiet.ID, backend.SendMessage{Key: key(), Text: text}))
+		}
+		must[backend.SignedHead](t)(w.landlord.ChainHead(ctx, quiet.ID))
+		raw, err := sql.Open("sqlite3", "file:"+w.path+"?_busy_timeout=5000")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		if _, err := raw.Exec("UPDATE messages SET text = 'Boiler service on Tuesday.' WHERE conversation_id = ? AND seq = 1", quiet.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, err = w.landlord.ChainHead(ctx, quiet.ID)
+		wantCode(t, err, backend.ECONFLICT)
+		if msg := backend.ErrorMessage(err); !strings.Contains(msg, "from message 1 on") {
+			t.Errorf("refusal = %q; want it to say message 1", msg)
+		}
+	})
 }

@@ -156,9 +156,11 @@ func (db *DB) ServerKey(ctx context.Context) (backend.ServerKey, error) {
 	return backend.NewServerKey(id, db.signingKey.Public().(ed25519.PublicKey)), nil
 }
 
-// SignChainHead checks a conversation's chain since its last signature and
-// signs its head as it is now, in one write under the conversation's row
-// lock: no message can come between the check and the signature.
+// SignChainHead checks a conversation's whole chain, from its first
+// message on and against every earlier signature (backend.CheckStoredChain),
+// and signs its head as it is now, in one write under the conversation's
+// row lock: no message can come between the check and the signature. A
+// history changed anywhere, long signed or not, is not signed again.
 func (db *DB) SignChainHead(ctx context.Context, p backend.Principal, convID int64) (backend.SignedHead, error) {
 	if err := p.MaySignChainHead(); err != nil {
 		return backend.SignedHead{}, err
@@ -176,10 +178,14 @@ func (db *DB) SignChainHead(ctx context.Context, p backend.Principal, convID int
 		if err := tx.QueryRow(ctx, "SELECT signed_seq FROM conversations WHERE id = $1", c.ID).Scan(&signedSeq); err != nil {
 			return fmt.Errorf("signed seq: %w", err)
 		}
-		head, problems, _, err := checkSinceSigned(ctx, tx, chainState{convID: c.ID, lastSeq: c.LastSeq, head: c.chainHead, signedSeq: signedSeq})
+		stored, err := storedChainOf(ctx, tx, chainState{convID: c.ID, lastSeq: c.LastSeq, head: c.chainHead, signedSeq: signedSeq})
 		if err != nil {
 			return err
 		}
+		// Each signature against the key it carries: after
+		// -new-signing-key the earlier ones are another key's, and
+		// verify-chain, which checks them against this server's, says so.
+		head, problems := backend.CheckStoredChain(stored, nil)
 		if len(problems) > 0 {
 			return backend.ErrChainBroken(problems[0])
 		}
@@ -325,13 +331,13 @@ func (db *DB) verifyChains(ctx context.Context, trusted ed25519.PublicKey) (back
 		return backend.ChainReport{}, err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	rows, err := tx.Query(ctx, "SELECT id, last_seq, chain_head FROM conversations ORDER BY id")
+	rows, err := tx.Query(ctx, "SELECT id, last_seq, chain_head, signed_seq FROM conversations ORDER BY id")
 	if err != nil {
 		return backend.ChainReport{}, fmt.Errorf("conversations: %w", err)
 	}
 	convs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (chainState, error) {
 		var c chainState
-		return c, row.Scan(&c.convID, &c.lastSeq, &c.head)
+		return c, row.Scan(&c.convID, &c.lastSeq, &c.head, &c.signedSeq)
 	})
 	if err != nil {
 		return backend.ChainReport{}, fmt.Errorf("conversations: %w", err)
@@ -339,25 +345,59 @@ func (db *DB) verifyChains(ctx context.Context, trusted ed25519.PublicKey) (back
 	var fileErr error
 	audit := backend.NewChainAudit(trusted, storedFileCheck(ctx, tx, &fileErr))
 	for _, c := range convs {
-		msgs, err := chainMessages(ctx, tx, c.convID, 0, allMessages)
+		stored, err := storedChainOf(ctx, tx, c)
 		if err != nil {
 			return backend.ChainReport{}, err
 		}
-		signatures, err := signaturesOf(ctx, tx, c.convID)
-		if err != nil {
-			return backend.ChainReport{}, err
-		}
-		storage := make([][]string, len(msgs))
-		for i, m := range msgs {
-			storage[i] = m.storage
-		}
-		audit.Check(backend.StoredChain{ConversationID: c.convID, LastSeq: c.lastSeq, Head: c.head,
-			Messages: messagesOf(msgs), Storage: storage, Signatures: signatures})
+		audit.Check(stored)
 		if fileErr != nil {
 			return backend.ChainReport{}, fileErr
 		}
 	}
 	return audit.Report(), nil
+}
+
+// storedChainOf reads a conversation's whole chain as backend's checks
+// take it: every message with its recorded hash and files, and every
+// signature.
+func storedChainOf(ctx context.Context, q queryer, c chainState) (backend.StoredChain, error) {
+	msgs, err := chainMessages(ctx, q, c.convID, 0, allMessages)
+	if err != nil {
+		return backend.StoredChain{}, err
+	}
+	signatures, err := signaturesOf(ctx, q, c.convID)
+	if err != nil {
+		return backend.StoredChain{}, err
+	}
+	storage := make([][]string, len(msgs))
+	for i, m := range msgs {
+		storage[i] = m.storage
+	}
+	return backend.StoredChain{ConversationID: c.convID, LastSeq: c.lastSeq, Head: c.head, SignedSeq: c.signedSeq,
+		Messages: messagesOf(msgs), Storage: storage, Signatures: signatures}, nil
+}
+
+// RecordSigningKey records the fingerprint of the server's signing key in
+// meta when none is recorded, or in place of the one that is with
+// replace, and returns the one recorded. Of nodes starting at once with
+// different keys, the first insert wins: the others' wait for it on the
+// key's unique index, then find its value.
+func (db *DB) RecordSigningKey(ctx context.Context, fingerprint string, replace bool) (string, error) {
+	var recorded string
+	err := db.Update(ctx, func(tx *Tx) error {
+		upsert := "INSERT INTO meta (key, value) VALUES ('signing_key', $1) ON CONFLICT (key) DO NOTHING"
+		if replace {
+			upsert = "INSERT INTO meta (key, value) VALUES ('signing_key', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+		}
+		if _, err := tx.Exec(ctx, upsert, fingerprint); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, "SELECT value FROM meta WHERE key = 'signing_key'").Scan(&recorded)
+	})
+	if err != nil {
+		return "", fmt.Errorf("postgres: signing key: %w", storageError(err))
+	}
+	return recorded, nil
 }
 
 // signaturesOf reads every signature of a conversation, oldest seq first.

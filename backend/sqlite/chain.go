@@ -257,9 +257,11 @@ func (db *DB) ServerKey(ctx context.Context) (backend.ServerKey, error) {
 	return backend.NewServerKey(id, db.signingKey.Public().(ed25519.PublicKey)), nil
 }
 
-// SignChainHead checks a conversation's chain since its last signature and
-// signs its head as it is now, in one write: no message can come between
-// the check and the signature.
+// SignChainHead checks a conversation's whole chain, from its first
+// message on and against every earlier signature (backend.CheckStoredChain),
+// and signs its head as it is now, in one write: no message can come
+// between the check and the signature. A history changed anywhere, long
+// signed or not, is not signed again.
 func (db *DB) SignChainHead(ctx context.Context, p backend.Principal, convID int64) (backend.SignedHead, error) {
 	if err := p.MaySignChainHead(); err != nil {
 		return backend.SignedHead{}, err
@@ -277,10 +279,14 @@ func (db *DB) SignChainHead(ctx context.Context, p backend.Principal, convID int
 		if err := tx.QueryRowContext(ctx, "SELECT signed_seq FROM conversations WHERE id = ?", c.ID).Scan(&signedSeq); err != nil {
 			return fmt.Errorf("signed seq: %w", err)
 		}
-		head, problems, _, err := checkSinceSigned(ctx, tx, chainState{convID: c.ID, lastSeq: c.LastSeq, head: c.chainHead, signedSeq: signedSeq})
+		stored, err := db.storedChainOf(ctx, tx, chainState{convID: c.ID, lastSeq: c.LastSeq, head: c.chainHead, signedSeq: signedSeq})
 		if err != nil {
 			return err
 		}
+		// Each signature against the key it carries: after
+		// -new-signing-key the earlier ones are another key's, and
+		// verify-chain, which checks them against this server's, says so.
+		head, problems := backend.CheckStoredChain(stored, nil)
 		if len(problems) > 0 {
 			return backend.ErrChainBroken(problems[0])
 		}
@@ -395,14 +401,14 @@ func (db *DB) VerifyChains(ctx context.Context, trusted ed25519.PublicKey, check
 		return backend.ChainReport{}, storageError(err)
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, "SELECT id, last_seq, chain_head FROM conversations ORDER BY id")
+	rows, err := tx.QueryContext(ctx, "SELECT id, last_seq, chain_head, signed_seq FROM conversations ORDER BY id")
 	if err != nil {
 		return backend.ChainReport{}, fmt.Errorf("conversations: %w", storageError(err))
 	}
 	var convs []chainState
 	for rows.Next() {
 		var c chainState
-		if err := rows.Scan(&c.convID, &c.lastSeq, &c.head); err != nil {
+		if err := rows.Scan(&c.convID, &c.lastSeq, &c.head, &c.signedSeq); err != nil {
 			rows.Close()
 			return backend.ChainReport{}, fmt.Errorf("conversations: %w", err)
 		}
@@ -413,27 +419,54 @@ func (db *DB) VerifyChains(ctx context.Context, trusted ed25519.PublicKey, check
 	}
 	audit := backend.NewChainAudit(trusted, checkFile)
 	for _, c := range convs {
-		msgs, err := chainMessages(ctx, tx, c.convID, 0, allMessages)
+		stored, err := db.storedChainOf(ctx, tx, c)
 		if err != nil {
 			return backend.ChainReport{}, err
 		}
-		signatures, err := db.signaturesOf(ctx, tx, c.convID)
-		if err != nil {
-			return backend.ChainReport{}, err
-		}
-		audit.Check(storedChain(c, msgs, signatures))
+		audit.Check(stored)
 	}
 	return audit.Report(), nil
 }
 
-// storedChain is a conversation's chain as the audit takes it.
-func storedChain(c chainState, msgs []chainMessage, signatures []backend.SignedHead) backend.StoredChain {
+// storedChainOf reads a conversation's whole chain as backend's checks
+// take it: every message with its recorded hash and files, and every
+// signature.
+func (db *DB) storedChainOf(ctx context.Context, q queryer, c chainState) (backend.StoredChain, error) {
+	msgs, err := chainMessages(ctx, q, c.convID, 0, allMessages)
+	if err != nil {
+		return backend.StoredChain{}, err
+	}
+	signatures, err := db.signaturesOf(ctx, q, c.convID)
+	if err != nil {
+		return backend.StoredChain{}, err
+	}
 	storage := make([][]string, len(msgs))
 	for i, m := range msgs {
 		storage[i] = m.storage
 	}
-	return backend.StoredChain{ConversationID: c.convID, LastSeq: c.lastSeq, Head: c.head,
-		Messages: messagesOf(msgs), Storage: storage, Signatures: signatures}
+	return backend.StoredChain{ConversationID: c.convID, LastSeq: c.lastSeq, Head: c.head, SignedSeq: c.signedSeq,
+		Messages: messagesOf(msgs), Storage: storage, Signatures: signatures}, nil
+}
+
+// RecordSigningKey records the fingerprint of the server's signing key in
+// meta when none is recorded, or in place of the one that is with
+// replace, and returns the one recorded.
+func (db *DB) RecordSigningKey(ctx context.Context, fingerprint string, replace bool) (string, error) {
+	var recorded string
+	err := db.Update(ctx, func(tx *Tx) error {
+		upsert := "INSERT INTO meta (key, value) VALUES ('signing_key', ?) ON CONFLICT (key) DO NOTHING"
+		if replace {
+			upsert = "INSERT INTO meta (key, value) VALUES ('signing_key', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+		}
+		if _, err := tx.ExecContext(ctx, upsert, fingerprint); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'signing_key'").Scan(&recorded)
+	})
+	if err != nil {
+		return "", fmt.Errorf("sqlite: signing key: %w", storageError(err))
+	}
+	return recorded, nil
 }
 
 // signaturesOf reads every signature of a conversation, oldest seq first.

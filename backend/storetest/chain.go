@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -185,4 +186,26 @@ func testSignedHeads(t *testing.T, w *world) {
 			t.Errorf("head after the periodic signature: %+v, want %d %s", s.HeadStatement, third.Seq, third.Hash)
 		}
 	})
+}
+
+// testSigningKeyRecord: the first key recorded stays the one recorded; a
+// node with another learns which, and only replace records its own.
+func testSigningKeyRecord(t *testing.T, w *world) {
+	const first, second = "AAAA 1111", "BBBB 2222"
+	if got := must[string](t)(w.s.RecordSigningKey(w.ctx, first, false)); got != first {
+		t.Fatalf("the first key recorded: %q; want %q", got, first)
+	}
+	if got := must[string](t)(w.s.RecordSigningKey(w.ctx, second, false)); got != first {
+		t.Errorf("another key without replace: recorded %q; want still %q", got, first)
+	}
+	if got := must[string](t)(w.s.RecordSigningKey(w.ctx, first, false)); got != first {
+		t.Errorf("the same key again: recorded %q", got)
+	}
+	if got := must[string](t)(w.s.RecordSigningKey(w.ctx, second, true)); got != second {
+		t.Errorf("another key with replace: recorded %q; want %q", got, second)
+	}
+	if err := backend.CheckSigningKey(first, second); backend.ErrorCode(err) != backend.EUNAVAILABLE ||
+		!strings.Contains(backend.ErrorMessage(err), first) || !strings.Contains(backend.ErrorMessage(err), second) {
+		t.Errorf("CheckSigningKey of two keys: %v; want both named", err)
+	}
 }

@@ -32,6 +32,7 @@ type Store interface {
 	backend.Maintenance
 	backend.CommitHooks
 	backend.ChainSigning
+	backend.SigningKeyRecord
 	Setup
 }
 
@@ -103,6 +104,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"Chain", testChain},
 		{"MessageTimesNeverGoBack", testMessageTimes},
 		{"SignedHeads", testSignedHeads},
+		{"SigningKeyRecord", testSigningKeyRecord},
 		{"Templates", testTemplates},
 		{"TemplatesBeforeAnyList", testTemplatesBeforeAnyList},
 	} {

@@ -314,8 +314,10 @@ func TestVerifyChainOnPostgres(t *testing.T) {
 
 // TestBackupCommandsRefusePostgres: backup, restore and verify (of a
 // backup) copy and check SQLite's data directory; for a deployment on
-// PostgreSQL, by flag or environment, they refuse and say what to use
-// instead, touching nothing and never repeating the URL.
+// PostgreSQL, by flag or environment (verify: by flag, as a backup it is
+// named is SQLite's whatever the environment says), they refuse and say
+// what to use instead, verify naming verify-chain -store, touching nothing
+// and never repeating the URL.
 func TestBackupCommandsRefusePostgres(t *testing.T) {
 	ctx := context.Background()
 	const url = "postgres://doorstep:s3cret@db.internal/doorstep"
@@ -328,7 +330,7 @@ func TestBackupCommandsRefusePostgres(t *testing.T) {
 		{[]string{"restore", "-store", url, "SRC"}, nil},
 		{[]string{"restore", "SRC"}, map[string]string{"DOORSTEP_STORE": url}},
 		{[]string{"verify", "-store", url, "SRC"}, nil},
-		{[]string{"verify", "SRC"}, map[string]string{"DOORSTEP_STORE": url}},
+		{[]string{"verify", "-store", url, "SRC"}, map[string]string{"DOORSTEP_STORE": url}},
 	} {
 		dataDir, other := t.TempDir(), filepath.Join(t.TempDir(), "new")
 		args := slices.Clone(c.args)
@@ -348,6 +350,9 @@ func TestBackupCommandsRefusePostgres(t *testing.T) {
 				t.Errorf("%q with %v: %v; want it to say %q", c.args, c.environ, err, want)
 			}
 		}
+		if args[0] == "verify" && !strings.Contains(err.Error(), "verify-chain -store") {
+			t.Errorf("%q: %v; want it to name verify-chain -store for checking a PostgreSQL database", c.args, err)
+		}
 		if strings.Contains(err.Error()+stdout.String()+stderr.String(), "s3cret") {
 			t.Errorf("%q: the refusal repeats the URL's password", c.args)
 		}
@@ -358,6 +363,31 @@ func TestBackupCommandsRefusePostgres(t *testing.T) {
 			t.Errorf("%q: wrote into the data directory: %v", c.args, entries)
 		}
 	}
+
+	t.Run("VerifyWithNothingToCheckNamesVerifyChain", func(t *testing.T) {
+		err := run(ctx, []string{"verify"}, env(map[string]string{"DOORSTEP_STORE": url}), &bytes.Buffer{}, &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), "verify-chain -store") || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("err = %v; want a refusal naming verify-chain -store, without the URL", err)
+		}
+	})
+
+	// A server's environment names its PostgreSQL store; a backup of an
+	// SQLite data directory named on the command line is still checked.
+	t.Run("VerifyOfABackupWhateverTheEnvironmentSays", func(t *testing.T) {
+		dataDir := filepath.Join(t.TempDir(), "data")
+		if err := run(ctx, []string{"demo", "-data", dataDir}, env(nil), &bytes.Buffer{}, &bytes.Buffer{}, fastHashes()); err != nil {
+			t.Fatal(err)
+		}
+		dest := filepath.Join(t.TempDir(), "backup")
+		if err := run(ctx, []string{"backup", "-data", dataDir, dest}, env(nil), &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
+			t.Fatal(err)
+		}
+		var stdout bytes.Buffer
+		err := run(ctx, []string{"verify", dest}, env(map[string]string{"DOORSTEP_STORE": url}), &stdout, &bytes.Buffer{})
+		if err != nil || !strings.Contains(stdout.String(), dest+": ok: ") {
+			t.Errorf("verify %s with DOORSTEP_STORE set: %v\n%s; want the backup checked", dest, err, stdout.String())
+		}
+	})
 
 	t.Run("ErrNotAPostgresURL", func(t *testing.T) {
 		err := run(ctx, []string{"sign-out", "-email", "pat@flats.test", "-store", "mysql://doorstep:s3cret@db/doorstep"}, env(nil), &bytes.Buffer{}, &bytes.Buffer{})

@@ -186,12 +186,18 @@ func verifyCmd(ctx context.Context, args []string, getenv func(string) string, s
 	var store string
 	fs := flag.NewFlagSet("doorstep-server verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&store, "store", getenv("DOORSTEP_STORE"), "refused: backups of PostgreSQL are made and checked with its own tools (env DOORSTEP_STORE)")
+	fs.StringVar(&store, "store", "", "refused: backups of PostgreSQL are made and checked with its own tools, its histories with verify-chain -store")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := sqliteOnly("verify", store); err != nil {
-		return err
+	// A backup named on the command line is SQLite's whatever the
+	// environment says the server runs on: DOORSTEP_STORE, set for the
+	// server, refuses only a verify with nothing else to check.
+	if store == "" && fs.NArg() == 0 {
+		store = getenv("DOORSTEP_STORE")
+	}
+	if store != "" {
+		return fmt.Errorf("%w; to check the histories in a PostgreSQL database against their chains and signatures, run doorstep-server verify-chain -store URL -data DIR (DIR holding the servers' signing.key)", sqliteOnly("verify", store))
 	}
 	if fs.NArg() != 1 {
 		return errors.New("usage: doorstep-server verify DIR (a backup made by doorstep-server backup)")

@@ -6,6 +6,7 @@
 //
 //	doorstep-server [serve] [-addr host:port] [-data dir] [-store postgres://…] [-url-file file] [-demo] [-event-retention 720h]
 //	                [-tls-cert FILE -tls-key FILE | -acme-domain NAMES [-acme-email ADDRESS]] [-metrics-addr host:port] [-pprof]
+//	                [-sign-every 10m] [-audit-every 24h] [-new-signing-key]
 //	doorstep-server add-landlord -org NAME -tz ZONE [-currency CODE] [-locale TAG] -email EMAIL -name NAME [-sub-user] [-data dir] [-store postgres://…]
 //	doorstep-server org -main EMAIL -currency CODE -locale TAG [-data dir] [-store postgres://…]
 //	doorstep-server import -landlord EMAIL [-data dir] [-store postgres://…] FILE.csv
@@ -25,11 +26,13 @@
 //
 // Every flag has an environment variable (see the README); a flag wins.
 // backup, restore and verify work on SQLite only: on PostgreSQL use its
-// own tools (docs/deploy.md).
+// own tools, and verify-chain -store to check the histories
+// (docs/deploy.md).
 package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
@@ -53,6 +56,7 @@ import (
 	"doorstep/backend/metrics"
 	"doorstep/backend/natsbridge"
 	"doorstep/backend/notify"
+	"doorstep/backend/signingkey"
 	"doorstep/backend/sqlite"
 )
 
@@ -162,8 +166,12 @@ type serveConfig struct {
 	// SignEvery is how often the heads of conversations that changed are
 	// signed; 0: only on request.
 	SignEvery time.Duration
+	// AuditEvery is how often every conversation's whole chain is checked
+	// as verify-chain does; 0: never.
+	AuditEvery time.Duration
 	// NewSigningKey allows a new signing key while the database holds
-	// signatures made with a key that is missing.
+	// signatures made with a key that is missing, or records another
+	// fingerprint than the node's key.
 	NewSigningKey bool
 	// Store is a postgres:// URL: the database is PostgreSQL there; empty:
 	// SQLite in DataDir.
@@ -222,10 +230,15 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		storageProbe = v
 		return nil
 	})
-	fs.BoolVar(&cfg.NewSigningKey, "new-signing-key", false, "make a new signing key when signing.key is missing though the database holds signatures made with it (they will show as made with another key)")
+	fs.BoolVar(&cfg.NewSigningKey, "new-signing-key", false, "sign with a new key: make one when signing.key is missing though the database holds signatures made with it, or sign with this data directory's key though the database records another (earlier signatures will show as made with another key)")
 	signEvery := envOr("DOORSTEP_SIGN_EVERY", defaultSignEvery.String())
 	fs.Func("sign-every", "how often to sign the heads of conversations that changed, e.g. 10m; 0 signs only on request (env DOORSTEP_SIGN_EVERY; default 10m)", func(v string) error {
 		signEvery = v
+		return nil
+	})
+	auditEvery := envOr("DOORSTEP_AUDIT_EVERY", defaultAuditEvery.String())
+	fs.Func("audit-every", "how often to check every conversation's whole history against its chain and signatures, as verify-chain does, e.g. 24h; 0 never (env DOORSTEP_AUDIT_EVERY; default 24h)", func(v string) error {
+		auditEvery = v
 		return nil
 	})
 	finishEdge := edgeFlags(fs, getenv)
@@ -262,6 +275,9 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	}
 	if cfg.SignEvery, err = time.ParseDuration(signEvery); err != nil || (cfg.SignEvery != 0 && cfg.SignEvery < time.Second) {
 		return cfg, fmt.Errorf("-sign-every %q: want a duration such as 10m, or 0 to sign only on request", signEvery)
+	}
+	if cfg.AuditEvery, err = time.ParseDuration(auditEvery); err != nil || (cfg.AuditEvery != 0 && cfg.AuditEvery < time.Second) {
+		return cfg, fmt.Errorf("-audit-every %q: want a duration such as 24h, or 0 for no audit", auditEvery)
 	}
 	if cfg.SMTP.Port, err = strconv.Atoi(smtpPort); err != nil || cfg.SMTP.Port < 0 || cfg.SMTP.Port > 65535 {
 		return cfg, fmt.Errorf("-smtp-port %q: want a port number", smtpPort)
@@ -324,6 +340,10 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		return err
 	}
 	defer db.Close()
+	if err := recordSigningKey(ctx, db, key, cfg.NewSigningKey, logger); err != nil {
+		closeMetrics()
+		return err
+	}
 	if cfg.Demo {
 		if err := seedDemo(ctx, db, stdout); err != nil {
 			closeMetrics()
@@ -345,6 +365,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		return err
 	}
 	defer p.closeBridge()
+	p.chains, p.signingKey = auditedStore(cfg, db), signingkey.Public(key)
 	p.startJobs(ctx, cfg)
 	return p.serveUntilDone(ctx, cfg, door, metered, stdout)
 }
@@ -361,6 +382,10 @@ type parts struct {
 	// observeSigning is told what each round of the periodic signer did;
 	// nil without metrics.
 	observeSigning func(signed, problems int)
+	// chains is the store as the periodic audit checks it, against
+	// signingKey.
+	chains     chainAuditor
+	signingKey ed25519.PublicKey
 }
 
 // assemble wires the live fan-out, the file store, the HTTP server and the
@@ -404,7 +429,8 @@ func assemble(ctx context.Context, cfg serveConfig, db serverStore, url string, 
 
 // startJobs runs the server's periodic jobs until ctx ends: the storage
 // probe /healthz reports (it logs the changes), pruning old events and
-// unfinished uploads, signing changed chain heads, and the e-mail to
+// unfinished uploads, signing changed chain heads, auditing every chain,
+// and the e-mail to
 // tenants who are not online. All but the probe, which is this node's own,
 // run on one node at a time (see once). With nodes sharing a database,
 // each also tells the others who is reading on it.
@@ -431,6 +457,11 @@ func (p *parts) startJobs(ctx context.Context, cfg serveConfig) {
 	if cfg.SignEvery > 0 {
 		go repeatAfter(ctx, cfg.SignEvery, p.once(ctx, "sign-heads", cfg.SignEvery, func() error {
 			return signChangedHeads(ctx, p.db, p.logger, p.observeSigning)
+		}))
+	}
+	if cfg.AuditEvery > 0 && p.chains != nil {
+		go repeatAfter(ctx, cfg.AuditEvery, p.once(ctx, "audit-chains", cfg.AuditEvery, func() error {
+			return auditChains(ctx, p.chains, p.signingKey, p.logger, p.observeSigning)
 		}))
 	}
 	if shared, ok := p.db.(sharedPresence); ok {

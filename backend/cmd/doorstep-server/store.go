@@ -26,6 +26,7 @@ type serverStore interface {
 	backend.Maintenance
 	backend.CommitHooks
 	backend.ChainSigning
+	backend.SigningKeyRecord
 	demo.Store
 	// QueuedNotifications is the depth of the outbox, for metrics.
 	QueuedNotifications(ctx context.Context) (int, error)

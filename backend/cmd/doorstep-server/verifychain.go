@@ -98,10 +98,15 @@ func fileChecker(filesDir string) backend.FileCheck {
 	}
 }
 
-// chainVerifier is a store whose every conversation's chain can be
+// chainAuditor is a store whose every conversation's chain can be
 // checked against its stored files and signatures.
-type chainVerifier interface {
+type chainAuditor interface {
 	VerifyChains(ctx context.Context, trusted ed25519.PublicKey) (backend.ChainReport, error)
+}
+
+// chainVerifier is a chainAuditor opened for one check.
+type chainVerifier interface {
+	chainAuditor
 	Close() error
 }
 
