@@ -259,9 +259,12 @@ func (db *DB) ServerKey(ctx context.Context) (backend.ServerKey, error) {
 
 // SignChainHead checks a conversation's whole chain, from its first
 // message on and against every earlier signature (backend.CheckStoredChain),
-// and signs its head as it is now, in one write: no message can come
-// between the check and the signature. A history changed anywhere, long
-// signed or not, is not signed again.
+// and signs its head as it is now. A history changed anywhere, long signed
+// or not, is not signed again. The whole history is checked in a snapshot,
+// beside the writer, so a long one holds up no one's message; the write
+// that signs checks only what came after the snapshot, chained to the
+// head found there: no message can come between the check and the
+// signature.
 func (db *DB) SignChainHead(ctx context.Context, p backend.Principal, convID int64) (backend.SignedHead, error) {
 	if err := p.MaySignChainHead(); err != nil {
 		return backend.SignedHead{}, err
@@ -269,26 +272,29 @@ func (db *DB) SignChainHead(ctx context.Context, p backend.Principal, convID int
 	if db.signingKey == nil {
 		return backend.SignedHead{}, backend.ErrNoSigningKey
 	}
+	checkedSeq, checkedHead, err := db.checkWholeChain(ctx, p, convID)
+	if err != nil {
+		return backend.SignedHead{}, err
+	}
 	var signed backend.SignedHead
-	err := db.Update(ctx, func(tx *Tx) error {
+	err = db.Update(ctx, func(tx *Tx) error {
 		c, err := openChat(ctx, tx, p, convID)
 		if err != nil {
 			return err
 		}
-		var signedSeq int64
-		if err := tx.QueryRowContext(ctx, "SELECT signed_seq FROM conversations WHERE id = ?", c.ID).Scan(&signedSeq); err != nil {
-			return fmt.Errorf("signed seq: %w", err)
-		}
-		stored, err := db.storedChainOf(ctx, tx, chainState{convID: c.ID, lastSeq: c.LastSeq, head: c.chainHead, signedSeq: signedSeq})
+		msgs, err := chainMessages(ctx, tx, c.ID, checkedSeq, allMessages)
 		if err != nil {
 			return err
 		}
-		// Each signature against the key it carries: after
-		// -new-signing-key the earlier ones are another key's, and
-		// verify-chain, which checks them against this server's, says so.
-		head, problems := backend.CheckStoredChain(stored, nil)
+		ms := messagesOf(msgs)
+		heads, problems := backend.CheckChainAfter(c.ID, checkedSeq, checkedHead, ms)
+		problems = append(problems, backend.CheckChainTail(c.ID, checkedSeq, c.LastSeq, c.chainHead, ms)...)
 		if len(problems) > 0 {
 			return backend.ErrChainBroken(problems[0])
+		}
+		head := checkedHead
+		if n := len(msgs); n > 0 {
+			head = heads[msgs[n-1].Seq]
 		}
 		signed, err = db.signHead(ctx, tx, c.ID, c.LastSeq, head)
 		return err
@@ -297,6 +303,37 @@ func (db *DB) SignChainHead(ctx context.Context, p backend.Principal, convID int
 		return backend.SignedHead{}, err
 	}
 	return signed, nil
+}
+
+// checkWholeChain checks a conversation's whole chain in a snapshot of the
+// database, and returns the last seq it holds there and that message's
+// hash (nil for a conversation without messages).
+func (db *DB) checkWholeChain(ctx context.Context, p backend.Principal, convID int64) (int64, []byte, error) {
+	tx, err := db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return 0, nil, storageError(err)
+	}
+	defer tx.Rollback()
+	c, err := openChat(ctx, tx, p, convID)
+	if err != nil {
+		return 0, nil, err
+	}
+	var signedSeq int64
+	if err := tx.QueryRowContext(ctx, "SELECT signed_seq FROM conversations WHERE id = ?", c.ID).Scan(&signedSeq); err != nil {
+		return 0, nil, fmt.Errorf("signed seq: %w", storageError(err))
+	}
+	stored, err := db.storedChainOf(ctx, tx, chainState{convID: c.ID, lastSeq: c.LastSeq, head: c.chainHead, signedSeq: signedSeq})
+	if err != nil {
+		return 0, nil, err
+	}
+	// Each signature against the key it carries: after -new-signing-key
+	// the earlier ones are another key's, and verify-chain, which checks
+	// them against this server's, says so.
+	head, problems := backend.CheckStoredChain(stored, nil)
+	if len(problems) > 0 {
+		return 0, nil, backend.ErrChainBroken(problems[0])
+	}
+	return c.LastSeq, head, nil
 }
 
 // signBudget bounds the messages one periodic signing transaction checks,
