@@ -107,6 +107,8 @@ func InviteUsable(used bool, expires, now time.Time) bool {
 type TenantMatch struct {
 	OrgID, ID int64
 	Name      string
+	// Language is the language on the tenant's record ("" while not set).
+	Language string
 }
 
 // Refusals of a search for a person without an e-mail address.

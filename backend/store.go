@@ -226,7 +226,7 @@ type Accounts interface {
 	// (any case, spaces around it ignored); any other is ErrNoMainAccount.
 	OrgOfMainUser(ctx context.Context, email string) (int64, error)
 	// TenantByEmail finds the one tenant with this e-mail address.
-	TenantByEmail(ctx context.Context, email string) (orgID, tenantID int64, name string, err error)
+	TenantByEmail(ctx context.Context, email string) (TenantMatch, error)
 	// SignOutEverywhere ends every live session of the people with this
 	// e-mail address.
 	SignOutEverywhere(ctx context.Context, email string) ([]SignedOut, error)

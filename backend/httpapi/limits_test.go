@@ -780,7 +780,8 @@ func seedTenant(t *testing.T, db *sqlite.DB, org int64) int64 {
 		TenantName: "Tess Tenant", TenantEmail: email, TenantPhone: "555-0100", LeaseStart: "2025-01-01"}}); err != nil {
 		t.Fatal(err)
 	}
-	_, id, _, err := db.TenantByEmail(ctx, email)
+	m, err := db.TenantByEmail(ctx, email)
+	id := m.ID
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -535,29 +535,28 @@ func (db *DB) CreateTenantInvite(ctx context.Context, orgID, tenantID int64) (st
 // in whichever organisation has them: for commands run by the server's host,
 // such as making a tenant a portal link. An address shared by several
 // tenants is refused rather than guessed (backend.PickTenantByEmail).
-func (db *DB) TenantByEmail(ctx context.Context, email string) (orgID, tenantID int64, name string, err error) {
+func (db *DB) TenantByEmail(ctx context.Context, email string) (backend.TenantMatch, error) {
 	email = strings.TrimSpace(email)
 	if email == "" {
-		return 0, 0, "", backend.ErrNoTenantEmail
+		return backend.TenantMatch{}, backend.ErrNoTenantEmail
 	}
-	rows, err := db.db.QueryContext(ctx, "SELECT org_id, id, name FROM tenants WHERE email = ? COLLATE NOCASE ORDER BY org_id, id LIMIT 2", email)
+	rows, err := db.db.QueryContext(ctx, "SELECT org_id, id, name, language FROM tenants WHERE email = ? COLLATE NOCASE ORDER BY org_id, id LIMIT 2", email)
 	if err != nil {
-		return 0, 0, "", fmt.Errorf("tenant by e-mail: %w", err)
+		return backend.TenantMatch{}, fmt.Errorf("tenant by e-mail: %w", err)
 	}
 	defer rows.Close()
 	var found []backend.TenantMatch
 	for rows.Next() {
 		var m backend.TenantMatch
-		if err := rows.Scan(&m.OrgID, &m.ID, &m.Name); err != nil {
-			return 0, 0, "", fmt.Errorf("tenant by e-mail: %w", err)
+		if err := rows.Scan(&m.OrgID, &m.ID, &m.Name, &m.Language); err != nil {
+			return backend.TenantMatch{}, fmt.Errorf("tenant by e-mail: %w", err)
 		}
 		found = append(found, m)
 	}
 	if err := rows.Err(); err != nil {
-		return 0, 0, "", fmt.Errorf("tenant by e-mail: %w", err)
+		return backend.TenantMatch{}, fmt.Errorf("tenant by e-mail: %w", err)
 	}
-	m, err := backend.PickTenantByEmail(email, found)
-	return m.OrgID, m.ID, m.Name, err
+	return backend.PickTenantByEmail(email, found)
 }
 
 // RedeemInvite turns an unused, unexpired invite token into a tenant session

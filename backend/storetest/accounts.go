@@ -88,27 +88,30 @@ func testAccounts(t *testing.T, w *world) {
 	})
 
 	w.run(t, "TenantByEmail", func(t *testing.T) {
-		org, id, name, err := w.s.TenantByEmail(w.ctx, " ALICE@tenant.test ")
-		if err != nil || org != w.orgA || id != w.tenants["Alice"] || name != "Alice" {
-			t.Errorf("Alice = %d %d %q %v", org, id, name, err)
+		if err := w.s.SetTenantLanguage(w.ctx, w.tenants["Alice"], backend.LanguageSpanish); err != nil {
+			t.Fatal(err)
 		}
-		_, _, _, err = w.s.TenantByEmail(w.ctx, "nobody@tenant.test")
+		m, err := w.s.TenantByEmail(w.ctx, " ALICE@tenant.test ")
+		if err != nil || m != (backend.TenantMatch{OrgID: w.orgA, ID: w.tenants["Alice"], Name: "Alice", Language: backend.LanguageSpanish}) {
+			t.Errorf("Alice = %+v %v", m, err)
+		}
+		_, err = w.s.TenantByEmail(w.ctx, "nobody@tenant.test")
 		wantRefusal(t, err, backend.ENOTFOUND, "No tenant has the e-mail address nobody@tenant.test.")
-		_, _, _, err = w.s.TenantByEmail(w.ctx, " ")
+		_, err = w.s.TenantByEmail(w.ctx, " ")
 		wantCode(t, err, backend.EINVALID)
 
 		if _, _, err := w.s.AddLease(w.ctx, w.orgA, Lease{Property: "Elm Court", Unit: "1A", Start: "2025-01-01",
 			Tenants: []Tenant{{Name: "Bobby", Email: "bob@tenant.test"}}}); err != nil {
 			t.Fatal(err)
 		}
-		_, _, _, err = w.s.TenantByEmail(w.ctx, "bob@tenant.test")
+		_, err = w.s.TenantByEmail(w.ctx, "bob@tenant.test")
 		wantRefusal(t, err, backend.ECONFLICT, "Several tenants (Bob, Bobby) have the e-mail address bob@tenant.test.")
 
 		if _, _, err := w.s.AddLease(w.ctx, w.orgB, Lease{Property: "Linden", Unit: "L2", Start: "2025-01-01",
 			Tenants: []Tenant{{Name: "Carol", Email: "carol@tenant.test"}}}); err != nil {
 			t.Fatal(err)
 		}
-		_, _, _, err = w.s.TenantByEmail(w.ctx, "carol@tenant.test")
+		_, err = w.s.TenantByEmail(w.ctx, "carol@tenant.test")
 		wantRefusal(t, err, backend.ECONFLICT, "Several organisations have a tenant with the e-mail address carol@tenant.test.")
 	})
 }

@@ -333,16 +333,20 @@ func portalLinkCmd(ctx context.Context, args []string, getenv func(string) strin
 		return err
 	}
 	defer db.Close()
-	orgID, tenantID, name, err := db.TenantByEmail(ctx, email)
+	tenant, err := db.TenantByEmail(ctx, email)
 	if err != nil {
 		return err
 	}
-	token, err := db.CreateTenantInvite(ctx, orgID, tenantID)
+	token, err := db.CreateTenantInvite(ctx, tenant.OrgID, tenant.ID)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, base+"/portal/i/"+token)
-	fmt.Fprintf(stderr, "Single-use link for %s, valid %d days: it signs them in to the tenant portal.\n", name, int(backend.InviteTTL/(24*time.Hour)))
+	link := base + "/portal/i/" + token
+	if tenant.Language != "" {
+		link += "?lang=" + tenant.Language // its page speaks the tenant's language in any browser, as the e-mailed links do
+	}
+	fmt.Fprintln(stdout, link)
+	fmt.Fprintf(stderr, "Single-use link for %s, valid %d days: it signs them in to the tenant portal.\n", tenant.Name, int(backend.InviteTTL/(24*time.Hour)))
 	return nil
 }
 

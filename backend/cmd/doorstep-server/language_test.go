@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -178,6 +179,18 @@ func TestTenantLanguage(t *testing.T) {
 		_, page = get("/portal/link?lang=es", "", "en-US")
 		if !strings.Contains(page, `action="/portal/link?lang=es"`) || !strings.Contains(page, "Enviarme un nuevo enlace") {
 			t.Errorf("the new-link page of a Spanish link:\n%s", page)
+		}
+		// A link the landlord makes by hand names the language too; Zoe's,
+		// with none on her record, follows her browser.
+		for who, want := range map[string]string{"rosa.diaz@example.com": "?lang=es", "zoe.adams@example.com": ""} {
+			var out bytes.Buffer
+			if err := run(ctx, []string{"portal-link", "-tenant", who, "-data", dir, "-public-url", "https://chat.example.org/"}, env(nil), &out, io.Discard, fastHashes()); err != nil {
+				t.Fatalf("portal-link %s: %v", who, err)
+			}
+			link := strings.TrimSpace(out.String())
+			if !strings.HasPrefix(link, "https://chat.example.org/portal/i/") || !strings.HasSuffix(link, want) || want == "" && strings.Contains(link, "?") {
+				t.Errorf("the link for %s: %s, want it to end %q", who, link, want)
+			}
 		}
 	})
 
