@@ -12,7 +12,7 @@ import { theirs } from './dom.js';
 import { language, t } from './i18n.js';
 import { browserStores, createKeeper, forgetTenant, openDataCache } from './offline.js';
 import { MAX_FILES, createOutbox, forgetDrafts, forgetReplies, markFailed, newPending, readDrafts, saveDrafts, settle, takeFiles, toRetry, trayBusy, trayProblem } from './outbox.js';
-import { PAGE, catchUp, loadEarlier, loadNewest } from './paging.js';
+import { catchUp, loadEarlier, loadNewest, rereadHeld } from './paging.js';
 import * as render from './render.js';
 import { createSeenTracker } from './seen.js';
 import { byActivity, isMine, thread, tray, unreadTotal } from './state.js';
@@ -97,7 +97,7 @@ export function createPortal(state, page, storage, replies) {
     refresh: async (ids) => {
       if (state.signedOut || showingKept) return;
       const threads = ids.filter((id) => thread(state, id).loaded);
-      await Promise.allSettled([api.conversations(), ...threads.flatMap((id) => [api.conversation(id), api.messages(id, { limit: PAGE })])]);
+      await Promise.allSettled([api.conversations(), ...threads.flatMap((id) => [api.conversation(id), rereadHeld(api.messages, id, thread(state, id))])]);
     },
   });
 
@@ -659,7 +659,7 @@ export function createPortal(state, page, storage, replies) {
       // which may have left before the worker was there to keep it.
       /** @type {Promise<unknown>[]} */
       const reads = [api.me(), ...(state.me ? [refreshConversations()] : [])];
-      if (id) reads.push(api.conversation(id), api.messages(id, { limit: PAGE }));
+      if (id) reads.push(api.conversation(id), rereadHeld(api.messages, id, thread(state, id)));
       await Promise.allSettled(reads);
     },
     /** The browser has a network again: reconnect (and send what waits) now. */

@@ -75,6 +75,28 @@ export async function loadEarlier(fetchPage, id, t) {
   t.hasEarlier = hasEarlier(page);
 }
 
+/** How many pages a reading again for the kept copy asks for at most. */
+export const REREAD_PAGES = 20;
+
+/**
+ * Reads a thread again as the tenant holds it, through the worker, which
+ * keeps the answers: the newest page, then the page before each, until the
+ * first message held, each asked for as loadNewest and loadEarlier ask.
+ * An offline visit then finds every page it asks for, however many
+ * messages came live since the thread was read. Nothing changes in t.
+ * @param {FetchPage} fetchPage
+ * @param {number} id
+ * @param {Thread} t
+ */
+export async function rereadHeld(fetchPage, id, t) {
+  if (!t.loaded) return;
+  const first = t.messages.size > 0 ? Math.min(...t.messages.keys()) : 1;
+  let page = await fetchPage(id, { limit: PAGE });
+  for (let n = 1; n < REREAD_PAGES && hasEarlier(page) && (page[0]?.seq ?? 0) > first; n++) {
+    page = await fetchPage(id, { before: /** @type {number} */ (page[0]?.seq), limit: PAGE });
+  }
+}
+
 /** The messages held, oldest first. */
 export function inOrder(/** @type {Thread} */ t) {
   return [...t.messages.values()].sort((a, b) => a.seq - b.seq);

@@ -1,6 +1,6 @@
 // @ts-check
 import { describe, expect, it } from 'vitest';
-import { CATCH_UP_PAGE, PAGE, catchUp, hasEarlier, inOrder, loadEarlier, loadNewest, newestSeq } from '../assets/paging.js';
+import { CATCH_UP_PAGE, PAGE, REREAD_PAGES, catchUp, hasEarlier, inOrder, loadEarlier, loadNewest, newestSeq, rereadHeld } from '../assets/paging.js';
 
 /** @typedef {import('../assets/api.js').Message} Message */
 /** @typedef {import('../assets/api.js').PageQuery} PageQuery */
@@ -131,5 +131,50 @@ describe('a page', () => {
     expect(hasEarlier([])).toBe(false);
     expect(hasEarlier([m(1), m(2)])).toBe(false);
     expect(hasEarlier([m(2), m(3)])).toBe(true);
+  });
+});
+
+describe('rereadHeld', () => {
+  it('asks for the newest page, then each page before it down to the first message held', async () => {
+    const c = conversation(120);
+    const t = empty();
+    await loadNewest(c.fetchPage, 9, t); // 71…120
+    await loadEarlier(c.fetchPage, 9, t); // 21…70
+    c.add(130); // 130 messages came live: 121…250
+    c.asked.length = 0;
+    await rereadHeld(c.fetchPage, 9, t);
+    // The same questions an offline visit asks: the newest page, then the
+    // page before the first one shown, and so on past seq 21.
+    expect(c.asked).toEqual([
+      { limit: PAGE },
+      { before: 201, limit: PAGE },
+      { before: 151, limit: PAGE },
+      { before: 101, limit: PAGE },
+      { before: 51, limit: PAGE },
+    ]);
+    expect(seqs(t)).toEqual(Array.from({ length: 100 }, (_, i) => i + 21)); // t itself is untouched
+  });
+
+  it('stops at the first message, and at REREAD_PAGES pages', async () => {
+    const short = conversation(30);
+    const t = empty();
+    await loadNewest(short.fetchPage, 9, t);
+    short.asked.length = 0;
+    await rereadHeld(short.fetchPage, 9, t);
+    expect(short.asked).toEqual([{ limit: PAGE }]);
+
+    const long = conversation(50);
+    const held = empty();
+    await loadNewest(long.fetchPage, 9, held);
+    long.add(5000);
+    long.asked.length = 0;
+    await rereadHeld(long.fetchPage, 9, held);
+    expect(long.asked.length).toBe(REREAD_PAGES);
+  });
+
+  it('reads nothing of a thread never opened', async () => {
+    const c = conversation(10);
+    await rereadHeld(c.fetchPage, 9, empty());
+    expect(c.asked).toEqual([]);
   });
 });
