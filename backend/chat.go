@@ -97,6 +97,10 @@ type Me struct {
 	// Language is a tenant's own ("en", "es"; "" while not set); empty
 	// for a landlord user.
 	Language string `json:"language,omitempty"`
+	// SessionTag names the session the request came with (see the
+	// function SessionTag), so a page can tell it from one begun since;
+	// set by GET /me only.
+	SessionTag string `json:"session,omitempty"`
 }
 
 // Session is a signed-in session. The token is shown once, when created.

@@ -1,6 +1,10 @@
 package backend
 
-import "time"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+)
 
 // How long a session and a tenant's invite link last, by the store's clock.
 const (
@@ -17,6 +21,18 @@ type SessionRef struct {
 	// ExpiresAt is when the session ends unless it is signed out first,
 	// measured by the store's clock.
 	ExpiresAt time.Time
+}
+
+// SessionTag names a session for the page that uses it, without giving
+// away its id: the same session always has the same tag, another session
+// another one. The portal keeps it to end, once the server is reached
+// again, the session it was signed out of while offline, and no other.
+func SessionTag(id string) string {
+	if id == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte("doorstep session tag\x00" + id))
+	return hex.EncodeToString(sum[:12])
 }
 
 // Ended reports whether the session is over at now (by the store's clock).

@@ -16,6 +16,7 @@ import (
 	"doorstep/backend"
 	"doorstep/backend/client"
 	"doorstep/backend/httpapi"
+	"doorstep/backend/servertest"
 	"doorstep/backend/sqlite"
 )
 
@@ -240,5 +241,30 @@ func TestSignOutRacingTheConnect(t *testing.T) {
 	wantCode(t, err, backend.EUNAUTHORIZED)
 	if backend.ErrorMessage(err) != backend.SessionEndedMessage {
 		t.Errorf("refusal: %v", err)
+	}
+}
+
+// TestMeNamesItsSession: GET /me names the session it was asked with, the
+// same each time and another for another session of the same tenant, and
+// never gives the session's id or token away.
+func TestMeNamesItsSession(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := servertest.StartDemo(t)
+	first, second := s.Tenant(t, "Olivia Brown"), s.Tenant(t, "Olivia Brown")
+	a, err := first.Me(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := first.Me(ctx)
+	b, _ := second.Me(ctx)
+	if len(a.SessionTag) != 24 || again.SessionTag != a.SessionTag {
+		t.Errorf("the same session: %q, then %q", a.SessionTag, again.SessionTag)
+	}
+	if b.SessionTag == "" || b.SessionTag == a.SessionTag || b.ID != a.ID {
+		t.Errorf("another session of the same tenant: %q (%d), first %q (%d)", b.SessionTag, b.ID, a.SessionTag, a.ID)
+	}
+	if strings.Contains(first.Token(), a.SessionTag) {
+		t.Error("the tag is part of the token")
 	}
 }

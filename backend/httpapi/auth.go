@@ -144,6 +144,7 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	me.SessionTag = backend.SessionTag(principal(r.Context()).Session.ID)
 	s.writeJSON(w, r, http.StatusOK, me)
 }
 

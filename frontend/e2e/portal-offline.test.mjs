@@ -184,3 +184,51 @@ test('a tenant reads offline, replies offline once, and signing out forgets ever
 
   assert.deepEqual(tenant.pageErrors, []);
 });
+
+test('a sign-out made offline ends that session at the next visit, and no session begun since', async (t) => {
+  const landlord = await signIn(demo.email, demo.password);
+  await chatWith(landlord, 'Isabella Lopez');
+  const tenant = await openPage(t, `${serverURL}/portal/i/${await inviteToken(landlord, 'Isabella Lopez')}`, phone);
+  const { context, page } = tenant;
+  const signInWith = async (token) => {
+    await page.goto(`${serverURL}/portal/i/${token}`);
+    await page.getByRole('button', { name: 'Open my messages' }).click();
+    await page.waitForURL(/\/portal\/$/);
+    await page.getByTestId('conversation').first().waitFor();
+  };
+  const signOutOffline = async () => {
+    await context.setOffline(true);
+    await page.getByTestId('sign-out').click();
+    await page.getByText('You are signed out').waitFor();
+    await context.setOffline(false);
+  };
+  const owed = () => page.evaluate(() => localStorage.getItem('doorstep-sign-out-owed'));
+  const meStatus = () => page.evaluate(async () => (await fetch('/api/v1/me', { cache: 'no-store' })).status);
+
+  await page.getByRole('button', { name: 'Open my messages' }).click();
+  await page.waitForURL(/\/portal\/$/);
+  await page.getByTestId('conversation').first().waitFor();
+
+  // Signed out with no network: the server kept the session and the browser
+  // its cookie, so the page notes the debt …
+  await signOutOffline();
+  assert.ok(await owed(), 'the sign-out is noted as owed');
+  assert.equal(await meStatus(), 200, 'the session still holds on the server');
+  // … and the next visit ends that session before showing anything of it.
+  await page.goto(`${serverURL}/portal/`);
+  await page.getByText('You are signed out').waitFor();
+  assert.equal(await page.getByTestId('conversation').count(), 0);
+  assert.equal(await meStatus(), 401, 'the session has ended on the server');
+  assert.equal(await owed(), null);
+
+  // A new link opened after an offline sign-out begins another session,
+  // which the debt does not end.
+  await signInWith(await inviteToken(landlord, 'Isabella Lopez'));
+  await signOutOffline();
+  await signInWith(await inviteToken(landlord, 'Isabella Lopez'));
+  assert.equal(await owed(), null);
+  assert.equal(await meStatus(), 200);
+  await page.reload();
+  await page.getByTestId('conversation').first().waitFor();
+  assert.deepEqual(tenant.pageErrors, []);
+});

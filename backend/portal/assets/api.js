@@ -19,6 +19,7 @@ import { t } from './i18n.js';
  * @property {number} id
  * @property {string} name
  * @property {string} org_name
+ * @property {string} [session] names the session this page uses (see offline.js, oweSignOut)
  */
 
 /**

@@ -10,7 +10,7 @@ import { asApiError, createApi, uploadFile } from './api.js';
 import { Backoff, createConnection } from './connection.js';
 import { theirs } from './dom.js';
 import { language, t } from './i18n.js';
-import { browserStores, createKeeper, forgetTenant, openDataCache } from './offline.js';
+import { browserStores, createKeeper, forgetTenant, openDataCache, oweSignOut, owesSignOut } from './offline.js';
 import { MAX_FILES, createOutbox, forgetDrafts, forgetReplies, markFailed, newPending, readDrafts, saveDrafts, settle, takeFiles, toRetry, trayBusy, trayProblem } from './outbox.js';
 import { catchUp, loadEarlier, loadNewest, rereadHeld } from './paging.js';
 import * as render from './render.js';
@@ -118,9 +118,10 @@ export function createPortal(state, page, storage, replies) {
    * server. ended: the session ended while the page was using it (expired,
    * revoked, signed out on another device), not by this page's button.
    */
-  function signedOut(ended = false) {
+  function signedOut(ended = false, owed = false) {
     if (state.signedOut) return;
     state.signedOut = true;
+    const tag = state.me?.session;
     connection.close();
     page.signOut.hidden = true;
     page.signOutEverywhere.hidden = true;
@@ -130,6 +131,9 @@ export function createPortal(state, page, storage, replies) {
     page.who.textContent = '';
     // Nothing of this tenant stays readable in this browser.
     forgetTenant(browserStores());
+    // The server did not hear of it (offline): its session ends at the
+    // next visit that reaches it, before anything of it shows.
+    if (owed) oweSignOut(replies, tag);
     // The way back in without the landlord: a page of the server's.
     const newLink = { href: '/portal/link', text: t('portal.newLink') };
     if (ended && !state.signingOut) notice(t('portal.sessionEnded.title'), t('portal.sessionEnded.text'), false, newLink);
@@ -149,26 +153,33 @@ export function createPortal(state, page, storage, replies) {
   /** Ends the tenant's sessions on every device: one left signed in elsewhere too. */
   async function signOutEverywhere() {
     state.signingOut = true; // this page's socket closes before the answer comes
-    try {
-      await api.signOutEverywhere();
-    } catch {
-      /* signed out here either way below */
-    }
+    const owed = await ended(api.signOutEverywhere);
     forgetDrafts(storage);
     forgetReplies(replies);
-    signedOut();
+    signedOut(false, owed);
   }
 
   async function signOut() {
     state.signingOut = true; // the socket closes before the answer comes
-    try {
-      await api.signOut();
-    } catch {
-      /* signed out either way below */
-    }
+    const owed = await ended(api.signOut);
     forgetDrafts(storage);
     forgetReplies(replies);
-    signedOut();
+    signedOut(false, owed);
+  }
+
+  /**
+   * Asks the server to end the session; true when it could not be told (no
+   * connection, or a failure): the session is then still owed its end. A
+   * 401 says it has ended already.
+   * @param {() => Promise<unknown>} end
+   */
+  async function ended(end) {
+    try {
+      await end();
+      return false;
+    } catch (e) {
+      return asApiError(e).status !== 401;
+    }
   }
 
   function setOnline(/** @type {boolean} */ online) {
@@ -601,6 +612,12 @@ export function createPortal(state, page, storage, replies) {
     }
     backoff.reset();
     const me = state.me;
+    if (owesSignOut(replies, me.session)) {
+      // Signed out of here while offline: end it now, show nothing of it.
+      state.signingOut = true;
+      signedOut(false, await ended(api.signOut));
+      return;
+    }
     if (me.kind !== 'tenant') {
       notice(t('portal.forTenants.title'), t('portal.forTenants.text'), true);
       return;

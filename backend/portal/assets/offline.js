@@ -168,6 +168,41 @@ export function installWorker(navigator) {
   navigator.serviceWorker?.register('/portal/sw.js', { scope: PAGE, type: 'module' }).catch(() => {});
 }
 
+/** Where a sign-out the server has not heard of yet waits (localStorage). */
+export const OWED_SIGN_OUT = 'doorstep-sign-out-owed';
+
+/**
+ * Records that the session tag names (GET /me's "session") was signed out
+ * of here without the server hearing of it (offline): the browser still
+ * holds its cookie, so it must end before anything of it shows again.
+ * Called after forgetTenant has cleared the storages.
+ * @param {Pick<Storage, 'setItem'>} storage
+ * @param {string | undefined} tag
+ */
+export function oweSignOut(storage, tag) {
+  if (!tag) return;
+  try {
+    storage.setItem(OWED_SIGN_OUT, tag);
+  } catch {
+    /* storage refused: the session ends when it expires */
+  }
+}
+
+/**
+ * Whether the session tag names is one this browser was signed out of
+ * while offline, which must end now. A session begun since (a new link
+ * opened) clears what was owed: it is not the one signed out of.
+ * @param {Pick<Storage, 'getItem' | 'removeItem'>} storage
+ * @param {string | undefined} tag
+ */
+export function owesSignOut(storage, tag) {
+  const owed = storage.getItem(OWED_SIGN_OUT);
+  if (!owed) return false;
+  if (owed === tag) return true;
+  storage.removeItem(OWED_SIGN_OUT);
+  return false;
+}
+
 /** How long the kept copy waits after a change, so a burst of messages is read once. */
 export const KEEP_DELAY = 1000;
 

@@ -6,7 +6,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { schemes } from '../../../frontend/src/lib/palette-check';
-import { DATA_CACHE, KEEP_DELAY, SHELL, createKeeper, forgetTenant, holdsTenantData, oldShells, shellCache, strategy } from '../assets/offline.js';
+import { DATA_CACHE, KEEP_DELAY, OWED_SIGN_OUT, SHELL, createKeeper, forgetTenant, holdsTenantData, oldShells, oweSignOut, owesSignOut, shellCache, strategy } from '../assets/offline.js';
 import { MemoryStorage } from './memory-storage.js';
 
 const assets = new URL('../assets/', import.meta.url);
@@ -106,6 +106,33 @@ describe('forgetting the tenant', () => {
     session.setItem('x', 'y');
     await forgetTenant({ caches: undefined, storages: [session], indexedDB: undefined });
     expect(session.length).toBe(0);
+  });
+});
+
+describe('a sign-out the server has not heard of', () => {
+  it('is owed by the session signed out of, and by no session begun since', async () => {
+    const local = new MemoryStorage();
+    local.setItem('doorstep-portal-replies', 'of theirs');
+    // Signed out offline: everything is forgotten, then the debt noted.
+    await forgetTenant({ caches: undefined, storages: [local], indexedDB: undefined });
+    oweSignOut(local, 'a1b2c3');
+    expect([local.length, local.getItem(OWED_SIGN_OUT)]).toEqual([1, 'a1b2c3']);
+    // The next visit with the same cookie: that session must end now.
+    expect(owesSignOut(local, 'a1b2c3')).toBe(true);
+    expect(local.getItem(OWED_SIGN_OUT)).toBe('a1b2c3'); // until the server has heard
+    // A new link opened since: another session, which owes nothing.
+    expect(owesSignOut(local, 'ffee99')).toBe(false);
+    expect(local.getItem(OWED_SIGN_OUT)).toBeNull();
+    expect(owesSignOut(local, 'a1b2c3')).toBe(false);
+  });
+
+  it('is not noted without a session to name, nor where storage refuses', () => {
+    const local = new MemoryStorage();
+    oweSignOut(local, undefined);
+    expect(local.length).toBe(0);
+    local.full = true;
+    expect(() => oweSignOut(local, 'a1b2c3')).not.toThrow();
+    expect(owesSignOut(local, 'a1b2c3')).toBe(false);
   });
 });
 
