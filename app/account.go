@@ -338,7 +338,7 @@ func (a *AccountService) openCache(h backend.Health, me backend.Me) (*cache.Cach
 func (a *AccountService) start(server string, me backend.Me, c *client.Client, cc *cache.Cache, notice string) {
 	ctx, cancel := context.WithCancel(a.life.Context())
 	notifier := DesktopNotifier{Logger: a.logger, Enabled: a.notifications.Load}
-	eng := engine.New(cc, c, me.Principal, labelEvents(a.emit), notifier.Notify, a.logger)
+	eng := engine.New(cc, c, me.Principal, a.emit, notifier.Notify, a.logger)
 	eng.OwnedDir = string(attach.IncomingDir(a.dataDir)) // see AttachmentService.attachBytes
 	eng.NotifyUrgent, eng.NotifySummary = notifier.NotifyUrgent, notifier.NotifySummary
 	s := &session{me: me, server: server, client: c, cache: cc, engine: eng, cancel: cancel, done: make(chan struct{}), notice: notice}

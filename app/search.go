@@ -111,37 +111,10 @@ func dayRange(from, to string, loc *time.Location) (start, until time.Time, err 
 }
 
 // HistoryProgress is how much of the history the background fill has
-// loaded (engine.HistoryProgress), with the sentence the search shows.
-// It is the payload of the search:history event too (see labelEvents).
-type HistoryProgress struct {
-	Loaded int64 `json:"loaded"`
-	Total  int64 `json:"total"`
-	Done   bool  `json:"done"`
-	// Label is "Loading history for search: 45%", or "" once it is all
-	// here (backend.HistoryLabel).
-	Label string `json:"label"`
-}
-
-func labelHistory(p engine.HistoryProgress) HistoryProgress {
-	return HistoryProgress{Loaded: p.Loaded, Total: p.Total, Done: p.Done, Label: backend.HistoryLabel(p.Loaded, p.Total, p.Done)}
-}
-
-// labelEvents is emit with the fill's progress worded on its way to the
-// UI: the engine counts, the sentence comes from backend.
-func labelEvents(emit engine.Emitter) engine.Emitter {
-	return func(name string, data any) {
-		if p, ok := data.(engine.HistoryProgress); ok && name == engine.EventHistory {
-			data = labelHistory(p)
-		}
-		emit(name, data)
-	}
-}
-
-// HistoryProgress is how much of the history the background fill has
 // loaded so far, and the sentence saying it.
-func (s *SearchService) HistoryProgress() (HistoryProgress, error) {
-	return withSession(s.accounts, func(_ context.Context, sess *session) (HistoryProgress, error) {
-		return labelHistory(sess.engine.HistoryProgress()), nil
+func (s *SearchService) HistoryProgress() (engine.HistoryProgress, error) {
+	return withSession(s.accounts, func(_ context.Context, sess *session) (engine.HistoryProgress, error) {
+		return sess.engine.HistoryProgress(), nil
 	})
 }
 

@@ -66,7 +66,7 @@ func TestSearchService(t *testing.T) {
 		defer mu.Unlock()
 		loading := 0
 		for _, data := range progress {
-			p, ok := data.(HistoryProgress)
+			p, ok := data.(engine.HistoryProgress)
 			if !ok {
 				t.Fatalf("search:history carries a %T, not the worded HistoryProgress", data)
 			}

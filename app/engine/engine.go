@@ -418,9 +418,18 @@ func (e *Engine) apply(ctx context.Context, batch []backend.Event, live bool, mi
 // muted or not, quiet hours or not, as if they had come live. One the
 // landlord has read since (on another device), or is looking at, does not.
 func (e *Engine) notifyMissedUrgent(ctx context.Context, missed map[int64]backend.Message) {
+	if len(missed) == 0 {
+		return
+	}
+	readSeq := map[int64]int64{}
+	if list, err := e.cache.Conversations(ctx); err == nil {
+		for _, c := range list {
+			readSeq[c.ID] = c.ReadSeq
+		}
+	}
 	msgs := slices.SortedFunc(maps.Values(missed), func(a, b backend.Message) int { return cmp.Compare(a.ID, b.ID) })
 	for _, m := range msgs {
-		if conv, ok, err := e.cache.Conversation(ctx, m.ConversationID); err == nil && ok && conv.ReadSeq >= m.Seq {
+		if readSeq[m.ConversationID] >= m.Seq {
 			continue
 		}
 		e.logger.Info("urgent message while away", "conversation", m.ConversationID, "message", m.ID)

@@ -18,6 +18,9 @@ type HistoryProgress struct {
 	Loaded int64 `json:"loaded"`
 	Total  int64 `json:"total"`
 	Done   bool  `json:"done"`
+	// Label is the sentence the search shows: "Loading history for
+	// search: 45%", or "" once it is all here (backend.HistoryLabel).
+	Label string `json:"label"`
 }
 
 // The fill's pace: a page of the largest size the server gives, then a
@@ -47,6 +50,7 @@ func (e *Engine) HistoryProgress() HistoryProgress {
 }
 
 func (e *Engine) reportHistory(p HistoryProgress) {
+	p.Label = backend.HistoryLabel(p.Loaded, p.Total, p.Done)
 	e.mu.Lock()
 	e.history = p
 	e.mu.Unlock()

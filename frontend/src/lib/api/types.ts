@@ -71,7 +71,7 @@ export type ExportReport = Plain<evidence.Report>;
 export type ServerKey = Plain<backend.ServerKey>;
 
 /** How far the background fill has loaded the history for search, and the sentence saying it. */
-export type HistoryProgress = Plain<app.HistoryProgress>;
+export type HistoryProgress = Plain<engine.HistoryProgress>;
 export type SearchFilters = Plain<app.SearchFilters>;
 /** What a search found, and the line counting it (Go's). */
 export type SearchResults = Plain<app.SearchResults>;
